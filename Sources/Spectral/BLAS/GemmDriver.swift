@@ -1,0 +1,143 @@
+/// Which part of C a GEMM must produce: all of it, or only the tiles that touch the lower/upper triangle
+/// (what syrk needs; the other triangle is mirrored afterwards).
+@usableFromInline
+enum Triangle: Sendable {
+    case full, lower, upper
+    var flipped: Triangle { self == .lower ? .upper : self == .upper ? .lower : .full }
+}
+
+/// Work (2·m·n·k flops) below which a GEMM runs on one thread: Dispatch start-up and the split of packing cost
+/// more than the second core saves. Measured on Zen 4 (Docs/PERFORMANCE.md).
+let gemmParallelThreshold = 4_000_000.0
+
+/// C ← α·A·B + β·C on strided operands (A m×k, B k×n, C m×n): the BLIS five-loop GEMM.
+///
+/// - 5th loop (jc, NC): a KC×NC panel of B, packed once and shared by all threads (L3).
+/// - 4th loop (pc, KC): the rank-KC update; β applies only on the first.
+/// - 3rd loop (ic, MC): each thread packs its MC×KC block of A (L2).
+/// - 2nd loop (jr, NR): one B micro-panel stays in L1 while...
+/// - 1st loop (ir, MR): ...the micro-kernel sweeps the A micro-panels.
+/// Threads split the M range (shared packed B) or, when M has too few micro-panels, the N range.
+/// β = 0 never reads C. C must not overlap A or B (the public API guarantees it).
+@_specialize(where T == Float)
+@_specialize(where T == Double)
+@usableFromInline
+func gemmStrided<T: SpectralScalar>(
+    _ m: Int, _ n: Int, _ k: Int, _ alpha: T, _ a: StridedPointer<T>, _ b: StridedPointer<T>,
+    _ beta: T, _ c: StridedPointer<T>, threads: Int, triangle: Triangle = .full
+) {
+    if m == 0 || n == 0 { return }
+    if k == 0 || alpha == 0 {
+        scaleStrided(m, n, beta, c, triangle)
+        return
+    }
+    if c.colStride != 1 && c.rowStride == 1 {
+        // Cᵀ = Bᵀ·Aᵀ has unit column stride: the kernel's fast store path.
+        gemmStrided(n, m, k, alpha, b.transposed, a.transposed, beta, c.transposed, threads: threads, triangle: triangle.flipped)
+        return
+    }
+    let bl = blocking(T.self)
+    let mr = bl.mr, nr = bl.nr
+    let mPanels = (m + mr - 1) / mr
+    let flops = 2.0 * Double(m) * Double(n) * Double(k)
+    var nt = flops < gemmParallelThreshold ? 1 : Swift.max(1, threads)
+    let nPanelsAll = (Swift.min(n, bl.nc) + nr - 1) / nr
+    nt = Swift.min(nt, Swift.max(mPanels, nPanelsAll))
+
+    let kcMax = Swift.min(bl.kc, k)
+    let ncMax = Swift.min(bl.nc, (n + nr - 1) / nr * nr)
+    let mcMax = Swift.min(bl.mc, mPanels * mr)
+    let pool = BufferPool.shared
+    let bBuf = pool.take(kcMax * ncMax * MemoryLayout<T>.stride)
+    let aStride = (mcMax * kcMax + 16) / 16 * 16
+    let sStride = (mr * nr + 16) / 16 * 16
+    let aBuf = pool.take((aStride + sStride) * nt * MemoryLayout<T>.stride)
+    defer { pool.give(bBuf); pool.give(aBuf) }
+    let bPack = bBuf.pointer.bindMemory(to: T.self, capacity: kcMax * ncMax)
+    let aPacks = aBuf.pointer.bindMemory(to: T.self, capacity: (aStride + sStride) * nt)
+
+    var jc = 0
+    while jc < n {
+        let nc = Swift.min(bl.nc, n - jc)
+        let nPanels = (nc + nr - 1) / nr
+        // Split M (each thread its own MR-aligned rows) unless N balances clearly better.
+        let effM = Double(mPanels) / Double(nt * ((mPanels + nt - 1) / nt))
+        let effN = Double(nPanels) / Double(nt * ((nPanels + nt - 1) / nt))
+        let splitM = nt == 1 || triangle != .full || effM >= effN - 0.05
+        let rowCuts = splitM ? panelCuts(mPanels, mr, m, jc, nc, nt, triangle) : []
+        var pc = 0
+        while pc < k {
+            let kc = Swift.min(bl.kc, k - pc)
+            let betaHere = pc == 0 ? beta : 1
+            let bBlock = StridedPointer(b.at(pc, jc), b.rowStride, b.colStride)
+            let packThreads = Swift.min(nt, nPanels)
+            parallelFor(packThreads) { t in
+                let r = evenSplit(nPanels, packThreads, t)
+                packB(kc, nc, r.lowerBound * nr, r.upperBound * nr, bBlock, nr, bPack)
+            }
+            parallelFor(nt) { t in
+                let rows = splitM ? rowCuts[t] * mr..<Swift.min(rowCuts[t + 1] * mr, m) : 0..<m
+                let panels = splitM ? 0..<nPanels : evenSplit(nPanels, nt, t)
+                let aPack = aPacks + t * (aStride + sStride)
+                let scratch = aPack + aStride
+                var ic = rows.lowerBound
+                while ic < rows.upperBound {
+                    let mc = Swift.min(bl.mc, rows.upperBound - ic)
+                    defer { ic += mc }
+                    let firstCol = jc + panels.lowerBound * nr, lastCol = Swift.min(jc + panels.upperBound * nr, n) - 1
+                    if triangle == .lower && firstCol > ic + mc - 1 { continue }
+                    if triangle == .upper && lastCol < ic { continue }
+                    packA(mc, kc, StridedPointer(a.at(ic, pc), a.rowStride, a.colStride), aPack)
+                    for q in panels {
+                        let j0 = jc + q * nr
+                        let nrb = Swift.min(nr, n - j0)
+                        let bp = UnsafePointer(bPack + q * nr * kc)
+                        var ir = 0
+                        while ir < mc {
+                            let i0 = ic + ir, mrb = Swift.min(mr, mc - ir)
+                            let skip = (triangle == .lower && j0 > i0 + mrb - 1) || (triangle == .upper && j0 + nrb - 1 < i0)
+                            if !skip {
+                                microKernel6x2(T.KernelVector.self, kc, UnsafePointer(aPack + ir * kc), bp, nr, c.at(i0, j0),
+                                               c.rowStride, c.colStride, mrb, nrb, alpha, betaHere, scratch)
+                            }
+                            ir += mr
+                        }
+                    }
+                }
+            }
+            pc += kc
+        }
+        jc += nc
+    }
+}
+
+/// Cut points (in MR-panels, `threads + 1` of them) that give each thread an equal share of the work of one
+/// NC-column block: uniform for a full GEMM, proportional to each row's part of the triangle otherwise.
+func panelCuts(_ mPanels: Int, _ mr: Int, _ m: Int, _ jc: Int, _ nc: Int, _ threads: Int, _ triangle: Triangle) -> [Int] {
+    if triangle == .full { return (0...threads).map { t in t == threads ? mPanels : evenSplit(mPanels, threads, t).lowerBound } }
+    var weight = [Double](repeating: 0, count: mPanels)
+    for q in 0..<mPanels {
+        let last = Swift.min(q * mr + mr, m) - 1, first = q * mr
+        let cols = triangle == .lower ? Swift.min(Swift.max(last + 1 - jc, 0), nc) : Swift.min(Swift.max(jc + nc - first, 0), nc)
+        weight[q] = Double(cols) + 1
+    }
+    let total = weight.reduce(0, +)
+    var cuts = [0]
+    var acc = 0.0, q = 0
+    for t in 1..<threads {
+        let target = total * Double(t) / Double(threads)
+        while q < mPanels && acc + weight[q] / 2 < target { acc += weight[q]; q += 1 }
+        cuts.append(q)
+    }
+    cuts.append(mPanels)
+    return cuts
+}
+
+/// C ← β·C on the requested triangle (β = 0 writes zeros, ignoring NaN in C).
+func scaleStrided<T: SpectralScalar>(_ m: Int, _ n: Int, _ beta: T, _ c: StridedPointer<T>, _ triangle: Triangle) {
+    if beta == 1 { return }
+    for i in 0..<m {
+        let cols = triangle == .lower ? 0..<Swift.min(i + 1, n) : triangle == .upper ? Swift.min(i, n)..<n : 0..<n
+        for j in cols { c[i, j] = beta == 0 ? 0 : beta * c[i, j] }
+    }
+}

@@ -1,0 +1,65 @@
+/// Elementwise arithmetic. Operators that combine two matrices throw `SpectralError.shapeMismatch` on different
+/// shapes (`try a + b`); non-finite values propagate as IEEE 754 says.
+extension Matrix {
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
+    func zipped(_ other: Matrix, _ name: String, _ op: (T, T) -> T) throws -> Matrix {
+        guard rows == other.rows, cols == other.cols else {
+            throw SpectralError.shapeMismatch("\(name): \(shapeString(rows, cols)) and \(shapeString(other.rows, other.cols))")
+        }
+        var r = Matrix(rows: rows, cols: cols)
+        let a = storage.pointer, b = other.storage.pointer, n = count
+        r.withUnsafeMutablePointer { p, _ in for i in 0..<n { p[i] = op(a[i], b[i]) } }
+        return r
+    }
+
+    /// A copy with `transform` applied to each element.
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
+    public func map(_ transform: (T) throws -> T) rethrows -> Matrix {
+        var r = Matrix(rows: rows, cols: cols)
+        let a = storage.pointer, n = count
+        try r.withUnsafeMutablePointer { p, _ in for i in 0..<n { p[i] = try transform(a[i]) } }
+        return r
+    }
+
+    public static func + (a: Matrix, b: Matrix) throws -> Matrix { try a.zipped(b, "add") { $0 + $1 } }
+    public static func - (a: Matrix, b: Matrix) throws -> Matrix { try a.zipped(b, "subtract") { $0 - $1 } }
+    /// Elementwise (Hadamard) product.
+    public func hadamard(_ b: Matrix) throws -> Matrix { try zipped(b, "hadamard") { $0 * $1 } }
+    /// Elementwise quotient.
+    public func dividedElementwise(by b: Matrix) throws -> Matrix { try zipped(b, "divide") { $0 / $1 } }
+    public static prefix func - (a: Matrix) -> Matrix { a.map { -$0 } }
+    public static func * (a: Matrix, s: T) -> Matrix { a.map { $0 * s } }
+    public static func * (s: T, a: Matrix) -> Matrix { a.map { s * $0 } }
+    public static func / (a: Matrix, s: T) -> Matrix { a.map { $0 / s } }
+
+    /// Scales every element by `s` in place.
+    public mutating func scale(by s: T) {
+        let n = count
+        withUnsafeMutablePointer { p, _ in for i in 0..<n { p[i] *= s } }
+    }
+
+    /// True when every element is finite (no NaN, no ±Inf).
+    public var isFinite: Bool {
+        let p = storage.pointer
+        for i in 0..<count where !p[i].isFinite { return false }
+        return true
+    }
+}
+
+extension MatrixViewable {
+    /// Throws `SpectralError.nonFinite` naming `what` and the first offending position if any element is NaN or ±Inf.
+    /// The validation helper every algorithm that needs finite input calls first.
+    public func requireFinite(_ what: String = "input") throws {
+        let v = view
+        let s = v.strided
+        try withExtendedLifetime(v.storage) {
+            for i in 0..<v.rows {
+                for j in 0..<v.cols where !s[i, j].isFinite {
+                    throw SpectralError.nonFinite("\(what) (\(shapeString(v.rows, v.cols))) has \(s[i, j]) at (\(i), \(j))")
+                }
+            }
+        }
+    }
+}

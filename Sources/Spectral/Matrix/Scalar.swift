@@ -1,0 +1,48 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The element types Spectral computes in: `Float` and `Double`.
+///
+/// The protocol carries the SIMD vector the GEMM micro-kernel uses for this type on the ISA the library was built
+/// for (see `Kernels/Blocking.swift`), plus the few elementary functions the generic code needs.
+public protocol SpectralScalar: BinaryFloatingPoint, SIMDScalar, Sendable, CustomStringConvertible, LosslessStringConvertible
+where RawSignificand: FixedWidthInteger {
+    /// The vector the micro-kernel holds a row of its tile in (two of them per tile row).
+    associatedtype KernelVector: SIMD where KernelVector.Scalar == Self
+    /// Short dtype name used by the CLI and JSON output: `"f32"` or `"f64"`.
+    static var dtypeName: String { get }
+    /// The machine epsilon, 2^-23 or 2^-52.
+    static var eps: Self { get }
+    /// Exact conversion to Double (both types embed in it).
+    var double: Double { get }
+    /// Rounding conversion from Double.
+    init(_ value: Double)
+    static func sqrtValue(_ x: Self) -> Self
+}
+
+extension Float: SpectralScalar {
+    #if SPECTRAL_FMA || arch(arm64)
+    public typealias KernelVector = SIMD8<Float>
+    #else
+    public typealias KernelVector = SIMD4<Float>
+    #endif
+    public static var dtypeName: String { "f32" }
+    public static var eps: Float { .ulpOfOne }
+    @inlinable public var double: Double { Double(self) }
+    @inlinable public static func sqrtValue(_ x: Float) -> Float { x.squareRoot() }
+}
+
+extension Double: SpectralScalar {
+    #if SPECTRAL_FMA || arch(arm64)
+    public typealias KernelVector = SIMD4<Double>
+    #else
+    public typealias KernelVector = SIMD2<Double>
+    #endif
+    public static var dtypeName: String { "f64" }
+    public static var eps: Double { .ulpOfOne }
+    @inlinable public var double: Double { self }
+    @inlinable public static func sqrtValue(_ x: Double) -> Double { x.squareRoot() }
+}
