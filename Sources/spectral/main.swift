@@ -1,20 +1,41 @@
+import Foundation
 import Spectral
-import Dispatch
-func now() -> Double { Double(DispatchTime.now().uptimeNanoseconds) * 1e-9 }
-func run<T: SpectralScalar>(_: T.Type, _ n: Int, _ th: Int) throws {
-    let a = Matrix<T>.randomNormal(rows: n, cols: n, seed: 1), b = Matrix<T>.randomNormal(rows: n, cols: n, seed: 2)
-    var c = Matrix<T>(rows: n, cols: n)
-    var best = 1e9
-    for _ in 0..<5 { let t0 = now(); try gemm(a, b, into: &c, threads: th); best = min(best, now() - t0) }
-    // check a few elements
-    var err = 0.0
-    for (i, j) in [(0, 0), (n - 1, n - 1), (n / 2, 3)] {
-        var s = 0.0; for p in 0..<n { s += a[i, p].double * b[p, j].double }
-        err = max(err, abs(s - c[i, j].double))
-    }
-    print(T.self, n, th, 2.0 * Double(n * n * n) / best / 1e9, "GF", err)
+
+let commands: [(CommandSpec, (Arguments) throws -> Void)] = [
+    (infoSpec, runInfo), (benchSpec, runBench), (gemmSpec, runGemm),
+]
+
+@MainActor func topHelp() -> String {
+    var s = "usage: spectral COMMAND [ARGS] [--help]\n\nSpectral \(Spectral.version): dense numerics in pure Swift.\n\ncommands:\n"
+    let w = commands.map(\.0.name.count).max() ?? 0
+    for (spec, _) in commands { s += "  " + spec.name + String(repeating: " ", count: w - spec.name.count + 2) + spec.summary + "\n" }
+    return s
 }
-for n in [64, 128, 256, 512, 1024, 2048] { try run(Float.self, n, 1) }
-for n in [256, 1024, 2048] { try run(Float.self, n, 2) }
-for n in [256, 1024, 2048] { try run(Double.self, n, 1) }
-for n in [1024, 2048] { try run(Double.self, n, 2) }
+
+@MainActor func main() -> Int32 {
+    let argv = Array(CommandLine.arguments.dropFirst())
+    guard let name = argv.first else { printError("spectral: error: no command given (try spectral --help)"); return 2 }
+    if name == "--help" || name == "-h" || name == "help" { print(topHelp(), terminator: ""); return 0 }
+    if name == "--version" { print(Spectral.version); return 0 }
+    guard let (spec, run) = commands.first(where: { $0.0.name == name }) else {
+        printError("spectral: error: unknown command '\(name)' (try spectral --help)")
+        return 2
+    }
+    do {
+        let args = try Arguments(Array(argv.dropFirst()), spec: spec)
+        if args.wantsHelp { print(spec.help, terminator: ""); return 0 }
+        try run(args)
+        return 0
+    } catch let e as UsageError {
+        printError("spectral: error: \(e.message)")
+        return 2
+    } catch let e as SpectralError {
+        printError("spectral: error: \(e.description)")
+        return 1
+    } catch {
+        printError("spectral: error: \(error)")
+        return 1
+    }
+}
+
+exit(main())

@@ -61,8 +61,9 @@ func microKernel6x2<V: SIMD>(
     for i in 0..<mr {
         let row = c + i &* rsc
         for j in 0..<nr {
-            let v = alpha * scratch[i &* ld &+ j]
-            row[j &* csc] = beta == 0 ? v : v + beta * row[j &* csc]
+            // The same formula as the SIMD path, so a value does not depend on which tile computed it.
+            let v = alpha == 1 ? scratch[i &* ld &+ j] : scratch[i &* ld &+ j] * alpha
+            row[j &* csc] = beta == 0 ? v : beta == 1 ? v + row[j &* csc] : maddScalar(v, row[j &* csc], beta)
         }
     }
 }
@@ -88,6 +89,16 @@ where V.Scalar: SpectralScalar {
 /// multiply and add, because `addingProduct` without an FMA target becomes a libm call per lane.
 @inline(__always)
 func madd<V: SIMD>(_ c: V, _ a: V, _ b: V) -> V where V.Scalar: FloatingPoint {
+    #if SPECTRAL_FMA || arch(arm64)
+    return c.addingProduct(a, b)
+    #else
+    return c + a * b
+    #endif
+}
+
+/// Scalar c + a·b with the same fusion rule as `madd`.
+@inline(__always)
+func maddScalar<T: SpectralScalar>(_ c: T, _ a: T, _ b: T) -> T {
     #if SPECTRAL_FMA || arch(arm64)
     return c.addingProduct(a, b)
     #else

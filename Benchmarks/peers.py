@@ -1,0 +1,58 @@
+#!/usr/bin/env python3
+"""numpy/OpenBLAS peers for `spectral bench --compare`: the same work, timed the same way.
+
+Usage: peers.py --cases OP:DTYPE:SHAPE,... [--min-time S]
+  OP gemm (SHAPE MxNxK: a @ b), syrk (NxK: a @ a.T, which numpy sends to OpenBLAS syrk),
+  gemv (MxN: a @ x). Prints "OP:DTYPE:SHAPE median_seconds" per case.
+The caller sets OPENBLAS_NUM_THREADS; run with OPENBLAS_CORETYPE/OPENBLAS_L2_SIZE unset so OpenBLAS picks its kernel.
+"""
+import argparse
+import time
+
+import numpy as np
+
+
+def median_time(fn, min_time):
+    fn()
+    times = []
+    start = time.perf_counter()
+    while len(times) < 5 or (time.perf_counter() - start < min_time and len(times) < 200):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    times.sort()
+    return times[len(times) // 2]
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--cases", required=True)
+    ap.add_argument("--min-time", type=float, default=0.3)
+    args = ap.parse_args()
+    rng = np.random.default_rng(1)
+    for case in args.cases.split(","):
+        op, dtype, shape = case.split(":")
+        dims = [int(x) for x in shape.split("x")]
+        dt = np.float32 if dtype == "f32" else np.float64
+        if op == "gemm":
+            m, n, k = dims
+            a = rng.standard_normal((m, k)).astype(dt)
+            b = rng.standard_normal((k, n)).astype(dt)
+            c = np.empty((m, n), dtype=dt)
+            fn = lambda: np.matmul(a, b, out=c)
+        elif op == "syrk":
+            n, k = dims
+            a = rng.standard_normal((n, k)).astype(dt)
+            fn = lambda: a @ a.T
+        elif op == "gemv":
+            m, n = dims
+            a = rng.standard_normal((m, n)).astype(dt)
+            x = rng.standard_normal(n).astype(dt)
+            fn = lambda: a @ x
+        else:
+            raise SystemExit(f"unknown op {op}")
+        print(f"{case} {median_time(fn, args.min_time):.9g}", flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,62 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// What the machine offers, read at run time (Linux: /proc/cpuinfo and /sys; elsewhere partly unknown).
+public struct SystemInfo: Sendable {
+    /// CPU model name, if known.
+    public var model: String
+    /// SIMD-related CPU feature flags found (`avx2`, `fma`, `avx512f`, `neon`, ...).
+    public var features: [String]
+    /// Cache sizes in bytes by level name (`L1d`, `L2`, `L3`), if known.
+    public var caches: [(name: String, bytes: Int)]
+
+    /// Reads the current machine.
+    public static func current() -> SystemInfo {
+        var model = "unknown", features: [String] = []
+        if let text = try? readFile("/proc/cpuinfo"), let s = String(validating: text, as: UTF8.self) {
+            for line in s.split(separator: "\n") {
+                let parts = line.split(separator: ":", maxSplits: 1).map { $0.trimmingCharacters() }
+                guard parts.count == 2 else { continue }
+                if parts[0] == "model name" && model == "unknown" { model = parts[1] }
+                if (parts[0] == "flags" || parts[0] == "Features") && features.isEmpty {
+                    let want: Set<String> = ["sse2", "avx", "avx2", "fma", "avx512f", "avx512vl", "asimd", "neon", "sve"]
+                    features = parts[1].split(separator: " ").map(String.init).filter { want.contains($0) }
+                }
+            }
+        }
+        #if arch(arm64)
+        if features.isEmpty { features = ["neon"] }
+        #endif
+        var caches: [(String, Int)] = []
+        for idx in 0..<8 {
+            let dir = "/sys/devices/system/cpu/cpu0/cache/index\(idx)/"
+            guard let lv = try? readText(dir + "level"), let ty = try? readText(dir + "type"), let sz = try? readText(dir + "size") else { continue }
+            if ty == "Instruction" { continue }
+            var bytes = Int(sz.filter(\.isNumber)) ?? 0
+            if sz.hasSuffix("K") { bytes *= 1024 } else if sz.hasSuffix("M") { bytes *= 1024 * 1024 }
+            caches.append(("L\(lv)\(ty == "Data" ? "d" : "")", bytes))
+        }
+        return SystemInfo(model: model, features: features, caches: caches)
+    }
+
+    /// True when this CPU can run the tuned x86-64-v3 build (AVX2 and FMA) although this binary is portable.
+    public var fasterBuildAvailable: Bool {
+        !KernelISA.fused && features.contains("avx2") && features.contains("fma")
+    }
+}
+
+private func readText(_ path: String) throws -> String {
+    String(decoding: try readFile(path), as: UTF8.self).trimmingCharacters()
+}
+
+extension StringProtocol {
+    func trimmingCharacters() -> String {
+        var s = Substring(self)
+        while let f = s.first, f.isWhitespace { s = s.dropFirst() }
+        while let l = s.last, l.isWhitespace { s = s.dropLast() }
+        return String(s)
+    }
+}

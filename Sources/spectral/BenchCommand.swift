@@ -1,0 +1,181 @@
+import Foundation
+import Spectral
+
+let benchSpec = CommandSpec(
+    name: "bench",
+    summary: "Microbenchmarks: median time and GFLOP/s per op, shape, dtype and thread count; with --compare, numpy/OpenBLAS side by side.",
+    usage: "spectral bench [OP ...] [--sizes N,...] [--shapes MxNxK,...] [--dtype f32|f64] [--threads N,...] [--json FILE] [--compare]",
+    options: [("--sizes", "square sizes (gemm: m = n = k; syrk: n = k); default 64,128,256,512,1024,2048"),
+              ("--shapes", "explicit shapes MxNxK (gemm) or NxK (syrk)"),
+              ("--dtype", "f32 or f64 (default: both)"),
+              ("--threads", "thread counts, e.g. 1,2 (default: 1 and the default thread count)"),
+              ("--min-time", "seconds of timed repetitions per case (default 0.3)"),
+              ("--json", "also write one JSON object per case and line to FILE"),
+              ("--peer", "peer script for --compare (default Benchmarks/peers.py)")],
+    flags: [("--compare", "time numpy (OpenBLAS) on the same cases in the same run and print the ratio"),
+            ("--skinny", "add the skinny gemm shapes 4096x4096x64, 64x4096x4096, 4096x64x4096")],
+    positionals: 0...8)
+
+let benchOps = ["gemm", "syrk", "gemv"]
+
+struct BenchCase {
+    let op: String, dtype: String, shape: [Int], threads: Int
+    var flops: Double {
+        switch op {
+        case "gemm": return 2 * Double(shape[0]) * Double(shape[1]) * Double(shape[2])
+        case "syrk": return Double(shape[0]) * Double(shape[0] + 1) * Double(shape[1])
+        default: return 2 * Double(shape[0]) * Double(shape[1])
+        }
+    }
+    var key: String { "\(op)|\(dtype)|\(shape)|\(threads)" }
+}
+
+struct BenchResult { let seconds: Double; let relerr: Double? }
+
+func runBench(_ args: Arguments) throws {
+    let ops = args.positionals.isEmpty ? ["gemm", "syrk"] : args.positionals
+    for op in ops where !benchOps.contains(op) {
+        throw UsageError(message: "bench: unknown op '\(op)' (known: \(benchOps.joined(separator: ", ")))")
+    }
+    let dtypes = try args.choice("--dtype", ["f32", "f64"]).map { [$0] } ?? ["f32", "f64"]
+    let threadList = try args.intList("--threads") ?? Array(Set([1, Spectral.defaultThreads])).sorted()
+    let minTime = Double(args.values["--min-time"] ?? "0.3") ?? 0.3
+    let sizes = try args.intList("--sizes")
+    var shapes: [[Int]] = []
+    if let s = args.values["--shapes"] {
+        for part in s.split(separator: ",") {
+            let dims = part.split(separator: "x").map { Int($0) }
+            guard !dims.isEmpty, dims.allSatisfy({ ($0 ?? 0) > 0 }) else { throw UsageError(message: "--shapes: bad shape '\(part)'") }
+            shapes.append(dims.map { $0! })
+        }
+    }
+    var cases: [BenchCase] = []
+    for op in ops {
+        let want = op == "gemm" ? 3 : 2
+        var opShapes = shapes.filter { $0.count == want }
+        if opShapes.isEmpty || sizes != nil {
+            opShapes += (sizes ?? [64, 128, 256, 512, 1024, 2048]).map { [Int](repeating: $0, count: want) }
+        }
+        if op == "gemm" && args.switches.contains("--skinny") { opShapes += [[4096, 4096, 64], [64, 4096, 4096], [4096, 64, 4096]] }
+        for d in dtypes { for s in opShapes { for t in threadList { cases.append(BenchCase(op: op, dtype: d, shape: s, threads: t)) } } }
+    }
+    var peers: [String: Double] = [:]
+    if args.switches.contains("--compare") {
+        peers = try runPeers(cases, script: args.values["--peer"] ?? "Benchmarks/peers.py", minTime: minTime)
+    }
+    var jsonLines: [String] = []
+    let header = "op    dtype  shape              threads  median_ms    GFLOP/s" + (peers.isEmpty ? "" : "   numpy_ms  numpy_GF  ratio")
+    print(header)
+    for c in cases {
+        FileHandle.standardError.write(Data("bench \(c.op) \(c.dtype) \(c.shape) threads=\(c.threads)\n".utf8))
+        let r = c.dtype == "f32" ? try benchOne(Float.self, c, minTime) : try benchOne(Double.self, c, minTime)
+        let gf = c.flops / r.seconds / 1e9
+        var line = pad(c.op, 6) + pad(c.dtype, 7) + pad(c.shape.map(String.init).joined(separator: "x"), 19)
+            + pad(String(c.threads), 9) + lpad(String(format: "%.3f", r.seconds * 1e3), 9) + lpad(String(format: "%.1f", gf), 11)
+        var fields: [(String, JSON)] = [("op", .string(c.op)), ("dtype", .string(c.dtype)), ("shape", .array(c.shape.map(JSON.int))),
+                                        ("threads", .int(c.threads)), ("seconds", .number(r.seconds)), ("gflops", .number(gf))]
+        if let e = r.relerr { fields.append(("relerr", .number(e))) }
+        if let p = peers[c.key] {
+            let pg = c.flops / p / 1e9
+            line += lpad(String(format: "%.3f", p * 1e3), 11) + lpad(String(format: "%.1f", pg), 10) + lpad(String(format: "%.2f", p / r.seconds), 7)
+            fields += [("peer", .string("numpy")), ("peer_seconds", .number(p)), ("peer_gflops", .number(pg)), ("ratio", .number(p / r.seconds))]
+        }
+        print(line)
+        fflushStdout()
+        jsonLines.append(JSON.object(fields).text)
+    }
+    if let path = args.values["--json"] {
+        guard FileManager.default.createFile(atPath: path, contents: Data((jsonLines.joined(separator: "\n") + "\n").utf8)) else {
+            throw SpectralError.io("cannot write \(path)")
+        }
+    }
+}
+
+func pad(_ s: String, _ w: Int) -> String { s.count >= w ? s + " " : s + String(repeating: " ", count: w - s.count) }
+func lpad(_ s: String, _ w: Int) -> String { s.count >= w ? " " + s : String(repeating: " ", count: w - s.count) + s }
+
+/// Median of repeated timings after one warm-up: at least 5 runs and `minTime` seconds, at most 200 runs.
+func timeMedian(_ minTime: Double, _ body: () throws -> Void) rethrows -> Double {
+    try body()
+    var times: [Double] = []
+    let start = now()
+    while times.count < 5 || (now() - start < minTime && times.count < 200) {
+        let t0 = now(); try body(); times.append(now() - t0)
+    }
+    times.sort()
+    return times[times.count / 2]
+}
+
+func benchOne<T: SpectralScalar>(_: T.Type, _ c: BenchCase, _ minTime: Double) throws -> BenchResult {
+    switch c.op {
+    case "gemm":
+        let (m, n, k) = (c.shape[0], c.shape[1], c.shape[2])
+        let a = Matrix<T>.randomNormal(rows: m, cols: k, seed: 1), b = Matrix<T>.randomNormal(rows: k, cols: n, seed: 2)
+        var out = Matrix<T>(rows: m, cols: n)
+        let s = try timeMedian(minTime) { try gemm(a, b, into: &out, threads: c.threads) }
+        return BenchResult(seconds: s, relerr: sampledRelerr(a, b, out))
+    case "syrk":
+        let (n, k) = (c.shape[0], c.shape[1])
+        let a = Matrix<T>.randomNormal(rows: n, cols: k, seed: 1)
+        var out = Matrix<T>(rows: n, cols: n)
+        let s = try timeMedian(minTime) { try syrk(a, into: &out, threads: c.threads) }
+        return BenchResult(seconds: s, relerr: sampledRelerr(a, a.transposed.copy(), out))
+    default:
+        let (m, n) = (c.shape[0], c.shape[1])
+        let a = Matrix<T>.randomNormal(rows: m, cols: n, seed: 1)
+        let x = Matrix<T>.randomNormal(rows: 1, cols: n, seed: 2).elements
+        var y = [T](repeating: 0, count: m)
+        let s = try timeMedian(minTime) { try gemv(a, x, into: &y, threads: c.threads) }
+        return BenchResult(seconds: s, relerr: nil)
+    }
+}
+
+/// Max over 64 sampled entries of |ĉᵢⱼ − cᵢⱼ| / (|A|·|B|)ᵢⱼ against a Double reference.
+func sampledRelerr<T: SpectralScalar>(_ a: Matrix<T>, _ b: Matrix<T>, _ c: Matrix<T>) -> Double {
+    if c.count == 0 || a.cols == 0 { return 0 }
+    var g = SpectralRandom(seed: 3)
+    var worst = 0.0
+    for _ in 0..<64 {
+        let i = Int(g.next() % UInt64(c.rows)), j = Int(g.next() % UInt64(c.cols))
+        var s = 0.0, sa = 0.0
+        for p in 0..<a.cols { s += a[i, p].double * b[p, j].double; sa += abs(a[i, p].double * b[p, j].double) }
+        worst = max(worst, abs(c[i, j].double - s) / max(sa, .leastNormalMagnitude))
+    }
+    return worst
+}
+
+/// Runs the numpy peer on every case (one process per thread count, OpenBLAS limited to that many threads,
+/// OpenBLAS's kernel choice left to itself) and returns median seconds by case key.
+func runPeers(_ cases: [BenchCase], script: String, minTime: Double) throws -> [String: Double] {
+    guard FileManager.default.fileExists(atPath: script) else {
+        throw SpectralError.io("peer script \(script) not found (run from the repository root or pass --peer PATH)")
+    }
+    var result: [String: Double] = [:]
+    for t in Set(cases.map(\.threads)).sorted() {
+        let mine = cases.filter { $0.threads == t }
+        let spec = mine.map { "\($0.op):\($0.dtype):\($0.shape.map(String.init).joined(separator: "x"))" }.joined(separator: ",")
+        FileHandle.standardError.write(Data("peer numpy threads=\(t): \(mine.count) cases\n".utf8))
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        p.arguments = ["python3", script, "--cases", spec, "--min-time", String(minTime)]
+        var env = ProcessInfo.processInfo.environment
+        env["OPENBLAS_NUM_THREADS"] = String(t); env["OMP_NUM_THREADS"] = String(t)
+        env.removeValue(forKey: "OPENBLAS_CORETYPE"); env.removeValue(forKey: "OPENBLAS_L2_SIZE")
+        p.environment = env
+        let pipe = Pipe()
+        p.standardOutput = pipe
+        try p.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        guard p.terminationStatus == 0 else { throw SpectralError.io("peer script failed (status \(p.terminationStatus))") }
+        for line in String(decoding: data, as: UTF8.self).split(separator: "\n") {
+            let f = line.split(separator: " ")
+            guard f.count == 2, let s = Double(f[1]) else { continue }
+            let parts = f[0].split(separator: ":")
+            guard parts.count == 3 else { continue }
+            let shape = parts[2].split(separator: "x").compactMap { Int($0) }
+            result["\(parts[0])|\(parts[1])|\(shape)|\(t)"] = s
+        }
+    }
+    return result
+}

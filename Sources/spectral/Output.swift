@@ -1,0 +1,87 @@
+import Foundation
+import Spectral
+
+/// A JSON value with ordered keys (so summaries read the same every run).
+indirect enum JSON {
+    case number(Double), int(Int), string(String), bool(Bool), array([JSON]), object([(String, JSON)]), null
+
+    var text: String {
+        switch self {
+        case .number(let d):
+            if !d.isFinite { return "null" }
+            return d == d.rounded() && abs(d) < 1e15 ? String(Int(d)) : "\(d)"
+        case .int(let i): return String(i)
+        case .bool(let b): return b ? "true" : "false"
+        case .null: return "null"
+        case .string(let s):
+            var o = "\""
+            for u in s.unicodeScalars {
+                switch u {
+                case "\"": o += "\\\""
+                case "\\": o += "\\\\"
+                case "\n": o += "\\n"
+                case "\t": o += "\\t"
+                default: if u.value < 0x20 { o += String(format: "\\u%04x", u.value) } else { o.unicodeScalars.append(u) }
+                }
+            }
+            return o + "\""
+        case .array(let a): return "[" + a.map(\.text).joined(separator: ", ") + "]"
+        case .object(let kv): return "{" + kv.map { JSON.string($0.0).text + ": " + $0.1.text }.joined(separator: ", ") + "}"
+        }
+    }
+}
+
+/// Collects a command's output files in memory and writes them all at the end: into a staging directory beside
+/// DIR that is renamed into place, so a failure never leaves a partial output directory.
+struct OutputDirectory {
+    let path: String
+    var files: [(String, [UInt8])] = []
+
+    mutating func add(_ name: String, npy: NpyArray) { files.append((name, npy.encoded())) }
+    mutating func add(_ name: String, json: JSON) { files.append((name, Array((json.text + "\n").utf8))) }
+
+    func commit() throws {
+        let fm = FileManager.default
+        var isDir: ObjCBool = false
+        let exists = fm.fileExists(atPath: path, isDirectory: &isDir)
+        if exists && !isDir.boolValue { throw SpectralError.io("\(path) exists and is not a directory") }
+        let parent = (path as NSString).deletingLastPathComponent
+        let stage = (parent.isEmpty ? "." : parent) + "/.\((path as NSString).lastPathComponent).partial-\(getpid())"
+        do {
+            try fm.createDirectory(atPath: stage, withIntermediateDirectories: true)
+        } catch {
+            throw SpectralError.io("cannot create output directory \(path): \(error.localizedDescription)")
+        }
+        do {
+            for (name, bytes) in files {
+                guard fm.createFile(atPath: stage + "/" + name, contents: Data(bytes)) else {
+                    throw SpectralError.io("cannot write \(path)/\(name)")
+                }
+            }
+            if !exists {
+                try fm.moveItem(atPath: stage, toPath: path)
+            } else {
+                // DIR already exists: move each finished file in (rename is atomic per file).
+                for (name, _) in files {
+                    let dst = path + "/" + name
+                    if rename(stage + "/" + name, dst) != 0 { throw SpectralError.io("cannot move \(name) into \(path)") }
+                }
+                try? fm.removeItem(atPath: stage)
+            }
+        } catch {
+            try? fm.removeItem(atPath: stage)
+            if let e = error as? SpectralError { throw e }
+            throw SpectralError.io("cannot write output directory \(path): \(error.localizedDescription)")
+        }
+    }
+}
+
+func now() -> Double { Double(DispatchTime.now().uptimeNanoseconds) * 1e-9 }
+
+/// Prints one line to standard error.
+func printError(_ s: String) {
+    FileHandle.standardError.write(Data((s + "\n").utf8))
+}
+
+/// Flushes standard output so progress lines appear as they are produced.
+func fflushStdout() { fflush(nil) }
