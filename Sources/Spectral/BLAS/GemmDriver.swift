@@ -87,7 +87,7 @@ func gemmStrided<T: SpectralScalar>(
                     let firstCol = jc + panels.lowerBound * nr, lastCol = Swift.min(jc + panels.upperBound * nr, n) - 1
                     if triangle == .lower && firstCol > ic + mc - 1 { continue }
                     if triangle == .upper && lastCol < ic { continue }
-                    packA(mc, kc, StridedPointer(a.at(ic, pc), a.rowStride, a.colStride), aPack)
+                    packA(mr, mc, kc, StridedPointer(a.at(ic, pc), a.rowStride, a.colStride), aPack)
                     for q in panels {
                         let j0 = jc + q * nr
                         let nrb = Swift.min(nr, n - j0)
@@ -97,7 +97,7 @@ func gemmStrided<T: SpectralScalar>(
                             let i0 = ic + ir, mrb = Swift.min(mr, mc - ir)
                             let skip = (triangle == .lower && j0 > i0 + mrb - 1) || (triangle == .upper && j0 + nrb - 1 < i0)
                             if !skip {
-                                microKernel6x2(T.KernelVector.self, kc, UnsafePointer(aPack + ir * kc), bp, nr, c.at(i0, j0),
+                                microKernel(rows: mr, T.KernelVector.self, kc, UnsafePointer(aPack + ir * kc), bp, nr, c.at(i0, j0),
                                                c.rowStride, c.colStride, mrb, nrb, alpha, betaHere, scratch)
                             }
                             ir += mr

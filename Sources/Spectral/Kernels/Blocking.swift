@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 /// The one table of GEMM blocking parameters per build target (BLIS's lesson: kernels hold no policy).
 ///
 /// MR×NR is the register tile of the micro-kernel (6 rows × two `KernelVector`s); KC×NR micro-panels of B stay in
@@ -13,6 +16,8 @@ public enum KernelISA {
     public static var name: String {
         #if arch(arm64)
         return "arm64 NEON (FMA)"
+        #elseif SPECTRAL_AVX512
+        return "x86-64-v4 (AVX-512+FMA)"
         #elseif SPECTRAL_FMA
         return "x86-64-v3 (AVX2+FMA)"
         #else
@@ -34,15 +39,31 @@ public enum KernelISA {
     }
 }
 
-/// Blocking for `T` on this build. MR is 6 everywhere; NR follows the kernel vector width.
+/// Blocking for `T` on this build, computed once. NR is two kernel vectors.
+/// - AVX-512 (`SPECTRAL_AVX512`): f32 6×32, f64 6×16 on zmm (12 accumulators of 32 registers).
 /// - FMA (AVX2, arm64): f32 6×16 (SIMD8×2), f64 6×8 (SIMD4×2): 12 accumulators of 16 vector registers.
 /// - Portable: f32 6×8 (SIMD4×2), f64 6×4 (SIMD2×2): 12 xmm accumulators, no spills.
-/// MC, KC, NC measured on Zen 4 (1 MiB L2, 32 MiB L3); see Docs/PERFORMANCE.md.
+/// MC, KC, NC were measured on the reference machine (Docs/PERFORMANCE.md). For experiments,
+/// `SPECTRAL_GEMM_BLOCKING=MR,MC,KC,NC` overrides them (MR one of 6, 8, 12, 14; invalid values are ignored).
 func blocking<T: SpectralScalar>(_: T.Type) -> Blocking {
-    let nr = 2 * T.KernelVector.scalarCount
-    if MemoryLayout<T>.size == 4 {
-        return Blocking(mr: 6, nr: nr, mc: 144, kc: 256, nc: 4080)
-    } else {
-        return Blocking(mr: 6, nr: nr, mc: 96, kc: 256, nc: 4080)
+    MemoryLayout<T>.size == 4 ? floatBlocking : doubleBlocking
+}
+
+private let floatBlocking = makeBlocking(nr: 2 * Float.KernelVector.scalarCount, single: true)
+private let doubleBlocking = makeBlocking(nr: 2 * Double.KernelVector.scalarCount, single: false)
+
+private func makeBlocking(nr: Int, single: Bool) -> Blocking {
+    #if SPECTRAL_AVX512
+    var b = single ? Blocking(mr: 6, nr: nr, mc: 72, kc: 256, nc: 4080) : Blocking(mr: 6, nr: nr, mc: 96, kc: 256, nc: 4080)
+    #else
+    var b = single ? Blocking(mr: 6, nr: nr, mc: 144, kc: 256, nc: 4080) : Blocking(mr: 6, nr: nr, mc: 96, kc: 256, nc: 4080)
+    #endif
+    if let s = getenv("SPECTRAL_GEMM_BLOCKING") {
+        let t = String(cString: s).split(separator: ",").compactMap { Int($0) }
+        if t.count == 4, [6, 8, 12, 14].contains(t[0]), t[1] > 0, t[2] > 0, t[3] > 0 {
+            b = Blocking(mr: t[0], nr: nr, mc: t[1], kc: t[2], nc: t[3])
+        }
     }
+    // Blocks are whole micro-panels, so packed buffers sized MC×KC and KC×NC are never overrun.
+    return Blocking(mr: b.mr, nr: nr, mc: Swift.max(b.mr, b.mc / b.mr * b.mr), kc: b.kc, nc: Swift.max(nr, b.nc / nr * nr))
 }

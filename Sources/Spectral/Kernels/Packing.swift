@@ -1,28 +1,25 @@
 /// Packs rows [0, mc) × cols [0, kc) of A into MR-row micro-panels: panel q holds element (q·MR + i, p) at
 /// `dst[q*MR*kc + p*MR + i]`. Rows past mc are zero so the micro-kernel never needs a bound check.
 @inline(__always)
-func packA<T: SpectralScalar>(_ mc: Int, _ kc: Int, _ a: StridedPointer<T>, _ dst: UnsafeMutablePointer<T>) {
-    let mr = 6
+func packA<T: SpectralScalar>(_ mr: Int, _ mc: Int, _ kc: Int, _ a: StridedPointer<T>, _ dst: UnsafeMutablePointer<T>) {
     var q = 0
     while q < mc {
         let rowsHere = Swift.min(mr, mc &- q)
         let d = dst + q &* kc
         let src = a.base + q &* a.rowStride
         if rowsHere == mr && a.colStride == 1 {
-            let r0 = src, r1 = src + a.rowStride, r2 = src + 2 &* a.rowStride
-            let r3 = src + 3 &* a.rowStride, r4 = src + 4 &* a.rowStride, r5 = src + 5 &* a.rowStride
-            for p in 0..<kc {
-                let o = d + p &* 6
-                o[0] = r0[p]; o[1] = r1[p]; o[2] = r2[p]; o[3] = r3[p]; o[4] = r4[p]; o[5] = r5[p]
+            // Row-major A: read mr rows in step, write the panel contiguously.
+            for i in 0..<mr {
+                let r = src + i &* a.rowStride
+                var o = d + i
+                for p in 0..<kc { o.pointee = r[p]; o += mr }
             }
         } else if rowsHere == mr && a.rowStride == 1 {
-            for p in 0..<kc {
-                let s = src + p &* a.colStride, o = d + p &* 6
-                o[0] = s[0]; o[1] = s[1]; o[2] = s[2]; o[3] = s[3]; o[4] = s[4]; o[5] = s[5]
-            }
+            // Column-major A: each k step is mr contiguous values.
+            for p in 0..<kc { (d + p &* mr).update(from: src + p &* a.colStride, count: mr) }
         } else {
             for p in 0..<kc {
-                let o = d + p &* 6
+                let o = d + p &* mr
                 for i in 0..<rowsHere { o[i] = src[i &* a.rowStride &+ p &* a.colStride] }
                 for i in rowsHere..<mr { o[i] = 0 }
             }

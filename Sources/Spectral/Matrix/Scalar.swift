@@ -24,7 +24,9 @@ where RawSignificand: FixedWidthInteger {
 }
 
 extension Float: SpectralScalar {
-    #if SPECTRAL_FMA || arch(arm64)
+    #if SPECTRAL_AVX512
+    public typealias KernelVector = SIMD16<Float>
+    #elseif SPECTRAL_FMA || arch(arm64)
     public typealias KernelVector = SIMD8<Float>
     #else
     public typealias KernelVector = SIMD4<Float>
@@ -36,7 +38,9 @@ extension Float: SpectralScalar {
 }
 
 extension Double: SpectralScalar {
-    #if SPECTRAL_FMA || arch(arm64)
+    #if SPECTRAL_AVX512
+    public typealias KernelVector = SIMD8<Double>
+    #elseif SPECTRAL_FMA || arch(arm64)
     public typealias KernelVector = SIMD4<Double>
     #else
     public typealias KernelVector = SIMD2<Double>

@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# CLI contract checks: results against numpy, exit codes 0/1/2, one line on stderr, no partial output.
+# Usage: Scripts/cli_smoke.sh PATH/TO/spectral
+set -euo pipefail
+bin=${1:?usage: cli_smoke.sh SPECTRAL_BINARY}
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+fail() { echo "cli_smoke: FAIL: $*" >&2; exit 1; }
+
+python3 - "$work" <<'PY'
+import sys, numpy as np
+d = sys.argv[1]
+rng = np.random.default_rng(0)
+np.save(f"{d}/A.npy", rng.standard_normal((37, 23)).astype(np.float32))
+np.save(f"{d}/B.npy", rng.standard_normal((23, 41)).astype(np.float32))
+np.save(f"{d}/Bt.npy", np.asfortranarray(rng.standard_normal((41, 23))))
+np.save(f"{d}/bad_shape.npy", np.zeros((5, 5)))
+np.save(f"{d}/nan.npy", np.full((23, 41), np.nan))
+np.save(f"{d}/c64.npy", np.zeros((2, 2), dtype=np.complex64))
+open(f"{d}/corrupt.npy", "wb").write(b"\x93NUMPY\x01\x00\xff\x00{'descr'")
+PY
+
+"$bin" gemm "$work/A.npy" "$work/B.npy" --out "$work/out1" || fail "gemm exit $?"
+"$bin" gemm "$work/A.npy" "$work/Bt.npy" --trans-b --dtype f64 --threads 2 --out "$work/out2" || fail "gemm --trans-b"
+python3 - "$work" <<'PY'
+import sys, json, numpy as np
+d = sys.argv[1]
+A, B, Bt = (np.load(f"{d}/{n}.npy") for n in ("A", "B", "Bt"))
+C1 = np.load(f"{d}/out1/C.npy"); C2 = np.load(f"{d}/out2/C.npy")
+assert C1.dtype == np.float32 and C1.shape == (37, 41), (C1.dtype, C1.shape)
+ref = A.astype(np.float64) @ B.astype(np.float64)
+bound = 26 * 2**-24 * (np.abs(A).astype(np.float64) @ np.abs(B).astype(np.float64))
+assert np.all(np.abs(C1 - ref) <= bound), "f32 gemm outside k·eps·|A||B|"
+assert C2.dtype == np.float64
+ref2 = A.astype(np.float64) @ Bt.T
+assert np.all(np.abs(C2 - ref2) <= 26 * 2**-53 * 2 * (np.abs(A).astype(np.float64) @ np.abs(Bt.T))), "f64 gemm"
+s = json.load(open(f"{d}/out1/summary.json"))
+assert s["op"] == "gemm" and s["shape"] == [37, 41, 23] and s["relerr"] < 1e-5, s
+PY
+
+expect() {  # expect STATUS OUTDIR CMD...
+  local want=$1 out=$2; shift 2
+  set +e; "$@" 2>"$work/err"; local got=$?; set -e
+  [ "$got" -eq "$want" ] || fail "expected exit $want, got $got: $*"
+  [ "$(wc -l < "$work/err")" -eq 1 ] || fail "expected one line on stderr: $(cat "$work/err")"
+  [ -z "$out" ] || [ ! -e "$out" ] || fail "partial output left at $out"
+}
+expect 2 "" "$bin" nosuchcommand
+expect 2 "$work/o" "$bin" gemm "$work/A.npy" --out "$work/o"
+expect 2 "$work/o" "$bin" gemm "$work/A.npy" "$work/B.npy" --out "$work/o" --bogus
+expect 2 "$work/o" "$bin" gemm "$work/A.npy" "$work/B.npy" --out "$work/o" --threads 0
+expect 2 "$work/o" "$bin" gemm "$work/A.npy" "$work/B.npy" --out "$work/o" --dtype f16
+expect 2 "" "$bin" gemm "$work/A.npy" "$work/B.npy"
+expect 1 "$work/o" "$bin" gemm "$work/A.npy" "$work/bad_shape.npy" --out "$work/o"
+expect 1 "$work/o" "$bin" gemm "$work/A.npy" "$work/nan.npy" --out "$work/o"
+expect 1 "$work/o" "$bin" gemm "$work/A.npy" "$work/c64.npy" --out "$work/o"
+expect 1 "$work/o" "$bin" gemm "$work/A.npy" "$work/corrupt.npy" --out "$work/o"
+expect 1 "$work/o" "$bin" gemm "$work/A.npy" "$work/missing.npy" --out "$work/o"
+"$bin" gemm --help | grep -q "usage: spectral gemm" || fail "gemm --help"
+"$bin" bench --help | grep -q "usage: spectral bench" || fail "bench --help"
+"$bin" info --help | grep -q "usage: spectral info" || fail "info --help"
+ls -a "$work" | grep -q partial && fail "a staging directory was left behind"
+echo "cli_smoke: all checks passed"

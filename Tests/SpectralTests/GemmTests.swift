@@ -1,0 +1,125 @@
+import XCTest
+import Spectral
+
+final class GemmTests: XCTestCase {
+    /// Shapes around the register tile (MR = 6; NR = 8, 16 or 32), the blocks (MC 72–144, KC 256) and small primes.
+    let edgeSizes = [0, 1, 2, 5, 6, 7, 13, 16, 17, 31, 33, 73, 97, 145, 257]
+
+    func checkGemm<T: SpectralScalar>(_: T.Type, m: Int, n: Int, k: Int, transA: Bool = false, transB: Bool = false,
+                                      alpha: T = 1, beta: T = 0, threads: Int = 1, seed: UInt64 = 1,
+                                      file: StaticString = #filePath, line: UInt = #line) throws {
+        let a = Matrix<T>.randomNormal(rows: transA ? k : m, cols: transA ? m : k, seed: seed)
+        let b = Matrix<T>.randomNormal(rows: transB ? n : k, cols: transB ? k : n, seed: seed + 1)
+        var c = Matrix<T>.randomNormal(rows: m, cols: n, seed: seed + 2)
+        let c0 = c
+        try gemm(alpha: alpha, a, b, beta: beta, into: &c, transposeA: transA, transposeB: transB, threads: threads)
+        let av = transA ? a.transposed : a.view, bv = transB ? b.transposed : b.view
+        var (ref, scale) = referenceGemm(av, bv)
+        for i in 0..<m {
+            for j in 0..<n {
+                ref[i][j] = alpha.double * ref[i][j] + beta.double * c0[i, j].double
+                scale[i][j] = abs(alpha.double) * scale[i][j] + abs(beta.double * c0[i, j].double)
+            }
+        }
+        assertWithinBound(c, ref, scale, gemmBound(T.self, k: k), "m=\(m) n=\(n) k=\(k) tA=\(transA) tB=\(transB)", file: file, line: line)
+    }
+
+    func testEdgeShapesFloat() throws {
+        for m in edgeSizes { for n in [0, 1, 7, 16, 17, 33, 65] { for k in [0, 1, 3, 17, 257] {
+            try checkGemm(Float.self, m: m, n: n, k: k)
+        } } }
+    }
+
+    func testEdgeShapesDouble() throws {
+        for m in [0, 1, 5, 6, 7, 31, 97, 145] { for n in edgeSizes { for k in [0, 1, 2, 255, 256, 257] {
+            try checkGemm(Double.self, m: m, n: n, k: k)
+        } } }
+    }
+
+    func testTransposesAlphaBeta() throws {
+        for (ta, tb) in [(false, false), (true, false), (false, true), (true, true)] {
+            for (alpha, beta) in [(1.0, 0.0), (2.5, 1.0), (-1.0, -0.5), (0.0, 2.0), (1.0, 1.0)] {
+                try checkGemm(Double.self, m: 37, n: 41, k: 29, transA: ta, transB: tb, alpha: alpha, beta: beta)
+                try checkGemm(Float.self, m: 150, n: 70, k: 300, transA: ta, transB: tb, alpha: Float(alpha), beta: Float(beta))
+            }
+        }
+    }
+
+    func testBlockBoundariesAndThreads() throws {
+        // Past MC (72–144), KC (256) and NC (4080), on one and two threads.
+        try checkGemm(Float.self, m: 301, n: 97, k: 513, threads: 2)
+        try checkGemm(Double.self, m: 200, n: 150, k: 520, threads: 2)
+        try checkGemm(Float.self, m: 7, n: 4100, k: 5, threads: 2)
+        try checkGemm(Double.self, m: 13, n: 4083, k: 3, threads: 1)
+        try checkGemm(Float.self, m: 3, n: 300, k: 700, transA: true, threads: 2)
+    }
+
+    func testStridedSubBlockViews() throws {
+        let big = Matrix<Double>.randomNormal(rows: 60, cols: 70, seed: 9)
+        let a = big.view(rows: 3..<40, cols: 5..<30)            // 37×25, row stride 70
+        let b = big.transposed.view(rows: 10..<35, cols: 2..<50) // 25×48, column stride 70
+        let c = try matmul(a, b)
+        let (ref, scale) = referenceGemm(a, b)
+        assertWithinBound(c, ref, scale, gemmBound(Double.self, k: 25))
+        // A view with neither stride 1 (every other row and column of a transpose) through copy.
+        let ac = a.copy(), bc = b.copy()
+        XCTAssertEqual(try matmul(ac, bc), c, "a copied operand must give the identical result")
+    }
+
+    func testThreadCountsGiveIdenticalResults() throws {
+        for (m, n, k) in [(257, 263, 300), (64, 4096, 64), (1000, 33, 40), (300, 300, 600)] {
+            let a = Matrix<Float>.randomNormal(rows: m, cols: k, seed: 3), b = Matrix<Float>.randomNormal(rows: k, cols: n, seed: 4)
+            let c1 = try matmul(a, b, threads: 1), c2 = try matmul(a, b, threads: 2), c3 = try matmul(a, b, threads: 3)
+            XCTAssertEqual(c1, c2, "\(m)×\(n)×\(k): 1 vs 2 threads")
+            XCTAssertEqual(c1, c3, "\(m)×\(n)×\(k): 1 vs 3 threads")
+        }
+    }
+
+    func testBetaZeroIgnoresNaNInC() throws {
+        let a = Matrix<Float>.randomNormal(rows: 20, cols: 10, seed: 1), b = Matrix<Float>.randomNormal(rows: 10, cols: 19, seed: 2)
+        var c = Matrix<Float>(rows: 20, cols: 19, repeating: .nan)
+        try gemm(a, b, beta: 0, into: &c)
+        XCTAssertTrue(c.isFinite)
+        var d = Matrix<Float>(rows: 20, cols: 19, repeating: .nan)
+        try gemm(alpha: 0, a, b, beta: 0, into: &d)
+        XCTAssertEqual(d.maxAbs, 0)
+        // k = 0 with β = 0 also writes zeros.
+        var e = Matrix<Double>(rows: 3, cols: 4, repeating: .nan)
+        try gemm(Matrix<Double>(rows: 3, cols: 0), Matrix<Double>(rows: 0, cols: 4), into: &e)
+        XCTAssertEqual(e, Matrix<Double>(rows: 3, cols: 4))
+    }
+
+    func testNonFinitePropagates() throws {
+        var a = Matrix<Double>.randomNormal(rows: 8, cols: 8, seed: 1)
+        a[2, 3] = .infinity
+        let c = try matmul(a, Matrix<Double>.identity(8))
+        XCTAssertEqual(c[2, 3], .infinity)
+        XCTAssertTrue(c[2, 0].isNaN, "∞·0 is NaN, as IEEE 754 says")
+        XCTAssertTrue(c[1, 0].isFinite, "rows without ∞ stay finite")
+        a[4, 4] = .nan
+        XCTAssertTrue(try matmul(a, Matrix<Double>.identity(8))[4, 4].isNaN)
+    }
+
+    func testSpecialMatrices() throws {
+        let n = 100
+        let ones = Matrix<Double>(rows: n, cols: n, repeating: 1)
+        XCTAssertEqual(try matmul(ones, ones), Matrix<Double>(rows: n, cols: n, repeating: Double(n)), "exact in floating point")
+        let x = Matrix<Float>.randomNormal(rows: n, cols: 37, seed: 5)
+        XCTAssertEqual(try matmul(Matrix<Float>.identity(n), x), x, "I·X = X exactly")
+        XCTAssertEqual(try matmul(Matrix<Float>(rows: 5, cols: n), x), Matrix<Float>(rows: 5, cols: 37))
+    }
+
+    func testShapeErrorsAndAliasing() throws {
+        let a = Matrix<Double>(rows: 3, cols: 4), b = Matrix<Double>(rows: 5, cols: 2)
+        XCTAssertThrowsError(try matmul(a, b)) { e in
+            XCTAssertEqual((e as? SpectralError)?.description, "shape mismatch: gemm: op(A) is 3×4, op(B) is 5×2, C is 3×2")
+        }
+        var c = Matrix<Double>(rows: 3, cols: 3)
+        XCTAssertThrowsError(try gemm(a, a, into: &c, transposeB: true, threads: 0))
+        var s = Matrix<Double>.identity(4)
+        let view = s.view
+        XCTAssertThrowsError(try gemm(view, Matrix<Double>.identity(4), into: &s)) { e in
+            guard case .aliasing = e as? SpectralError else { return XCTFail("expected aliasing, got \(e)") }
+        }
+    }
+}
