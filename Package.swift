@@ -22,7 +22,7 @@ let package = Package(
     targets: [
         .target(name: "Spectral", swiftSettings: tunedSettings),
         .executableTarget(name: "spectral", dependencies: ["Spectral"], swiftSettings: tunedSettings),
-        .testTarget(name: "SpectralTests", dependencies: ["Spectral"], swiftSettings: tunedSettings),
+        .testTarget(name: "SpectralTests", dependencies: ["Spectral"], exclude: ["Fixtures"], swiftSettings: tunedSettings),
     ],
     swiftLanguageModes: [.v6]
 )

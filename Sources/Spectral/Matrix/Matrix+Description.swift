@@ -27,19 +27,24 @@ func numpyStyle<T: SpectralScalar>(_ v: MatrixView<T>) -> String {
     let maxAbs = finite.map { abs($0) }.max() ?? 0
     let minAbs = finite.map { abs($0) }.filter { $0 > 0 }.min() ?? 0
     let scientific = maxAbs >= 1e16 || (minAbs > 0 && (minAbs < 1e-4 || maxAbs / minAbs > 1e3))
-    var fraction = 0
-    if !scientific {
-        for x in finite {
-            var s = formatDouble("%.8f", x)
-            while s.last == "0" { s.removeLast() }
-            if let dot = s.firstIndex(of: ".") { fraction = max(fraction, s.distance(from: dot, to: s.endIndex) - 1) }
-        }
+    // numpy's "unique" mode: each value with at most 8 fraction digits, trailing zeros dropped; fixed notation
+    // then pads the fraction with spaces, scientific notation pads the mantissa with zeros.
+    func trimmed(_ x: Double) -> (String, Int) {
+        var s = formatDouble(scientific ? "%.8e" : "%.8f", x)
+        var exponent = ""
+        if scientific, let e = s.firstIndex(of: "e") { exponent = String(s[e...]); s = String(s[..<e]) }
+        while s.last == "0" { s.removeLast() }
+        let digits = s.firstIndex(of: ".").map { s.distance(from: $0, to: s.endIndex) - 1 } ?? 0
+        return (s + "\u{0}" + exponent, digits)
     }
+    let fraction = finite.map { trimmed($0).1 }.max() ?? 0
     func text(_ x: Double) -> String {
         if x.isNaN { return "nan" }
         if x.isInfinite { return x > 0 ? "inf" : "-inf" }
-        if scientific { return formatDouble("%.8e", x) }
-        return fraction == 0 ? formatDouble("%.0f", x) + "." : formatDouble("%.\(fraction)f", x)
+        let (s, digits) = trimmed(x)
+        let parts = s.split(separator: "\u{0}", omittingEmptySubsequences: false)
+        let padding = String(repeating: scientific ? "0" : " ", count: fraction - digits)
+        return String(parts[0]) + padding + String(parts[1])
     }
     var cells: [[String]] = []
     for i in ri {

@@ -1,0 +1,99 @@
+import XCTest
+import Spectral
+
+final class MatrixTests: XCTestCase {
+    func testConstructionAndViews() throws {
+        let a = try Matrix<Double>(rows: [[1, 2, 3], [4, 5, 6]])
+        XCTAssertEqual(a.shape.rows, 2); XCTAssertEqual(a.shape.cols, 3)
+        XCTAssertEqual(a.transposed.copy(), try Matrix(rows: [[1, 4], [2, 5], [3, 6]]))
+        XCTAssertEqual(a.view(rows: 0..<2, cols: 1..<3).copy(), try Matrix(rows: [[2, 3], [5, 6]]))
+        XCTAssertEqual(a.transposed.view(rows: 1..<3, cols: 1..<2).copy(), try Matrix(rows: [[5], [6]]))
+        XCTAssertEqual(Matrix<Float>.identity(3), Matrix<Float>.diagonal([1, 1, 1]))
+        XCTAssertEqual(Matrix<Float>.diagonal([2, 3], rows: 2, cols: 4)[1, 1], 3)
+        XCTAssertEqual(Matrix<Double>(rows: 2, cols: 2) { Double($0 * 10 + $1) }.elements, [0, 1, 10, 11])
+        XCTAssertThrowsError(try Matrix<Double>(rows: [[1, 2], [3]]))
+        XCTAssertThrowsError(try Matrix<Double>(zeros: -1, 3))
+        XCTAssertThrowsError(try Matrix<Double>(rows: 2, cols: 2, elements: [1, 2, 3]))
+        var b = Matrix<Double>(rows: 3, cols: 4)
+        try b.setBlock(row: 1, col: 2, from: a.transposed.view(rows: 0..<2, cols: 0..<2))
+        XCTAssertEqual(b.rowArrays, [[0, 0, 0, 0], [0, 0, 1, 4], [0, 0, 2, 5]])
+        XCTAssertThrowsError(try b.setBlock(row: 2, col: 2, from: a))
+    }
+
+    func testCopyOnWriteAndViewsSnapshot() {
+        var a = Matrix<Float>.identity(3)
+        let b = a
+        let v = a.view
+        a[0, 1] = 7
+        XCTAssertEqual(b[0, 1], 0, "the copy keeps its value")
+        XCTAssertEqual(v[0, 1], 0, "a view never sees later writes to the matrix")
+        XCTAssertEqual(a[0, 1], 7)
+    }
+
+    func testStorageIsAligned() {
+        for n in [1, 3, 17, 1000] {
+            Matrix<Float>(rows: n, cols: 3).withUnsafePointer { p, _ in XCTAssertEqual(Int(bitPattern: p) % 64, 0) }
+        }
+    }
+
+    func testArithmeticAndNorms() throws {
+        let a = try Matrix<Double>(rows: [[1, -2], [3, 4]]), b = try Matrix<Double>(rows: [[0.5, 0.5], [1, 1]])
+        XCTAssertEqual(try a + b, try Matrix(rows: [[1.5, -1.5], [4, 5]]))
+        XCTAssertEqual(try a - b, try Matrix(rows: [[0.5, -2.5], [2, 3]]))
+        XCTAssertEqual(try a.hadamard(b), try Matrix(rows: [[0.5, -1], [3, 4]]))
+        XCTAssertEqual(try a.dividedElementwise(by: b), try Matrix(rows: [[2, -4], [3, 4]]))
+        XCTAssertEqual(2 * a, a * 2); XCTAssertEqual(-a, a * -1); XCTAssertEqual(a / 2, a * 0.5)
+        var c = a; c.scale(by: 3)
+        XCTAssertEqual(c, a * 3)
+        XCTAssertEqual(a.frobeniusNorm, 30.0.squareRoot(), accuracy: 4e-16 * 30.0.squareRoot())
+        XCTAssertEqual(a.maxAbs, 4)
+        XCTAssertThrowsError(try a + Matrix<Double>(rows: 2, cols: 3)) { e in
+            XCTAssertEqual("\(e)", "shape mismatch: add: 2×2 and 2×3")
+        }
+        XCTAssertTrue(a.isApproximatelyEqual(to: a * (1 + 1e-12)))
+        XCTAssertFalse(a.isApproximatelyEqual(to: a * (1 + 1e-6)))
+        XCTAssertFalse(a.isApproximatelyEqual(to: Matrix<Double>(rows: 1, cols: 4)))
+        XCTAssertTrue(Matrix<Float>(rows: 0, cols: 5).isApproximatelyEqual(to: Matrix<Float>(rows: 0, cols: 5)))
+    }
+
+    func testRequireFinite() throws {
+        var a = Matrix<Float>.randomNormal(rows: 4, cols: 4, seed: 1)
+        XCTAssertNoThrow(try a.requireFinite())
+        a[2, 1] = .infinity
+        XCTAssertThrowsError(try a.requireFinite("M")) { e in XCTAssertEqual("\(e)", "non-finite input: M (4×4) has inf at (2, 1)") }
+        XCTAssertThrowsError(try a.transposed.requireFinite("Mᵀ")) { e in XCTAssertTrue("\(e)".contains("at (1, 2)")) }
+        XCTAssertFalse(a.isFinite)
+    }
+
+    func testRandomIsSeededAndWellDistributed() {
+        let a = Matrix<Double>.randomNormal(rows: 200, cols: 500, seed: 42)
+        XCTAssertEqual(a, Matrix<Double>.randomNormal(rows: 200, cols: 500, seed: 42), "same seed, same matrix")
+        XCTAssertNotEqual(a, Matrix<Double>.randomNormal(rows: 200, cols: 500, seed: 43))
+        let x = a.elements, n = Double(x.count)
+        let mean = x.reduce(0, +) / n, variance = x.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / n
+        // Sampling error of the mean is 1/√n ≈ 0.0032 and of the variance √(2/n) ≈ 0.0045: allow 5σ.
+        XCTAssertEqual(mean, 0, accuracy: 5 / n.squareRoot())
+        XCTAssertEqual(variance, 1, accuracy: 5 * (2 / n).squareRoot())
+        let f = Matrix<Float>.randomNormal(rows: 200, cols: 500, seed: 42)
+        XCTAssertEqual(f[3, 7], Float(a[3, 7]), "Float draws are the Double draws rounded")
+        let u = Matrix<Float>.randomUniform(rows: 300, cols: 300, low: -1, high: 1, seed: 5)
+        XCTAssertGreaterThanOrEqual(u.elements.min()!, -1); XCTAssertLessThan(u.elements.max()!, 1)
+        XCTAssertEqual(Double(u.elements.reduce(0, +)) / 90000, 0, accuracy: 5 * (1.0 / 3 / 90000).squareRoot())
+        var g1 = SpectralRandom(seed: 0), g2 = SpectralRandom(seed: 0)
+        XCTAssertEqual((0..<100).map { _ in g1.next() }, (0..<100).map { _ in g2.next() })
+    }
+
+    func testDescriptionPrintsLikeNumpy() throws {
+        XCTAssertEqual(try Matrix<Double>(rows: [[1, 2], [3, 4]]).description, "array([[1., 2.],\n       [3., 4.]])")
+        XCTAssertEqual(try Matrix<Float>(rows: [[1.5, -2], [3, 4.25]]).description,
+                       "array([[ 1.5 , -2.  ],\n       [ 3.  ,  4.25]], dtype=float32)")
+        XCTAssertEqual(try Matrix<Double>(rows: [[1e-5, 1]]).description, "array([[1.e-05, 1.e+00]])")
+        XCTAssertEqual(try Matrix<Double>(rows: [[.nan, 1]]).description, "array([[nan,  1.]])")
+        XCTAssertEqual(try Matrix<Double>(rows: [[0.1, 1.0 / 3]]).description, "array([[0.1       , 0.33333333]])")
+        XCTAssertEqual(try Matrix<Double>(rows: [[1e-5, 1.5]]).description, "array([[1.0e-05, 1.5e+00]])")
+        XCTAssertEqual(Matrix<Double>(rows: 0, cols: 3).description, "array([], shape=(0, 3), dtype=float64)")
+        let big = Matrix<Double>(rows: 50, cols: 50, repeating: 1).description
+        XCTAssertTrue(big.contains("..."))
+        XCTAssertEqual(big.split(separator: "\n").count, 7, "3 rows, '...', 3 rows")
+    }
+}
