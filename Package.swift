@@ -15,6 +15,7 @@ if tuned {
 
 let package = Package(
     name: "Spectral",
+    platforms: [.macOS(.v15), .iOS(.v18)],   // Synchronization.Atomic
     products: [
         .library(name: "Spectral", targets: ["Spectral"]),
         .executable(name: "spectral", targets: ["spectral"]),

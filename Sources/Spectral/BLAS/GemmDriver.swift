@@ -10,6 +10,13 @@ enum Triangle: Sendable {
 /// more than the second core saves. Measured on Zen 4 (Docs/PERFORMANCE.md).
 let gemmParallelThreshold = 4_000_000.0
 
+/// Micro-panels of B packed together in the fused mode: their rows are read as one contiguous run each, which
+/// keeps strided B (leading dimensions that are multiples of 4 KiB) from thrashing the cache sets.
+let fusedGroup = 16
+
+/// m·n·k up to which a product counts as small: A and B are read in place, nothing is packed.
+let smallProductVolume = 128.0 * 128.0 * 128.0
+
 /// C ← α·A·B + β·C on strided operands (A m×k, B k×n, C m×n): the BLIS five-loop GEMM.
 ///
 /// - 5th loop (jc, NC): a KC×NC panel of B, packed once and shared by all threads (L3).
@@ -56,6 +63,12 @@ func gemmStrided<T: SpectralScalar>(
     let bPack = bBuf.pointer.bindMemory(to: T.self, capacity: kcMax * ncMax)
     let aPacks = aBuf.pointer.bindMemory(to: T.self, capacity: (aStride + sStride) * nt)
 
+    // Small products and narrow B: the kernel reads A in place (packing would cost more than it saves); small
+    // products with whole B panels also read B in place.
+    let small = Double(m) * Double(n) * Double(k) <= smallProductVolume
+    let directA = bl.mr == 6 && (a.colStride == 1 || a.rowStride == 1) && (small || nPanelsAll <= 4)
+    let directB = small && b.colStride == 1 && n % nr == 0
+
     var jc = 0
     while jc < n {
         let nc = Swift.min(bl.nc, n - jc)
@@ -70,10 +83,15 @@ func gemmStrided<T: SpectralScalar>(
             let kc = Swift.min(bl.kc, k - pc)
             let betaHere = pc == 0 ? beta : 1
             let bBlock = StridedPointer(b.at(pc, jc), b.rowStride, b.colStride)
-            let packThreads = Swift.min(nt, nPanels)
-            parallelFor(packThreads) { t in
-                let r = evenSplit(nPanels, packThreads, t)
-                packB(kc, nc, r.lowerBound * nr, r.upperBound * nr, bBlock, nr, bPack)
+            // One thread, or threads owning disjoint columns: pack each B micro-panel just before its first use,
+            // so it is in L1 for the kernel and its memory traffic interleaves with compute.
+            let fusedB = !directB && triangle == .full && (nt == 1 || !splitM)
+            if !directB && !fusedB {
+                let packThreads = Swift.min(nt, nPanels)
+                parallelFor(packThreads) { t in
+                    let r = evenSplit(nPanels, packThreads, t)
+                    packB(kc, nc, r.lowerBound * nr, r.upperBound * nr, bBlock, nr, bPack)
+                }
             }
             parallelFor(nt) { t in
                 let rows = splitM ? rowCuts[t] * mr..<Swift.min(rowCuts[t + 1] * mr, m) : 0..<m
@@ -87,18 +105,28 @@ func gemmStrided<T: SpectralScalar>(
                     let firstCol = jc + panels.lowerBound * nr, lastCol = Swift.min(jc + panels.upperBound * nr, n) - 1
                     if triangle == .lower && firstCol > ic + mc - 1 { continue }
                     if triangle == .upper && lastCol < ic { continue }
-                    packA(mr, mc, kc, StridedPointer(a.at(ic, pc), a.rowStride, a.colStride), aPack)
+                    // Direct A still packs a partial last micro-panel, so no row past m is read.
+                    let fullRows = directA ? mc / mr * mr : 0
+                    packA(mr, mc - fullRows, kc, StridedPointer(a.at(ic + fullRows, pc), a.rowStride, a.colStride), aPack)
                     for q in panels {
+                        if fusedB && ic == rows.lowerBound && (q - panels.lowerBound) % fusedGroup == 0 {
+                            packB(kc, nc, q * nr, Swift.min(q + fusedGroup, panels.upperBound) * nr, bBlock, nr, bPack)
+                        }
                         let j0 = jc + q * nr
                         let nrb = Swift.min(nr, n - j0)
-                        let bp = UnsafePointer(bPack + q * nr * kc)
+                        let bp = directB ? UnsafePointer(b.at(pc, j0)) : UnsafePointer(bPack + q * nr * kc)
+                        let bStep = directB ? b.rowStride : nr
                         var ir = 0
                         while ir < mc {
                             let i0 = ic + ir, mrb = Swift.min(mr, mc - ir)
                             let skip = (triangle == .lower && j0 > i0 + mrb - 1) || (triangle == .upper && j0 + nrb - 1 < i0)
-                            if !skip {
-                                microKernel(rows: mr, T.KernelVector.self, kc, UnsafePointer(aPack + ir * kc), bp, nr, c.at(i0, j0),
-                                               c.rowStride, c.colStride, mrb, nrb, alpha, betaHere, scratch)
+                            if skip {
+                            } else if ir < fullRows {
+                                microKernel6x2DirectA(T.KernelVector.self, kc, UnsafePointer(a.at(i0, pc)), a.rowStride, a.colStride,
+                                                      bp, bStep, c.at(i0, j0), c.rowStride, c.colStride, mrb, nrb, alpha, betaHere, scratch)
+                            } else {
+                                microKernel(rows: mr, T.KernelVector.self, kc, UnsafePointer(aPack + (ir - fullRows) * kc), bp, bStep,
+                                            c.at(i0, j0), c.rowStride, c.colStride, mrb, nrb, alpha, betaHere, scratch)
                             }
                             ir += mr
                         }

@@ -336,6 +336,72 @@ func microKernel14x2<V: SIMD>(
     updateEdge(c, rsc, csc, mr, nr, 2 &* w, alpha, beta, scratch)
 }
 
+/// As `microKernel6x2`, but reading A in place: element (i, p) at `a[i*ars + p*acs]` (no packing).
+/// For small products and for narrow B, where packing A costs more than it saves.
+/// GEMM micro-kernel with a 6×(2·W) register tile: C[0..<mr, 0..<nr] = α·Ã·B̃ + β·C.
+///
+/// `a` is a packed 6×kc micro-panel (element (i, p) at `a[p*6 + i]`); `b` holds kc rows of 2·W values, row p
+/// at `b + p*bStep`. 12 accumulators; per k step 2 loads, 6 broadcasts, 12 multiply-adds. Full tiles with
+/// unit column stride update C with SIMD loads/stores; edge tiles spill to `scratch` (6×2W) first, so nothing
+/// outside C is touched. β = 0 never reads C.
+@inline(__always)
+func microKernel6x2DirectA<V: SIMD>(
+    _: V.Type, _ kc: Int, _ a: UnsafePointer<V.Scalar>, _ ars: Int, _ acs: Int, _ b: UnsafePointer<V.Scalar>, _ bStep: Int,
+    _ c: UnsafeMutablePointer<V.Scalar>, _ rsc: Int, _ csc: Int, _ mr: Int, _ nr: Int,
+    _ alpha: V.Scalar, _ beta: V.Scalar, _ scratch: UnsafeMutablePointer<V.Scalar>
+) where V.Scalar: SpectralScalar {
+    let w = V.scalarCount
+    let wBytes = w &* MemoryLayout<V.Scalar>.stride
+    var c0_0 = V(), c0_1 = V()
+    var c1_0 = V(), c1_1 = V()
+    var c2_0 = V(), c2_1 = V()
+    var c3_0 = V(), c3_1 = V()
+    var c4_0 = V(), c4_1 = V()
+    var c5_0 = V(), c5_1 = V()
+    var ap = a
+    var bp = UnsafeRawPointer(b)
+    let bStepBytes = bStep &* MemoryLayout<V.Scalar>.stride
+    var p = 0
+    while p < kc {
+        let b0 = bp.loadUnaligned(as: V.self)
+        let b1 = bp.loadUnaligned(fromByteOffset: wBytes, as: V.self)
+        let x0 = V(repeating: ap[0])
+        c0_0 = madd(c0_0, x0, b0); c0_1 = madd(c0_1, x0, b1)
+        let x1 = V(repeating: ap[ars])
+        c1_0 = madd(c1_0, x1, b0); c1_1 = madd(c1_1, x1, b1)
+        let x2 = V(repeating: ap[2 &* ars])
+        c2_0 = madd(c2_0, x2, b0); c2_1 = madd(c2_1, x2, b1)
+        let x3 = V(repeating: ap[3 &* ars])
+        c3_0 = madd(c3_0, x3, b0); c3_1 = madd(c3_1, x3, b1)
+        let x4 = V(repeating: ap[4 &* ars])
+        c4_0 = madd(c4_0, x4, b0); c4_1 = madd(c4_1, x4, b1)
+        let x5 = V(repeating: ap[5 &* ars])
+        c5_0 = madd(c5_0, x5, b0); c5_1 = madd(c5_1, x5, b1)
+        ap += acs
+        bp += bStepBytes
+        p &+= 1
+    }
+    if mr == 6 && nr == 2 &* w && csc == 1 {
+        updateRow(c, c0_0, c0_1, alpha, beta, w)
+        updateRow(c + rsc, c1_0, c1_1, alpha, beta, w)
+        updateRow(c + 2 &* rsc, c2_0, c2_1, alpha, beta, w)
+        updateRow(c + 3 &* rsc, c3_0, c3_1, alpha, beta, w)
+        updateRow(c + 4 &* rsc, c4_0, c4_1, alpha, beta, w)
+        updateRow(c + 5 &* rsc, c5_0, c5_1, alpha, beta, w)
+        return
+    }
+    // Edge tile: spill every row to scratch (no array, no allocation), then update the valid mr×nr part.
+    let s = UnsafeMutableRawPointer(scratch)
+    let rowBytes = 2 &* wBytes
+    s.storeBytes(of: c0_0, toByteOffset: 0 &* rowBytes, as: V.self); s.storeBytes(of: c0_1, toByteOffset: 0 &* rowBytes &+ wBytes, as: V.self)
+    s.storeBytes(of: c1_0, toByteOffset: 1 &* rowBytes, as: V.self); s.storeBytes(of: c1_1, toByteOffset: 1 &* rowBytes &+ wBytes, as: V.self)
+    s.storeBytes(of: c2_0, toByteOffset: 2 &* rowBytes, as: V.self); s.storeBytes(of: c2_1, toByteOffset: 2 &* rowBytes &+ wBytes, as: V.self)
+    s.storeBytes(of: c3_0, toByteOffset: 3 &* rowBytes, as: V.self); s.storeBytes(of: c3_1, toByteOffset: 3 &* rowBytes &+ wBytes, as: V.self)
+    s.storeBytes(of: c4_0, toByteOffset: 4 &* rowBytes, as: V.self); s.storeBytes(of: c4_1, toByteOffset: 4 &* rowBytes &+ wBytes, as: V.self)
+    s.storeBytes(of: c5_0, toByteOffset: 5 &* rowBytes, as: V.self); s.storeBytes(of: c5_1, toByteOffset: 5 &* rowBytes &+ wBytes, as: V.self)
+    updateEdge(c, rsc, csc, mr, nr, 2 &* w, alpha, beta, scratch)
+}
+
 /// Runs the micro-kernel for tile height `rows` (one of the generated heights).
 @inline(__always)
 func microKernel<V: SIMD>(

@@ -30,22 +30,48 @@ func packA<T: SpectralScalar>(_ mr: Int, _ mc: Int, _ kc: Int, _ a: StridedPoint
 
 /// Packs columns [j0, j1) (a range of whole NR-column micro-panels, the last one possibly partial) of the kc×n
 /// block of B: panel q holds element (p, q·NR + j) at `dst[q*NR*kc + p*NR + j]`, zero beyond n.
+/// Unit-stride B is read row by row across all the panels of the range (one contiguous run per row).
 @inline(__always)
 func packB<T: SpectralScalar>(_ kc: Int, _ n: Int, _ j0: Int, _ j1: Int, _ b: StridedPointer<T>, _ nr: Int,
                               _ dst: UnsafeMutablePointer<T>) {
+    typealias V = T.KernelVector
+    let fullEnd = Swift.min(j1, n / nr * nr)
+    if b.colStride == 1 && nr == 2 &* V.scalarCount && fullEnd > j0 {
+        // Two vector loads and stores per row and panel (a memmove call per 64–128 bytes would dominate).
+        let wBytes = V.scalarCount &* MemoryLayout<T>.stride
+        let panelBytes = kc &* nr &* MemoryLayout<T>.stride
+        let rowBytes = b.rowStride &* MemoryLayout<T>.stride
+        let panels = (fullEnd &- j0) / nr
+        let src0 = UnsafeRawPointer(b.base + j0)
+        let dst0 = UnsafeMutableRawPointer(dst + j0 &* kc)
+        for p in 0..<kc {
+            let r = src0 + p &* rowBytes
+            var o = dst0 + p &* 2 &* wBytes
+            for q in 0..<panels {
+                o.storeBytes(of: r.loadUnaligned(fromByteOffset: q &* 2 &* wBytes, as: V.self), as: V.self)
+                o.storeBytes(of: r.loadUnaligned(fromByteOffset: q &* 2 &* wBytes &+ wBytes, as: V.self), toByteOffset: wBytes, as: V.self)
+                o += panelBytes
+            }
+        }
+        if fullEnd < j1 { packBGeneral(kc, n, fullEnd, j1, b, nr, dst) }
+        return
+    }
+    packBGeneral(kc, n, j0, j1, b, nr, dst)
+}
+
+/// packB for any strides and the partial last panel.
+@inline(__always)
+func packBGeneral<T: SpectralScalar>(_ kc: Int, _ n: Int, _ j0: Int, _ j1: Int, _ b: StridedPointer<T>, _ nr: Int,
+                                     _ dst: UnsafeMutablePointer<T>) {
     var q = j0
     while q < j1 {
         let colsHere = Swift.min(nr, n &- q)
         let d = dst + q &* kc
         let src = b.base + q &* b.colStride
-        if colsHere == nr && b.colStride == 1 {
-            for p in 0..<kc { (d + p &* nr).update(from: src + p &* b.rowStride, count: nr) }
-        } else {
-            for p in 0..<kc {
-                let o = d + p &* nr, s = src + p &* b.rowStride
-                for j in 0..<colsHere { o[j] = s[j &* b.colStride] }
-                for j in colsHere..<nr { o[j] = 0 }
-            }
+        for p in 0..<kc {
+            let o = d + p &* nr, s = src + p &* b.rowStride
+            for j in 0..<colsHere { o[j] = s[j &* b.colStride] }
+            for j in colsHere..<nr { o[j] = 0 }
         }
         q &+= nr
     }

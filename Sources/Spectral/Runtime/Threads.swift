@@ -43,17 +43,14 @@ struct UncheckedSendable<Value>: @unchecked Sendable {
     init(_ value: Value) { self.value = value }
 }
 
-/// Runs `body(t)` for t in 0..<count, on Dispatch's pool when count > 1.
+/// Runs `body(t)` for t in 0..<count: inline for one, on the worker pool (Dispatch when it is busy) for more.
 @inline(__always)
 func parallelFor(_ count: Int, _ body: (Int) -> Void) {
     if count <= 1 {
         if count == 1 { body(0) }
         return
     }
-    withoutActuallyEscaping(body) { b in
-        let box = UncheckedSendable(b)
-        DispatchQueue.concurrentPerform(iterations: count) { box.value($0) }
-    }
+    WorkerPool.shared.run(count, body)
 }
 
 /// Splits `count` units into `parts` contiguous ranges whose sizes differ by at most one.
