@@ -6,23 +6,55 @@
 func syrkStrided<T: SpectralScalar>(_ n: Int, _ k: Int, _ alpha: T, _ a: StridedPointer<T>, _ beta: T,
                                     _ c: StridedPointer<T>, threads: Int) {
     gemmStrided(n, n, k, alpha, a, a.transposed, beta, c, threads: threads, triangle: .lower)
-    mirrorLower(n, c)
+    mirrorLower(n, c, threads: n >= 512 ? threads : 1)
 }
 
-/// Copies the strict lower triangle onto the upper one, in cache-sized tiles.
-func mirrorLower<T>(_ n: Int, _ c: StridedPointer<T>) {
-    let tb = 64
-    var i0 = 0
-    while i0 < n {
-        var j0 = 0
-        while j0 <= i0 {
-            for i in i0..<Swift.min(i0 + tb, n) {
-                for j in j0..<Swift.min(j0 + tb, i) { c[j, i] = c[i, j] }
+/// Copies the strict lower triangle onto the upper one: whole 8×8 blocks below the diagonal are transposed in
+/// registers (three perfect unshuffles), the diagonal blocks and the ragged edge element by element. Small tiles
+/// keep both sides in cache even when the row stride is a multiple of 4 KiB.
+func mirrorLower<T: SpectralScalar>(_ n: Int, _ c: StridedPointer<T>, threads: Int) {
+    let tb = 8
+    let blocks = n / tb
+    if c.colStride == 1 {
+        // Block row bi has bi blocks: split the rows at √(t/threads) of the triangle for equal work.
+        let nt = Swift.max(1, Swift.min(threads, blocks / 8))
+        parallelFor(nt) { t in
+            let lo = Int((Double(blocks) * (Double(t) / Double(nt)).squareRoot()).rounded())
+            let hi = t == nt - 1 ? blocks : Int((Double(blocks) * (Double(t + 1) / Double(nt)).squareRoot()).rounded())
+            for bi in lo..<hi {
+                for bj in 0..<bi { transpose8x8(c.at(bi * tb, bj * tb), c.rowStride, c.at(bj * tb, bi * tb), c.rowStride) }
             }
-            j0 += tb
         }
-        i0 += tb
     }
+    for i in 0..<n {
+        let jStart = c.colStride == 1 && i < blocks * tb ? i / tb * tb : 0
+        var j = jStart
+        while j < i { c.base[j &* c.rowStride &+ i &* c.colStride] = c.base[i &* c.rowStride &+ j &* c.colStride]; j &+= 1 }
+    }
+}
+
+/// dst (8×8, row stride ldd) ← srcᵀ (8×8, row stride lds), through registers: applying the perfect unshuffle
+/// (row k ← even lanes of rows 2k, 2k+1; row 4+k ← their odd lanes) three times rotates the 6-bit element index
+/// by three bits, which swaps row and column.
+@inline(__always)
+func transpose8x8<T: SpectralScalar>(_ src: UnsafeMutablePointer<T>, _ lds: Int, _ dst: UnsafeMutablePointer<T>, _ ldd: Int) {
+    typealias R = SIMD8<T>
+    let s = UnsafeRawPointer(src), d = UnsafeMutableRawPointer(dst)
+    let sb = lds &* MemoryLayout<T>.stride, db = ldd &* MemoryLayout<T>.stride
+    var r0 = s.loadUnaligned(as: R.self), r1 = s.loadUnaligned(fromByteOffset: sb, as: R.self)
+    var r2 = s.loadUnaligned(fromByteOffset: 2 &* sb, as: R.self), r3 = s.loadUnaligned(fromByteOffset: 3 &* sb, as: R.self)
+    var r4 = s.loadUnaligned(fromByteOffset: 4 &* sb, as: R.self), r5 = s.loadUnaligned(fromByteOffset: 5 &* sb, as: R.self)
+    var r6 = s.loadUnaligned(fromByteOffset: 6 &* sb, as: R.self), r7 = s.loadUnaligned(fromByteOffset: 7 &* sb, as: R.self)
+    for _ in 0..<3 {
+        let p0 = SIMD16(lowHalf: r0, highHalf: r1), p1 = SIMD16(lowHalf: r2, highHalf: r3)
+        let p2 = SIMD16(lowHalf: r4, highHalf: r5), p3 = SIMD16(lowHalf: r6, highHalf: r7)
+        r0 = p0.evenHalf; r1 = p1.evenHalf; r2 = p2.evenHalf; r3 = p3.evenHalf
+        r4 = p0.oddHalf; r5 = p1.oddHalf; r6 = p2.oddHalf; r7 = p3.oddHalf
+    }
+    d.storeBytes(of: r0, as: R.self); d.storeBytes(of: r1, toByteOffset: db, as: R.self)
+    d.storeBytes(of: r2, toByteOffset: 2 &* db, as: R.self); d.storeBytes(of: r3, toByteOffset: 3 &* db, as: R.self)
+    d.storeBytes(of: r4, toByteOffset: 4 &* db, as: R.self); d.storeBytes(of: r5, toByteOffset: 5 &* db, as: R.self)
+    d.storeBytes(of: r6, toByteOffset: 6 &* db, as: R.self); d.storeBytes(of: r7, toByteOffset: 7 &* db, as: R.self)
 }
 
 /// Symmetric rank-k update: C ← α·A·Aᵀ + β·C, or C ← α·Aᵀ·A + β·C with `transpose: true`.

@@ -59,7 +59,8 @@ func packB<T: SpectralScalar>(_ kc: Int, _ n: Int, _ j0: Int, _ j1: Int, _ b: St
     packBGeneral(kc, n, j0, j1, b, nr, dst)
 }
 
-/// packB for any strides and the partial last panel.
+/// packB for any strides and the partial last panel. Column-major B (Aᵀ in syrk, op(B) = Bᵀ) reads each
+/// column contiguously.
 @inline(__always)
 func packBGeneral<T: SpectralScalar>(_ kc: Int, _ n: Int, _ j0: Int, _ j1: Int, _ b: StridedPointer<T>, _ nr: Int,
                                      _ dst: UnsafeMutablePointer<T>) {
@@ -68,6 +69,32 @@ func packBGeneral<T: SpectralScalar>(_ kc: Int, _ n: Int, _ j0: Int, _ j1: Int, 
         let colsHere = Swift.min(nr, n &- q)
         let d = dst + q &* kc
         let src = b.base + q &* b.colStride
+        if b.rowStride == 1 && colsHere == nr && nr % 8 == 0 {
+            // Whole 8×8 blocks transposed in registers, the kc remainder element by element.
+            let kc8 = kc / 8 * 8
+            var p0 = 0
+            while p0 < kc8 {
+                var j0 = 0
+                while j0 < nr { transpose8x8(src + j0 &* b.colStride + p0, b.colStride, d + p0 &* nr + j0, nr); j0 &+= 8 }
+                p0 &+= 8
+            }
+            for j in 0..<nr {
+                let col = src + j &* b.colStride
+                for p in kc8..<kc { d[p &* nr &+ j] = col[p] }
+            }
+            q &+= nr
+            continue
+        }
+        if b.rowStride == 1 {
+            for j in 0..<colsHere {
+                let col = src + j &* b.colStride
+                var o = d + j
+                for p in 0..<kc { o.pointee = col[p]; o += nr }
+            }
+            if colsHere < nr { for p in 0..<kc { for j in colsHere..<nr { d[p &* nr &+ j] = 0 } } }
+            q &+= nr
+            continue
+        }
         for p in 0..<kc {
             let o = d + p &* nr, s = src + p &* b.rowStride
             for j in 0..<colsHere { o[j] = s[j &* b.colStride] }
