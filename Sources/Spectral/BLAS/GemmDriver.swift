@@ -66,7 +66,7 @@ func gemmStrided<T: SpectralScalar>(
     // Small products and narrow B: the kernel reads A in place (packing would cost more than it saves); small
     // products with whole B panels also read B in place.
     let small = Double(m) * Double(n) * Double(k) <= smallProductVolume
-    let directA = bl.mr == 6 && (a.colStride == 1 || a.rowStride == 1) && (small || nPanelsAll <= 4)
+    let directA = (bl.mr == 4 || bl.mr == 6) && (a.colStride == 1 || a.rowStride == 1) && (small || nPanelsAll <= 4)
     let directB = small && b.colStride == 1 && n % nr == 0
 
     var jc = 0
@@ -122,7 +122,7 @@ func gemmStrided<T: SpectralScalar>(
                             let skip = (triangle == .lower && j0 > i0 + mrb - 1) || (triangle == .upper && j0 + nrb - 1 < i0)
                             if skip {
                             } else if ir < fullRows {
-                                microKernel6x2DirectA(T.KernelVector.self, kc, UnsafePointer(a.at(i0, pc)), a.rowStride, a.colStride,
+                                microKernelDirectA(rows: mr, T.KernelVector.self, kc, UnsafePointer(a.at(i0, pc)), a.rowStride, a.colStride,
                                                       bp, bStep, c.at(i0, j0), c.rowStride, c.colStride, mrb, nrb, alpha, betaHere, scratch)
                             } else {
                                 microKernel(rows: mr, T.KernelVector.self, kc, UnsafePointer(aPack + (ir - fullRows) * kc), bp, bStep,

@@ -42,9 +42,10 @@ public enum KernelISA {
 /// Blocking for `T` on this build, computed once. NR is two kernel vectors.
 /// - AVX-512 (`SPECTRAL_AVX512`): f32 6×32, f64 6×16 on zmm (12 accumulators of 32 registers).
 /// - FMA (AVX2, arm64): f32 6×16 (SIMD8×2), f64 6×8 (SIMD4×2): 12 accumulators of 16 vector registers.
-/// - Portable: f32 6×8 (SIMD4×2), f64 6×4 (SIMD2×2): 12 xmm accumulators, no spills.
-/// MC, KC, NC were measured on the reference machine (Docs/PERFORMANCE.md). For experiments,
-/// `SPECTRAL_GEMM_BLOCKING=MR,MC,KC,NC` overrides them (MR one of 6, 8, 12, 14; invalid values are ignored).
+/// - Portable: f32 4×8 (SIMD4×2), f64 4×4 (SIMD2×2): 8 xmm accumulators (6 rows spill with two-operand SSE).
+/// MC, KC, NC were measured on the reference machine (Docs/PERFORMANCE.md). NC keeps the block of C that every KC
+/// pass rewrites (m × NC) inside L3 for m up to ~4096: 2048 f32 / 1536 f64 beat 4080 at n = 4096. For experiments,
+/// `SPECTRAL_GEMM_BLOCKING=MR,MC,KC,NC` overrides them (MR one of 4, 6, 8, 12, 14; invalid values are ignored).
 func blocking<T: SpectralScalar>(_: T.Type) -> Blocking {
     MemoryLayout<T>.size == 4 ? floatBlocking : doubleBlocking
 }
@@ -54,13 +55,16 @@ private let doubleBlocking = makeBlocking(nr: 2 * Double.KernelVector.scalarCoun
 
 private func makeBlocking(nr: Int, single: Bool) -> Blocking {
     #if SPECTRAL_AVX512
-    var b = single ? Blocking(mr: 6, nr: nr, mc: 72, kc: 256, nc: 4080) : Blocking(mr: 6, nr: nr, mc: 96, kc: 256, nc: 4080)
+    var b = single ? Blocking(mr: 6, nr: nr, mc: 72, kc: 256, nc: 2048) : Blocking(mr: 6, nr: nr, mc: 96, kc: 256, nc: 1536)
+    #elseif SPECTRAL_FMA || arch(arm64)
+    var b = single ? Blocking(mr: 6, nr: nr, mc: 144, kc: 256, nc: 2048) : Blocking(mr: 6, nr: nr, mc: 96, kc: 256, nc: 1536)
     #else
-    var b = single ? Blocking(mr: 6, nr: nr, mc: 144, kc: 256, nc: 4080) : Blocking(mr: 6, nr: nr, mc: 96, kc: 256, nc: 4080)
+    // Two-operand SSE needs a spare register per multiply: 4 rows (8 accumulators) do not spill, 6 rows do.
+    var b = single ? Blocking(mr: 4, nr: nr, mc: 144, kc: 256, nc: 2048) : Blocking(mr: 4, nr: nr, mc: 96, kc: 256, nc: 1536)
     #endif
     if let s = getenv("SPECTRAL_GEMM_BLOCKING") {
         let t = String(cString: s).split(separator: ",").compactMap { Int($0) }
-        if t.count == 4, [6, 8, 12, 14].contains(t[0]), t[1] > 0, t[2] > 0, t[3] > 0 {
+        if t.count == 4, [4, 6, 8, 12, 14].contains(t[0]), t[1] > 0, t[2] > 0, t[3] > 0 {
             b = Blocking(mr: t[0], nr: nr, mc: t[1], kc: t[2], nc: t[3])
         }
     }
