@@ -3,7 +3,7 @@
 
 Usage: peers.py --cases OP:DTYPE:SHAPE,... [--min-time S]
   OP gemm (SHAPE MxNxK: a @ b), syrk (NxK: a @ a.T, which numpy sends to OpenBLAS syrk),
-  gemv (MxN: a @ x). Prints "OP:DTYPE:SHAPE median_seconds" per case.
+  gemv (MxN: a @ x), qr and qrcp (MxN: scipy.linalg.qr(mode="r"), without and with pivoting: the factorization, Q not formed, as ours). Prints "OP:DTYPE:SHAPE median_seconds" per case.
 The caller sets OPENBLAS_NUM_THREADS; run with OPENBLAS_CORETYPE/OPENBLAS_L2_SIZE unset so OpenBLAS picks its kernel.
 """
 import argparse
@@ -49,6 +49,12 @@ def main():
             a = rng.standard_normal((m, n)).astype(dt)
             x = rng.standard_normal(n).astype(dt)
             fn = lambda: a @ x
+        elif op in ("qr", "qrcp"):
+            import scipy.linalg as sl
+            m, n = dims
+            a = rng.standard_normal((m, n)).astype(dt)
+            piv = op == "qrcp"
+            fn = lambda: sl.qr(a, mode="r", pivoting=piv)
         else:
             raise SystemExit(f"unknown op {op}")
         print(f"{case} {median_time(fn, args.min_time):.9g}", flush=True)

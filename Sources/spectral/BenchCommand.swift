@@ -16,7 +16,7 @@ let benchSpec = CommandSpec(
             ("--skinny", "add the skinny gemm shapes 4096x4096x64, 64x4096x4096, 4096x64x4096")],
     positionals: 0...8)
 
-let benchOps = ["gemm", "syrk", "gemv"]
+let benchOps = ["gemm", "syrk", "gemv", "qr", "qrcp"]
 
 struct BenchCase {
     let op: String, dtype: String, shape: [Int], threads: Int
@@ -24,6 +24,9 @@ struct BenchCase {
         switch op {
         case "gemm": return 2 * Double(shape[0]) * Double(shape[1]) * Double(shape[2])
         case "syrk": return Double(shape[0]) * Double(shape[0] + 1) * Double(shape[1])
+        case "qr", "qrcp":
+            let (m, n) = (Double(shape[0]), Double(shape[1]))
+            return 2 * n * n * (m - n / 3)
         default: return 2 * Double(shape[0]) * Double(shape[1])
         }
     }
@@ -52,9 +55,10 @@ func runBench(_ args: Arguments) throws {
     var cases: [BenchCase] = []
     for op in ops {
         let want = op == "gemm" ? 3 : 2
+        let defaultSizes = ["qr", "qrcp"].contains(op) ? [256, 512, 1024] : [64, 128, 256, 512, 1024, 2048]
         var opShapes = shapes.filter { $0.count == want }
         if opShapes.isEmpty || sizes != nil {
-            opShapes += (sizes ?? [64, 128, 256, 512, 1024, 2048]).map { [Int](repeating: $0, count: want) }
+            opShapes += (sizes ?? defaultSizes).map { [Int](repeating: $0, count: want) }
         }
         if op == "gemm" && args.switches.contains("--skinny") { opShapes += [[4096, 4096, 64], [64, 4096, 4096], [4096, 64, 4096]] }
         for d in dtypes { for s in opShapes { for t in threadList { cases.append(BenchCase(op: op, dtype: d, shape: s, threads: t)) } } }
@@ -120,6 +124,21 @@ func benchOne<T: SpectralScalar>(_: T.Type, _ c: BenchCase, _ minTime: Double) t
         var out = Matrix<T>(rows: n, cols: n)
         let s = try timeMedian(minTime) { try syrk(a, into: &out, threads: c.threads) }
         return BenchResult(seconds: s, relerr: sampledRelerr(a, a.transposed.copy(), out))
+    case "qr", "qrcp":
+        let a = Matrix<T>.randomNormal(rows: c.shape[0], cols: c.shape[1], seed: 1)
+        var residual = 0.0
+        let s = try timeMedian(minTime) {
+            if c.op == "qr" { _ = try qr(a, threads: c.threads) } else { _ = try pivotedQR(a, threads: c.threads) }
+        }
+        if c.op == "qr" {
+            let f = try qr(a, threads: c.threads)
+            residual = try (try matmul(try f.Q(), f.R) - a).frobeniusNorm.double / a.frobeniusNorm.double
+        } else {
+            let f = try pivotedQR(a, threads: c.threads)
+            let ap = Matrix<T>(rows: a.rows, cols: a.cols) { i, j in a[i, f.pivots[j]] }
+            residual = try (try matmul(try f.Q(), f.R) - ap).frobeniusNorm.double / a.frobeniusNorm.double
+        }
+        return BenchResult(seconds: s, relerr: residual)
     default:
         let (m, n) = (c.shape[0], c.shape[1])
         let a = Matrix<T>.randomNormal(rows: m, cols: n, seed: 1)

@@ -12,7 +12,7 @@ func gemvStrided<T: SpectralScalar>(_ m: Int, _ n: Int, _ alpha: T, _ a: Strided
     // A unit-stride copy of x when needed (cheap next to the m·n pass over A).
     BufferPool.shared.with(T.self, count: n) { xc in
         for j in 0..<n { xc[j] = x[j &* incx] }
-        let nt = Double(m) * Double(n) < 2e6 ? 1 : Swift.min(threads, Swift.max(1, m / 64))
+        let nt = Double(m) * Double(n) < 1.5e5 ? 1 : Swift.min(threads, Swift.max(1, m / 64))
         if a.colStride == 1 {
             parallelFor(nt) { t in
                 let r = evenSplit(m, nt, t)
