@@ -1,0 +1,165 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Which singular vectors `svd` computes.
+public enum SingularVectors: Sendable {
+    /// Singular values only.
+    case none
+    /// U m×k and Vᵀ k×n with k = min(m, n) (numpy's `full_matrices=False`).
+    case thin
+    /// U m×m and Vᵀ n×n (numpy's `full_matrices=True`).
+    case full
+}
+
+/// A singular value decomposition A = U·diag(S)·Vᵀ, from `svd(_:)`.
+public struct SingularValueDecomposition<T: SpectralScalar>: Sendable {
+    /// Left singular vectors (nil when only values were asked for).
+    public let U: Matrix<T>?
+    /// Singular values, non-negative and non-increasing; min(m, n) of them.
+    public let S: [T]
+    /// Right singular vectors, transposed, as numpy returns them (nil when only values were asked for).
+    public let Vt: Matrix<T>?
+    /// The rank the preconditioner kept (columns of R₁ above its cut); the Jacobi iteration ran on rank×rank.
+    public let rank: Int
+    /// Jacobi sweeps used.
+    public let sweeps: Int
+}
+
+/// Singular value decomposition by preconditioned one-sided Jacobi (Drmač–Veselić, LAPACK dgejsv's full-pivoting
+/// path), with Jacobi-grade relative accuracy.
+///
+/// Pipeline (m ≥ n; a wide A is transposed): scale by a power of two; sort the rows by ∞-norm; QR with column
+/// pivoting A·P₁ = Q₁·R₁; cut the rank where |R_kk| falls below the threshold; QR of R₁ᵀ = Q₂·R₂; one-sided
+/// Jacobi (rotations with de Rijk pivoting, dgesvj's test |x_pᵀx_q| ≤ √m·eps·‖x_p‖‖x_q‖) on X = R₂ᵀ, which
+/// converges in few sweeps because the two QRs already did most of the work; then U = Q₁·[U_X; 0] and
+/// V = P₁·Q₂·W.
+///
+/// Accuracy: backward stable (‖A − U·Σ·Vᵀ‖ ≤ c·n·u·‖A‖, U and V orthonormal to c·m·u), and for A = B·D or D·B
+/// with D diagonal every singular value — the smallest included — has relative error about u·κ(B), however
+/// graded D is (gesdd's error is u·σ₁ absolute instead). Sign convention: the first nonzero entry of each
+/// column of V is positive... not normalised; like LAPACK, signs are whatever the rotations produce.
+///
+/// - Parameters:
+///   - vectors: `.thin` (default), `.full` or `.none`.
+///   - rankTolerance: nil (default) keeps every column whose |R_kk| is above the underflow threshold, which is what
+///     relative accuracy needs. A value r cuts at |R_kk| ≤ r·|R_00| (`SingularValueDecomposition.rank`), so
+///     rank-deficient inputs cost only rank³; the cut singular values are returned as 0. dgejsv's numerical-rank
+///     mode is r = √n·eps.
+///   - maxSweeps: cap on Jacobi sweeps (default 60); exceeding it throws `.notConverged`.
+/// - Throws: `.nonFinite` for NaN/Inf input, `.notConverged` at the sweep cap, `.invalidArgument` for bad options.
+///
+/// ```swift
+/// let s = try svd(a)                       // thin U, S, Vᵀ like numpy.linalg.svd(a, full_matrices=False)
+/// let values = try svd(a, vectors: .none).S
+/// ```
+public func svd<T: SpectralScalar>(_ a: some MatrixViewable<T>, vectors: SingularVectors = .thin, rankTolerance: T? = nil,
+                                   maxSweeps: Int = 60, threads: Int? = nil) throws -> SingularValueDecomposition<T> {
+    let av = a.view
+    try av.requireFinite("svd: A")
+    if let r = rankTolerance, !(r >= 0 && r < 1) { throw SpectralError.invalidArgument("svd: rankTolerance must be in [0, 1), got \(r)") }
+    guard maxSweeps >= 1 else { throw SpectralError.invalidArgument("svd: maxSweeps must be at least 1") }
+    let nt = try resolveThreads(threads)
+    if av.rows < av.cols {
+        let t = try svdTall(av.transposed, vectors: vectors, rankTolerance: rankTolerance, maxSweeps: maxSweeps, threads: nt)
+        return SingularValueDecomposition(U: t.Vt?.transposed.copy(), S: t.S, Vt: t.U?.transposed.copy(), rank: t.rank, sweeps: t.sweeps)
+    }
+    return try svdTall(av, vectors: vectors, rankTolerance: rankTolerance, maxSweeps: maxSweeps, threads: nt)
+}
+
+/// m ≥ n.
+func svdTall<T: SpectralScalar>(_ a: MatrixView<T>, vectors: SingularVectors, rankTolerance: T?, maxSweeps: Int,
+                                threads: Int) throws -> SingularValueDecomposition<T> {
+    let (m, n) = (a.rows, a.cols)
+    let wantVectors = vectors != .none
+    let uCols = vectors == .full ? m : n
+    func identityLike(_ r: Int, _ c: Int) -> Matrix<T> { Matrix<T>.diagonal([T](repeating: 1, count: Swift.min(r, c)), rows: r, cols: c) }
+    // Scale so the largest entry is about 1: a power of two, so scaling is exact.
+    let maxEntry = a.maxAbs
+    if n == 0 || maxEntry == 0 {
+        return SingularValueDecomposition(U: wantVectors ? identityLike(m, uCols) : nil, S: [T](repeating: 0, count: n),
+                                          Vt: wantVectors ? identityLike(n, n) : nil, rank: 0, sweeps: 0)
+    }
+    let e = maxEntry.exponent
+    let scale = T(sign: .plus, exponent: -e, significand: 1)
+    // Rows in non-increasing ∞-norm (dgejsv's full pivoting: with column pivoting it behaves like complete pivoting).
+    let rowNorms = (0..<m).map { i in (0..<n).reduce(T(0)) { Swift.max($0, Swift.abs(a[i, $1])) } }
+    let rowOrder = (0..<m).sorted { rowNorms[$0] > rowNorms[$1] || (rowNorms[$0] == rowNorms[$1] && $0 < $1) }
+    let sorted = Matrix<T>(rows: m, cols: n) { i, j in a[rowOrder[i], j] * scale }
+
+    // A·P₁ = Q₁·R₁, rank cut, R₁ᵀ = Q₂·R₂.
+    let f1 = try pivotedQR(sorted, threads: threads)
+    let d1 = f1.diagonal
+    let cut = rankTolerance.map { $0 * (d1.first ?? 0) } ?? (T.leastNormalMagnitude / T.eps)
+    let nr = d1.prefix { $0 > cut }.count
+    if nr == 0 {
+        return SingularValueDecomposition(U: wantVectors ? identityLike(m, uCols) : nil, S: [T](repeating: 0, count: n),
+                                          Vt: wantVectors ? identityLike(n, n) : nil, rank: 0, sweeps: 0)
+    }
+    let r1 = f1.R.view(rows: 0..<nr, cols: 0..<n)          // nr×n upper trapezoidal
+    let f2 = try qr(r1.transposed, threads: threads)       // n×nr = Q₂·R₂
+    let r2 = f2.R                                          // nr×nr upper
+    // X = R₂ᵀ, stored column-major (row j of xs = column j of X), and W = I (nr×nr) to accumulate rotations.
+    var xs = Matrix<T>(rows: nr, cols: nr)
+    xs.withUnsafeMutablePointer { p, _ in for j in 0..<nr { for i in j..<nr { p[j * nr + i] = r2[j, i] } } }
+    var ws = wantVectors ? Matrix<T>.identity(nr) : Matrix<T>(rows: 0, cols: 0)
+    var sigma = [T](repeating: 0, count: nr)
+    let tol = T.sqrtValue(T(Double(m))) * T.eps
+    var outcome = JacobiOutcome()
+    xs.withUnsafeMutablePointer { xp, _ in
+        ws.withUnsafeMutablePointer { wp, _ in
+            sigma.withUnsafeMutableBufferPointer { sp in
+                outcome = jacobiOrthogonalize(rows: nr, n: nr, xp, ldx: nr, wantVectors ? wp : nil, wRows: nr, ldw: nr,
+                                              tol: tol, maxSweeps: maxSweeps, norms: sp.baseAddress!)
+            }
+        }
+    }
+    guard outcome.converged else {
+        throw SpectralError.notConverged("svd: Jacobi did not converge in \(maxSweeps) sweeps (\(shapeString(m, n)))")
+    }
+    // Order by σ descending (de Rijk leaves it nearly sorted).
+    let order = (0..<nr).sorted { sigma[$0] > sigma[$1] || (sigma[$0] == sigma[$1] && $0 < $1) }
+    let unscale = 1 / scale
+    var values = order.map { sigma[$0] * unscale }
+    values += [T](repeating: 0, count: n - nr)
+    guard wantVectors else {
+        return SingularValueDecomposition(U: nil, S: values, Vt: nil, rank: nr, sweeps: outcome.sweeps)
+    }
+    // U = Q₁·blockdiag(U_X, I), U_X = X·W·Σ⁻¹ (the orthogonalised columns, normalised); rows back in input order.
+    var core = Matrix<T>(rows: m, cols: uCols)
+    xs.withUnsafePointer { xp, _ in
+        core.withUnsafeMutablePointer { cp, ld in
+            for (k, j) in order.enumerated() {
+                let s = sigma[j]
+                for i in 0..<nr { cp[i * ld + k] = s > 0 ? xp[j * nr + i] / s : (i == k ? 1 : 0) }
+            }
+            for k in nr..<Swift.min(uCols, m) { cp[k * ld + k] = 1 }
+        }
+    }
+    let uSorted = try f1.applyQ(core, threads: threads)
+    var u = Matrix<T>(rows: m, cols: uCols)
+    u.withUnsafeMutablePointer { up, ld in
+        uSorted.withUnsafePointer { sp, sld in
+            for i in 0..<m { (up + rowOrder[i] * ld).update(from: sp + i * sld, count: uCols) }
+        }
+    }
+    // V = P₁·Q₂·blockdiag(W, I): W's columns in σ order.
+    var wCore = Matrix<T>(rows: n, cols: n)
+    ws.withUnsafePointer { wp, _ in
+        wCore.withUnsafeMutablePointer { cp, ld in
+            for (k, j) in order.enumerated() { for i in 0..<nr { cp[i * ld + k] = wp[j * nr + i] } }
+            for k in nr..<n { cp[k * ld + k] = 1 }
+        }
+    }
+    let vPivoted = try f2.Q(full: true, threads: threads)      // n×n
+    let v2 = try matmul(vPivoted, wCore, threads: threads)
+    var vt = Matrix<T>(rows: n, cols: n)
+    vt.withUnsafeMutablePointer { vp, ld in
+        v2.withUnsafePointer { sp, sld in
+            for i in 0..<n { for k in 0..<n { vp[k * ld + f1.pivots[i]] = sp[i * sld + k] } }
+        }
+    }
+    return SingularValueDecomposition(U: u, S: values, Vt: vt, rank: nr, sweeps: outcome.sweeps)
+}

@@ -1,0 +1,109 @@
+import XCTest
+import Spectral
+
+final class SVDTests: XCTestCase {
+    let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures").path
+
+    /// Checks U·diag(S)·Vᵀ = A (columnwise, relative to each column of A, plus a c·n·u·‖A‖ floor), orthonormality
+    /// of U and V to c·m·u, and S non-negative and non-increasing.
+    func checkSVD<T: SpectralScalar>(_ a: Matrix<T>, _ s: SingularValueDecomposition<T>, full: Bool = false,
+                                     _ label: String, file: StaticString = #filePath, line: UInt = #line) throws {
+        let (m, n) = (a.shape.rows, a.shape.cols), k = min(m, n)
+        let u = T.eps.double / 2
+        XCTAssertEqual(s.S.count, k, label, file: file, line: line)
+        for i in 0..<k { XCTAssertGreaterThanOrEqual(s.S[i], 0, label, file: file, line: line) }
+        for i in 1..<max(k, 1) where i < k { XCTAssertLessThanOrEqual(s.S[i], s.S[i - 1], "\(label): descending", file: file, line: line) }
+        guard let uu = s.U, let vt = s.Vt else { return }
+        XCTAssertEqual(uu.shape.rows, m); XCTAssertEqual(uu.shape.cols, full ? m : k)
+        XCTAssertEqual(vt.shape.rows, full ? n : k); XCTAssertEqual(vt.shape.cols, n)
+        let ud = uu.asDouble, vd = vt.asDouble
+        let bound = 8 * Double(max(m, n, 1)) * u
+        XCTAssertLessThanOrEqual(try (try matmul(ud.transposed, ud) - Matrix<Double>.identity(ud.shape.cols)).frobeniusNorm,
+                                 bound * Double(max(k, 1)).squareRoot(), "\(label): UᵀU", file: file, line: line)
+        XCTAssertLessThanOrEqual(try (try matmul(vd, vd.transposed) - Matrix<Double>.identity(vd.shape.rows)).frobeniusNorm,
+                                 bound * Double(max(k, 1)).squareRoot(), "\(label): VᵀV", file: file, line: line)
+        if m == 0 || n == 0 { return }
+        let kk = min(k, ud.shape.cols, vd.shape.rows)
+        let us = Matrix<Double>(rows: m, cols: kk) { i, j in ud[i, j] * s.S[j].double }
+        let rec = try matmul(us, vd.view(rows: 0..<kk, cols: 0..<n))
+        let ad = a.asDouble
+        let normA = ad.frobeniusNorm
+        for j in 0..<n {
+            var diff = 0.0, col = 0.0
+            for i in 0..<m { diff += pow(rec[i, j] - ad[i, j], 2); col += ad[i, j] * ad[i, j] }
+            XCTAssertLessThanOrEqual(diff.squareRoot(), bound * (col.squareRoot() + Double(n) * u * normA) + 1e-300,
+                                     "\(label): column \(j) residual", file: file, line: line)
+        }
+    }
+
+    func testShapesAndSpecialMatrices() throws {
+        for (m, n) in [(0, 0), (0, 3), (3, 0), (1, 1), (1, 7), (7, 1), (2, 2), (3, 2), (2, 3), (40, 40), (65, 33), (33, 65), (100, 37)] {
+            let a = Matrix<Double>.randomNormal(rows: m, cols: n, seed: UInt64(m * 100 + n))
+            try checkSVD(a, try svd(a), "\(m)×\(n)")
+            try checkSVD(a, try svd(a, vectors: .full), full: true, "\(m)×\(n) full")
+            let f = Matrix<Float>.randomNormal(rows: m, cols: n, seed: 5)
+            try checkSVD(f, try svd(f), "f32 \(m)×\(n)")
+        }
+        let zero = try svd(Matrix<Double>(rows: 7, cols: 4))
+        XCTAssertEqual(zero.S, [0, 0, 0, 0])
+        try checkSVD(Matrix<Double>(rows: 7, cols: 4), zero, "zero")
+        let id = try svd(Matrix<Double>.identity(9))
+        XCTAssertEqual(id.S, [Double](repeating: 1, count: 9))
+        for n in [200] {
+            let ones = Matrix<Double>(rows: n, cols: n, repeating: 1)
+            let s = try svd(ones)
+            XCTAssertEqual(s.S[0], Double(n), accuracy: 4 * Double(n) * 1.1e-16 * Double(n))
+            XCTAssertLessThanOrEqual(s.S[1], 4 * 1.1e-16 * Double(n), "all-ones has rank 1")
+            try checkSVD(ones, s, "ones \(n)")
+        }
+    }
+
+    func testKnownSingularValues() throws {
+        // A = Q·diag(d) with orthonormal Q: σ = |d| to a few ulps each, however graded d is.
+        let n = 60
+        let q = try qr(Matrix<Double>.randomNormal(rows: 90, cols: n, seed: 11)).Q()
+        let d = (0..<n).map { pow(2.0, -Double(($0 * 37) % 60) * 1.7) }
+        let a = Matrix<Double>(rows: 90, cols: n) { i, j in q[i, j] * d[j] }
+        let s = try svd(a)
+        let want = d.sorted(by: >)
+        for i in 0..<n { XCTAssertEqual(s.S[i], want[i], accuracy: 64 * 1.1e-16 * want[i], "σ\(i)") }
+        try checkSVD(a, s, "Q·D")
+    }
+
+    func testGradedMatricesHaveRelativeAccuracy() throws {
+        for name in ["BD", "DB", "DBD"] {
+            let a: Matrix<Double> = try NpyArray.read(path: "\(fixtures)/svd_\(name)_A.npy").matrix()
+            let ref = try NpyArray.read(path: "\(fixtures)/svd_\(name)_sigma.npy").doubles
+            let s = try svd(a)
+            var worst = 0.0
+            for i in 0..<ref.count { worst = max(worst, abs(s.S[i] - ref[i]) / ref[i]) }
+            // Issue 3's bar: every σ, the smallest (down to 1e-30) included, to 1e-12 (gesdd: errors of 16 to 180).
+            XCTAssertLessThanOrEqual(worst, 1e-12, "\(name): worst relative σ error")
+            try checkSVD(a, s, name)
+            let values = try svd(a, vectors: .none).S
+            for i in 0..<ref.count { XCTAssertEqual(values[i], s.S[i], accuracy: 1e-12 * ref[i]) }
+        }
+    }
+
+    func testRankDeficientAndRankMode() throws {
+        let a = try matmul(Matrix<Double>.randomNormal(rows: 80, cols: 7, seed: 1), Matrix<Double>.randomNormal(rows: 7, cols: 50, seed: 2))
+        let full = try svd(a)
+        try checkSVD(a, full, "rank 7")
+        for i in 7..<50 { XCTAssertLessThanOrEqual(full.S[i], 4 * 50 * 1.1e-16 * full.S[0]) }
+        let cut = try svd(a, rankTolerance: 50.0.squareRoot() * 2.2e-16)
+        XCTAssertEqual(cut.rank, 7)
+        XCTAssertEqual(Array(cut.S[7...]), [Double](repeating: 0, count: 43))
+        try checkSVD(a, cut, "rank mode")
+    }
+
+    func testErrors() throws {
+        var a = Matrix<Double>.randomNormal(rows: 5, cols: 4, seed: 1)
+        a[1, 1] = .infinity
+        XCTAssertThrowsError(try svd(a)) { XCTAssertTrue("\($0)".contains("non-finite")) }
+        XCTAssertThrowsError(try svd(Matrix<Double>.identity(3), rankTolerance: 2))
+        let hard = Matrix<Double>.randomNormal(rows: 30, cols: 30, seed: 2)
+        XCTAssertThrowsError(try svd(hard, maxSweeps: 1)) { e in
+            guard case .notConverged = e as? SpectralError else { return XCTFail("\(e)") }
+        }
+    }
+}
