@@ -3,7 +3,9 @@
 
 Usage: peers.py --cases OP:DTYPE:SHAPE,... [--min-time S]
   OP gemm (SHAPE MxNxK: a @ b), syrk (NxK: a @ a.T, which numpy sends to OpenBLAS syrk),
-  gemv (MxN: a @ x), qr and qrcp (MxN: scipy.linalg.qr(mode="r"), without and with pivoting: the factorization, Q not formed, as ours). Prints "OP:DTYPE:SHAPE median_seconds" per case.
+  gemv (MxN: a @ x), qr and qrcp (MxN: scipy.linalg.qr(mode="r"), without and with pivoting: the factorization, Q not formed, as ours),
+  svd/svdvals (MxN: numpy.linalg.svd = LAPACK gesdd, thin, with/without vectors), gejsv (MxN: LAPACK's
+  preconditioned Jacobi SVD dgejsv/sgejsv with its default options). Prints "OP:DTYPE:SHAPE median_seconds" per case.
 The caller sets OPENBLAS_NUM_THREADS; run with OPENBLAS_CORETYPE/OPENBLAS_L2_SIZE unset so OpenBLAS picks its kernel.
 """
 import argparse
@@ -55,6 +57,17 @@ def main():
             a = rng.standard_normal((m, n)).astype(dt)
             piv = op == "qrcp"
             fn = lambda: sl.qr(a, mode="r", pivoting=piv)
+        elif op in ("svd", "svdvals", "svd-gejsv"):
+            m, n = dims
+            a = rng.standard_normal((m, n)).astype(dt)
+            uv = op == "svd"
+            fn = lambda: np.linalg.svd(a, full_matrices=False, compute_uv=uv)
+        elif op == "gejsv":
+            import scipy.linalg.lapack as la
+            m, n = dims
+            a = rng.standard_normal((m, n)).astype(dt)
+            f = la.dgejsv if dt == np.float64 else la.sgejsv
+            fn = lambda: f(a)
         else:
             raise SystemExit(f"unknown op {op}")
         print(f"{case} {median_time(fn, args.min_time):.9g}", flush=True)

@@ -16,7 +16,7 @@ let benchSpec = CommandSpec(
             ("--skinny", "add the skinny gemm shapes 4096x4096x64, 64x4096x4096, 4096x64x4096")],
     positionals: 0...8)
 
-let benchOps = ["gemm", "syrk", "gemv", "qr", "qrcp"]
+let benchOps = ["gemm", "syrk", "gemv", "qr", "qrcp", "svd", "svdvals"]
 
 struct BenchCase {
     let op: String, dtype: String, shape: [Int], threads: Int
@@ -27,6 +27,8 @@ struct BenchCase {
         case "qr", "qrcp":
             let (m, n) = (Double(shape[0]), Double(shape[1]))
             return 2 * n * n * (m - n / 3)
+        case "svd", "svdvals":
+            return 0   // no standard flop count: compare times
         default: return 2 * Double(shape[0]) * Double(shape[1])
         }
     }
@@ -55,7 +57,7 @@ func runBench(_ args: Arguments) throws {
     var cases: [BenchCase] = []
     for op in ops {
         let want = op == "gemm" ? 3 : 2
-        let defaultSizes = ["qr", "qrcp"].contains(op) ? [256, 512, 1024] : [64, 128, 256, 512, 1024, 2048]
+        let defaultSizes = ["qr", "qrcp", "svd", "svdvals"].contains(op) ? [256, 512, 1024] : [64, 128, 256, 512, 1024, 2048]
         var opShapes = shapes.filter { $0.count == want }
         if opShapes.isEmpty || sizes != nil {
             opShapes += (sizes ?? defaultSizes).map { [Int](repeating: $0, count: want) }
@@ -73,14 +75,14 @@ func runBench(_ args: Arguments) throws {
     for c in cases {
         FileHandle.standardError.write(Data("bench \(c.op) \(c.dtype) \(c.shape) threads=\(c.threads)\n".utf8))
         let r = c.dtype == "f32" ? try benchOne(Float.self, c, minTime) : try benchOne(Double.self, c, minTime)
-        let gf = c.flops / r.seconds / 1e9
+        let gf = c.flops > 0 ? c.flops / r.seconds / 1e9 : 0
         var line = pad(c.op, 6) + pad(c.dtype, 7) + pad(c.shape.map(String.init).joined(separator: "x"), 19)
             + pad(String(c.threads), 9) + lpad(String(format: "%.3f", r.seconds * 1e3), 9) + lpad(String(format: "%.1f", gf), 11)
         var fields: [(String, JSON)] = [("op", .string(c.op)), ("dtype", .string(c.dtype)), ("shape", .array(c.shape.map(JSON.int))),
                                         ("threads", .int(c.threads)), ("seconds", .number(r.seconds)), ("gflops", .number(gf))]
         if let e = r.relerr { fields.append(("relerr", .number(e))) }
         if let p = peers[c.key] {
-            let pg = c.flops / p / 1e9
+            let pg = c.flops > 0 ? c.flops / p / 1e9 : 0
             line += lpad(String(format: "%.3f", p * 1e3), 11) + lpad(String(format: "%.1f", pg), 10) + lpad(String(format: "%.2f", p / r.seconds), 7)
             fields += [("peer", .string("numpy")), ("peer_seconds", .number(p)), ("peer_gflops", .number(pg)), ("ratio", .number(p / r.seconds))]
         }
@@ -138,6 +140,18 @@ func benchOne<T: SpectralScalar>(_: T.Type, _ c: BenchCase, _ minTime: Double) t
             let ap = Matrix<T>(rows: a.rows, cols: a.cols) { i, j in a[i, f.pivots[j]] }
             residual = try (try matmul(try f.Q(), f.R) - ap).frobeniusNorm.double / a.frobeniusNorm.double
         }
+        return BenchResult(seconds: s, relerr: residual)
+    case "svd", "svdvals":
+        let a = Matrix<T>.randomNormal(rows: c.shape[0], cols: c.shape[1], seed: 1)
+        let vectors: SingularVectors = c.op == "svd" ? .thin : .none
+        var result: SingularValueDecomposition<T>? = nil
+        let s = try timeMedian(minTime) { result = try svd(a, vectors: vectors, threads: c.threads) }
+        var residual: Double? = nil
+        if let r = result, let u = r.U, let vt = r.Vt {
+            let us = Matrix<T>(rows: u.rows, cols: u.cols) { i, j in u[i, j] * r.S[j] }
+            residual = try (try matmul(us, vt) - a).frobeniusNorm.double / a.frobeniusNorm.double
+        }
+        FileHandle.standardError.write(Data("  svd sweeps: \(result?.sweeps ?? 0)\n".utf8))
         return BenchResult(seconds: s, relerr: residual)
     default:
         let (m, n) = (c.shape[0], c.shape[1])

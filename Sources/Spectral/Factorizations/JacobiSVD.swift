@@ -69,6 +69,9 @@ public func svd<T: SpectralScalar>(_ a: some MatrixViewable<T>, vectors: Singula
     return try svdTall(av, vectors: vectors, rankTolerance: rankTolerance, maxSweeps: maxSweeps, threads: nt)
 }
 
+/// Size from which the Jacobi phase runs the block (BLAS-3, parallel) method instead of the scalar kernel.
+let blockJacobiMinimum = 128
+
 /// m ≥ n.
 func svdTall<T: SpectralScalar>(_ a: MatrixView<T>, vectors: SingularVectors, rankTolerance: T?, maxSweeps: Int,
                                 threads: Int) throws -> SingularValueDecomposition<T> {
@@ -104,20 +107,57 @@ func svdTall<T: SpectralScalar>(_ a: MatrixView<T>, vectors: SingularVectors, ra
     // X = R₂ᵀ, stored column-major (row j of xs = column j of X), and W = I (nr×nr) to accumulate rotations.
     var xs = Matrix<T>(rows: nr, cols: nr)
     xs.withUnsafeMutablePointer { p, _ in for j in 0..<nr { for i in j..<nr { p[j * nr + i] = r2[j, i] } } }
-    var ws = wantVectors ? Matrix<T>.identity(nr) : Matrix<T>(rows: 0, cols: 0)
+    // Large full-rank inputs skip accumulating W: V comes from one triangular solve at the end (dgejsv's fast
+    // path), verified, with accumulation as the fallback.
+    let solveForV = wantVectors && nr == n && nr >= blockJacobiMinimum
+    let x0 = solveForV ? xs : Matrix<T>(rows: 0, cols: 0)
     var sigma = [T](repeating: 0, count: nr)
     let tol = T.sqrtValue(T(Double(m))) * T.eps
-    var outcome = JacobiOutcome()
-    xs.withUnsafeMutablePointer { xp, _ in
-        ws.withUnsafeMutablePointer { wp, _ in
-            sigma.withUnsafeMutableBufferPointer { sp in
-                outcome = jacobiOrthogonalize(rows: nr, n: nr, xp, ldx: nr, wantVectors ? wp : nil, wRows: nr, ldw: nr,
-                                              tol: tol, maxSweeps: maxSweeps, norms: sp.baseAddress!)
+    func runJacobi(_ xs: inout Matrix<T>, accumulate: Bool) -> (JacobiOutcome, Matrix<T>) {
+        var ws = accumulate ? Matrix<T>.identity(nr) : Matrix<T>(rows: 0, cols: 0)
+        var outcome = JacobiOutcome()
+        xs.withUnsafeMutablePointer { xp, _ in
+            ws.withUnsafeMutablePointer { wp, _ in
+                sigma.withUnsafeMutableBufferPointer { sp in
+                    if nr >= blockJacobiMinimum {
+                        outcome = blockJacobiOrthogonalize(rows: nr, n: nr, xp, accumulate ? wp : nil, wRows: nr, tol: tol,
+                                                           maxSweeps: maxSweeps, threads: threads, norms: sp.baseAddress!)
+                    } else {
+                        outcome = jacobiOrthogonalize(rows: nr, n: nr, xp, ldx: nr, accumulate ? wp : nil, wRows: nr, ldw: nr,
+                                                      tol: tol, maxSweeps: maxSweeps, norms: sp.baseAddress!)
+                    }
+                }
             }
         }
+        return (outcome, ws)
     }
+    var (outcome, ws) = runJacobi(&xs, accumulate: wantVectors && !solveForV)
     guard outcome.converged else {
         throw SpectralError.notConverged("svd: Jacobi did not converge in \(maxSweeps) sweeps (\(shapeString(m, n)))")
+    }
+    var vFromSolve: Matrix<T>? = nil
+    if solveForV {
+        // R₁·(Q₂W) = X·W = the orthogonalised columns, so Q₂W = R₁⁻¹·X_final; accept it if orthonormal to 8·n·u.
+        var v = xs.transposed.copy()
+        try trsm(side: .left, triangle: .upper, f1.R.view(rows: 0..<n, cols: 0..<n), &v, threads: threads)
+        for j in 0..<n {
+            var norm: T = 0
+            for i in 0..<n { norm += v[i, j] * v[i, j] }
+            let inv = 1 / T.sqrtValue(norm)
+            for i in 0..<n { v[i, j] *= inv }
+        }
+        let g = try gram(v, transpose: true, threads: threads)
+        var worst: T = 0
+        for i in 0..<n { for j in 0..<n { worst = Swift.max(worst, Swift.abs(g[i, j] - (i == j ? 1 : 0))) } }
+        if worst <= 8 * T(Double(n)) * T.eps {
+            vFromSolve = v
+        } else {
+            xs = x0
+            (outcome, ws) = runJacobi(&xs, accumulate: true)
+            guard outcome.converged else {
+                throw SpectralError.notConverged("svd: Jacobi did not converge in \(maxSweeps) sweeps (\(shapeString(m, n)))")
+            }
+        }
     }
     // Order by σ descending (de Rijk leaves it nearly sorted).
     let order = (0..<nr).sorted { sigma[$0] > sigma[$1] || (sigma[$0] == sigma[$1] && $0 < $1) }
@@ -145,7 +185,14 @@ func svdTall<T: SpectralScalar>(_ a: MatrixView<T>, vectors: SingularVectors, ra
             for i in 0..<m { (up + rowOrder[i] * ld).update(from: sp + i * sld, count: uCols) }
         }
     }
-    // V = P₁·Q₂·blockdiag(W, I): W's columns in σ order.
+    // V = P₁·Q₂·blockdiag(W, I): W's columns in σ order (or the solved Q₂W, reordered).
+    if let v = vFromSolve {
+        var vt = Matrix<T>(rows: n, cols: n)
+        vt.withUnsafeMutablePointer { vp, ld in
+            for i in 0..<n { for (k, j) in order.enumerated() { vp[k * ld + f1.pivots[i]] = v[i, j] } }
+        }
+        return SingularValueDecomposition(U: u, S: values, Vt: vt, rank: nr, sweeps: outcome.sweeps)
+    }
     var wCore = Matrix<T>(rows: n, cols: n)
     ws.withUnsafePointer { wp, _ in
         wCore.withUnsafeMutablePointer { cp, ld in

@@ -1,0 +1,143 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Column-block width of the block one-sided Jacobi method (spec/jacobi.md §2: a pair Y = [X_i X_j] should fit
+/// in L2; the inner solve grows with b).
+func jacobiBlock<T: SpectralScalar>(_: T.Type) -> Int { 32 }
+
+/// Inner sweeps per block pair: one ("block-oriented" Jacobi, which keeps the relative accuracy) costs far less
+/// than solving each pair to convergence, for a few more outer sweeps.
+let innerSweeps = 1
+
+/// Block one-sided Jacobi (BLAS-3): the columns of X (column-major rows×n, leading dimension `rows`) are split into
+/// blocks of b; a round-robin schedule visits every pair of blocks once per sweep, the pairs of a round in
+/// parallel. For a pair Y = [X_i X_j]: the Gram YᵀY (syrk) scaled by power-of-two column norms, its Cholesky
+/// factor R (Householder QR of Y instead when Cholesky fails or a pivot is below √eps), then the scalar Jacobi
+/// kernel solves R·D to convergence accumulating Z — a Jacobi-type inner solver, never a symmetric eigensolver —
+/// and one GEMM applies Y ← Y·Z (and W ← W·Z). A pair has converged when the inner solver needs no rotation; the
+/// iteration stops after a sweep in which no pair rotated.
+@_specialize(where T == Float)
+@_specialize(where T == Double)
+func blockJacobiOrthogonalize<T: SpectralScalar>(rows: Int, n: Int, _ x: UnsafeMutablePointer<T>,
+                                                 _ wm: UnsafeMutablePointer<T>?, wRows: Int, tol: T, maxSweeps: Int,
+                                                 threads: Int, norms d: UnsafeMutablePointer<T>) -> JacobiOutcome {
+    let b = jacobiBlock(T.self)
+    let blocks = (n + b - 1) / b
+    var out = JacobiOutcome()
+    let players = blocks + blocks % 2
+    let xBox = UncheckedSendable(x), wBox = UncheckedSendable(wm)
+    while out.sweeps < maxSweeps {
+        out.sweeps += 1
+        var order = Array(0..<players)
+        var rotatedPairs = 0
+        for _ in 0..<(players - 1) {
+            var pairs: [(Int, Int)] = []
+            for i in 0..<(players / 2) {
+                let p = order[i], q = order[players - 1 - i]
+                if p < blocks && q < blocks { pairs.append((Swift.min(p, q), Swift.max(p, q))) }
+            }
+            var rotated = [Int](repeating: 0, count: pairs.count)
+            rotated.withUnsafeMutableBufferPointer { rp in
+                let rBox = UncheckedSendable(rp.baseAddress!)
+                parallelFor(Swift.min(threads, pairs.count)) { t in
+                    var k = t
+                    while k < pairs.count {
+                        let (p, q) = pairs[k]
+                        rBox.value[k] = jacobiPair(rows: rows, x: xBox.value, w: wBox.value, wRows: wRows,
+                                                   i0: p * b, bi: Swift.min(b, n - p * b), j0: q * b, bj: Swift.min(b, n - q * b), tol: tol)
+                        k += Swift.min(threads, pairs.count)
+                    }
+                }
+            }
+            rotatedPairs += rotated.reduce(0, +)
+            // Circle method: keep the first player, rotate the others.
+            let last = order.removeLast()
+            order.insert(last, at: 1)
+        }
+        out.rotations += rotatedPairs
+        if rotatedPairs == 0 { out.converged = true; break }
+    }
+    for j in 0..<n { d[j] = nrm2Strided(rows, x + j * rows, 1) }
+    return out
+}
+
+/// One block pair; returns 1 when it rotated, 0 when it was already orthogonal.
+func jacobiPair<T: SpectralScalar>(rows: Int, x: UnsafeMutablePointer<T>, w: UnsafeMutablePointer<T>?, wRows: Int,
+                                   i0: Int, bi: Int, j0: Int, bj: Int, tol: T) -> Int {
+    let k2 = bi + bj
+    let need = rows * k2 * 2 + k2 * k2 * 3 + k2 + (w != nil ? wRows * k2 * 2 : 0)
+    return BufferPool.shared.with(T.self, count: need) { buf in
+        let y = buf, t = y + rows * k2, g = t + rows * k2, r = g + k2 * k2, z = r + k2 * k2, dn = z + k2 * k2
+        // Y = [X_i X_j]: two contiguous runs of columns.
+        y.update(from: x + i0 * rows, count: rows * bi)
+        (y + rows * bi).update(from: x + j0 * rows, count: rows * bj)
+        // G = YᵀY, only what screening and Cholesky read (lower triangle mirrored by syrk).
+        syrkStrided(k2, rows, 1, StridedPointer(y, rows, 1), 0, StridedPointer(g, k2, 1), threads: 1)
+        // Screen: skip when every cross cosine is below tol.
+        var worst: T = 0
+        for k in 0..<bi {
+            for l in bi..<k2 {
+                let den = T.sqrtValue(g[k * k2 + k]) * T.sqrtValue(g[l * k2 + l])
+                if den > 0 { worst = Swift.max(worst, Swift.abs(g[k * k2 + l]) / den) }
+            }
+        }
+        if worst <= tol { return 0 }
+        // D = power-of-two column norms; G' = D⁻¹·G·D⁻¹ cannot over- or underflow.
+        for k in 0..<k2 {
+            let nk = T.sqrtValue(g[k * k2 + k])
+            dn[k] = nk > 0 ? T(sign: .plus, exponent: nk.exponent, significand: 1) : 1
+        }
+        for k in 0..<k2 { for l in 0..<k2 { g[k * k2 + l] /= dn[k] * dn[l] } }
+        // Cholesky G' = RᵀR, R upper, stored column-major in r (r[col*k2 + row]).
+        r.update(repeating: 0, count: k2 * k2)
+        var ok = true
+        let pivotFloor = T.sqrtValue(T.eps)
+        outer: for j in 0..<k2 {
+            var s = g[j * k2 + j]
+            for p in 0..<j { s -= r[j * k2 + p] * r[j * k2 + p] }
+            if !(s > pivotFloor * pivotFloor * g[j * k2 + j]) || !(s > 0) { ok = false; break outer }
+            let rjj = T.sqrtValue(s)
+            r[j * k2 + j] = rjj
+            for c in (j + 1)..<k2 {
+                var v = g[j * k2 + c]
+                for p in 0..<j { v -= r[j * k2 + p] * r[c * k2 + p] }
+                r[c * k2 + j] = v / rjj
+            }
+        }
+        if ok {
+            // R·D: column l scaled back by D_l.
+            for l in 0..<k2 { for k in 0..<k2 { r[l * k2 + k] *= dn[l] } }
+        } else {
+            // Householder QR of Y (on a copy): R directly, no squaring.
+            t.update(from: y, count: rows * k2)
+            BufferPool.shared.with(T.self, count: k2) { tau in
+                householderQRInPlace(rows, k2, StridedPointer(t, 1, rows), tau, threads: 1)
+            }
+            r.update(repeating: 0, count: k2 * k2)
+            for c in 0..<k2 { for k in 0...Swift.min(c, rows - 1) { r[c * k2 + k] = t[c * rows + k] } }
+        }
+        // Inner solve on the k2×k2 factor, accumulating Z.
+        z.update(repeating: 0, count: k2 * k2)
+        for k in 0..<k2 { z[k * k2 + k] = 1 }
+        let inner = BufferPool.shared.with(T.self, count: k2) { nn in
+            jacobiOrthogonalize(rows: k2, n: k2, r, ldx: k2, z, wRows: k2, ldw: k2, tol: tol, maxSweeps: innerSweeps, norms: nn)
+        }
+        if inner.rotations == 0 { return 0 }
+        // Y ← Y·Z, W ← W·Z, written back to the two column runs.
+        gemmStrided(rows, k2, k2, 1, StridedPointer(y, 1, rows), StridedPointer(z, 1, k2), 0, StridedPointer(t, 1, rows), threads: 1)
+        (x + i0 * rows).update(from: t, count: rows * bi)
+        (x + j0 * rows).update(from: t + rows * bi, count: rows * bj)
+        if let w {
+            let wy = dn + k2, wt = wy + wRows * k2
+            wy.update(from: w + i0 * wRows, count: wRows * bi)
+            (wy + wRows * bi).update(from: w + j0 * wRows, count: wRows * bj)
+            gemmStrided(wRows, k2, k2, 1, StridedPointer(wy, 1, wRows), StridedPointer(z, 1, k2), 0, StridedPointer(wt, 1, wRows), threads: 1)
+            (w + i0 * wRows).update(from: wt, count: wRows * bi)
+            (w + j0 * wRows).update(from: wt + wRows * bi, count: wRows * bj)
+        }
+        return 1
+    }
+}
