@@ -38,6 +38,30 @@ s = json.load(open(f"{d}/out1/summary.json"))
 assert s["op"] == "gemm" and s["shape"] == [37, 41, 23] and s["relerr"] < 1e-5, s
 PY
 
+"$bin" qr "$work/A.npy" --out "$work/qr" --full || fail "qr"
+"$bin" qrcp "$work/Bt.npy" --out "$work/qrcp" || fail "qrcp"
+"$bin" qrcp "$work/Bt.npy" --rank 5 --out "$work/qrcp5" || fail "qrcp --rank"
+"$bin" svd "$work/Bt.npy" --out "$work/svd" || fail "svd"
+"$bin" svd "$work/A.npy" --values-only --out "$work/svdv" || fail "svd --values-only"
+python3 - "$work" <<'PY'
+import sys, json, numpy as np, scipy.linalg as sl
+d = sys.argv[1]
+A, Bt = np.load(f"{d}/A.npy"), np.load(f"{d}/Bt.npy")
+Q, R = np.load(f"{d}/qr/Q.npy"), np.load(f"{d}/qr/R.npy")
+assert Q.shape == (37, 37) and R.shape == (37, 23) and Q.dtype == np.float32
+assert np.linalg.norm(Q @ R - A) <= 1e-5 * np.linalg.norm(A)
+piv = np.load(f"{d}/qrcp/piv.npy")
+assert piv.dtype == np.int64 and (piv == sl.qr(Bt, pivoting=True)[2]).all(), "pivots as scipy"
+assert np.load(f"{d}/qrcp5/R.npy").shape == (5, 23)
+U, S, Vt = (np.load(f"{d}/svd/{n}.npy") for n in ("U", "S", "Vt"))
+ref = np.linalg.svd(Bt, compute_uv=False)
+assert U.shape == (41, 23) and Vt.shape == (23, 23) and np.max(np.abs(S - ref) / ref) < 1e-13
+assert np.linalg.norm((U * S) @ Vt - Bt) <= 1e-13 * np.linalg.norm(Bt)
+assert json.load(open(f"{d}/svd/summary.json"))["residual"] < 1e-14
+Sv = np.load(f"{d}/svdv/S.npy")
+assert Sv.dtype == np.float32 and np.max(np.abs(Sv - np.linalg.svd(A.astype(np.float64), compute_uv=False))) < 1e-5 * Sv[0]
+PY
+
 expect() {  # expect STATUS OUTDIR CMD...
   local want=$1 out=$2; shift 2
   set +e; "$@" 2>"$work/err"; local got=$?; set -e
@@ -56,6 +80,12 @@ expect 1 "$work/o" "$bin" gemm "$work/A.npy" "$work/nan.npy" --out "$work/o"
 expect 1 "$work/o" "$bin" gemm "$work/A.npy" "$work/c64.npy" --out "$work/o"
 expect 1 "$work/o" "$bin" gemm "$work/A.npy" "$work/corrupt.npy" --out "$work/o"
 expect 1 "$work/o" "$bin" gemm "$work/A.npy" "$work/missing.npy" --out "$work/o"
+expect 2 "$work/o" "$bin" qrcp "$work/A.npy" --rank x --out "$work/o"
+expect 2 "$work/o" "$bin" svd "$work/A.npy" --values-only --full --out "$work/o"
+expect 1 "$work/o" "$bin" qrcp "$work/A.npy" --rank 99 --out "$work/o"
+expect 1 "$work/o" "$bin" svd "$work/nan.npy" --out "$work/o"
+expect 1 "$work/o" "$bin" qr "$work/corrupt.npy" --out "$work/o"
+for c in qr qrcp svd; do "$bin" $c --help | grep -q "usage: spectral $c" || fail "$c --help"; done
 "$bin" gemm --help | grep -q "usage: spectral gemm" || fail "gemm --help"
 "$bin" bench --help | grep -q "usage: spectral bench" || fail "bench --help"
 "$bin" info --help | grep -q "usage: spectral info" || fail "info --help"

@@ -2,7 +2,7 @@ import Foundation
 import Spectral
 
 let commands: [(CommandSpec, (Arguments) throws -> Void)] = [
-    (infoSpec, runInfo), (benchSpec, runBench), (gemmSpec, runGemm),
+    (infoSpec, runInfo), (benchSpec, runBench), (gemmSpec, runGemm), (qrSpec, runQR), (qrcpSpec, runQRCP), (svdSpec, runSVD),
 ]
 
 @MainActor func topHelp() -> String {
