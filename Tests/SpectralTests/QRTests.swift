@@ -51,6 +51,12 @@ final class QRTests: XCTestCase {
         let f = try qr(ones)
         XCTAssertEqual(abs(f.R[0, 0]), 8, accuracy: 64 * 1.1e-16 * 8)
         XCTAssertLessThanOrEqual(try relativeDifference(ones, try matmul(try f.Q(), f.R)), 4 * 64 * 1.1e-16)
+        // Columns down in the subnormal range: reflectors rescale (dlarfg) and norms stay finite.
+        let tiny = Matrix<Double>(rows: 40, cols: 20) { i, j in Double(i % 7 + 1) * Double(j % 3 + 1) * pow(2, -1000 - 3 * Double(j)) }
+        let tf = try qr(tiny)
+        let tq = try tf.Q()
+        XCTAssertTrue(tf.R.isFinite && tq.isFinite, "no overflow from 1/tiny")
+        XCTAssertLessThanOrEqual(try orthogonalityError(try tf.Q()), 4 * 40 * 1.1e-16 * 5)
         var bad = Matrix<Float>.identity(3); bad[1, 2] = .nan
         XCTAssertThrowsError(try qr(bad)) { XCTAssertTrue("\($0)".contains("non-finite")) }
     }

@@ -100,10 +100,12 @@ func nrm2Strided<T: SpectralScalar>(_ n: Int, _ x: UnsafePointer<T>, _ incx: Int
     if fast.isFinite && fast >= T(0x1p-600) { return T.sqrtValue(fast) }
     let s = maxAbsStrided(n, x, incx)
     if s == 0 || !s.isFinite { return s }
+    // Scale by a power of two near 1/s, applied in two exact halves: 1/s itself overflows for subnormal s.
+    let e = -s.exponent
+    let half = T(sign: .plus, exponent: e / 2, significand: 1), rest = T(sign: .plus, exponent: e - e / 2, significand: 1)
     var sum: T = 0
-    let inv = 1 / s
-    for i in 0..<n { let v = x[i &* incx] * inv; sum = maddScalar(sum, v, v) }
-    return s * T.sqrtValue(sum)
+    for i in 0..<n { let v = x[i &* incx] * half * rest; sum = maddScalar(sum, v, v) }
+    return T.sqrtValue(sum) / half / rest
 }
 
 func requireSameLength(_ op: String, _ a: Int, _ b: Int) throws {

@@ -98,10 +98,13 @@ func jacobiOrthogonalize<T: SpectralScalar>(rows: Int, n: Int, _ x: UnsafeMutabl
 
 /// x_pᵀx_q/(d_p·d_q) computed on scaled values so that nothing underflows.
 func scaledCosine<T: SpectralScalar>(_ n: Int, _ xp: UnsafePointer<T>, _ dp: T, _ xq: UnsafePointer<T>, _ dq: T) -> T {
+    // Power-of-two scales applied in two exact halves (1/d overflows for subnormal d).
+    let ep = -dp.exponent, eq = -dq.exponent
+    let p1 = T(sign: .plus, exponent: ep / 2, significand: 1), p2 = T(sign: .plus, exponent: ep - ep / 2, significand: 1)
+    let q1 = T(sign: .plus, exponent: eq / 2, significand: 1), q2 = T(sign: .plus, exponent: eq - eq / 2, significand: 1)
     var s: T = 0
-    let ip = 1 / dp, iq = 1 / dq
-    for i in 0..<n { s = maddScalar(s, xp[i] * ip, xq[i] * iq) }
-    return s
+    for i in 0..<n { s = maddScalar(s, xp[i] * p1 * p2, xq[i] * q1 * q2) }
+    return s / (dp * p1 * p2) / (dq * q1 * q2)
 }
 
 func swapContiguous<T>(_ n: Int, _ a: UnsafeMutablePointer<T>, _ b: UnsafeMutablePointer<T>) {

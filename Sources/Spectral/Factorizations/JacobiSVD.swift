@@ -35,12 +35,14 @@ public struct SingularValueDecomposition<T: SpectralScalar>: Sendable {
 /// pivoting A·P₁ = Q₁·R₁; cut the rank where |R_kk| falls below the threshold; QR of R₁ᵀ = Q₂·R₂; one-sided
 /// Jacobi (rotations with de Rijk pivoting, dgesvj's test |x_pᵀx_q| ≤ √m·eps·‖x_p‖‖x_q‖) on X = R₂ᵀ, which
 /// converges in few sweeps because the two QRs already did most of the work; then U = Q₁·[U_X; 0] and
-/// V = P₁·Q₂·W.
+/// V = P₁·Q₂·W. From n = 128 the Jacobi phase is the block method (Gram + Cholesky, a Jacobi inner solver, GEMM
+/// updates, pairs of a round on all threads), and a full-rank V comes from one triangular solve V = R₁⁻¹·X·W
+/// (verified orthonormal, else recomputed by accumulating the rotations).
 ///
 /// Accuracy: backward stable (‖A − U·Σ·Vᵀ‖ ≤ c·n·u·‖A‖, U and V orthonormal to c·m·u), and for A = B·D or D·B
 /// with D diagonal every singular value — the smallest included — has relative error about u·κ(B), however
-/// graded D is (gesdd's error is u·σ₁ absolute instead). Sign convention: the first nonzero entry of each
-/// column of V is positive... not normalised; like LAPACK, signs are whatever the rotations produce.
+/// graded D is (gesdd's error is u·σ₁ absolute instead). Signs are not normalised (as LAPACK): each pair
+/// (u_k, v_k) is determined up to a common sign, and A·v_k = σ_k·u_k holds for the pair returned.
 ///
 /// - Parameters:
 ///   - vectors: `.thin` (default), `.full` or `.none`.
