@@ -4,7 +4,7 @@
 Usage: peers.py --cases OP:DTYPE:SHAPE,... [--min-time S]
   OP gemm (SHAPE MxNxK: a @ b), syrk (NxK: a @ a.T, which numpy sends to OpenBLAS syrk),
   gemv (MxN: a @ x), qr and qrcp (MxN: scipy.linalg.qr(mode="r"), without and with pivoting: the factorization, Q not formed, as ours),
-  svd/svdvals (MxN: numpy.linalg.svd = LAPACK gesdd, thin, with/without vectors), gejsv (MxN: LAPACK's
+  svd/svdvals (MxN: numpy.linalg.svd = LAPACK gesdd, thin, with/without vectors), svd-gejsv (MxN: LAPACK's
   preconditioned Jacobi SVD dgejsv/sgejsv with its default options). Prints "OP:DTYPE:SHAPE median_seconds" per case.
 The caller sets OPENBLAS_NUM_THREADS; run with OPENBLAS_CORETYPE/OPENBLAS_L2_SIZE unset so OpenBLAS picks its kernel.
 """
@@ -57,12 +57,12 @@ def main():
             a = rng.standard_normal((m, n)).astype(dt)
             piv = op == "qrcp"
             fn = lambda: sl.qr(a, mode="r", pivoting=piv)
-        elif op in ("svd", "svdvals", "svd-gejsv"):
+        elif op in ("svd", "svdvals"):
             m, n = dims
             a = rng.standard_normal((m, n)).astype(dt)
             uv = op == "svd"
             fn = lambda: np.linalg.svd(a, full_matrices=False, compute_uv=uv)
-        elif op == "gejsv":
+        elif op == "svd-gejsv":
             import scipy.linalg.lapack as la
             m, n = dims
             a = rng.standard_normal((m, n)).astype(dt)

@@ -3,7 +3,7 @@ import Spectral
 
 let benchSpec = CommandSpec(
     name: "bench",
-    summary: "Microbenchmarks: median time and GFLOP/s per op, shape, dtype and thread count; with --compare, numpy/OpenBLAS side by side.",
+    summary: "Microbenchmarks: median time and GFLOP/s per op, shape, dtype and thread count; with --compare, numpy/OpenBLAS side by side. Ops: gemm syrk gemv qr qrcp svd svdvals svd-gejsv (svd timed against LAPACK dgejsv).",
     usage: "spectral bench [OP ...] [--sizes N,...] [--shapes MxNxK,...] [--dtype f32|f64] [--threads N,...] [--json FILE] [--compare]",
     options: [("--sizes", "square sizes (gemm: m = n = k; syrk: n = k); default 64,128,256,512,1024,2048"),
               ("--shapes", "explicit shapes MxNxK (gemm) or NxK (syrk)"),
@@ -16,7 +16,7 @@ let benchSpec = CommandSpec(
             ("--skinny", "add the skinny gemm shapes 4096x4096x64, 64x4096x4096, 4096x64x4096")],
     positionals: 0...8)
 
-let benchOps = ["gemm", "syrk", "gemv", "qr", "qrcp", "svd", "svdvals"]
+let benchOps = ["gemm", "syrk", "gemv", "qr", "qrcp", "svd", "svdvals", "svd-gejsv"]
 
 struct BenchCase {
     let op: String, dtype: String, shape: [Int], threads: Int
@@ -27,7 +27,7 @@ struct BenchCase {
         case "qr", "qrcp":
             let (m, n) = (Double(shape[0]), Double(shape[1]))
             return 2 * n * n * (m - n / 3)
-        case "svd", "svdvals":
+        case "svd", "svdvals", "svd-gejsv":
             return 0   // no standard flop count: compare times
         default: return 2 * Double(shape[0]) * Double(shape[1])
         }
@@ -57,7 +57,7 @@ func runBench(_ args: Arguments) throws {
     var cases: [BenchCase] = []
     for op in ops {
         let want = op == "gemm" ? 3 : 2
-        let defaultSizes = ["qr", "qrcp", "svd", "svdvals"].contains(op) ? [256, 512, 1024] : [64, 128, 256, 512, 1024, 2048]
+        let defaultSizes = ["qr", "qrcp", "svd", "svdvals", "svd-gejsv"].contains(op) ? [256, 512, 1024] : [64, 128, 256, 512, 1024, 2048]
         var opShapes = shapes.filter { $0.count == want }
         if opShapes.isEmpty || sizes != nil {
             opShapes += (sizes ?? defaultSizes).map { [Int](repeating: $0, count: want) }
@@ -134,22 +134,22 @@ func benchOne<T: SpectralScalar>(_: T.Type, _ c: BenchCase, _ minTime: Double) t
         }
         if c.op == "qr" {
             let f = try qr(a, threads: c.threads)
-            residual = try (try matmul(try f.Q(), f.R) - a).frobeniusNorm.double / a.frobeniusNorm.double
+            residual = (try matmul(try f.Q(), f.R) - a).frobeniusNorm.double / a.frobeniusNorm.double
         } else {
             let f = try pivotedQR(a, threads: c.threads)
             let ap = Matrix<T>(rows: a.rows, cols: a.cols) { i, j in a[i, f.pivots[j]] }
-            residual = try (try matmul(try f.Q(), f.R) - ap).frobeniusNorm.double / a.frobeniusNorm.double
+            residual = (try matmul(try f.Q(), f.R) - ap).frobeniusNorm.double / a.frobeniusNorm.double
         }
         return BenchResult(seconds: s, relerr: residual)
-    case "svd", "svdvals":
+    case "svd", "svdvals", "svd-gejsv":
         let a = Matrix<T>.randomNormal(rows: c.shape[0], cols: c.shape[1], seed: 1)
-        let vectors: SingularVectors = c.op == "svd" ? .thin : .none
+        let vectors: SingularVectors = c.op == "svdvals" ? .none : .thin
         var result: SingularValueDecomposition<T>? = nil
         let s = try timeMedian(minTime) { result = try svd(a, vectors: vectors, threads: c.threads) }
         var residual: Double? = nil
         if let r = result, let u = r.U, let vt = r.Vt {
             let us = Matrix<T>(rows: u.rows, cols: u.cols) { i, j in u[i, j] * r.S[j] }
-            residual = try (try matmul(us, vt) - a).frobeniusNorm.double / a.frobeniusNorm.double
+            residual = (try matmul(us, vt) - a).frobeniusNorm.double / a.frobeniusNorm.double
         }
         FileHandle.standardError.write(Data("  svd sweeps: \(result?.sweeps ?? 0)\n".utf8))
         return BenchResult(seconds: s, relerr: residual)

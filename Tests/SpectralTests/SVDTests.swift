@@ -86,27 +86,27 @@ final class SVDTests: XCTestCase {
     }
 
     func testBlockJacobiPath() throws {
-        // n ≥ 128 runs the block method; full rank takes V from the triangular solve, rank-deficient accumulates W.
+        // n ≥ 320 runs the block method; full rank takes V from the triangular solve, rank-deficient accumulates W.
         for threads in [1, 2] {
-            let a = Matrix<Double>.randomNormal(rows: 300, cols: 260, seed: 21)
+            let a = Matrix<Double>.randomNormal(rows: 400, cols: 350, seed: 21)
             let s = try svd(a, threads: threads)
-            try checkSVD(a, s, "block 300×260, \(threads) threads")
+            try checkSVD(a, s, "block 400×350, \(threads) threads")
             let values = try svd(a, vectors: .none, threads: threads).S
-            for i in 0..<260 { XCTAssertEqual(values[i], s.S[i], accuracy: 64 * 1.1e-16 * s.S[0]) }
+            for i in 0..<350 { XCTAssertEqual(values[i], s.S[i], accuracy: 64 * 1.1e-16 * s.S[0]) }
         }
-        let q = try qr(Matrix<Double>.randomNormal(rows: 200, cols: 200, seed: 12)).Q()
-        let d = (0..<200).map { pow(2.0, -Double(($0 * 53) % 200) * 0.5) }    // down to 2^-100 ≈ 8e-31
-        let graded = Matrix<Double>(rows: 200, cols: 200) { i, j in q[i, j] * d[j] }
+        let q = try qr(Matrix<Double>.randomNormal(rows: 330, cols: 330, seed: 12)).Q()
+        let d = (0..<330).map { pow(2.0, -Double(($0 * 53) % 330) * 0.3) }    // down to 2^-99 ≈ 1.6e-30
+        let graded = Matrix<Double>(rows: 330, cols: 330) { i, j in q[i, j] * d[j] }
         let gs = try svd(graded)
         let want = d.sorted(by: >)
         var worst = 0.0
-        for i in 0..<200 { worst = max(worst, abs(gs.S[i] - want[i]) / want[i]) }
+        for i in 0..<330 { worst = max(worst, abs(gs.S[i] - want[i]) / want[i]) }
         XCTAssertLessThanOrEqual(worst, 1e-12, "block path keeps relative accuracy")
         try checkSVD(graded, gs, "block graded")
-        let f = Matrix<Float>.randomNormal(rows: 150, cols: 140, seed: 3)
+        let f = Matrix<Float>.randomNormal(rows: 350, cols: 340, seed: 3)
         try checkSVD(f, try svd(f), "block f32")
-        let r = try matmul(Matrix<Double>.randomNormal(rows: 200, cols: 150, seed: 1), Matrix<Double>.randomNormal(rows: 150, cols: 180, seed: 2))
-        try checkSVD(r, try svd(r), "rank 150 of 180")
+        let r = try matmul(Matrix<Double>.randomNormal(rows: 400, cols: 330, seed: 1), Matrix<Double>.randomNormal(rows: 330, cols: 360, seed: 2))
+        try checkSVD(r, try svd(r), "rank 330 of 360")
     }
 
     func testAllOnesLarge() throws {
