@@ -123,7 +123,7 @@ func pivotedQRInPlace<T: SpectralScalar>(_ m: Int, _ n: Int, _ a: StridedPointer
             var pvt = c
             for j in (c + 1)..<n where vn1[j] > vn1[pvt] { pvt = j }
             if c == 0 { r00 = vn1[pvt] }
-            if c > 0 && (vn1[pvt] <= tolerance * r00 || r00 == 0) { stopped = true; break }
+            if c > 0 && tolerance > 0 && vn1[pvt] <= tolerance * r00 { stopped = true; break }
             if pvt != c {
                 swapColumns(a, m, pvt, c)
                 for t in 0..<k { let x = f[(pvt - j0) + t * fr]; f[(pvt - j0) + t * fr] = f[(c - j0) + t * fr]; f[(c - j0) + t * fr] = x }
