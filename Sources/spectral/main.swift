@@ -3,6 +3,7 @@ import Spectral
 
 let commands: [(CommandSpec, (Arguments) throws -> Void)] = [
     (infoSpec, runInfo), (benchSpec, runBench), (gemmSpec, runGemm), (qrSpec, runQR), (qrcpSpec, runQRCP), (svdSpec, runSVD),
+    (pinvSpec, runPinv), (lowrankSpec, runLowRank), (crSpec, runCR), (idSpec, runID), (curSpec, runCUR),
 ]
 
 @MainActor func topHelp() -> String {

@@ -33,6 +33,15 @@ final class LowRankTests: XCTestCase {
             XCTAssertLessThanOrEqual(try rel(try pinv(a.transposed), x.transposed.copy()), bound, "(Aᵀ)⁺ = (A⁺)ᵀ")
             XCTAssertLessThanOrEqual(try rel(try pinv(x), a), bound, "(A⁺)⁺ = A")
         }
+        // The COD fast path agrees with the SVD path when the rank is clear.
+        for a in [cases[0], cases[1], cases[2]] {
+            let (x, rank) = try pinvWithRank(a)
+            let (y, rankCOD) = try pinvWithRank(a, method: .completeOrthogonal)
+            XCTAssertEqual(rank, rankCOD)
+            let s = try svd(a, vectors: .none).S
+            XCTAssertLessThanOrEqual(try rel(x, y), 8 * Double(max(a.shape.rows, a.shape.cols)) * 1.1e-16 * s[0] / s[rank - 1], "COD = SVD pinv")
+        }
+        XCTAssertEqual(try pinv(Matrix<Double>(rows: 4, cols: 6), method: .completeOrthogonal), Matrix<Double>(rows: 6, cols: 4))
         let inv = Matrix<Double>.randomNormal(rows: 30, cols: 30, seed: 5)
         XCTAssertLessThanOrEqual(try rel(try matmul(try pinv(inv), inv), Matrix<Double>.identity(30)), 1e-11, "A⁺ = A⁻¹")
         XCTAssertEqual(try pinv(Matrix<Double>(rows: 4, cols: 6)), Matrix<Double>(rows: 6, cols: 4), "zero gives zeros")

@@ -14,12 +14,49 @@
 /// let (x2, rank) = try pinvWithRank(a, rtol: 1e-10)
 /// ```
 /// - Throws: `.nonFinite` on NaN/Inf input; `.invalidArgument` for a negative or non-finite tolerance.
-public func pinv<T: SpectralScalar>(_ a: some MatrixViewable<T>, rtol: T? = nil, atol: T = 0, threads: Int? = nil) throws -> Matrix<T> {
-    try pinvWithRank(a, rtol: rtol, atol: atol, threads: threads).pinv
+public func pinv<T: SpectralScalar>(_ a: some MatrixViewable<T>, rtol: T? = nil, atol: T = 0, method: PseudoInverseMethod = .svd,
+                                    threads: Int? = nil) throws -> Matrix<T> {
+    try pinvWithRank(a, rtol: rtol, atol: atol, method: method, threads: threads).pinv
+}
+
+/// A⁺ = P·Z·T⁻ᵀ·Q₁ᵀ from A·P = Q₁·R₁ (QRCP cut at rank r) and R₁ᵀ = Z·T.
+func codPseudoInverse<T: SpectralScalar>(_ a: MatrixView<T>, rtol: T, atol: T, threads: Int?) throws -> (pinv: Matrix<T>, rank: Int) {
+    let (m, n) = (a.rows, a.cols)
+    let f = try pivotedQR(a, threads: threads)
+    let d = f.diagonal
+    let cut = atol + rtol * (d.first ?? 0)
+    let r = d.prefix { $0 > cut }.count
+    if r == 0 { return (Matrix<T>(rows: n, cols: m), 0) }
+    let r1 = f.R.view(rows: 0..<r, cols: 0..<n)
+    let second = try qr(r1.transposed, threads: threads)                  // R₁ᵀ = Z·T, T r×r upper
+    let t = second.R.view(rows: 0..<r, cols: 0..<r).copy()
+    var w = try f.Q(threads: threads).view(rows: 0..<m, cols: 0..<r).transposed.copy()   // Q₁ᵀ, r×m
+    try trsm(side: .left, triangle: .upper, transposeA: true, t, &w, threads: threads)  // T⁻ᵀ·Q₁ᵀ
+    var padded = Matrix<T>(rows: n, cols: m)
+    try padded.setBlock(row: 0, col: 0, from: w)
+    let zw = try second.applyQ(padded, threads: threads)                  // Z·[W; 0], n×m
+    var x = Matrix<T>(rows: n, cols: m)
+    x.withUnsafeMutablePointer { xp, ld in
+        zw.withUnsafePointer { sp, sld in
+            for i in 0..<n { (xp + f.pivots[i] * ld).update(from: sp + i * sld, count: m) }
+        }
+    }
+    return (x, r)
+}
+
+/// How `pinv` factors A.
+public enum PseudoInverseMethod: String, Sendable, CaseIterable {
+    /// Jacobi SVD: the exact σ-cut, relative accuracy on graded matrices (default).
+    case svd
+    /// Complete orthogonal decomposition A·P = Q·[Tᵀ 0]·Zᵀ from QR with column pivoting plus a second QR, with the
+    /// rank cut at |R_kk| > atol + rtol·|R_00|: about 5× faster than the SVD and as accurate when the numerical
+    /// rank is clear (a gap in |R_kk|); |R_kk| only approximates σ_k, so near the cut the rank may differ by one.
+    case completeOrthogonal = "cod"
 }
 
 /// `pinv` together with the number of singular values kept (scipy's `return_rank=True`).
 public func pinvWithRank<T: SpectralScalar>(_ a: some MatrixViewable<T>, rtol: T? = nil, atol: T = 0,
+                                            method: PseudoInverseMethod = .svd,
                                             threads: Int? = nil) throws -> (pinv: Matrix<T>, rank: Int) {
     let av = a.view
     let (m, n) = (av.rows, av.cols)
@@ -28,6 +65,7 @@ public func pinvWithRank<T: SpectralScalar>(_ a: some MatrixViewable<T>, rtol: T
         throw SpectralError.invalidArgument("pinv: tolerances must be finite and ≥ 0 (rtol \(r), atol \(atol))")
     }
     if m == 0 || n == 0 { return (Matrix<T>(rows: n, cols: m), 0) }
+    if method == .completeOrthogonal { return try codPseudoInverse(av, rtol: r, atol: atol, threads: threads) }
     let s = try svd(av, threads: threads)
     let cut = atol + r * (s.S.first ?? 0)
     let keep = s.S.prefix { $0 > cut }.count

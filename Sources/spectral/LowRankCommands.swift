@@ -1,0 +1,210 @@
+import Spectral
+
+let pinvSpec = CommandSpec(
+    name: "pinv", summary: "Moore–Penrose pseudo-inverse by Jacobi SVD (scipy's cut σ > atol + rtol·σ₁); writes X.npy and summary.json (rank, Penrose residuals).",
+    usage: "spectral pinv A.npy --out DIR [--method svd|cod] [--rtol R] [--atol A] [--ridge EPS] [--dtype f32|f64] [--threads N]",
+    options: [("--out", "output directory"), ("--method", "svd (Jacobi, default) or cod (pivoted-QR complete orthogonal decomposition, faster)"), ("--rtol", "relative cut (default max(m,n)·eps; numpy's default is 1e-15)"),
+              ("--atol", "absolute cut (default 0)"), ("--ridge", "instead, the article's limit form (AᵀA + εI)⁻¹Aᵀ at this ε"),
+              ("--dtype", "f32 or f64 (default: the file's)"), ("--threads", "threads")],
+    flags: [], positionals: 1...1)
+
+let lowrankSpec = CommandSpec(
+    name: "lowrank", summary: "Optimal rank-r approximation (truncated Jacobi SVD, or randomized); writes U.npy, S.npy, Vt.npy and summary.json (error).",
+    usage: "spectral lowrank A.npy --rank R --out DIR [--randomized] [--oversample P] [--power-iterations Q] [--seed S]",
+    options: [("--out", "output directory"), ("--rank", "target rank r, 1 ≤ r ≤ min(m, n)"),
+              ("--oversample", "randomized: extra sketch columns (default 10)"), ("--power-iterations", "randomized: default 2"),
+              ("--seed", "random seed (default 0)"), ("--dtype", "f32 or f64"), ("--threads", "threads")],
+    flags: [("--randomized", "Halko–Martinsson–Tropp randomized SVD instead of the exact truncation")], positionals: 1...1)
+
+let crSpec = CommandSpec(
+    name: "cr", summary: "CR approximate multiplication X·Y ≈ C·Λ·R from r column–row pairs; writes P.npy, idx.npy and summary.json (error vs X·Y).",
+    usage: "spectral cr X.npy Y.npy --rank R --out DIR [--select top|optimal|uniform] [--middle plain|diagonal|full] [--seed S]",
+    options: [("--out", "output directory"), ("--rank", "pairs r, 1 ≤ r ≤ inner dimension"),
+              ("--select", "top (largest ‖xᵢ‖‖yᵢ‖), optimal (sampling ∝ ‖xᵢ‖‖yᵢ‖, default), uniform"),
+              ("--middle", "plain (default), diagonal or full optimal Λ"), ("--seed", "random seed (default 0)"),
+              ("--dtype", "f32 or f64"), ("--threads", "threads")],
+    flags: [], positionals: 2...2)
+
+let idSpec = CommandSpec(
+    name: "id", summary: "Column interpolative decomposition A ≈ A[:, idx[:k]]·[I, proj] in scipy's format; writes idx.npy, proj.npy and summary.json.",
+    usage: "spectral id A.npy --out DIR (--rank K | --tol E) [--randomized] [--oversample P] [--seed S]",
+    options: [("--out", "output directory"), ("--rank", "k, 1 ≤ k ≤ min(m, n)"), ("--tol", "relative precision ε in (0, 1)"),
+              ("--oversample", "randomized: extra sketch rows (default 10)"), ("--seed", "random seed (default 0)"),
+              ("--dtype", "f32 or f64"), ("--threads", "threads")],
+    flags: [("--randomized", "QR with column pivoting on a Gaussian sketch")], positionals: 1...1)
+
+let curSpec = CommandSpec(
+    name: "cur", summary: "CUR decomposition A ≈ C·U·R; writes rows.npy, cols.npy, C.npy, U.npy, R.npy and summary.json (error and its ratio to the SVD optimum).",
+    usage: "spectral cur A.npy --rank K --out DIR [--select deim|qr|leverage-top|leverage-sampled|uniform|norm] [--middle optimal|intersection] [--seed S]",
+    options: [("--out", "output directory"), ("--rank", "k, 1 ≤ k ≤ min(m, n)"), ("--select", "selection (default deim)"),
+              ("--middle", "optimal U = C⁺AR⁺ (default) or intersection U = W⁺"), ("--seed", "random seed (default 0)"),
+              ("--dtype", "f32 or f64"), ("--threads", "threads")],
+    flags: [], positionals: 1...1)
+
+func seedOption(_ args: Arguments) throws -> UInt64 {
+    guard let s = args.values["--seed"] else { return 0 }
+    guard let v = UInt64(s) else { throw UsageError(message: "--seed expects a non-negative integer, got '\(s)'") }
+    return v
+}
+
+func doubleOption(_ args: Arguments, _ name: String) throws -> Double? {
+    guard let s = args.values[name] else { return nil }
+    guard let v = Double(s), v.isFinite else { throw UsageError(message: "\(name) expects a number, got '\(s)'") }
+    return v
+}
+
+func requireRank(_ args: Arguments, _ spec: CommandSpec) throws -> Int {
+    guard let r = try args.int("--rank", min: Int.min) else { throw UsageError(message: "\(spec.name): --rank is required") }
+    return r
+}
+
+func vectorNpy<T: SpectralScalar>(_ v: [T]) throws -> NpyArray {
+    try NpyArray(shape: [v.count], values: T.self == Float.self ? .float32(v.map { Float($0.double) }) : .float64(v.map(\.double)))
+}
+
+func indexNpy(_ v: [Int]) throws -> NpyArray { try NpyArray(shape: [v.count], values: .int64(v.map(Int64.init))) }
+
+/// Loads the inputs, picks the dtype and runs `body` specialised for it.
+func withInputs(_ args: Arguments, _ body: (any SpectralScalar.Type, [NpyArray]) throws -> Void) throws {
+    let inputs = try args.positionals.map { try NpyArray.read(path: $0) }
+    try body(try resolveDtype(args, inputs) == "f32" ? Float.self : Double.self, inputs)
+}
+
+func runPinv(_ args: Arguments) throws {
+    let out = try requireOut(args, pinvSpec)
+    let threads = try args.int("--threads", min: 1)
+    let rtol = try doubleOption(args, "--rtol"), atol = try doubleOption(args, "--atol") ?? 0, ridge = try doubleOption(args, "--ridge")
+    let method = PseudoInverseMethod(rawValue: try args.choice("--method", ["svd", "cod"], default: "svd")!)!
+    try withInputs(args) { type, inputs in
+        func run<T: SpectralScalar>(_: T.Type) throws {
+            let a = try loadInput(T.self, inputs[0], args.positionals[0])
+            let t0 = now()
+            var rank = -1
+            let x: Matrix<T>
+            if let eps = ridge { x = try ridgePseudoInverse(a, epsilon: T(eps), threads: threads) }
+            else { (x, rank) = try pinvWithRank(a, rtol: rtol.map { T($0) }, atol: T(atol), method: method, threads: threads) }
+            let seconds = now() - t0
+            let ax = try matmul(a, x, threads: threads), xa = try matmul(x, a, threads: threads)
+            var dir = OutputDirectory(path: out)
+            dir.add("X.npy", npy: NpyArray(x))
+            dir.add("summary.json", json: .object([
+                ("op", .string("pinv")), ("dtype", .string(T.dtypeName)), ("shape", shapeJSON(a)), ("method", .string(ridge == nil ? method.rawValue : "ridge")),
+                ("rank", rank >= 0 ? .int(rank) : .null), ("seconds", .number(seconds)),
+                ("penrose_axa", .number(try relativeResidual(a, try matmul(ax, a, threads: threads)))),
+                ("penrose_xax", .number(try relativeResidual(x, try matmul(xa, x, threads: threads)))),
+                ("penrose_ax_symmetric", .number(try relativeResidual(ax, ax.transposed.copy()))),
+                ("penrose_xa_symmetric", .number(try relativeResidual(xa, xa.transposed.copy()))),
+            ]))
+            try dir.commit()
+        }
+        if type == Float.self { try run(Float.self) } else { try run(Double.self) }
+    }
+}
+
+func runLowRank(_ args: Arguments) throws {
+    let out = try requireOut(args, lowrankSpec)
+    let threads = try args.int("--threads", min: 1)
+    let rank = try requireRank(args, lowrankSpec), seed = try seedOption(args)
+    let over = try args.int("--oversample", default: 10, min: 0)!, power = try args.int("--power-iterations", default: 2, min: 0)!
+    let randomized = args.switches.contains("--randomized")
+    try withInputs(args) { type, inputs in
+        func run<T: SpectralScalar>(_: T.Type) throws {
+            let a = try loadInput(T.self, inputs[0], args.positionals[0])
+            let t0 = now()
+            let r = randomized ? try randomizedSVD(a, rank: rank, oversample: over, powerIterations: power, seed: seed, threads: threads)
+                               : try truncatedSVD(a, rank: rank, threads: threads)
+            let seconds = now() - t0
+            var dir = OutputDirectory(path: out)
+            dir.add("U.npy", npy: NpyArray(r.U)); dir.add("S.npy", npy: try vectorNpy(r.S)); dir.add("Vt.npy", npy: NpyArray(r.Vt))
+            dir.add("summary.json", json: .object([
+                ("op", .string("lowrank")), ("dtype", .string(T.dtypeName)), ("shape", shapeJSON(a)), ("rank", .int(rank)),
+                ("method", .string(randomized ? "randomized" : "truncated")), ("seed", .int(Int(seed))), ("seconds", .number(seconds)),
+                ("error", .number(r.error.double)), ("relative_error", .number(a.frobeniusNorm > 0 ? r.error.double / a.frobeniusNorm.double : 0)),
+            ]))
+            try dir.commit()
+        }
+        if type == Float.self { try run(Float.self) } else { try run(Double.self) }
+    }
+}
+
+func runCR(_ args: Arguments) throws {
+    let out = try requireOut(args, crSpec)
+    let threads = try args.int("--threads", min: 1)
+    let rank = try requireRank(args, crSpec), seed = try seedOption(args)
+    let select = try args.choice("--select", ["top", "optimal", "uniform"], default: "optimal")!
+    let middle = try args.choice("--middle", ["plain", "diagonal", "full"], default: "plain")!
+    try withInputs(args) { type, inputs in
+        func run<T: SpectralScalar>(_: T.Type) throws {
+            let x = try loadInput(T.self, inputs[0], args.positionals[0]), y = try loadInput(T.self, inputs[1], args.positionals[1])
+            let t0 = now()
+            let r = try approximateProduct(x, y, rank: rank, selection: select == "top" ? .topNorms : select == "uniform" ? .uniformSampling : .optimalSampling,
+                                           middle: middle == "diagonal" ? .diagonal : middle == "full" ? .full : .plain, seed: seed, threads: threads)
+            let seconds = now() - t0
+            let exact = try matmul(x, y, threads: threads)
+            var dir = OutputDirectory(path: out)
+            dir.add("P.npy", npy: NpyArray(r.product)); dir.add("idx.npy", npy: try indexNpy(r.indices))
+            dir.add("summary.json", json: .object([
+                ("op", .string("cr")), ("dtype", .string(T.dtypeName)), ("x_shape", shapeJSON(x)), ("y_shape", shapeJSON(y)),
+                ("rank", .int(rank)), ("select", .string(select)), ("middle", .string(middle)), ("seed", .int(Int(seed))),
+                ("seconds", .number(seconds)), ("relative_error", .number(try relativeResidual(exact, r.product))),
+            ]))
+            try dir.commit()
+        }
+        if type == Float.self { try run(Float.self) } else { try run(Double.self) }
+    }
+}
+
+func runID(_ args: Arguments) throws {
+    let out = try requireOut(args, idSpec)
+    let threads = try args.int("--threads", min: 1)
+    let rank = try args.int("--rank", min: Int.min), tol = try doubleOption(args, "--tol"), seed = try seedOption(args)
+    guard (rank == nil) != (tol == nil) else { throw UsageError(message: "id: give exactly one of --rank and --tol") }
+    let over = try args.int("--oversample", default: 10, min: 0)!
+    let randomized = args.switches.contains("--randomized")
+    try withInputs(args) { type, inputs in
+        func run<T: SpectralScalar>(_: T.Type) throws {
+            let a = try loadInput(T.self, inputs[0], args.positionals[0])
+            let t0 = now()
+            let id = try interpolativeDecomposition(a, rank: rank, tolerance: tol.map { T($0) }, randomized: randomized,
+                                                    oversample: over, seed: seed, threads: threads)
+            let seconds = now() - t0
+            let err = try relativeResidual(a, try id.reconstruct(from: a, threads: threads))
+            var dir = OutputDirectory(path: out)
+            dir.add("idx.npy", npy: try indexNpy(id.indices)); dir.add("proj.npy", npy: NpyArray(id.projection))
+            dir.add("summary.json", json: .object([
+                ("op", .string("id")), ("dtype", .string(T.dtypeName)), ("shape", shapeJSON(a)), ("rank", .int(id.rank)),
+                ("method", .string(randomized ? "randomized" : "deterministic")), ("seed", .int(Int(seed))), ("seconds", .number(seconds)),
+                ("relative_error", .number(err)), ("max_abs_proj", .number(id.projection.maxAbs.double)),
+            ]))
+            try dir.commit()
+        }
+        if type == Float.self { try run(Float.self) } else { try run(Double.self) }
+    }
+}
+
+func runCUR(_ args: Arguments) throws {
+    let out = try requireOut(args, curSpec)
+    let threads = try args.int("--threads", min: 1)
+    let rank = try requireRank(args, curSpec), seed = try seedOption(args)
+    let select = CURSelection(rawValue: try args.choice("--select", CURSelection.allCases.map(\.rawValue), default: "deim")!)!
+    let middle = CURMiddle(rawValue: try args.choice("--middle", CURMiddle.allCases.map(\.rawValue), default: "optimal")!)!
+    try withInputs(args) { type, inputs in
+        func run<T: SpectralScalar>(_: T.Type) throws {
+            let a = try loadInput(T.self, inputs[0], args.positionals[0])
+            let t0 = now()
+            let c = try cur(a, rank: rank, selection: select, middle: middle, seed: seed, threads: threads)
+            let seconds = now() - t0
+            var dir = OutputDirectory(path: out)
+            dir.add("rows.npy", npy: try indexNpy(c.rows)); dir.add("cols.npy", npy: try indexNpy(c.cols))
+            dir.add("C.npy", npy: NpyArray(c.C)); dir.add("U.npy", npy: NpyArray(c.U)); dir.add("R.npy", npy: NpyArray(c.R))
+            dir.add("summary.json", json: .object([
+                ("op", .string("cur")), ("dtype", .string(T.dtypeName)), ("shape", shapeJSON(a)), ("rank", .int(rank)),
+                ("select", .string(select.rawValue)), ("middle", .string(middle.rawValue)), ("seed", .int(Int(seed))),
+                ("seconds", .number(seconds)), ("error", .number(c.error.double)), ("optimal_error", .number(c.optimalError.double)),
+                ("ratio", .number(c.ratio.double)),
+            ]))
+            try dir.commit()
+        }
+        if type == Float.self { try run(Float.self) } else { try run(Double.self) }
+    }
+}
