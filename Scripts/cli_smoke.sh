@@ -62,6 +62,35 @@ Sv = np.load(f"{d}/svdv/S.npy")
 assert Sv.dtype == np.float32 and np.max(np.abs(Sv - np.linalg.svd(A.astype(np.float64), compute_uv=False))) < 1e-5 * Sv[0]
 PY
 
+"$bin" pinv "$work/Bt.npy" --out "$work/pinv" || fail "pinv"
+"$bin" pinv "$work/Bt.npy" --method cod --out "$work/pinvc" || fail "pinv --method cod"
+"$bin" lowrank "$work/Bt.npy" --rank 5 --out "$work/lr" || fail "lowrank"
+"$bin" lowrank "$work/Bt.npy" --rank 5 --randomized --seed 3 --out "$work/rlr" || fail "lowrank --randomized"
+"$bin" cr "$work/A.npy" "$work/B.npy" --rank 10 --select top --out "$work/cr" || fail "cr"
+"$bin" id "$work/Bt.npy" --rank 6 --out "$work/id" || fail "id"
+"$bin" id "$work/Bt.npy" --tol 1e-3 --randomized --out "$work/rid" || fail "id --tol --randomized"
+"$bin" cur "$work/Bt.npy" --rank 6 --select qr --middle intersection --out "$work/cur" || fail "cur"
+python3 - "$work" <<'PY'
+import sys, json, numpy as np, scipy.linalg.interpolative as sli
+d = sys.argv[1]
+A, B, Bt = np.load(f"{d}/A.npy"), np.load(f"{d}/B.npy"), np.load(f"{d}/Bt.npy")
+for name in ("pinv", "pinvc"):
+    X = np.load(f"{d}/{name}/X.npy")
+    assert X.shape == (23, 41) and np.linalg.norm(X - np.linalg.pinv(Bt)) <= 1e-12 * np.linalg.norm(X), name
+s = np.linalg.svd(Bt, compute_uv=False)
+lr = json.load(open(f"{d}/lr/summary.json"))
+assert abs(lr["error"] - np.sqrt(np.sum(s[5:] ** 2))) <= 1e-12 * s[0], lr
+U, S, Vt = (np.load(f"{d}/lr/{n}.npy") for n in ("U", "S", "Vt"))
+assert U.shape == (41, 5) and Vt.shape == (5, 23)
+idx, proj = np.load(f"{d}/id/idx.npy"), np.load(f"{d}/id/proj.npy")
+i2, p2 = sli.interp_decomp(Bt, 6, rand=False)
+assert (idx[:6] == i2[:6]).all() and np.abs(proj - p2).max() < 1e-10, "id as scipy"
+assert json.load(open(f"{d}/cr/summary.json"))["relative_error"] > 0
+rows, cols = np.load(f"{d}/cur/rows.npy"), np.load(f"{d}/cur/cols.npy")
+C, U, R = (np.load(f"{d}/cur/{n}.npy") for n in ("C", "U", "R"))
+assert np.allclose((C @ U @ R)[rows], Bt[rows], atol=1e-10), "W⁺-CUR reproduces the rows"
+PY
+
 expect() {  # expect STATUS OUTDIR CMD...
   local want=$1 out=$2; shift 2
   set +e; "$@" 2>"$work/err"; local got=$?; set -e
@@ -85,7 +114,12 @@ expect 2 "$work/o" "$bin" svd "$work/A.npy" --values-only --full --out "$work/o"
 expect 1 "$work/o" "$bin" qrcp "$work/A.npy" --rank 99 --out "$work/o"
 expect 1 "$work/o" "$bin" svd "$work/nan.npy" --out "$work/o"
 expect 1 "$work/o" "$bin" qr "$work/corrupt.npy" --out "$work/o"
-for c in qr qrcp svd; do "$bin" $c --help | grep -q "usage: spectral $c" || fail "$c --help"; done
+expect 2 "$work/o" "$bin" id "$work/Bt.npy" --out "$work/o"
+expect 2 "$work/o" "$bin" cur "$work/Bt.npy" --rank 3 --select best --out "$work/o"
+expect 1 "$work/o" "$bin" id "$work/Bt.npy" --rank 0 --out "$work/o"
+expect 1 "$work/o" "$bin" lowrank "$work/Bt.npy" --rank 99 --out "$work/o"
+expect 1 "$work/o" "$bin" cr "$work/A.npy" "$work/A.npy" --rank 2 --out "$work/o"
+for c in qr qrcp svd pinv lowrank cr id cur; do "$bin" $c --help | grep -q "usage: spectral $c" || fail "$c --help"; done
 "$bin" gemm --help | grep -q "usage: spectral gemm" || fail "gemm --help"
 "$bin" bench --help | grep -q "usage: spectral bench" || fail "bench --help"
 "$bin" info --help | grep -q "usage: spectral info" || fail "info --help"
