@@ -89,6 +89,8 @@ extension Matrix: MatrixViewable {
 }
 
 /// Copies an m×n strided block; handles overlap-free source and destination of any strides.
+@_specialize(where T == Float)
+@_specialize(where T == Double)
 @usableFromInline
 func copyStrided<T>(_ m: Int, _ n: Int, _ src: StridedPointer<T>, _ dst: StridedPointer<T>) {
     if src.colStride == 1 && dst.colStride == 1 {
