@@ -29,8 +29,8 @@ let idSpec = CommandSpec(
     name: "id", summary: "Column interpolative decomposition A ≈ A[:, idx[:k]]·[I, proj] in scipy's format; writes idx.npy, proj.npy and summary.json.",
     usage: "spectral id A.npy --out DIR (--rank K | --tol E) [--randomized] [--oversample P] [--seed S]",
     options: [("--out", "output directory"), ("--rank", "k, 1 ≤ k ≤ min(m, n)"), ("--tol", "relative precision ε in (0, 1)"),
-              ("--oversample", "randomized: extra sketch rows (default 10)"), ("--seed", "random seed (default 0)"),
-              ("--dtype", "f32 or f64"), ("--threads", "threads")],
+              ("--oversample", "randomized: extra sketch rows (default 10)"), ("--power-iterations", "randomized: default 1"),
+              ("--seed", "random seed (default 0)"), ("--dtype", "f32 or f64"), ("--threads", "threads")],
     flags: [("--randomized", "QR with column pivoting on a Gaussian sketch")], positionals: 1...1)
 
 let curSpec = CommandSpec(
@@ -159,14 +159,14 @@ func runID(_ args: Arguments) throws {
     let threads = try args.int("--threads", min: 1)
     let rank = try args.int("--rank", min: Int.min), tol = try doubleOption(args, "--tol"), seed = try seedOption(args)
     guard (rank == nil) != (tol == nil) else { throw UsageError(message: "id: give exactly one of --rank and --tol") }
-    let over = try args.int("--oversample", default: 10, min: 0)!
+    let over = try args.int("--oversample", default: 10, min: 0)!, power = try args.int("--power-iterations", default: 1, min: 0)!
     let randomized = args.switches.contains("--randomized")
     try withInputs(args) { type, inputs in
         func run<T: SpectralScalar>(_: T.Type) throws {
             let a = try loadInput(T.self, inputs[0], args.positionals[0])
             let t0 = now()
             let id = try interpolativeDecomposition(a, rank: rank, tolerance: tol.map { T($0) }, randomized: randomized,
-                                                    oversample: over, seed: seed, threads: threads)
+                                                    oversample: over, powerIterations: power, seed: seed, threads: threads)
             let seconds = now() - t0
             let err = try relativeResidual(a, try id.reconstruct(from: a, threads: threads))
             var dir = OutputDirectory(path: out)

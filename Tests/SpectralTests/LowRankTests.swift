@@ -125,6 +125,16 @@ final class LowRankTests: XCTestCase {
         for (eps, want) in [(1e-3, 5), (1e-6, 9), (1e-10, 14)] {
             XCTAssertEqual(try interpolativeDecomposition(h, tolerance: eps).rank, want, "ε = \(eps)")
         }
+        // Randomized on a 1/i spectrum: the sketch picks the columns, C⁺·A gives the projection. Measured at 1024²,
+        // k = 100: deterministic 0.0907 (= scipy), randomized 0.0942, with one power iteration 0.0907.
+        let g1 = Matrix<Double>.randomNormal(rows: 300, cols: 200, seed: 31), g2 = Matrix<Double>.randomNormal(rows: 200, cols: 300, seed: 32)
+        let decaying = try matmul(Matrix<Double>(rows: 300, cols: 200) { i, j in g1[i, j] / Double(j + 1) }, g2)
+        let det = try (decaying - (try interpolativeDecomposition(decaying, rank: 40).reconstruct(from: decaying))).frobeniusNorm
+        let rnd = try (decaying - (try interpolativeDecomposition(decaying, rank: 40, randomized: true, seed: 2).reconstruct(from: decaying))).frobeniusNorm
+        let pow1 = try (decaying - (try interpolativeDecomposition(decaying, rank: 40, randomized: true, powerIterations: 1, seed: 2)
+            .reconstruct(from: decaying))).frobeniusNorm
+        XCTAssertLessThanOrEqual(rnd, 1.15 * det, "randomized ID error close to the deterministic one")
+        XCTAssertLessThanOrEqual(pow1, 1.05 * det, "one power iteration closes the gap")
         // Exact when k ≥ rank.
         let low = try matmul(Matrix<Double>.randomNormal(rows: 40, cols: 5, seed: 1), Matrix<Double>.randomNormal(rows: 5, cols: 30, seed: 2))
         for k in [5, 8] {

@@ -15,8 +15,7 @@ public struct HouseholderQR<T: SpectralScalar>: Sendable {
     public var R: Matrix<T> { upperTriangle(rows: Swift.min(rows, cols)) }
 
     func upperTriangle(rows k: Int) -> Matrix<T> {
-        let a = strided
-        return withExtendedLifetime(factors) { Matrix<T>(rows: k, cols: cols) { i, j in j >= i ? a[i, j] : 0 } }
+        withExtendedLifetime(factors) { upperTrapezoid(strided, k, cols) }
     }
 
     /// Q with orthonormal columns: m×min(m, n) (thin, default) or m×m (`full: true`).
@@ -103,4 +102,15 @@ func householderQRInPlace<T: SpectralScalar>(_ m: Int, _ n: Int, _ a: StridedPoi
         }
         j0 += ib
     }
+}
+
+/// The k×n upper trapezoid of a strided array, as a new matrix (specialised: R is read after every QR).
+@_specialize(where T == Float)
+@_specialize(where T == Double)
+func upperTrapezoid<T: SpectralScalar>(_ a: StridedPointer<T>, _ k: Int, _ n: Int) -> Matrix<T> {
+    var r = Matrix<T>(rows: k, cols: n)
+    r.withUnsafeMutablePointer { p, ld in
+        for i in 0..<k { for j in i..<n { p[i * ld + j] = a[i, j] } }
+    }
+    return r
 }

@@ -76,6 +76,8 @@ public func svd<T: SpectralScalar>(_ a: some MatrixViewable<T>, vectors: Singula
 let blockJacobiMinimum = 320
 
 /// m ≥ n.
+@_specialize(where T == Float)
+@_specialize(where T == Double)
 func svdTall<T: SpectralScalar>(_ a: MatrixView<T>, vectors: SingularVectors, rankTolerance: T?, maxSweeps: Int,
                                 threads: Int) throws -> SingularValueDecomposition<T> {
     let (m, n) = (a.rows, a.cols)

@@ -40,7 +40,13 @@ public struct CRApproximation<T: SpectralScalar>: Sendable {
 public func approximateProduct<T: SpectralScalar>(_ x: some MatrixViewable<T>, _ y: some MatrixViewable<T>, rank r: Int,
                                                   selection: CRSelection = .optimalSampling, middle: CRMiddle = .plain,
                                                   seed: UInt64 = 0, threads: Int? = nil) throws -> CRApproximation<T> {
-    let xv = x.view, yv = y.view
+    try approximateProductView(x.view, y.view, rank: r, selection: selection, middle: middle, seed: seed, threads: threads)
+}
+
+@_specialize(where T == Float)
+@_specialize(where T == Double)
+func approximateProductView<T: SpectralScalar>(_ xv: MatrixView<T>, _ yv: MatrixView<T>, rank r: Int, selection: CRSelection,
+                                               middle: CRMiddle, seed: UInt64, threads: Int?) throws -> CRApproximation<T> {
     guard xv.cols == yv.rows else {
         throw SpectralError.shapeMismatch("approximateProduct: X is \(shapeString(xv.rows, xv.cols)), Y is \(shapeString(yv.rows, yv.cols))")
     }

@@ -44,7 +44,13 @@ public struct CURDecomposition<T: SpectralScalar>: Sendable {
 /// - Throws: `.invalidArgument` unless 1 ≤ k ≤ min(m, n); `.nonFinite` on NaN/Inf.
 public func cur<T: SpectralScalar>(_ a: some MatrixViewable<T>, rank k: Int, selection: CURSelection = .deim,
                                    middle: CURMiddle = .optimal, seed: UInt64 = 0, threads: Int? = nil) throws -> CURDecomposition<T> {
-    let av = a.view
+    try curView(a.view, rank: k, selection: selection, middle: middle, seed: seed, threads: threads)
+}
+
+@_specialize(where T == Float)
+@_specialize(where T == Double)
+func curView<T: SpectralScalar>(_ av: MatrixView<T>, rank k: Int, selection: CURSelection, middle: CURMiddle, seed: UInt64,
+                                threads: Int?) throws -> CURDecomposition<T> {
     let (m, n) = (av.rows, av.cols)
     try checkRank("cur", k, m, n)
     try av.requireFinite("cur: A")

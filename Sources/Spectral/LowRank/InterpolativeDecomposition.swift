@@ -62,9 +62,18 @@ public struct InterpolativeDecomposition<T: SpectralScalar>: Sendable {
 /// for any QRCP); exact when k ≥ rank(A).
 /// - Throws: `.invalidArgument` for a rank out of range (scipy returns an empty result) or a tolerance outside (0, 1).
 public func interpolativeDecomposition<T: SpectralScalar>(_ a: some MatrixViewable<T>, rank: Int? = nil, tolerance: T? = nil,
-                                                          randomized: Bool = false, oversample: Int = 10, seed: UInt64 = 0,
-                                                          threads: Int? = nil) throws -> InterpolativeDecomposition<T> {
-    let av = a.view
+                                                          randomized: Bool = false, oversample: Int = 10, powerIterations: Int = 0,
+                                                          seed: UInt64 = 0, threads: Int? = nil) throws -> InterpolativeDecomposition<T> {
+    try interpolativeDecompositionView(a.view, rank: rank, tolerance: tolerance, randomized: randomized, oversample: oversample,
+                                       powerIterations: powerIterations, seed: seed, threads: threads)
+}
+
+/// The body of `interpolativeDecomposition`, specialised (a public generic with opaque arguments is not).
+@_specialize(where T == Float)
+@_specialize(where T == Double)
+func interpolativeDecompositionView<T: SpectralScalar>(_ av: MatrixView<T>, rank: Int?, tolerance: T?, randomized: Bool,
+                                                       oversample: Int, powerIterations: Int, seed: UInt64,
+                                                       threads: Int?) throws -> InterpolativeDecomposition<T> {
     let (m, n) = (av.rows, av.cols)
     try av.requireFinite("interpolativeDecomposition: A")
     guard (rank == nil) != (tolerance == nil) else {
@@ -72,7 +81,9 @@ public func interpolativeDecomposition<T: SpectralScalar>(_ a: some MatrixViewab
     }
     if let k = rank { try checkRank("interpolativeDecomposition", k, m, n) }
     if let e = tolerance, !(e > 0 && e < 1) { throw SpectralError.invalidArgument("interpolativeDecomposition: tolerance must be in (0, 1), got \(e)") }
-    guard oversample >= 0 else { throw SpectralError.invalidArgument("interpolativeDecomposition: oversample must be ≥ 0") }
+    guard oversample >= 0, powerIterations >= 0 else {
+        throw SpectralError.invalidArgument("interpolativeDecomposition: oversample and powerIterations must be ≥ 0")
+    }
     // The matrix the pivoted QR runs on: A itself, or a Gaussian sketch Ω·A.
     func factor(_ x: MatrixView<T>) throws -> PivotedQR<T> {
         if let k = rank { return try pivotedQR(x, maxRank: Swift.min(k, Swift.min(x.rows, x.cols)), threads: threads) }
@@ -84,7 +95,13 @@ public func interpolativeDecomposition<T: SpectralScalar>(_ a: some MatrixViewab
         var g = SpectralRandom(seed: seed)
         while true {
             let omega = Matrix<T>.randomNormal(rows: d, cols: m, using: &g)
-            f = try factor(try matmul(omega, av, threads: threads).view)
+            var y = try matmul(omega, av, threads: threads)                    // d×n
+            for _ in 0..<powerIterations {
+                // Y ← orth(Y·Aᵀ)ᵀ·A: one subspace iteration, which sharpens a slowly decaying spectrum.
+                let q = try qr(try matmul(av, y.transposed, threads: threads), threads: threads).Q(threads: threads)   // m×d
+                y = try matmul(q.transposed, av, threads: threads)
+            }
+            f = try factor(y.view)
             // Tolerance mode: a saturated sketch may hide rank; grow it.
             if rank != nil || f.columnsFactored < d - oversample / 2 || d == m { break }
             d = Swift.min(m, 2 * d)
@@ -93,10 +110,26 @@ public func interpolativeDecomposition<T: SpectralScalar>(_ a: some MatrixViewab
         f = try factor(av)
     }
     let k = rank ?? Swift.max(1, f.columnsFactored)
+    var proj = Matrix<T>(rows: k, cols: n - k)
+    if randomized && m > 1 && n > k {
+        // The sketch chose the columns; the projection is the best one for them, C⁺·A[:, rest] (an R₁₁⁻¹R₁₂ of the
+        // sketch is only an estimate of it).
+        let c = Matrix<T>(rows: m, cols: k) { i, j in av[i, f.pivots[j]] }
+        let rest = Matrix<T>(rows: m, cols: n - k) { i, j in av[i, f.pivots[k + j]] }
+        let fc = try qr(c, threads: threads)
+        let rc = fc.R
+        let d = (0..<k).map { Swift.abs(rc[$0, $0]) }
+        if d.allSatisfy({ $0 > T(Double(Swift.max(m, n))) * T.eps * (d.max() ?? 0) }) {
+            proj = try fc.applyQ(rest, transpose: true, threads: threads).view(rows: 0..<k, cols: 0..<(n - k)).copy()
+            try trsm(side: .left, triangle: .upper, rc, &proj, threads: threads)
+        } else {
+            proj = try leastSquares(c, rest, threads: threads)     // rank-deficient skeleton: the minimal-norm solution
+        }
+        return InterpolativeDecomposition(rank: k, indices: f.pivots, projection: proj)
+    }
     let r = f.R
     let r11 = r.view(rows: 0..<Swift.min(k, r.rows), cols: 0..<k).copy()
     let r12 = r.view(rows: 0..<Swift.min(k, r.rows), cols: k..<n).copy()
-    var proj = Matrix<T>(rows: k, cols: n - k)
     if n > k && r11.rows == k {
         let d = (0..<k).map { Swift.abs(r11[$0, $0]) }
         let guardTol = T(Double(Swift.max(m, n))) * T.eps * (d.first ?? 0)
@@ -112,8 +145,8 @@ public func interpolativeDecomposition<T: SpectralScalar>(_ a: some MatrixViewab
 
 /// Row interpolative decomposition A ≈ X·A[S, :]: the column ID of Aᵀ (indices are rows; X = Zᵀ).
 public func rowInterpolativeDecomposition<T: SpectralScalar>(_ a: some MatrixViewable<T>, rank: Int? = nil, tolerance: T? = nil,
-                                                             randomized: Bool = false, oversample: Int = 10, seed: UInt64 = 0,
-                                                             threads: Int? = nil) throws -> InterpolativeDecomposition<T> {
+                                                             randomized: Bool = false, oversample: Int = 10, powerIterations: Int = 0,
+                                                             seed: UInt64 = 0, threads: Int? = nil) throws -> InterpolativeDecomposition<T> {
     try interpolativeDecomposition(a.view.transposed, rank: rank, tolerance: tolerance, randomized: randomized,
-                                   oversample: oversample, seed: seed, threads: threads)
+                                   oversample: oversample, powerIterations: powerIterations, seed: seed, threads: threads)
 }

@@ -58,7 +58,13 @@ public enum PseudoInverseMethod: String, Sendable, CaseIterable {
 public func pinvWithRank<T: SpectralScalar>(_ a: some MatrixViewable<T>, rtol: T? = nil, atol: T = 0,
                                             method: PseudoInverseMethod = .svd,
                                             threads: Int? = nil) throws -> (pinv: Matrix<T>, rank: Int) {
-    let av = a.view
+    try pinvView(a.view, rtol: rtol, atol: atol, method: method, threads: threads)
+}
+
+@_specialize(where T == Float)
+@_specialize(where T == Double)
+func pinvView<T: SpectralScalar>(_ av: MatrixView<T>, rtol: T?, atol: T, method: PseudoInverseMethod,
+                                 threads: Int?) throws -> (pinv: Matrix<T>, rank: Int) {
     let (m, n) = (av.rows, av.cols)
     let r = rtol ?? T(Double(Swift.max(m, n))) * T.eps
     guard r >= 0, r.isFinite, atol >= 0, atol.isFinite else {
