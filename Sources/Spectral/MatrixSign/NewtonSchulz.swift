@@ -1,0 +1,83 @@
+/// msign(M) = U_r·V_rᵀ (every nonzero singular value set to 1), exactly, through the Jacobi SVD: the reference the
+/// Newton–Schulz iterations approximate. The rank r counts σ > max(m, n)·eps·σ₁. Zero gives zero.
+/// - Throws: `.nonFinite` on NaN/Inf input.
+public func msignExact<T: SpectralScalar>(_ m: some MatrixViewable<T>, threads: Int? = nil) throws -> Matrix<T> {
+    let mv = m.view
+    if mv.rows == 0 || mv.cols == 0 { return Matrix<T>(rows: mv.rows, cols: mv.cols) }
+    let s = try svd(mv, threads: threads)
+    let cut = T(Double(Swift.max(mv.rows, mv.cols))) * T.eps * (s.S.first ?? 0)
+    let r = s.S.prefix { $0 > cut }.count
+    if r == 0 { return Matrix<T>(rows: mv.rows, cols: mv.cols) }
+    return try matmul(s.U!.view(rows: 0..<mv.rows, cols: 0..<r), s.Vt!.view(rows: 0..<r, cols: 0..<mv.cols), threads: threads)
+}
+
+/// msign(M) by Newton–Schulz iterations (articles msign算子的Newton-Schulz迭代 上/下; Polar Express).
+///
+/// X₀ = M/(‖M‖_F + ε) (ε = 1e-7, as Muon), then T odd-polynomial steps X ← a·X + b·(XXᵀ)X + c·(XXᵀ)²X, evaluated on
+/// the smaller Gram side (the transpose when rows > cols) as A = XXᵀ (syrk), B = b·A + c·A² (A² by syrk, A being
+/// symmetric), X ← a·X + B·X (one GEMM): 4p²q + 2p³ flops per quintic step for p = min, q = max of the sizes.
+/// Every singular value x = σ/‖M‖_F goes through the scalar composite f = p_T∘…∘p_1; the singular vectors are
+/// untouched, so the result is U·f(Σ/‖M‖_F)·Vᵀ (see `NewtonSchulzSchedule.compositeRange` for how close to 1).
+///
+/// - Parameters:
+///   - schedule: coefficient table (default Keller Jordan's); a shorter table repeats its last row.
+///   - steps: number of steps (default: the schedule's own length, 5 for single-row schedules).
+///   - inputScale: extra divisor of the normalised input (Polar Express uses 1.01; nanochat 1.02).
+/// - Throws: `.nonFinite` on NaN/Inf input; `.invalidArgument` for steps < 0 or inputScale ≤ 0.
+public func newtonSchulz<T: SpectralScalar>(_ m: some MatrixViewable<T>, schedule: NewtonSchulzSchedule = .jordan, steps: Int? = nil,
+                                            inputScale: Double = 1, threads: Int? = nil) throws -> Matrix<T> {
+    let mv = m.view
+    try mv.requireFinite("newtonSchulz: M")
+    let t = steps ?? schedule.defaultSteps
+    guard t >= 0 else { throw SpectralError.invalidArgument("newtonSchulz: steps must be ≥ 0, got \(t)") }
+    guard inputScale > 0, inputScale.isFinite else { throw SpectralError.invalidArgument("newtonSchulz: inputScale must be > 0") }
+    let nt = try resolveThreads(threads)
+    let wide = mv.rows <= mv.cols
+    var x = wide ? mv.copy() : mv.transposed.copy()            // p×q with p ≤ q
+    try newtonSchulzInPlace(&x, schedule: schedule, steps: t, inputScale: T(inputScale), threads: nt)
+    return wide ? x : x.transposed.copy()
+}
+
+/// The iteration on a p×q matrix (p ≤ q), in place; the workspace is allocated once per call.
+@_specialize(where T == Float)
+@_specialize(where T == Double)
+func newtonSchulzInPlace<T: SpectralScalar>(_ x: inout Matrix<T>, schedule: NewtonSchulzSchedule, steps: Int, inputScale: T,
+                                            threads: Int) throws {
+    let (p, q) = (x.rows, x.cols)
+    if p == 0 || q == 0 { return }
+    let norm = x.frobeniusNorm
+    x.scale(by: 1 / ((norm + T(1e-7)) * inputScale))
+    if steps == 0 { return }
+    // Workspace, allocated once: A = XXᵀ, B = the polynomial in A, a scratch p×p and the next X.
+    var a = Matrix<T>(rows: p, cols: p), b = Matrix<T>(rows: p, cols: p), tmp = Matrix<T>(rows: p, cols: p)
+    var y = Matrix<T>(rows: p, cols: q)
+    for s in 0..<steps {
+        let c = schedule.coefficients(step: s).map { T($0) }
+        try syrk(x, into: &a, threads: threads)                                    // A = X·Xᵀ
+        if c.count == 3 {
+            // Quintic: B = b·A + c·A², with A² = A·Aᵀ by syrk (A is symmetric).
+            try syrk(a, into: &tmp, threads: threads)
+            let (cb, cc) = (c[1], c[2])
+            b.withUnsafeMutablePointer { bp, _ in a.withUnsafePointer { ap, _ in tmp.withUnsafePointer { tp, _ in
+                for i in 0..<(p * p) { bp[i] = maddScalar(cb * ap[i], cc, tp[i]) }
+            } } }
+        } else {
+            // Any odd degree: Horner in A, B ← (B + c_k·I)·A from the top coefficient down (cubic: B = b·A).
+            let top = c.count > 1 ? c[c.count - 1] : 0
+            b.withUnsafeMutablePointer { bp, _ in a.withUnsafePointer { ap, _ in for i in 0..<(p * p) { bp[i] = top * ap[i] } } }
+            if c.count > 2 {
+                for k in stride(from: c.count - 2, through: 1, by: -1) {
+                    tmp.withUnsafeMutablePointer { tp, ld in b.withUnsafePointer { bp, _ in
+                        tp.update(from: bp, count: p * p)
+                        for i in 0..<p { tp[i * ld + i] += c[k] }
+                    } }
+                    try gemm(tmp, a, into: &b, threads: threads)
+                }
+            }
+        }
+        // X ← a·X + B·X.
+        y.withUnsafeMutablePointer { yp, _ in x.withUnsafePointer { xp, _ in yp.update(from: xp, count: p * q) } }
+        try gemm(b, x, beta: c[0], into: &y, threads: threads)
+        swap(&x, &y)
+    }
+}

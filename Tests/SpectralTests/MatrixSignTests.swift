@@ -1,0 +1,83 @@
+import XCTest
+import Spectral
+
+final class MatrixSignTests: XCTestCase {
+    let diag4 = Matrix<Double>.diagonal([1, 0.5, 0.1, 0.01])
+
+    func diagonal(_ m: Matrix<Double>) -> [Double] { (0..<min(m.shape.rows, m.shape.cols)).map { m[$0, $0] } }
+
+    /// spec/msign.md §7.1: outputs on diag(1, 0.5, 0.1, 0.01) per schedule (tolerance 1e-5: the 1e-7 in the
+    /// normalisation shifts x by about 1e-7 relative, amplified by the slope of f).
+    func testDiagonalOracles() throws {
+        let cases: [(NewtonSchulzSchedule, Int, [Double])] = [
+            (.jordan, 5, [0.698963, 1.118781, 0.712010, 0.686561]),
+            (.polarExpress, 5, [1.074767, 0.975651, 0.873321, 0.920841]),
+            (.classicCubic, 5, [1, 0.999982, 0.603431, 0.067567]),
+            (.classicQuintic, 5, [1, 1, 0.989530, 0.204141]),
+        ]
+        for (schedule, steps, want) in cases {
+            let x = try newtonSchulz(diag4, schedule: schedule, steps: steps)
+            let got = diagonal(x)
+            for i in 0..<4 { XCTAssertEqual(got[i], want[i], accuracy: 1e-5, "\(schedule.name) σ\(i)") }
+            XCTAssertLessThanOrEqual(try (x - Matrix<Double>.diagonal(got)).maxAbs, 1e-15, "stays diagonal")
+        }
+        let pe8 = diagonal(try newtonSchulz(diag4, schedule: .polarExpress, steps: 8))
+        for v in pe8 { XCTAssertEqual(v, 1, accuracy: 1e-6, "Polar Express, 8 steps") }
+    }
+
+    func testRankOneIdentityAndInvariances() throws {
+        let u = Matrix<Double>.randomNormal(rows: 6, cols: 1, seed: 1), v = Matrix<Double>.randomNormal(rows: 1, cols: 9, seed: 2)
+        let m = try matmul(u, v)
+        let exact = try msignExact(m)
+        XCTAssertLessThanOrEqual(try (exact - m / (u.frobeniusNorm * v.frobeniusNorm)).maxAbs, 1e-15, "msign(uvᵀ) = uvᵀ/(‖u‖‖v‖)")
+        XCTAssertLessThanOrEqual(try (try newtonSchulz(m, schedule: .classicQuintic, steps: 5) - exact).maxAbs, 1e-6, "quintic: exact at x = 1")
+        XCTAssertLessThanOrEqual(try (try newtonSchulz(m, schedule: .jordan) - exact * 0.696436).maxAbs, 1e-5, "KJ5 gives 0.696436·msign")
+        for (n, want) in [(4, 0.765439), (64, 0.688140)] {
+            let x = try newtonSchulz(Matrix<Double>.identity(n), schedule: .jordan)
+            XCTAssertEqual(x[0, 0], want, accuracy: 1e-5, "KJ5 on I_\(n)"); XCTAssertEqual(x[n - 1, n - 1], want, accuracy: 1e-5)
+        }
+        // Invariances: NS(QMR) = Q·NS(M)·R, NS(Mᵀ) = NS(M)ᵀ, NS(cM) = NS(M), NS(−M) = −NS(M).
+        let a = Matrix<Double>.randomNormal(rows: 20, cols: 30, seed: 3)
+        let q = try qr(Matrix<Double>.randomNormal(rows: 20, cols: 20, seed: 4)).Q(), r = try qr(Matrix<Double>.randomNormal(rows: 30, cols: 30, seed: 5)).Q()
+        let ns = try newtonSchulz(a, schedule: .polarExpress)
+        XCTAssertLessThanOrEqual(try (try newtonSchulz(try matmul(try matmul(q, a), r), schedule: .polarExpress) - (try matmul(try matmul(q, ns), r))).maxAbs, 1e-12)
+        XCTAssertLessThanOrEqual(try (try newtonSchulz(a.transposed, schedule: .polarExpress) - ns.transposed.copy()).maxAbs, 1e-13)
+        XCTAssertLessThanOrEqual(try (try newtonSchulz(a * 1000, schedule: .polarExpress) - ns).maxAbs, 1e-6)
+        XCTAssertLessThanOrEqual(try (try newtonSchulz(-a, schedule: .polarExpress) + ns).maxAbs, 1e-15)
+        // msign of a symmetric matrix is the matrix sign function; msign is idempotent.
+        XCTAssertLessThanOrEqual(try (try msignExact(Matrix<Double>.diagonal([3, -2])) - Matrix<Double>.diagonal([1, -1])).maxAbs, 1e-15)
+        let e = try msignExact(a)
+        XCTAssertLessThanOrEqual(try (try msignExact(e) - e).maxAbs, 1e-13)
+        // Newton–Schulz with enough Polar Express steps agrees with the exact msign on a well-conditioned matrix.
+        XCTAssertLessThanOrEqual(try (try newtonSchulz(a, schedule: .polarExpress, steps: 10) - e).maxAbs, 1e-5)
+        XCTAssertEqual(try newtonSchulz(Matrix<Double>(rows: 3, cols: 5)), Matrix<Double>(rows: 3, cols: 5), "zero gives zero")
+    }
+
+    func testCompositeRanges() {
+        // spec/msign.md §4 [computed]: (min, max) of f on [1e-3, 1].
+        let cases: [(NewtonSchulzSchedule, Int, Double, Double)] = [
+            (.jordan, 5, 0.470544, 1.202369), (.jordan, 6, 0.681831, 1.202369), (.dion, 5, 0.474982, 1.145020),
+            (.su, 5, 0.426674, 1.183081), (.youJiacheng, 6, 0.866304, 0.999335), (.suX, 6, 0.974774, 1.010413),
+            (.suX2, 6, 0.829677, 1.004781), (.suX3, 5, 0.611598, 1.049534), (.polarExpress, 5, 0.846177, 1.123559),
+            (.polarExpress, 6, 0.994407, 1.001185), (.nanochat, 5, 0.858873, 1.141127),
+        ]
+        for (s, t, lo, hi) in cases {
+            let r = s.compositeRange(steps: t)
+            XCTAssertEqual(r.min, lo, accuracy: 2e-6, "\(s.name) T=\(t) min"); XCTAssertEqual(r.max, hi, accuracy: 2e-6, "\(s.name) T=\(t) max")
+        }
+        XCTAssertEqual(NewtonSchulzSchedule.classicCubic.composite(1e-3, steps: 5), 0.007594, accuracy: 1e-6)
+        XCTAssertEqual(NewtonSchulzSchedule.classicQuintic.composite(1e-3, steps: 10), 0.498715, accuracy: 1e-6)
+    }
+
+    func testFloatAndErrors() throws {
+        let a = Matrix<Float>.randomNormal(rows: 64, cols: 128, seed: 7)
+        let x = try newtonSchulz(a, schedule: .polarExpress, steps: 8, inputScale: 1.01)
+        let s = try svd(x, vectors: .none).S
+        XCTAssertGreaterThanOrEqual(s.min()!, 0.99); XCTAssertLessThanOrEqual(s.max()!, 1.01, "PE T = 8 within 1 ± 0.01 in Float")
+        var bad = a; bad[0, 0] = .nan
+        XCTAssertThrowsError(try newtonSchulz(bad))
+        XCTAssertThrowsError(try NewtonSchulzSchedule.named("nope")) { XCTAssertTrue("\($0)".contains("known: classic-cubic")) }
+        XCTAssertEqual(try NewtonSchulzSchedule.named("jordan"), .jordan)
+        XCTAssertThrowsError(try newtonSchulz(a, steps: -1))
+    }
+}
