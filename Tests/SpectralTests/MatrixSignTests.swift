@@ -81,3 +81,51 @@ final class MatrixSignTests: XCTestCase {
         XCTAssertThrowsError(try newtonSchulz(a, steps: -1))
     }
 }
+
+final class PolarExpressTests: XCTestCase {
+    func testOptimalPolynomials() {
+        XCTAssertEqual(PolarExpress.optimalCubic(lower: 1, upper: 1), [1.5, -0.5])
+        let q = PolarExpress.optimalQuintic(lower: 1e-3, upper: 1)
+        XCTAssertEqual(q.coefficients[0], 8.470328803848073, accuracy: 1e-9)
+        XCTAssertEqual(q.coefficients[1], -25.108074706661885, accuracy: 1e-9)
+        XCTAssertEqual(q.coefficients[2], 18.62927559911802, accuracy: 1e-9)
+        XCTAssertEqual(q.error, 0.991529696, accuracy: 1e-9)
+        XCTAssertEqual(PolarExpress.optimalQuintic(lower: 1, upper: 1).coefficients, [1.875, -1.25, 0.375])
+    }
+
+    func testReproducesThePublishedTables() throws {
+        // The paper's table before the safety factor, and with it (basic.py: all rows but the last).
+        let raw = try PolarExpress.schedule(steps: 8, safetyFactor: 1)
+        let paper: [[Double]] = [
+            [8.28721201814563, -23.595886519098837, 17.300387312530933], [4.107059111542203, -2.9478499167379106, 0.5448431082926601],
+            [3.9486908534822946, -2.908902115962949, 0.5518191394370137], [3.3184196573706015, -2.488488024314874, 0.51004894012372],
+            [2.300652019954817, -1.6689039845747493, 0.4188073119525673], [1.891301407787398, -1.2679958271945868, 0.37680408948524835],
+            [1.8750014808534479, -1.2500016453999487, 0.3750001645474248],
+        ]
+        for t in 0..<7 { for k in 0..<3 { XCTAssertEqual(raw.rows[t][k], paper[t][k], accuracy: 1e-9, "row \(t + 1)") } }
+        let withSafety = try PolarExpress.schedule(steps: 8)
+        for t in 0..<7 { for k in 0..<3 { XCTAssertEqual(withSafety.rows[t][k], NewtonSchulzSchedule.polarExpress.rows[t][k], accuracy: 1e-9) } }
+        // The repo default (cushion 0.02, 10 steps, safety on all but the last row) and nanochat (safety 1.02, 5 steps).
+        let repo = try PolarExpress.schedule(steps: 10, cushion: 0.02, safetyInRecursion: true)
+        XCTAssertEqual(repo.rows[0][0], 8.237312490495555, accuracy: 1e-9)
+        XCTAssertEqual(repo.rows[1][2], 0.5252849256975651, accuracy: 1e-9)
+        XCTAssertEqual(repo.rows[9][0], 1.8749954775662068, accuracy: 1e-9)
+        let nano = try PolarExpress.schedule(steps: 5, cushion: 0.02, safetyFactor: 1.02, safetyInRecursion: true)
+        for t in 0..<4 { for k in 0..<3 { XCTAssertEqual(nano.rows[t][k], NewtonSchulzSchedule.nanochat.rows[t][k], accuracy: 1e-9, "nanochat row \(t + 1)") } }
+        // Greedy errors E_T = 1 − l_{T+1}, degree 5 without cushion or safety: 0.99153, 0.964572, 0.859771, 0.545893, 0.113448.
+        for (t, e) in [(1, 0.99153), (2, 0.964572), (3, 0.859771), (4, 0.545893), (5, 0.113448)] {
+            let s = try PolarExpress.schedule(steps: t, cushion: 0, safetyFactor: 1)
+            XCTAssertEqual(1 - s.composite(1e-3, steps: t), e, accuracy: 2e-6, "E_\(t)")
+        }
+        XCTAssertThrowsError(try PolarExpress.schedule(lower: 0, steps: 3))
+        XCTAssertThrowsError(try PolarExpress.schedule(steps: 3, degree: 7))
+    }
+}
+
+extension PolarExpressTests {
+    func testRepoScheduleConverges() {
+        // spec §4: repo default, T = 8: max |f − 1| ≈ 2e-6 on [1e-3, 1].
+        XCTAssertLessThanOrEqual(NewtonSchulzSchedule.polarExpressRepo.compositeRange(steps: 8).maxError, 3e-6)
+        XCTAssertEqual(NewtonSchulzSchedule.polarExpressRepo.rows.count, 10)
+    }
+}
