@@ -6,6 +6,7 @@ Usage: peers.py --cases OP:DTYPE:SHAPE,... [--min-time S]
   gemv (MxN: a @ x), qr and qrcp (MxN: scipy.linalg.qr(mode="r"), without and with pivoting: the factorization, Q not formed, as ours),
   pinv (numpy.linalg.pinv), id / id-rand (scipy interp_decomp(A, 100, rand=False/True) on a 1/i-spectrum
   matrix; float64 only, as scipy), rsvd (numpy's full SVD of the same matrix, what a rank-20 randomized SVD replaces),
+  ns-jordan / ns-pe (MxN: Newton–Schulz, Keller Jordan 5 steps / Polar Express 8 steps, as `newton_schulz` below),
   svd/svdvals (MxN: numpy.linalg.svd = LAPACK gesdd, thin, with/without vectors), svd-gejsv (MxN: LAPACK's
   preconditioned Jacobi SVD dgejsv/sgejsv with its default options). Prints "OP:DTYPE:SHAPE median_seconds" per case.
 The caller sets OPENBLAS_NUM_THREADS; run with OPENBLAS_CORETYPE/OPENBLAS_L2_SIZE unset so OpenBLAS picks its kernel.
@@ -14,6 +15,39 @@ import argparse
 import time
 
 import numpy as np
+
+
+JORDAN = [(3.4445, -4.7750, 2.0315)]
+_PE_RAW = [(8.28721201814563, -23.595886519098837, 17.300387312530933), (4.107059111542203, -2.9478499167379106, 0.5448431082926601),
+           (3.9486908534822946, -2.908902115962949, 0.5518191394370137), (3.3184196573706015, -2.488488024314874, 0.51004894012372),
+           (2.300652019954817, -1.6689039845747493, 0.4188073119525673), (1.891301407787398, -1.2679958271945868, 0.37680408948524835),
+           (1.8750014808534479, -1.2500016453999487, 0.3750001645474248), (1.875, -1.25, 0.375)]
+POLAR_EXPRESS = [(a / 1.01, b / 1.01**3, c / 1.01**5) for a, b, c in _PE_RAW[:-1]] + [_PE_RAW[-1]]
+
+
+def newton_schulz(g, coeffs, steps):
+    """The Muon iteration as numpy users write it: smaller Gram side, A = XXᵀ, B = bA + cA², X = aX + BX."""
+    x = g / (np.linalg.norm(g) + 1e-7)
+    t = x.shape[0] > x.shape[1]
+    if t:
+        x = x.T
+    for i in range(steps):
+        a, b, c = coeffs[min(i, len(coeffs) - 1)]
+        A = x @ x.T
+        B = b * A + c * (A @ A)
+        x = a * x + B @ x
+    return x.T if t else x
+
+
+def newton_schulz_batched(g, coeffs, steps):
+    """The same iteration on a (batch, m, n) stack with numpy's batched matmul."""
+    x = g / (np.linalg.norm(g, axis=(-2, -1), keepdims=True) + 1e-7)
+    for i in range(steps):
+        a, b, c = coeffs[min(i, len(coeffs) - 1)]
+        A = x @ x.transpose(0, 2, 1)
+        B = b * A + c * (A @ A)
+        x = a * x + B @ x
+    return x
 
 
 def median_time(fn, min_time):
@@ -91,6 +125,16 @@ def main():
             else:
                 rand = op == "id-rand"
                 fn = lambda: sli.interp_decomp(a, min(100, m, n), rand=rand)
+        elif op in ("ns-jordan", "ns-pe"):
+            m, n = dims
+            g = rng.standard_normal((m, n)).astype(dt)
+            coeffs = JORDAN if op == "ns-jordan" else POLAR_EXPRESS
+            steps = 5 if op == "ns-jordan" else 8
+            fn = lambda: newton_schulz(g, coeffs, steps)
+        elif op in ("ns-batch", "ns-loop"):
+            m, n = dims
+            g = rng.standard_normal((64, m, n)).astype(dt)
+            fn = lambda: newton_schulz_batched(g, JORDAN, 5)
         else:
             raise SystemExit(f"unknown op {op}")
         print(f"{case} {median_time(fn, args.min_time):.9g}", flush=True)

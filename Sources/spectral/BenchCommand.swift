@@ -16,7 +16,7 @@ let benchSpec = CommandSpec(
             ("--skinny", "add the skinny gemm shapes 4096x4096x64, 64x4096x4096, 4096x64x4096")],
     positionals: 0...8)
 
-let benchOps = ["gemm", "syrk", "gemv", "qr", "qrcp", "svd", "svdvals", "svd-gejsv", "pinv", "pinv-cod", "id", "id-rand", "rsvd"]
+let benchOps = ["gemm", "syrk", "gemv", "qr", "qrcp", "svd", "svdvals", "svd-gejsv", "pinv", "pinv-cod", "id", "id-rand", "rsvd", "ns-jordan", "ns-pe", "ns-batch", "ns-loop"]
 
 struct BenchCase {
     let op: String, dtype: String, shape: [Int], threads: Int
@@ -28,7 +28,14 @@ struct BenchCase {
             let (m, n) = (Double(shape[0]), Double(shape[1]))
             return 2 * n * n * (m - n / 3)
         case "svd", "svdvals", "svd-gejsv", "pinv", "pinv-cod", "id", "id-rand", "rsvd":
-            return 0   // no standard flop count: compare times
+            return 0
+        case "ns-batch", "ns-loop":
+            let p = Double(shape[0])
+            return 64 * 5 * 6 * p * p * p
+        case "ns-jordan", "ns-pe":
+            // Quintic steps on the smaller Gram side: 4p²q + 2p³ each (the numpy peer does the same products).
+            let (p, q) = (Double(Swift.min(shape[0], shape[1])), Double(Swift.max(shape[0], shape[1])))
+            return Double(op == "ns-jordan" ? 5 : 8) * (4 * p * p * q + 2 * p * p * p)   // no standard flop count: compare times
         default: return 2 * Double(shape[0]) * Double(shape[1])
         }
     }
@@ -57,7 +64,7 @@ func runBench(_ args: Arguments) throws {
     var cases: [BenchCase] = []
     for op in ops {
         let want = op == "gemm" ? 3 : 2
-        let defaultSizes = ["qr", "qrcp", "svd", "svdvals", "svd-gejsv", "pinv", "pinv-cod", "id", "id-rand"].contains(op) ? [256, 512, 1024] : op == "rsvd" ? [4096] : [64, 128, 256, 512, 1024, 2048]
+        let defaultSizes = ["qr", "qrcp", "svd", "svdvals", "svd-gejsv", "pinv", "pinv-cod", "id", "id-rand"].contains(op) ? [256, 512, 1024] : op == "rsvd" ? [4096] : op == "ns-batch" || op == "ns-loop" ? [256] : op.hasPrefix("ns-") ? [1024] : [64, 128, 256, 512, 1024, 2048]
         var opShapes = shapes.filter { $0.count == want }
         if opShapes.isEmpty || sizes != nil {
             opShapes += (sizes ?? defaultSizes).map { [Int](repeating: $0, count: want) }
@@ -169,6 +176,22 @@ func benchOne<T: SpectralScalar>(_: T.Type, _ c: BenchCase, _ minTime: Double) t
         var id: InterpolativeDecomposition<T>? = nil
         let s = try timeMedian(minTime) { id = try interpolativeDecomposition(a, rank: Swift.min(100, Swift.min(m, n)), randomized: c.op == "id-rand", seed: 1, threads: c.threads) }
         return BenchResult(seconds: s, relerr: try relativeResidual(a, try id!.reconstruct(from: a)))
+    case "ns-jordan", "ns-pe":
+        let a = Matrix<T>.randomNormal(rows: c.shape[0], cols: c.shape[1], seed: 1)
+        let schedule: NewtonSchulzSchedule = c.op == "ns-jordan" ? .jordan : .polarExpress
+        let steps = c.op == "ns-jordan" ? 5 : 8
+        var x = Matrix<T>(rows: 0, cols: 0)
+        let s = try timeMedian(minTime) { x = try newtonSchulz(a, schedule: schedule, steps: steps, threads: c.threads) }
+        _ = x
+        return BenchResult(seconds: s, relerr: nil)
+    case "ns-batch", "ns-loop":
+        // 64 matrices of the given shape, Keller Jordan 5 steps: batched, or a loop of single calls.
+        let batch = (0..<64).map { Matrix<T>.randomNormal(rows: c.shape[0], cols: c.shape[1], seed: UInt64($0)) }
+        let s = try timeMedian(minTime) {
+            if c.op == "ns-batch" { _ = try newtonSchulzBatch(batch, threads: c.threads) }
+            else { for m in batch { _ = try newtonSchulz(m, threads: c.threads) } }
+        }
+        return BenchResult(seconds: s, relerr: nil)
     case "rsvd":
         let (m, n) = (c.shape[0], c.shape[1])
         let a = try decayingMatrix(T.self, m, n)

@@ -129,3 +129,13 @@ extension PolarExpressTests {
         XCTAssertEqual(NewtonSchulzSchedule.polarExpressRepo.rows.count, 10)
     }
 }
+
+extension MatrixSignTests {
+    func testBatchEqualsSingleCalls() throws {
+        let batch = (0..<6).map { Matrix<Float>.randomNormal(rows: 40, cols: 24, seed: UInt64($0)) }
+        let together = try newtonSchulzBatch(batch, schedule: .polarExpress, threads: 2)
+        for (m, x) in zip(batch, together) { XCTAssertEqual(try newtonSchulz(m, schedule: .polarExpress, threads: 1), x) }
+        XCTAssertThrowsError(try newtonSchulzBatch([batch[0], Matrix<Float>(rows: 3, cols: 3)]))
+        XCTAssertEqual(try newtonSchulzBatch([Matrix<Float>]()).count, 0)
+    }
+}

@@ -81,3 +81,38 @@ func newtonSchulzInPlace<T: SpectralScalar>(_ x: inout Matrix<T>, schedule: Newt
         swap(&x, &y)
     }
 }
+
+/// Newton–Schulz on a batch of matrices of one shape: in parallel across the batch when the matrices are small
+/// (one thread each, no per-call fork–join), inside each GEMM when they are large. Results equal `newtonSchulz`
+/// applied to each matrix.
+/// - Throws: `.shapeMismatch` when the shapes differ; as `newtonSchulz` otherwise.
+public func newtonSchulzBatch<T: SpectralScalar>(_ batch: [Matrix<T>], schedule: NewtonSchulzSchedule = .jordan, steps: Int? = nil,
+                                                 inputScale: Double = 1, threads: Int? = nil) throws -> [Matrix<T>] {
+    guard let first = batch.first else { return [] }
+    for (i, m) in batch.enumerated() where m.rows != first.rows || m.cols != first.cols {
+        throw SpectralError.shapeMismatch("newtonSchulzBatch: matrix \(i) is \(shapeString(m.rows, m.cols)), matrix 0 is \(shapeString(first.rows, first.cols))")
+    }
+    let nt = try resolveThreads(threads)
+    let p = Swift.min(first.rows, first.cols), q = Swift.max(first.rows, first.cols)
+    // Below ~512² a single product does not keep two cores busy; split the batch instead.
+    if nt == 1 || batch.count == 1 || Double(p) * Double(p) * Double(q) > 512 * 512 * 512 {
+        return try batch.map { try newtonSchulz($0, schedule: schedule, steps: steps, inputScale: inputScale, threads: nt) }
+    }
+    var results = [Matrix<T>?](repeating: nil, count: batch.count)
+    var failure: Error? = nil
+    let lock = Lock()
+    results.withUnsafeMutableBufferPointer { rp in
+        let box = UncheckedSendable(rp.baseAddress!)
+        let workers = Swift.min(nt, batch.count)
+        parallelFor(workers) { t in
+            var i = t
+            while i < batch.count {
+                do { box.value[i] = try newtonSchulz(batch[i], schedule: schedule, steps: steps, inputScale: inputScale, threads: 1) }
+                catch { lock.withLock { failure = failure ?? error } }
+                i += workers
+            }
+        }
+    }
+    if let failure { throw failure }
+    return results.map { $0! }
+}

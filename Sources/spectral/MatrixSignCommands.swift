@@ -1,0 +1,70 @@
+import Spectral
+
+let msignSpec = CommandSpec(
+    name: "msign", summary: "msign(A) by Newton–Schulz (or exactly by SVD); writes X.npy and summary.json (singular-value band, ‖XXᵀ − I‖).",
+    usage: "spectral msign A.npy --out DIR [--schedule NAME] [--steps T] [--input-scale S] [--exact] [--dtype f32|f64] [--threads N]",
+    options: [("--out", "output directory"),
+              ("--schedule", "one of \(NewtonSchulzSchedule.all.map(\.name).joined(separator: ", ")) (default jordan)"),
+              ("--steps", "number of steps (default: the schedule's length, 5 for single-row schedules)"),
+              ("--input-scale", "extra divisor of the normalised input (Polar Express uses 1.01)"),
+              ("--dtype", "f32 or f64 (default: the file's)"), ("--threads", "threads")],
+    flags: [("--exact", "U·Vᵀ from the Jacobi SVD instead of iterating")], positionals: 1...1)
+
+let msignCoefficientsSpec = CommandSpec(
+    name: "msign-coefficients", summary: "Generate a Polar Express coefficient table (greedy minimax odd polynomials on [l, 1]) and print it with its composite range.",
+    usage: "spectral msign-coefficients --l 1e-3 --steps T [--degree 3|5] [--cushion C] [--safety S] [--safety-in-recursion] [--json]",
+    options: [("--l", "lower end of the interval (default 1e-3)"), ("--steps", "number of steps T"), ("--degree", "3 or 5 (default 5)"),
+              ("--cushion", "default 0.02407327424182761 (the paper's table)"), ("--safety", "safety factor (default 1.01; 1 disables)")],
+    flags: [("--safety-in-recursion", "apply the safety factor inside the recursion (the repository's variant)"),
+            ("--json", "one JSON object instead of text")], positionals: 0...0)
+
+func runMsign(_ args: Arguments) throws {
+    let out = try requireOut(args, msignSpec)
+    let threads = try args.int("--threads", min: 1)
+    let schedule = try NewtonSchulzSchedule.named(args.values["--schedule"] ?? "jordan")
+    let steps = try args.int("--steps", min: 0)
+    let scale = try doubleOption(args, "--input-scale") ?? 1
+    guard scale > 0 else { throw UsageError(message: "--input-scale must be > 0") }
+    let exact = args.switches.contains("--exact")
+    try withInputs(args) { type, inputs in
+        func run<T: SpectralScalar>(_: T.Type) throws {
+            let a = try loadInput(T.self, inputs[0], args.positionals[0])
+            let t0 = now()
+            let x = exact ? try msignExact(a, threads: threads) : try newtonSchulz(a, schedule: schedule, steps: steps, inputScale: scale, threads: threads)
+            let seconds = now() - t0
+            let s = try svd(x, vectors: .none, threads: threads).S
+            let small = x.rows <= x.cols ? try gram(x, threads: threads) : try gram(x, transpose: true, threads: threads)
+            let orth = try (small - Matrix<T>.identity(small.rows)).frobeniusNorm
+            var dir = OutputDirectory(path: out)
+            dir.add("X.npy", npy: NpyArray(x))
+            dir.add("summary.json", json: .object([
+                ("op", .string("msign")), ("dtype", .string(T.dtypeName)), ("shape", shapeJSON(a)),
+                ("method", .string(exact ? "exact" : schedule.name)), ("steps", exact ? .null : .int(steps ?? schedule.defaultSteps)),
+                ("seconds", .number(seconds)), ("sigma_min", .number(s.last?.double ?? 0)), ("sigma_max", .number(s.first?.double ?? 0)),
+                ("orthogonality", .number(orth.double)),
+            ]))
+            try dir.commit()
+        }
+        if type == Float.self { try run(Float.self) } else { try run(Double.self) }
+    }
+}
+
+func runMsignCoefficients(_ args: Arguments) throws {
+    guard let steps = try args.int("--steps", min: 1) else { throw UsageError(message: "msign-coefficients: --steps is required") }
+    let l = try doubleOption(args, "--l") ?? 1e-3
+    let degree = try args.int("--degree", default: 5, min: 1)!
+    let cushion = try doubleOption(args, "--cushion") ?? 0.02407327424182761
+    let safety = try doubleOption(args, "--safety") ?? 1.01
+    let s = try PolarExpress.schedule(lower: l, steps: steps, degree: degree, cushion: cushion, safetyFactor: safety,
+                                      safetyInRecursion: args.switches.contains("--safety-in-recursion"))
+    let range = s.compositeRange(lower: l, steps: steps)
+    if args.switches.contains("--json") {
+        print(JSON.object([("l", .number(l)), ("steps", .int(steps)), ("degree", .int(degree)), ("cushion", .number(cushion)),
+                           ("safety", .number(safety)), ("rows", .array(s.rows.map { .array($0.map { JSON.string(String($0)) }) })),
+                           ("composite_min", .number(range.min)), ("composite_max", .number(range.max)), ("max_error", .number(range.maxError))]).text)
+        return
+    }
+    print("# Polar Express, l = \(l), degree \(degree), cushion \(cushion), safety \(safety)")
+    for (t, r) in s.rows.enumerated() { print("\(t + 1)\t" + r.map { String($0) }.joined(separator: "\t")) }
+    print("# composite on [\(l), 1]: min \(range.min), max \(range.max), max |f − 1| \(range.maxError)")
+}
