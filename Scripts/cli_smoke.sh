@@ -91,6 +91,25 @@ C, U, R = (np.load(f"{d}/cur/{n}.npy") for n in ("C", "U", "R"))
 assert np.allclose((C @ U @ R)[rows], Bt[rows], atol=1e-10), "W⁺-CUR reproduces the rows"
 PY
 
+"$bin" msign "$work/Bt.npy" --schedule polar-express --steps 8 --out "$work/ms" || fail "msign"
+"$bin" msign "$work/A.npy" --exact --out "$work/mse" || fail "msign --exact"
+"$bin" msign-coefficients --l 1e-3 --steps 3 --json > "$work/coef.json" || fail "msign-coefficients"
+"$bin" muon-demo --steps 20 > "$work/muon.txt" || fail "muon-demo"
+python3 - "$work" <<'PY'
+import sys, json, numpy as np
+d = sys.argv[1]
+Bt = np.load(f"{d}/Bt.npy"); X = np.load(f"{d}/ms/X.npy")
+U, s, Vt = np.linalg.svd(Bt, full_matrices=False)
+assert np.abs(X - U @ Vt).max() < 1e-5, "Polar Express 8 steps ≈ msign"
+E = np.load(f"{d}/mse/X.npy"); A = np.load(f"{d}/A.npy").astype(np.float64)
+U, s, Vt = np.linalg.svd(A, full_matrices=False)
+assert E.dtype == np.float32 and np.abs(E - U @ Vt).max() < 1e-5
+c = json.load(open(f"{d}/coef.json"))
+assert abs(float(c["rows"][0][0]) - 8.28721201814563 / 1.01) < 1e-9, c["rows"][0]
+lines = open(f"{d}/muon.txt").read().splitlines()
+assert len(lines) >= 3 and float(lines[-1].split()[1]) < float(lines[1].split()[1])
+PY
+
 expect() {  # expect STATUS OUTDIR CMD...
   local want=$1 out=$2; shift 2
   set +e; "$@" 2>"$work/err"; local got=$?; set -e
@@ -119,7 +138,9 @@ expect 2 "$work/o" "$bin" cur "$work/Bt.npy" --rank 3 --select best --out "$work
 expect 1 "$work/o" "$bin" id "$work/Bt.npy" --rank 0 --out "$work/o"
 expect 1 "$work/o" "$bin" lowrank "$work/Bt.npy" --rank 99 --out "$work/o"
 expect 1 "$work/o" "$bin" cr "$work/A.npy" "$work/A.npy" --rank 2 --out "$work/o"
-for c in qr qrcp svd pinv lowrank cr id cur; do "$bin" $c --help | grep -q "usage: spectral $c" || fail "$c --help"; done
+expect 1 "$work/o" "$bin" msign "$work/A.npy" --schedule nope --out "$work/o"
+expect 2 "" "$bin" msign-coefficients --steps 0
+for c in qr qrcp svd pinv lowrank cr id cur msign msign-coefficients muon-demo; do "$bin" $c --help | grep -q "usage: spectral $c" || fail "$c --help"; done
 "$bin" gemm --help | grep -q "usage: spectral gemm" || fail "gemm --help"
 "$bin" bench --help | grep -q "usage: spectral bench" || fail "bench --help"
 "$bin" info --help | grep -q "usage: spectral info" || fail "info --help"

@@ -139,3 +139,56 @@ extension MatrixSignTests {
         XCTAssertEqual(try newtonSchulzBatch([Matrix<Float>]()).count, 0)
     }
 }
+
+final class MuonTests: XCTestCase {
+    func testFirstStepIsTheScaledOrthogonalisedGradient() throws {
+        let g = Matrix<Double>.randomNormal(rows: 8, cols: 4, seed: 1)
+        var w = [Matrix<Double>.randomNormal(rows: 8, cols: 4, seed: 2)]
+        let w0 = w[0]
+        var opt = Muon<Double>(shapes: [(8, 4)])
+        try opt.step(&w, gradients: [g])
+        // From zero momentum (EMA, Nesterov): u = ((1 − β) + β(1 − β))·g, and NS is scale-invariant (up to the 1e-7
+        // in its normalisation), so W₁ = W₀ − lr·√(8/4)·NS(g).
+        let expected = try w0 - (try newtonSchulz(g)) * (0.02 * 2.0.squareRoot())
+        XCTAssertLessThanOrEqual(try (w[0] - expected).maxAbs, 1e-8)
+        XCTAssertLessThanOrEqual(try (opt.momenta[0] - g * 0.05).maxAbs, 1e-15, "m = (1 − β)·g")
+    }
+
+    func testVariantsAndState() throws {
+        var config = MuonConfiguration()
+        config.momentumStyle = .classic; config.nesterov = false; config.scaling = .matchAdamW; config.weightDecay = 0.1
+        let g = Matrix<Float>.randomNormal(rows: 16, cols: 32, seed: 3)
+        var w = [Matrix<Float>(rows: 16, cols: 32, repeating: 1)]
+        var opt = Muon<Float>(shapes: [(16, 32)], configuration: config)
+        try opt.step(&w, gradients: [g])
+        XCTAssertEqual(opt.momenta[0], g, "classic momentum from zero: m = g")
+        let expected = try Matrix<Float>(rows: 16, cols: 32, repeating: 1 - 0.02 * 0.1) - (try newtonSchulz(g)) * Float(0.02 * 0.2 * 32.0.squareRoot())
+        XCTAssertLessThanOrEqual(try (w[0] - expected).maxAbs, 1e-5)
+        // The state is the optimizer's own: later changes to the caller's gradient cannot reach it.
+        var mutable = g
+        let before = opt.momenta[0]
+        mutable[0, 0] = 1000
+        XCTAssertEqual(opt.momenta[0], before)
+        XCTAssertThrowsError(try opt.step(&w, gradients: [Matrix<Float>(rows: 3, cols: 3)]))
+        var nanGrad = g; nanGrad[1, 1] = .nan
+        let wBefore = w
+        XCTAssertThrowsError(try opt.step(&w, gradients: [nanGrad]))
+        XCTAssertEqual(w, wBefore, "weights unchanged on a rejected step")
+    }
+
+    func testMuonTrainsLeastSquares() throws {
+        let target = Matrix<Double>.randomNormal(rows: 16, cols: 32, std: 1 / 32.0.squareRoot(), seed: 1)
+        let x = Matrix<Double>.randomNormal(rows: 32, cols: 128, seed: 2)
+        let y = try matmul(target, x)
+        var w = [Matrix<Double>(rows: 16, cols: 32)]
+        var config = MuonConfiguration(); config.learningRate = 0.05
+        var opt = Muon<Double>(shapes: [(16, 32)], configuration: config)
+        func loss() throws -> Double { let r = try matmul(w[0], x) - y; return r.frobeniusNorm * r.frobeniusNorm / 128 }
+        let start = try loss()
+        for _ in 0..<100 {
+            let g = try matmul(try matmul(w[0], x) - y, x.transposed) * (2.0 / 128)
+            try opt.step(&w, gradients: [g])
+        }
+        XCTAssertLessThan(try loss(), start / 100, "loss falls by over 100× in 100 steps")
+    }
+}
