@@ -119,8 +119,7 @@ final class WorkerPool: @unchecked Sendable {
     }
 }
 
+/// One poll of a spin-wait. Swift has no pause intrinsic, so this is empty: the loops around it re-read an atomic,
+/// which the compiler cannot hoist, and the worker spins at most `spinPolls` times before it sleeps.
 @inline(__always)
-func spinHint() {
-    // No pause intrinsic in Swift; an opaque call keeps the loop from being optimised into a hot spin on one load.
-    _ = sched_yield
-}
+func spinHint() {}
