@@ -62,7 +62,7 @@ public struct InterpolativeDecomposition<T: SpectralScalar>: Sendable {
 /// for any QRCP); exact when k ≥ rank(A).
 /// - Throws: `.invalidArgument` for a rank out of range (scipy returns an empty result) or a tolerance outside (0, 1).
 public func interpolativeDecomposition<T: SpectralScalar>(_ a: some MatrixViewable<T>, rank: Int? = nil, tolerance: T? = nil,
-                                                          randomized: Bool = false, oversample: Int = 10, powerIterations: Int = 0,
+                                                          randomized: Bool = false, oversample: Int = 10, powerIterations: Int = 1,
                                                           seed: UInt64 = 0, threads: Int? = nil) throws -> InterpolativeDecomposition<T> {
     try interpolativeDecompositionView(a.view, rank: rank, tolerance: tolerance, randomized: randomized, oversample: oversample,
                                        powerIterations: powerIterations, seed: seed, threads: threads)
@@ -116,15 +116,7 @@ func interpolativeDecompositionView<T: SpectralScalar>(_ av: MatrixView<T>, rank
         // sketch is only an estimate of it).
         let c = Matrix<T>(rows: m, cols: k) { i, j in av[i, f.pivots[j]] }
         let rest = Matrix<T>(rows: m, cols: n - k) { i, j in av[i, f.pivots[k + j]] }
-        let fc = try qr(c, threads: threads)
-        let rc = fc.R
-        let d = (0..<k).map { Swift.abs(rc[$0, $0]) }
-        if d.allSatisfy({ $0 > T(Double(Swift.max(m, n))) * T.eps * (d.max() ?? 0) }) {
-            proj = try fc.applyQ(rest, transpose: true, threads: threads).view(rows: 0..<k, cols: 0..<(n - k)).copy()
-            try trsm(side: .left, triangle: .upper, rc, &proj, threads: threads)
-        } else {
-            proj = try leastSquares(c, rest, threads: threads)     // rank-deficient skeleton: the minimal-norm solution
-        }
+        proj = try projectOntoColumns(c, rest, threads: threads)
         return InterpolativeDecomposition(rank: k, indices: f.pivots, projection: proj)
     }
     let r = f.R
@@ -145,8 +137,48 @@ func interpolativeDecompositionView<T: SpectralScalar>(_ av: MatrixView<T>, rank
 
 /// Row interpolative decomposition A ≈ X·A[S, :]: the column ID of Aᵀ (indices are rows; X = Zᵀ).
 public func rowInterpolativeDecomposition<T: SpectralScalar>(_ a: some MatrixViewable<T>, rank: Int? = nil, tolerance: T? = nil,
-                                                             randomized: Bool = false, oversample: Int = 10, powerIterations: Int = 0,
+                                                             randomized: Bool = false, oversample: Int = 10, powerIterations: Int = 1,
                                                              seed: UInt64 = 0, threads: Int? = nil) throws -> InterpolativeDecomposition<T> {
     try interpolativeDecomposition(a.view.transposed, rank: rank, tolerance: tolerance, randomized: randomized,
                                    oversample: oversample, powerIterations: powerIterations, seed: seed, threads: threads)
+}
+
+/// C⁺·B for a tall C with independent columns. Well-conditioned C (κ ≤ 1e4 by the Cholesky factor's diagonal,
+/// so κ²·eps ≤ 2e-8) goes through the normal equations (CᵀC = RᵀR, two triangular solves: one GEMM of C against
+/// B); otherwise Householder QR; a rank-deficient C gets the minimal-norm solution.
+func projectOntoColumns<T: SpectralScalar>(_ c: Matrix<T>, _ b: Matrix<T>, threads: Int?) throws -> Matrix<T> {
+    let k = c.cols
+    let g = try gram(c, transpose: true, threads: threads)          // CᵀC, k×k
+    var r = Matrix<T>(rows: k, cols: k)
+    var ok = true
+    for j in 0..<k where ok {
+        var s = g[j, j]
+        for p in 0..<j { s -= r[p, j] * r[p, j] }
+        if !(s > 0) { ok = false; break }
+        let rjj = T.sqrtValue(s)
+        r[j, j] = rjj
+        for col in (j + 1)..<k {
+            var v = g[j, col]
+            for p in 0..<j { v -= r[p, j] * r[p, col] }
+            r[j, col] = v / rjj
+        }
+    }
+    if ok {
+        let d = (0..<k).map { r[$0, $0] }
+        if let hi = d.max(), let lo = d.min(), lo > 0, hi / lo <= 1e4 {
+            var x = try matmul(c.transposed, b, threads: threads)        // Cᵀ·B
+            try trsm(side: .left, triangle: .upper, transposeA: true, r, &x, threads: threads)
+            try trsm(side: .left, triangle: .upper, r, &x, threads: threads)
+            return x
+        }
+    }
+    let fc = try qr(c, threads: threads)
+    let rc = fc.R
+    let d = (0..<k).map { Swift.abs(rc[$0, $0]) }
+    if d.allSatisfy({ $0 > T(Double(Swift.max(c.rows, b.cols))) * T.eps * (d.max() ?? 0) }) {
+        var x = try fc.applyQ(b, transpose: true, threads: threads).view(rows: 0..<k, cols: 0..<b.cols).copy()
+        try trsm(side: .left, triangle: .upper, rc, &x, threads: threads)
+        return x
+    }
+    return try leastSquares(c, b, threads: threads)
 }
