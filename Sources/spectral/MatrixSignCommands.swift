@@ -7,6 +7,7 @@ let msignSpec = CommandSpec(
               ("--schedule", "one of \(NewtonSchulzSchedule.all.map(\.name).joined(separator: ", ")) (default jordan)"),
               ("--steps", "number of steps (default: the schedule's length, 5 for single-row schedules)"),
               ("--input-scale", "extra divisor of the normalised input (Polar Express uses 1.01)"),
+              ("--normalization", "frobenius (default) or tight (Su: ‖(XXᵀ)²‖_F^{1/4} after the first Gram)"),
               ("--dtype", "f32 or f64 (default: the file's)"), ("--threads", "threads")],
     flags: [("--exact", "U·Vᵀ from the Jacobi SVD instead of iterating")], positionals: 1...1)
 
@@ -26,22 +27,21 @@ func runMsign(_ args: Arguments) throws {
     let scale = try doubleOption(args, "--input-scale") ?? 1
     guard scale > 0 else { throw UsageError(message: "--input-scale must be > 0") }
     let exact = args.switches.contains("--exact")
+    let normalization: NewtonSchulzNormalization = try args.choice("--normalization", ["frobenius", "tight"], default: "frobenius") == "tight" ? .tight : .frobenius
     try withInputs(args) { type, inputs in
         func run<T: SpectralScalar>(_: T.Type) throws {
             let a = try loadInput(T.self, inputs[0], args.positionals[0])
             let t0 = now()
-            let x = exact ? try msignExact(a, threads: threads) : try newtonSchulz(a, schedule: schedule, steps: steps, inputScale: scale, threads: threads)
+            let x = exact ? try msignExact(a, threads: threads) : try newtonSchulz(a, schedule: schedule, steps: steps, inputScale: scale, normalization: normalization, threads: threads)
             let seconds = now() - t0
-            let s = try svd(x, vectors: .none, threads: threads).S
-            let small = x.rows <= x.cols ? try gram(x, threads: threads) : try gram(x, transpose: true, threads: threads)
-            let orth = try (small - Matrix<T>.identity(small.rows)).frobeniusNorm
+            let diag = try msignDiagnostics(x, threads: threads)
             var dir = OutputDirectory(path: out)
             dir.add("X.npy", npy: NpyArray(x))
             dir.add("summary.json", json: .object([
                 ("op", .string("msign")), ("dtype", .string(T.dtypeName)), ("shape", shapeJSON(a)),
                 ("method", .string(exact ? "exact" : schedule.name)), ("steps", exact ? .null : .int(steps ?? schedule.defaultSteps)),
-                ("seconds", .number(seconds)), ("sigma_min", .number(s.last?.double ?? 0)), ("sigma_max", .number(s.first?.double ?? 0)),
-                ("orthogonality", .number(orth.double)),
+                ("seconds", .number(seconds)), ("sigma_min", .number(diag.sigmaMin.double)), ("sigma_max", .number(diag.sigmaMax.double)),
+                ("orthogonality", .number(diag.orthogonality.double)),
             ]))
             try dir.commit()
         }

@@ -131,6 +131,22 @@ extension PolarExpressTests {
 }
 
 extension MatrixSignTests {
+    func testTightNormalizationAndDiagnostics() throws {
+        // On a square Gaussian matrix the tighter bound starts the small singular values larger (Su: "more than
+        // doubled" at 100×100), so after the same steps they are closer to 1.
+        let g = Matrix<Double>.randomNormal(rows: 100, cols: 100, seed: 9)
+        let plain = try newtonSchulz(g, schedule: .jordan, steps: 2)
+        let tight = try newtonSchulz(g, schedule: .jordan, steps: 2, normalization: .tight)
+        let sp = try svd(plain, vectors: .none).S, st = try svd(tight, vectors: .none).S
+        XCTAssertGreaterThan(st.last!, sp.last!)
+        // It stays a valid scaling: with enough Polar Express steps both reach msign.
+        let e = try msignExact(g)
+        XCTAssertLessThanOrEqual(try (try newtonSchulz(g, schedule: .polarExpress, steps: 10, normalization: .tight) - e).maxAbs, 1e-4)
+        let d = try msignDiagnostics(e)
+        XCTAssertEqual(d.sigmaMin, 1, accuracy: 1e-12); XCTAssertEqual(d.sigmaMax, 1, accuracy: 1e-12)
+        XCTAssertLessThanOrEqual(d.orthogonality, 1e-12)
+    }
+
     func testBatchEqualsSingleCalls() throws {
         let batch = (0..<6).map { Matrix<Float>.randomNormal(rows: 40, cols: 24, seed: UInt64($0)) }
         let together = try newtonSchulzBatch(batch, schedule: .polarExpress, threads: 2)

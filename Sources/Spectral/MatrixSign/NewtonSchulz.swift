@@ -25,7 +25,8 @@ public func msignExact<T: SpectralScalar>(_ m: some MatrixViewable<T>, threads: 
 ///   - inputScale: extra divisor of the normalised input (Polar Express uses 1.01; nanochat 1.02).
 /// - Throws: `.nonFinite` on NaN/Inf input; `.invalidArgument` for steps < 0 or inputScale ≤ 0.
 public func newtonSchulz<T: SpectralScalar>(_ m: some MatrixViewable<T>, schedule: NewtonSchulzSchedule = .jordan, steps: Int? = nil,
-                                            inputScale: Double = 1, threads: Int? = nil) throws -> Matrix<T> {
+                                            inputScale: Double = 1, normalization: NewtonSchulzNormalization = .frobenius,
+                                            threads: Int? = nil) throws -> Matrix<T> {
     let mv = m.view
     try mv.requireFinite("newtonSchulz: M")
     let t = steps ?? schedule.defaultSteps
@@ -34,15 +35,24 @@ public func newtonSchulz<T: SpectralScalar>(_ m: some MatrixViewable<T>, schedul
     let nt = try resolveThreads(threads)
     let wide = mv.rows <= mv.cols
     var x = wide ? mv.copy() : mv.transposed.copy()            // p×q with p ≤ q
-    try newtonSchulzInPlace(&x, schedule: schedule, steps: t, inputScale: T(inputScale), threads: nt)
+    try newtonSchulzInPlace(&x, schedule: schedule, steps: t, inputScale: T(inputScale), tight: normalization == .tight, threads: nt)
     return wide ? x : x.transposed.copy()
+}
+
+/// How `newtonSchulz` scales its input.
+public enum NewtonSchulzNormalization: Sendable {
+    /// X₀ = M/(‖M‖_F + 1e-7), as every Muon implementation.
+    case frobenius
+    /// Su (上): after the first Gram, divide further by ν = ‖(XXᵀ)²‖_F^{1/4} = (Σσ⁸)^{1/8} ≥ σ₁, a tighter bound than
+    /// the Frobenius norm computed almost for free (A² is needed anyway); small singular values start larger.
+    case tight
 }
 
 /// The iteration on a p×q matrix (p ≤ q), in place; the workspace is allocated once per call.
 @_specialize(where T == Float)
 @_specialize(where T == Double)
 func newtonSchulzInPlace<T: SpectralScalar>(_ x: inout Matrix<T>, schedule: NewtonSchulzSchedule, steps: Int, inputScale: T,
-                                            threads: Int) throws {
+                                            tight: Bool = false, threads: Int) throws {
     let (p, q) = (x.rows, x.cols)
     if p == 0 || q == 0 { return }
     let norm = x.frobeniusNorm
@@ -51,12 +61,21 @@ func newtonSchulzInPlace<T: SpectralScalar>(_ x: inout Matrix<T>, schedule: Newt
     // Workspace, allocated once: A = XXᵀ, B = the polynomial in A, a scratch p×p and the next X.
     var a = Matrix<T>(rows: p, cols: p), b = Matrix<T>(rows: p, cols: p), tmp = Matrix<T>(rows: p, cols: p)
     var y = Matrix<T>(rows: p, cols: q)
+    let table = (0..<steps).map { schedule.coefficients(step: $0).map { T($0) } }   // no allocation inside a step
     for s in 0..<steps {
-        let c = schedule.coefficients(step: s).map { T($0) }
+        let c = table[s]
         try syrk(x, into: &a, threads: threads)                                    // A = X·Xᵀ
+        if tight && s == 0 {
+            // ν = ‖A²‖_F^{1/4} ≥ σ₁: X/ν, A/ν², A²/ν⁴.
+            try syrk(a, into: &tmp, threads: threads)
+            let nu = T.sqrtValue(T.sqrtValue(tmp.frobeniusNorm))
+            if nu > 0 {
+                x.scale(by: 1 / nu); a.scale(by: 1 / (nu * nu)); tmp.scale(by: 1 / (nu * nu * nu * nu))
+            }
+        }
         if c.count == 3 {
             // Quintic: B = b·A + c·A², with A² = A·Aᵀ by syrk (A is symmetric).
-            try syrk(a, into: &tmp, threads: threads)
+            if !(tight && s == 0) { try syrk(a, into: &tmp, threads: threads) }
             let (cb, cc) = (c[1], c[2])
             b.withUnsafeMutablePointer { bp, _ in a.withUnsafePointer { ap, _ in tmp.withUnsafePointer { tp, _ in
                 for i in 0..<(p * p) { bp[i] = maddScalar(cb * ap[i], cc, tp[i]) }
@@ -115,4 +134,13 @@ public func newtonSchulzBatch<T: SpectralScalar>(_ batch: [Matrix<T>], schedule:
     }
     if let failure { throw failure }
     return results.map { $0! }
+}
+
+/// The quality of an (approximate) msign X: its singular-value band and ‖XXᵀ − I‖_F on the smaller side.
+public func msignDiagnostics<T: SpectralScalar>(_ x: some MatrixViewable<T>, threads: Int? = nil) throws
+    -> (sigmaMin: T, sigmaMax: T, orthogonality: T) {
+    let xv = x.view
+    let s = try svd(xv, vectors: .none, threads: threads).S
+    let g = xv.rows <= xv.cols ? try gram(xv, threads: threads) : try gram(xv, transpose: true, threads: threads)
+    return (s.last ?? 0, s.first ?? 0, (try g - Matrix<T>.identity(g.rows)).frobeniusNorm)
 }
