@@ -123,3 +123,27 @@ final class GemmTests: XCTestCase {
         }
     }
 }
+
+final class ConcurrencyTests: XCTestCase {
+    /// Several threads calling multi-threaded GEMMs at once: one of them gets the worker pool, the others fall
+    /// back to Dispatch; every result must equal the single-threaded one (nothing shared, no deadlock).
+    func testConcurrentCallersGetCorrectResults() throws {
+        let a = Matrix<Double>.randomNormal(rows: 300, cols: 200, seed: 1), b = Matrix<Double>.randomNormal(rows: 200, cols: 250, seed: 2)
+        let reference = try matmul(a, b, threads: 1)
+        final class Counts: @unchecked Sendable { let lock = NSLock(); var mismatches = 0, failures = 0 }
+        let counts = Counts()
+        DispatchQueue.concurrentPerform(iterations: 8) { i in
+            do {
+                for _ in 0..<5 {
+                    let c = try matmul(a, b, threads: 2)
+                    if c != reference { counts.lock.lock(); counts.mismatches += 1; counts.lock.unlock() }
+                }
+                // A parallel factorization inside a concurrent caller.
+                let s = try svd(Matrix<Double>.randomNormal(rows: 60, cols: 40, seed: UInt64(i)), threads: 2)
+                if s.S.count != 40 { counts.lock.lock(); counts.failures += 1; counts.lock.unlock() }
+            } catch { counts.lock.lock(); counts.failures += 1; counts.lock.unlock() }
+        }
+        XCTAssertEqual(counts.mismatches, 0)
+        XCTAssertEqual(counts.failures, 0)
+    }
+}
