@@ -1,0 +1,254 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The smooth top-k constructions of Su Jianlin's "Softmax后传:寻找Top-K的光滑近似" (kexue.fm/archives/10373),
+/// with the published snippets' bugs fixed (spec/softmax.md §1). All map x ∈ ℝⁿ to p ∈ [0, 1]ⁿ with Σp = k, apply
+/// the temperature as x/τ, give −∞ entries p = 0, and handle k = 0 (zeros) and k = n (ones).
+public enum TopKMethod: String, Sendable, CaseIterable {
+    /// The hard mask T_k (selection, O(n)); ties go to the lower index.
+    case hard
+    /// GradTopK: p = ∇ log Z_k, Z_k = Σ over k-subsets of exp(Σ x), by a log-domain DP that only adds (O(nk)).
+    case gradTopK = "gradtopk"
+    /// ThreTopK with f = min(1, eˣ): closed form (off-by-one of the post fixed); k = 1 is softmax exactly.
+    case threExp = "thre-exp"
+    /// ThreTopK with f = sigmoid: bracketed bisection polished by Newton to Σp = k within 1e-12 (Double).
+    case threSigmoid = "thre-sigmoid"
+    /// ThreTopK with the smooth piecewise f (closed form, including m = n and the cancellation-free root).
+    case threSmooth = "thre-smooth"
+    /// ThreTopK with f = clip(x, 0, 1): the Euclidean projection onto {p ∈ [0,1]ⁿ, Σp = k}.
+    case threClip = "thre-clip"
+    /// Su's 2019 iteration, kept as a documented-flawed reference: Σp = k, but p can leave [0, 1] and lose
+    /// monotonicity.
+    case suIterative = "su-iterative"
+}
+
+/// Smooth top-k of one vector. - Throws: `.invalidArgument` unless 0 ≤ k ≤ n and τ > 0; `.nonFinite` for NaN or +∞.
+public func smoothTopK(_ x: [Double], k: Int, temperature tau: Double = 1, method: TopKMethod) throws -> [Double] {
+    let n = x.count
+    guard k >= 0 && k <= n else { throw SpectralError.invalidArgument("top-k: k must be in 0...\(n), got \(k)") }
+    guard tau > 0 && tau.isFinite else { throw SpectralError.invalidArgument("top-k: temperature must be > 0, got \(tau)") }
+    if let bad = x.firstIndex(where: { $0.isNaN || $0 == .infinity }) {
+        throw SpectralError.nonFinite("top-k: x[\(bad)] is \(x[bad])")
+    }
+    let finite = x.filter { $0 > -.infinity }.count
+    guard k <= finite else { throw SpectralError.invalidArgument("top-k: k = \(k) exceeds the \(finite) finite entries") }
+    if k == 0 { return [Double](repeating: 0, count: n) }
+    if method == .hard { return hardTopKMask(x, k: k) }
+    if k == finite { return x.map { $0 > -.infinity ? 1 : 0 } }
+    let z = x.map { $0 / tau }
+    switch method {
+    case .hard: return hardTopKMask(x, k: k)
+    case .gradTopK: return gradTopK(z, k)
+    case .threExp: return threExp(z, k)
+    case .threSigmoid: return threSigmoid(z, k)
+    case .threSmooth: return threSmooth(z, k)
+    case .threClip: return threClip(z, k)
+    case .suIterative: return suIterative(z, k)
+    }
+}
+
+/// T_k(x): 1 on the k largest entries, ties to the lower index; O(n) expected (quickselect on the order).
+public func hardTopKMask(_ x: [Double], k: Int) -> [Double] {
+    let n = x.count
+    var out = [Double](repeating: 0, count: n)
+    if k <= 0 { return out }
+    if k >= n { return x.map { $0 > -.infinity ? 1 : 0 } }
+    // Order: larger value first, then lower index.
+    func before(_ a: Int, _ b: Int) -> Bool { x[a] > x[b] || (x[a] == x[b] && a < b) }
+    var idx = Array(0..<n)
+    var lo = 0, hi = n - 1
+    var g = SpectralRandom(seed: 0x5eed)
+    while lo < hi {
+        let pivot = idx[lo + Int(g.next() % UInt64(hi - lo + 1))]
+        var i = lo, j = hi
+        while i <= j {
+            while before(idx[i], pivot) { i += 1 }
+            while before(pivot, idx[j]) { j -= 1 }
+            if i <= j { idx.swapAt(i, j); i += 1; j -= 1 }
+        }
+        if k - 1 <= j { hi = j } else if k - 1 >= i { lo = i } else { break }
+    }
+    for t in 0..<k { out[idx[t]] = 1 }
+    return out
+}
+
+private func logAddExp(_ a: Double, _ b: Double) -> Double {
+    if a == -.infinity { return b }
+    if b == -.infinity { return a }
+    let m = Swift.max(a, b)
+    return m + log1p(exp(-abs(a - b)))
+}
+
+/// GradTopK by prefix/suffix log-DP tables: P_i[j] = log e_j(e^{x_0}, …, e^{x_{i−1}}), S_i[j] likewise for the
+/// suffix; p_i = exp(x_i + LSE_j(P_i[j] + S_{i+1}[k−1−j]) − log Z_k). Only additions: no cancellation at any τ.
+func gradTopK(_ x: [Double], _ k: Int) -> [Double] {
+    let n = x.count
+    var prefix = [[Double]](repeating: [Double](repeating: -.infinity, count: k + 1), count: n + 1)
+    prefix[0][0] = 0
+    for i in 0..<n {
+        prefix[i + 1] = prefix[i]
+        if x[i] == -.infinity { continue }
+        for j in 1...k { prefix[i + 1][j] = logAddExp(prefix[i][j], x[i] + prefix[i][j - 1]) }
+    }
+    var suffix = [[Double]](repeating: [Double](repeating: -.infinity, count: k + 1), count: n + 1)
+    suffix[n][0] = 0
+    for i in stride(from: n - 1, through: 0, by: -1) {
+        suffix[i] = suffix[i + 1]
+        if x[i] == -.infinity { continue }
+        for j in 1...k { suffix[i][j] = logAddExp(suffix[i + 1][j], x[i] + suffix[i + 1][j - 1]) }
+    }
+    let logZ = prefix[n][k]
+    return (0..<n).map { i in
+        if x[i] == -.infinity { return 0 }
+        var acc = -Double.infinity
+        for j in 0..<k { acc = logAddExp(acc, prefix[i][j] + suffix[i + 1][k - 1 - j]) }
+        return Swift.min(1, exp(x[i] + acc - logZ))
+    }
+}
+
+/// log Z_k by the additive DP (for tests and the JVP).
+public func logElementarySymmetric(_ x: [Double], k: Int) -> Double {
+    var e = [Double](repeating: -.infinity, count: k + 1)
+    e[0] = 0
+    for v in x where v > -.infinity {
+        if k == 0 { break }
+        for j in stride(from: k, through: 1, by: -1) { e[j] = logAddExp(e[j], v + e[j - 1]) }
+    }
+    return e[k]
+}
+
+/// f = min(1, eˣ): with m saturated entries, λ_m = LSE(x_sorted[m...]) − log(k − m); accept when
+/// (m = 0 or x_sorted[m−1] ≥ λ_m) and λ_m ≥ x_sorted[m] (0-based: the post's code is off by one).
+func threExp(_ x: [Double], _ k: Int) -> [Double] {
+    let order = x.indices.sorted { x[$0] > x[$1] }
+    let xs = order.map { x[$0] }
+    // Suffix logsumexp of the sorted values.
+    var tail = [Double](repeating: -.infinity, count: xs.count + 1)
+    for i in stride(from: xs.count - 1, through: 0, by: -1) { tail[i] = logAddExp(tail[i + 1], xs[i]) }
+    var lambda = tail[0] - log(Double(k))
+    for m in 0..<k {
+        let l = tail[m] - log(Double(k - m))
+        if (m == 0 || xs[m - 1] >= l) && l >= xs[m] { lambda = l; break }
+    }
+    return x.map { $0 == -.infinity ? 0 : Swift.min(1, exp($0 - lambda)) }
+}
+
+/// σ(z) without overflow.
+@inline(__always) func sigmoid(_ z: Double) -> Double { z >= 0 ? 1 / (1 + exp(-z)) : exp(z) / (1 + exp(z)) }
+
+/// f = sigmoid: F(λ) = Σσ(xᵢ − λ) − k is strictly decreasing; bisection on a bracket from the spec's bounds, then
+/// Newton steps λ ← λ + (F(λ) − k)/Σσ′ until |Σp − k| ≤ 1e-12·k.
+func threSigmoid(_ x: [Double], _ k: Int) -> [Double] {
+    let finite = x.filter { $0 > -.infinity }
+    let n = Double(finite.count)
+    let inv = log(Double(k) / n) - log1p(-Double(k) / n)   // σ⁻¹(k/n)
+    var lo = finite.min()! - inv - 1, hi = finite.max()! - inv + 1
+    func sum(_ l: Double) -> Double { finite.reduce(0) { $0 + sigmoid($1 - l) } }
+    for _ in 0..<60 {
+        let mid = (lo + hi) / 2
+        if sum(mid) > Double(k) { lo = mid } else { hi = mid }
+        if hi - lo <= 1e-9 * Swift.max(1, abs(lo)) { break }
+    }
+    var lambda = (lo + hi) / 2
+    for _ in 0..<8 {
+        var s = 0.0, d = 0.0
+        for v in finite { let p = sigmoid(v - lambda); s += p; d += p * (1 - p) }
+        if abs(s - Double(k)) <= 1e-13 * Double(k) || d == 0 { break }
+        let next = lambda + (s - Double(k)) / d
+        lambda = Swift.min(Swift.max(next, lo - 1), hi + 1)
+    }
+    return x.map { $0 == -.infinity ? 0 : sigmoid($0 - lambda) }
+}
+
+/// The smooth piecewise f(t) = 1 − e^{−t}/2 (t ≥ 0), e^{t}/2 (t < 0). With m upper-branch entries, A = Σ_{i<m} e^{−xᵢ},
+/// B = Σ_{i≥m} e^{xᵢ}, a = k − m: λ = log B − log(a + √(a² + AB)), or log((√(a² + AB) − a)/A) when a < 0 (no
+/// cancellation); m runs over 0…n (the post misses m = n). Sums are formed relative to the maximum, in logs.
+func threSmooth(_ x: [Double], _ k: Int) -> [Double] {
+    let finiteIdx = x.indices.filter { x[$0] > -.infinity }
+    let order = finiteIdx.sorted { x[$0] > x[$1] }
+    let xs = order.map { x[$0] }
+    let n = xs.count
+    // log A_m = LSE_{i<m}(−xᵢ), log B_m = LSE_{i≥m}(xᵢ).
+    var logA = [Double](repeating: -.infinity, count: n + 1), logB = [Double](repeating: -.infinity, count: n + 1)
+    for i in 0..<n { logA[i + 1] = logAddExp(logA[i], -xs[i]) }
+    for i in stride(from: n - 1, through: 0, by: -1) { logB[i] = logAddExp(logB[i + 1], xs[i]) }
+    var lambda = Double.nan
+    for m in 0...n {
+        let a = Double(k - m)
+        var l: Double
+        if m == 0 {
+            l = logB[0] - log(2 * a)                                   // A = 0: λ = log B − log 2a
+        } else if m == n {
+            if a >= 0 { continue }
+            l = log(-2 * a) - logA[n]                                  // B = 0: e^λ = −2a/A
+        } else {
+            // Everything in logs, so large |x|/τ cannot overflow: log √(a² + AB).
+            let logRoot = 0.5 * logAddExp(a == 0 ? -.infinity : 2 * log(abs(a)), logA[m] + logB[m])
+            if a > 0 { l = logB[m] - logAddExp(log(a), logRoot) }
+            else if a < 0 { l = logAddExp(logRoot, log(-a)) - logA[m] }
+            else { l = 0.5 * (logB[m] - logA[m]) }
+        }
+        let upperOK = m == 0 || xs[m - 1] >= l
+        let lowerOK = m == n || l >= xs[m]
+        if upperOK && lowerOK { lambda = l; break }
+    }
+    if lambda.isNaN { lambda = 0 }
+    return x.map { v in
+        if v == -.infinity { return 0 }
+        let t = v - lambda
+        return t >= 0 ? 1 - 0.5 * exp(-t) : 0.5 * exp(t)
+    }
+}
+
+/// f = clip(t, 0, 1): the Euclidean projection of x onto {p ∈ [0,1]ⁿ : Σp = k}. p = clip(x − λ) with λ found by
+/// bisection on the piecewise-linear Σ clip(xᵢ − λ) (exact up to 1e-15 relative).
+func threClip(_ x: [Double], _ k: Int) -> [Double] {
+    let finite = x.filter { $0 > -.infinity }
+    var lo = finite.min()! - 1, hi = finite.max()!
+    func sum(_ l: Double) -> Double { finite.reduce(0) { $0 + Swift.min(1, Swift.max(0, $1 - l)) } }
+    for _ in 0..<200 {
+        let mid = (lo + hi) / 2
+        if sum(mid) > Double(k) { lo = mid } else { hi = mid }
+        if hi - lo <= 1e-15 * Swift.max(1, abs(lo)) { break }
+    }
+    // The sum is linear in λ between breakpoints: finish exactly on the active set.
+    var lambda = (lo + hi) / 2
+    let active = finite.filter { $0 - lambda > 0 && $0 - lambda < 1 }
+    let saturated = Double(finite.filter { $0 - lambda >= 1 }.count)
+    if !active.isEmpty { lambda = (active.reduce(0, +) + saturated - Double(k)) / Double(active.count) }
+    return x.map { $0 == -.infinity ? 0 : Swift.min(1, Swift.max(0, $0 - lambda)) }
+}
+
+/// Su 2019: x ← x − min; p⁰ = 0; pⁱ = pⁱ⁻¹ + softmax((1 − pⁱ⁻¹)⊙x). Σp = k, nothing else guaranteed.
+func suIterative(_ x: [Double], _ k: Int) -> [Double] {
+    let finiteMin = x.filter { $0 > -.infinity }.min()!
+    let z = x.map { $0 == -.infinity ? -Double.infinity : $0 - finiteMin }
+    var p = [Double](repeating: 0, count: x.count)
+    for _ in 0..<k {
+        let y = zip(p, z).map { $1 == -.infinity ? -Double.infinity : (1 - $0) * $1 }
+        let s = softmax(y)
+        for i in 0..<p.count { p[i] += s[i] }
+    }
+    return p
+}
+
+/// Vector–Jacobian product of ThreTopK (any f): J = diag(g) − g·gᵀ/Σg with g = f′(x − λ)/τ, symmetric, so the
+/// VJP equals the JVP: v ↦ g⊙(v − ⟨g, v⟩/Σg). `p` is the forward output.
+public func threTopKVJP(_ p: [Double], x: [Double], temperature tau: Double = 1, method: TopKMethod, v: [Double]) throws -> [Double] {
+    guard p.count == v.count, x.count == v.count else { throw SpectralError.shapeMismatch("VJP: lengths \(x.count), \(p.count), \(v.count)") }
+    let g: [Double]
+    switch method {
+    case .threSigmoid: g = p.map { $0 * (1 - $0) / tau }
+    case .threExp: g = p.map { $0 < 1 ? $0 / tau : 0 }
+    case .threSmooth: g = p.map { ($0 <= 0.5 ? $0 : 1 - $0) / tau }
+    case .threClip: g = p.map { $0 > 0 && $0 < 1 ? 1 / tau : 0 }
+    default: throw SpectralError.invalidArgument("threTopKVJP is for the ThreTopK methods, not \(method.rawValue)")
+    }
+    let total = g.reduce(0, +)
+    guard total > 0 else { return [Double](repeating: 0, count: v.count) }
+    let dot = zip(g, v).reduce(0) { $0 + $1.0 * $1.1 } / total
+    return zip(g, v).map { $0 * ($1 - dot) }
+}

@@ -1,0 +1,158 @@
+import XCTest
+import Spectral
+
+final class TopKTests: XCTestCase {
+    let smooth: [TopKMethod] = [.gradTopK, .threExp, .threSigmoid, .threSmooth, .threClip]
+    let x4: [Double] = [3, 2, 1, 4]
+
+    func testSoftmaxFamily() {
+        let big = softmax([1000, 999])
+        XCTAssertEqual(big[0], 1 / (1 + exp(-1.0)), accuracy: 4 * Double.ulpOfOne, "no overflow, a few ulps")
+        XCTAssertEqual(big[1], exp(-1.0) / (1 + exp(-1.0)), accuracy: 4 * Double.ulpOfOne)
+        XCTAssertEqual(logSumExp([1000, 1000]), 1000 + log(2.0), accuracy: 1e-12)
+        XCTAssertEqual(onlineLogSumExp([3, 1, 4, 1, 5, 9, 2, 6]), logSumExp([3, 1, 4, 1, 5, 9, 2, 6]), accuracy: 1e-14)
+        XCTAssertEqual(softmax([0, -.infinity, 0]), [0.5, 0, 0.5])
+        XCTAssertEqual(logSumExp([-.infinity, -.infinity]), -.infinity)
+        let ls = logSoftmax([-800, 0])
+        XCTAssertEqual(ls[0], -800, accuracy: 1e-12, "log softmax does not take log of an underflowed 0")
+        let m = Matrix<Float>(rows: 3, cols: 5) { i, j in Float(i * j) }.softmaxRows()
+        for i in 0..<3 { XCTAssertEqual((0..<5).reduce(Float(0)) { $0 + m[i, $1] }, 1, accuracy: 5e-7) }
+    }
+
+    func testReferenceValuesAndSums() throws {
+        // spec/softmax.md §1.2–1.3 reference values for [3, 2, 1, 4], k = 2, τ = 1.
+        let refs: [(TopKMethod, [Double])] = [(.gradTopK, [0.6944, 0.3056, 0.1192, 0.8808]), (.threSmooth, [0.6967, 0.3033, 0.1116, 0.8884]),
+                                              (.threSigmoid, [0.6225, 0.3775, 0.1824, 0.8176])]
+        for (m, want) in refs {
+            let p = try smoothTopK(x4, k: 2, method: m)
+            for i in 0..<4 { XCTAssertEqual(p[i], want[i], accuracy: 1e-4, "\(m.rawValue)") }
+        }
+        var g = SpectralRandom(seed: 1)
+        for trial in 0..<50 {
+            let n = 3 + trial % 40
+            let x = (0..<n).map { _ in 3 * g.normal() }
+            let k = 1 + trial % (n - 1)
+            for m in smooth + [.suIterative] {
+                let p = try smoothTopK(x, k: k, temperature: 0.7, method: m)
+                XCTAssertEqual(p.reduce(0, +), Double(k), accuracy: 1e-9, "\(m.rawValue): Σp = k")
+                if m == .suIterative { continue }
+                for i in 0..<n {
+                    XCTAssertGreaterThanOrEqual(p[i], 0); XCTAssertLessThanOrEqual(p[i], 1)
+                    for j in 0..<n where x[i] > x[j] { XCTAssertGreaterThanOrEqual(p[i], p[j] - 1e-12, "\(m.rawValue): monotone") }
+                }
+                // Permutation equivariance and shift invariance.
+                let perm = Array((0..<n).reversed())
+                let pp = try smoothTopK(perm.map { x[$0] }, k: k, temperature: 0.7, method: m)
+                for i in 0..<n { XCTAssertEqual(pp[i], p[perm[i]], accuracy: 1e-9) }
+                for c in [-100.0, 1e3] {
+                    let ps = try smoothTopK(x.map { $0 + c }, k: k, temperature: 0.7, method: m)
+                    for i in 0..<n { XCTAssertEqual(ps[i], p[i], accuracy: 1e-8, "\(m.rawValue): shift \(c)") }
+                }
+            }
+        }
+    }
+
+    func testConvergenceAndTheKnownBugs() throws {
+        // τ → 0 gives T_2([3,2,1,4]) = [1,0,0,1]; the post's GradTopK code gives [2,0,0,0] at 0.01 and NaN at 1e-4.
+        for m in smooth {
+            for tau in [1e-1, 1e-2, 1e-4] {
+                let p = try smoothTopK(x4, k: 2, temperature: tau, method: m)
+                let tol = tau == 1e-1 ? 0.15 : 1e-3
+                XCTAssertEqual(p[0], 1, accuracy: tol, "\(m.rawValue) τ=\(tau)"); XCTAssertEqual(p[3], 1, accuracy: tol)
+                XCTAssertEqual(p[1], 0, accuracy: tol); XCTAssertEqual(p[2], 0, accuracy: tol)
+            }
+        }
+        XCTAssertEqual(try smoothTopK(x4, k: 2, method: .hard), [1, 0, 0, 1])
+        XCTAssertEqual(try smoothTopK([0, 0, -5, 5], k: 2, method: .hard), [1, 0, 0, 1], "ties: lower index first")
+        // k = 1 is softmax exactly for GradTopK, ThreTopK-exp and the Su iteration.
+        let sm = softmax(x4)
+        for m in [TopKMethod.gradTopK, .threExp, .suIterative] {
+            let p = try smoothTopK(x4, k: 1, method: m)
+            for i in 0..<4 { XCTAssertEqual(p[i], sm[i], accuracy: 1e-14, m.rawValue) }
+        }
+        // ThreTopK-smooth equals softmax only when max softmax ≤ ½: here it is 0.644, so it differs (spec).
+        XCTAssertEqual(try smoothTopK(x4, k: 1, method: .threSmooth)[3], 0.6282, accuracy: 1e-4)
+        // The Su iteration's documented failure: it leaves [0, 1].
+        let p = try smoothTopK([13.354, 3.675, 9.05, -10.557, -9.814, 12.465], k: 5, method: .suIterative)
+        XCTAssertGreaterThan(p[0], 1.5)
+    }
+
+    func testGradTopKBruteForceAndExtremes() throws {
+        var g = SpectralRandom(seed: 2)
+        for n in 2...8 {
+            let x = (0..<n).map { _ in g.normal() }
+            for k in 1..<n {
+                // Inclusion probabilities under P(S) ∝ exp(Σ_{i∈S} xᵢ), by enumerating all subsets.
+                var z = 0.0, incl = [Double](repeating: 0, count: n)
+                for mask in 0..<(1 << n) where mask.nonzeroBitCount == k {
+                    let w = exp((0..<n).filter { mask >> $0 & 1 == 1 }.reduce(0.0) { $0 + x[$1] })
+                    z += w
+                    for i in 0..<n where mask >> i & 1 == 1 { incl[i] += w }
+                }
+                let p = try smoothTopK(x, k: k, method: .gradTopK)
+                for i in 0..<n { XCTAssertEqual(p[i], incl[i] / z, accuracy: 1e-13) }
+                XCTAssertEqual(logElementarySymmetric(x, k: k), log(z), accuracy: 1e-13)
+            }
+        }
+        // n = 10⁴, std 30, k = n/2: no NaN, Σp = k (the post's code gives NaN at n = 200).
+        let big = (0..<10_000).map { _ in 30 * g.normal() }
+        for m in [TopKMethod.threExp, .threSigmoid, .threSmooth, .threClip] {
+            let p = try smoothTopK(big, k: 5000, method: m)
+            XCTAssertFalse(p.contains { !$0.isFinite }, m.rawValue)
+            XCTAssertEqual(p.reduce(0, +), 5000, accuracy: 1e-8, m.rawValue)
+        }
+        let mid = (0..<200).map { _ in 30 * g.normal() }
+        let pg = try smoothTopK(mid, k: 50, method: .gradTopK)
+        XCTAssertEqual(pg.reduce(0, +), 50, accuracy: 1e-9, "GradTopK at n = 200, std 30")
+        // −∞ entries get 0; k = n (of the finite entries) gives ones; k out of range throws.
+        for m in smooth {
+            let p = try smoothTopK([1, -.infinity, 2, 0.5], k: 2, method: m)
+            XCTAssertEqual(p[1], 0, m.rawValue); XCTAssertEqual(p.reduce(0, +), 2, accuracy: 1e-9)
+            XCTAssertEqual(try smoothTopK([1, 2, 3], k: 3, method: m), [1, 1, 1])
+            XCTAssertEqual(try smoothTopK([1, 2, 3], k: 0, method: m), [0, 0, 0])
+        }
+        XCTAssertThrowsError(try smoothTopK([1, 2], k: 3, method: .threExp))
+        XCTAssertThrowsError(try smoothTopK([1, .nan], k: 1, method: .threExp))
+    }
+
+    func testClosedFormsMatchBisection() throws {
+        // ThreTopK closed forms against a 200-step bisection on Σ f(xᵢ − λ) = k, including k = n − 1.
+        var g = SpectralRandom(seed: 3)
+        func bisect(_ x: [Double], _ k: Int, _ f: (Double) -> Double) -> [Double] {
+            var lo = x.min()! - 50, hi = x.max()! + 50
+            for _ in 0..<200 { let mid = (lo + hi) / 2; if x.reduce(0, { $0 + f($1 - mid) }) > Double(k) { lo = mid } else { hi = mid } }
+            return x.map { f($0 - (lo + hi) / 2) }
+        }
+        let fExp: (Double) -> Double = { min(1, exp($0)) }
+        let fSmooth: (Double) -> Double = { $0 >= 0 ? 1 - 0.5 * exp(-$0) : 0.5 * exp($0) }
+        for trial in 0..<200 {
+            let n = 2 + trial % 12
+            let x = (0..<n).map { _ in 2 * g.normal() }
+            let k = 1 + trial % (n - 1)
+            for (m, f) in [(TopKMethod.threExp, fExp), (.threSmooth, fSmooth)] {
+                let p = try smoothTopK(x, k: k, method: m), b = bisect(x, k, f)
+                for i in 0..<n { XCTAssertEqual(p[i], b[i], accuracy: 1e-9, "\(m.rawValue) trial \(trial)") }
+            }
+        }
+        // The case the post's smooth loop misses (m = n): [0.563, 2.565, 0.565], k = 2.
+        XCTAssertEqual(try smoothTopK([0.563, 2.565, 0.565], k: 2, method: .threSmooth).reduce(0, +), 2, accuracy: 1e-12)
+    }
+
+    func testThreTopKGradients() throws {
+        var g = SpectralRandom(seed: 4)
+        let x = (0..<9).map { _ in g.normal() }, v = (0..<9).map { _ in g.normal() }
+        for m in [TopKMethod.threSigmoid, .threExp, .threSmooth] {
+            let p = try smoothTopK(x, k: 3, temperature: 0.8, method: m)
+            let vjp = try threTopKVJP(p, x: x, temperature: 0.8, method: m, v: v)
+            // Central differences of ⟨v, p(x)⟩, h = 1e-6.
+            for i in 0..<9 {
+                var xp = x, xm = x
+                xp[i] += 1e-6; xm[i] -= 1e-6
+                let fp = zip(v, try smoothTopK(xp, k: 3, temperature: 0.8, method: m)).reduce(0) { $0 + $1.0 * $1.1 }
+                let fm = zip(v, try smoothTopK(xm, k: 3, temperature: 0.8, method: m)).reduce(0) { $0 + $1.0 * $1.1 }
+                XCTAssertEqual(vjp[i], (fp - fm) / 2e-6, accuracy: 1e-6, "\(m.rawValue) ∂/∂x\(i)")
+            }
+            XCTAssertEqual(vjp.reduce(0, +), 0, accuracy: 1e-12, "1ᵀJ = 0")
+        }
+    }
+}
