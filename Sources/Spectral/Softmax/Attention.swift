@@ -1,0 +1,91 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The logit scale λ of attention softmax(λ·q·kᵀ), as a function of the number n of keys a query sees
+/// (Su, 从熵不变性看Attention的Scale操作 kexue.fm/archives/8823 and 9034).
+public enum AttentionScale: Sendable, Equatable {
+    /// λ = 1/√d.
+    case standard
+    /// λ = log_base(n)/√d (Su's "Attention-E", base 512 by default): equal to the standard scale at n = base.
+    case entropyInvariant(base: Double = 512)
+    /// λ = κ·log(n)/d (the entropy-invariance derivation; κ ≈ 1/0.24 keeps the entropy flat for random q, k).
+    case general(kappa: Double)
+    /// λ = s·log(n)/√d: Scalable-Softmax (Nakanishi 2025) with a fixed s.
+    case ssmax(s: Double)
+    /// λ = m²/√d with m = 1 + 0.1·mscale·ln(scale) for scale > 1, else 1 (YaRN's factor applied to q and k).
+    case yarn(scale: Double, mscale: Double = 1)
+
+    /// λ for n visible keys and head size d.
+    public func lambda(keys n: Int, headSize d: Int) -> Double {
+        let rd = Double(d).squareRoot(), ln = log(Double(Swift.max(n, 1)))
+        switch self {
+        case .standard: return 1 / rd
+        case .entropyInvariant(let base): return ln / log(base) / rd
+        case .general(let kappa): return kappa * ln / Double(d)
+        case .ssmax(let s): return s * ln / rd
+        case .yarn(let scale, let mscale):
+            let m = scale <= 1 ? 1 : 0.1 * mscale * log(scale) + 1
+            return m * m / rd
+        }
+    }
+}
+
+/// Attention output and its per-query entropy.
+public struct AttentionResult<T: SpectralScalar>: Sendable {
+    /// softmax(λ·QKᵀ)·V, nq×dv.
+    public let output: Matrix<T>
+    /// H_i = −Σ_j a_ij·log a_ij for each query (0 = one key, log n = uniform).
+    public let entropy: [T]
+}
+
+/// Attention softmax(λ·Q·Kᵀ)·V through the project's GEMM, with an n-dependent scale and an optional causal mask.
+///
+/// With `causal`, query i sees keys 0…(nk − nq + i) (queries are the last nq positions) and λ uses that count; without
+/// it every query sees all nk keys. Cost 2·nq·nk·(d + dv) flops in GEMM plus one exp per score; the nq×nk score matrix
+/// is materialised. Softmax rows are max-shifted (no overflow).
+/// - Throws: `.shapeMismatch` unless Q, K share d and K, V share nk; `.nonFinite` on NaN/Inf input;
+///   `.invalidArgument` for a causal mask with nq > nk.
+public func attention<T: SpectralScalar>(_ q: some MatrixViewable<T>, _ k: some MatrixViewable<T>, _ v: some MatrixViewable<T>,
+                                         scale: AttentionScale = .standard, causal: Bool = false, threads: Int? = nil) throws -> AttentionResult<T> {
+    try attentionView(q.view, k.view, v.view, scale: scale, causal: causal, threads: threads)
+}
+
+@_specialize(where T == Float)
+@_specialize(where T == Double)
+func attentionView<T: SpectralScalar>(_ q: MatrixView<T>, _ k: MatrixView<T>, _ v: MatrixView<T>, scale: AttentionScale, causal: Bool,
+                                      threads: Int?) throws -> AttentionResult<T> {
+    guard q.cols == k.cols, k.rows == v.rows else {
+        throw SpectralError.shapeMismatch("attention: Q is \(shapeString(q.rows, q.cols)), K is \(shapeString(k.rows, k.cols)), V is \(shapeString(v.rows, v.cols))")
+    }
+    guard !causal || q.rows <= k.rows else { throw SpectralError.invalidArgument("attention: a causal mask needs nq ≤ nk (\(q.rows) > \(k.rows))") }
+    try q.requireFinite("attention: Q"); try k.requireFinite("attention: K"); try v.requireFinite("attention: V")
+    let (nq, nk, d) = (q.rows, k.rows, q.cols)
+    var scores = try matmul(q, k.transposed, threads: threads)           // nq×nk
+    var entropy = [T](repeating: 0, count: nq)
+    let offset = nk - nq
+    scores.withUnsafeMutablePointer { sp, ld in
+        for i in 0..<nq {
+            let visible = causal ? offset + i + 1 : nk
+            let lam = scale.lambda(keys: visible, headSize: d)
+            let row = sp + i * ld
+            var m = -Double.infinity
+            for j in 0..<visible { m = Swift.max(m, lam * row[j].double) }
+            var s = 0.0
+            for j in 0..<visible { s += exp(lam * row[j].double - m) }
+            let logS = log(s)
+            var h = 0.0
+            for j in 0..<visible {
+                let logp = lam * row[j].double - m - logS
+                let p = exp(logp)
+                row[j] = T(p)
+                if p > 0 { h -= p * logp }
+            }
+            for j in visible..<nk { row[j] = 0 }
+            entropy[i] = T(h)
+        }
+    }
+    return AttentionResult(output: try matmul(scores, v, threads: threads), entropy: entropy)
+}
