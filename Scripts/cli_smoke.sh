@@ -110,6 +110,17 @@ lines = open(f"{d}/muon.txt").read().splitlines()
 assert len(lines) >= 3 and float(lines[-1].split()[1]) < float(lines[1].split()[1])
 PY
 
+python3 -c "import numpy as np; np.save('$work/x4.npy', np.array([[3., 2, 1, 4]]))"
+"$bin" topk "$work/x4.npy" --k 2 --method gradtopk --tau 0.01 --out "$work/tk" || fail "topk"
+"$bin" attention "$work/A.npy" "$work/A.npy" "$work/A.npy" --scale entropy --causal --out "$work/att" || fail "attention"
+python3 - "$work" <<'PY'
+import sys, numpy as np
+d = sys.argv[1]
+assert np.allclose(np.load(f"{d}/tk/P.npy"), [[1, 0, 0, 1]], atol=1e-6), "GradTopK τ = 0.01 converges (the post's code gives [2,0,0,0])"
+A = np.load(f"{d}/A.npy").astype(np.float64); O = np.load(f"{d}/att/O.npy"); H = np.load(f"{d}/att/entropy.npy")
+assert O.shape == A.shape and np.allclose(O[0], A[0], atol=1e-6) and H[0] == 0, "causal: the first query sees itself only"
+PY
+
 expect() {  # expect STATUS OUTDIR CMD...
   local want=$1 out=$2; shift 2
   set +e; "$@" 2>"$work/err"; local got=$?; set -e
@@ -140,7 +151,10 @@ expect 1 "$work/o" "$bin" lowrank "$work/Bt.npy" --rank 99 --out "$work/o"
 expect 1 "$work/o" "$bin" cr "$work/A.npy" "$work/A.npy" --rank 2 --out "$work/o"
 expect 1 "$work/o" "$bin" msign "$work/A.npy" --schedule nope --out "$work/o"
 expect 2 "" "$bin" msign-coefficients --steps 0
-for c in qr qrcp svd pinv lowrank cr id cur msign msign-coefficients muon-demo; do "$bin" $c --help | grep -q "usage: spectral $c" || fail "$c --help"; done
+expect 1 "$work/o" "$bin" topk "$work/x4.npy" --k 9 --out "$work/o"
+expect 2 "$work/o" "$bin" topk "$work/x4.npy" --k 1 --method best --out "$work/o"
+expect 1 "$work/o" "$bin" attention "$work/A.npy" "$work/B.npy" "$work/A.npy" --out "$work/o"
+for c in qr qrcp svd pinv lowrank cr id cur msign msign-coefficients muon-demo topk attention; do "$bin" $c --help | grep -q "usage: spectral $c" || fail "$c --help"; done
 "$bin" gemm --help | grep -q "usage: spectral gemm" || fail "gemm --help"
 "$bin" bench --help | grep -q "usage: spectral bench" || fail "bench --help"
 "$bin" info --help | grep -q "usage: spectral info" || fail "info --help"

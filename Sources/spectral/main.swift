@@ -5,6 +5,7 @@ let commands: [(CommandSpec, (Arguments) throws -> Void)] = [
     (infoSpec, runInfo), (benchSpec, runBench), (gemmSpec, runGemm), (qrSpec, runQR), (qrcpSpec, runQRCP), (svdSpec, runSVD),
     (pinvSpec, runPinv), (lowrankSpec, runLowRank), (crSpec, runCR), (idSpec, runID), (curSpec, runCUR),
     (msignSpec, runMsign), (msignCoefficientsSpec, runMsignCoefficients), (muonDemoSpec, runMuonDemo),
+    (topkSpec, runTopK), (attentionSpec, runAttention),
 ]
 
 @MainActor func topHelp() -> String {
