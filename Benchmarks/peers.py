@@ -50,6 +50,35 @@ def newton_schulz_batched(g, coeffs, steps):
     return x
 
 
+def thre_sigmoid_bisect(x, k, tol=1e-12):
+    """Row-wise ThreTopK-sigmoid by vectorized bisection to the same tolerance as ours (|Σp − k| ≤ 1e-12·k)."""
+    lo = x.min(axis=1, keepdims=True) - 40.0
+    hi = x.max(axis=1, keepdims=True) + 40.0
+    for _ in range(60):
+        mid = (lo + hi) / 2
+        s = (1 / (1 + np.exp(-(x - mid)))).sum(axis=1, keepdims=True)
+        big = s > k
+        lo = np.where(big, mid, lo)
+        hi = np.where(big, hi, mid)
+    return 1 / (1 + np.exp(-(x - (lo + hi) / 2)))
+
+
+def grad_topk_dp(x, k):
+    """GradTopK p = ∇ log Z_k via the additive log-DP with prefix and suffix tables (the stable algorithm)."""
+    n = len(x)
+    P = np.full((n + 1, k + 1), -np.inf); P[0, 0] = 0
+    for i in range(n):
+        P[i + 1] = P[i]
+        P[i + 1, 1:] = np.logaddexp(P[i, 1:], x[i] + P[i, :-1])
+    S = np.full((n + 1, k + 1), -np.inf); S[n, 0] = 0
+    for i in range(n - 1, -1, -1):
+        S[i] = S[i + 1]
+        S[i, 1:] = np.logaddexp(S[i + 1, 1:], x[i] + S[i + 1, :-1])
+    logz = P[n, k]
+    acc = np.logaddexp.reduce(P[:n, :k] + S[1:, k - 1::-1], axis=1)
+    return np.exp(x + acc - logz)
+
+
 def median_time(fn, min_time):
     t0 = time.perf_counter()
     fn()
@@ -135,6 +164,29 @@ def main():
             m, n = dims
             g = rng.standard_normal((64, m, n)).astype(dt)
             fn = lambda: newton_schulz_batched(g, JORDAN, 5)
+        elif op == "softmax":
+            m, n = dims
+            x = rng.standard_normal((m, n)).astype(dt)
+            def fn(x=x):
+                e = np.exp(x - x.max(axis=1, keepdims=True))
+                return e / e.sum(axis=1, keepdims=True)
+        elif op == "thre-sigmoid":
+            m, n = dims
+            x = rng.standard_normal((m, n)).astype(dt)
+            fn = lambda: thre_sigmoid_bisect(x, n // 8)
+        elif op == "gradtopk":
+            m, n = dims
+            x = rng.standard_normal(n)
+            fn = lambda: grad_topk_dp(x, 64)
+        elif op in ("attention", "attention-entropy"):
+            n = dims[0]
+            q, k, v = (rng.standard_normal((n, 64)).astype(dt) for _ in range(3))
+            lam = 1 / 8 if op == "attention" else np.log(n) / np.log(512) / 8
+            def fn(q=q, k=k, v=v, lam=lam):
+                s = lam * (q @ k.T)
+                e = np.exp(s - s.max(axis=1, keepdims=True))
+                p = e / e.sum(axis=1, keepdims=True)
+                return p @ v, -(p * np.log(np.maximum(p, 1e-30))).sum(axis=1)
         else:
             raise SystemExit(f"unknown op {op}")
         print(f"{case} {median_time(fn, args.min_time):.9g}", flush=True)

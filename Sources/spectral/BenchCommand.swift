@@ -16,7 +16,7 @@ let benchSpec = CommandSpec(
             ("--skinny", "add the skinny gemm shapes 4096x4096x64, 64x4096x4096, 4096x64x4096")],
     positionals: 0...8)
 
-let benchOps = ["gemm", "syrk", "gemv", "qr", "qrcp", "svd", "svdvals", "svd-gejsv", "pinv", "pinv-cod", "id", "id-rand", "rsvd", "ns-jordan", "ns-pe", "ns-batch", "ns-loop"]
+let benchOps = ["gemm", "syrk", "gemv", "qr", "qrcp", "svd", "svdvals", "svd-gejsv", "pinv", "pinv-cod", "id", "id-rand", "rsvd", "ns-jordan", "ns-pe", "ns-batch", "ns-loop", "softmax", "thre-sigmoid", "gradtopk", "attention", "attention-entropy"]
 
 struct BenchCase {
     let op: String, dtype: String, shape: [Int], threads: Int
@@ -29,6 +29,10 @@ struct BenchCase {
             return 2 * n * n * (m - n / 3)
         case "svd", "svdvals", "svd-gejsv", "pinv", "pinv-cod", "id", "id-rand", "rsvd":
             return 0
+        case "softmax", "thre-sigmoid", "gradtopk":
+            return 0
+        case "attention", "attention-entropy":
+            return 4 * Double(shape[0]) * Double(shape[0]) * 64
         case "ns-batch", "ns-loop":
             let p = Double(shape[0])
             return 64 * 5 * 6 * p * p * p
@@ -64,7 +68,7 @@ func runBench(_ args: Arguments) throws {
     var cases: [BenchCase] = []
     for op in ops {
         let want = op == "gemm" ? 3 : 2
-        let defaultSizes = ["qr", "qrcp", "svd", "svdvals", "svd-gejsv", "pinv", "pinv-cod", "id", "id-rand"].contains(op) ? [256, 512, 1024] : op == "rsvd" ? [4096] : op == "ns-batch" || op == "ns-loop" ? [256] : op.hasPrefix("ns-") ? [1024] : [64, 128, 256, 512, 1024, 2048]
+        let defaultSizes = ["qr", "qrcp", "svd", "svdvals", "svd-gejsv", "pinv", "pinv-cod", "id", "id-rand"].contains(op) ? [256, 512, 1024] : op == "rsvd" ? [4096] : op == "ns-batch" || op == "ns-loop" ? [256] : ["softmax", "thre-sigmoid", "attention", "attention-entropy"].contains(op) ? [4096] : op == "gradtopk" ? [4096] : op.hasPrefix("ns-") ? [1024] : [64, 128, 256, 512, 1024, 2048]
         var opShapes = shapes.filter { $0.count == want }
         if opShapes.isEmpty || sizes != nil {
             opShapes += (sizes ?? defaultSizes).map { [Int](repeating: $0, count: want) }
@@ -191,6 +195,27 @@ func benchOne<T: SpectralScalar>(_: T.Type, _ c: BenchCase, _ minTime: Double) t
             if c.op == "ns-batch" { _ = try newtonSchulzBatch(batch, threads: c.threads) }
             else { for m in batch { _ = try newtonSchulz(m, threads: c.threads) } }
         }
+        return BenchResult(seconds: s, relerr: nil)
+    case "softmax":
+        let x = Matrix<T>.randomNormal(rows: c.shape[0], cols: c.shape[1], seed: 1)
+        let s = try timeMedian(minTime) { _ = x.softmaxRows() }
+        return BenchResult(seconds: s, relerr: nil)
+    case "thre-sigmoid":
+        let x = Matrix<T>.randomNormal(rows: c.shape[0], cols: c.shape[1], seed: 1)
+        let rows = x.rowArrays.map { $0.map(\.double) }
+        let k = c.shape[1] / 8
+        let s = try timeMedian(minTime) { for r in rows { _ = try smoothTopK(r, k: k, method: .threSigmoid) } }
+        return BenchResult(seconds: s, relerr: nil)
+    case "gradtopk":
+        let x = Matrix<T>.randomNormal(rows: 1, cols: c.shape[1], seed: 1).elements.map(\.double)
+        let s = try timeMedian(minTime) { _ = try smoothTopK(x, k: 64, method: .gradTopK) }
+        return BenchResult(seconds: s, relerr: nil)
+    case "attention", "attention-entropy":
+        let n = c.shape[0]
+        let q = Matrix<T>.randomNormal(rows: n, cols: 64, seed: 1), k = Matrix<T>.randomNormal(rows: n, cols: 64, seed: 2)
+        let v = Matrix<T>.randomNormal(rows: n, cols: 64, seed: 3)
+        let scale: AttentionScale = c.op == "attention" ? .standard : .entropyInvariant()
+        let s = try timeMedian(minTime) { _ = try attention(q, k, v, scale: scale, threads: c.threads) }
         return BenchResult(seconds: s, relerr: nil)
     case "rsvd":
         let (m, n) = (c.shape[0], c.shape[1])

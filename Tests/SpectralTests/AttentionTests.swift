@@ -59,3 +59,23 @@ final class AttentionTests: XCTestCase {
         XCTAssertThrowsError(try attention(Matrix<Double>(rows: 6, cols: 8), k, v, causal: true))
     }
 }
+
+extension AttentionTests {
+    /// The Float path (vectorised exp, entropy without per-entry logs) against the Double path.
+    func testFloatMatchesDouble() throws {
+        for causal in [false, true] {
+            let q = Matrix<Double>.randomNormal(rows: 33, cols: 16, seed: 1), k = Matrix<Double>.randomNormal(rows: 70, cols: 16, seed: 2)
+            let v = Matrix<Double>.randomNormal(rows: 70, cols: 5, seed: 3)
+            let f = { (m: Matrix<Double>) in Matrix<Float>(rows: m.shape.rows, cols: m.shape.cols) { Float(m[$0, $1]) } }
+            let rd = try attention(q, k, v, scale: .entropyInvariant(), causal: causal)
+            // The reference on the Float-rounded inputs, in Double.
+            let fq = f(q), fk = f(k), fv = f(v)
+            let rr = try attention(fq.asDouble, fk.asDouble, fv.asDouble, scale: .entropyInvariant(), causal: causal)
+            let rf = try attention(fq, fk, fv, scale: .entropyInvariant(), causal: causal)
+            // Outputs: a convex combination of V's rows, each weight to ~|λs|·u + 1 ulp: 1e-5 absolute here.
+            XCTAssertLessThanOrEqual(try (rf.output.asDouble - rr.output).maxAbs, 1e-5)
+            for i in 0..<33 { XCTAssertEqual(Double(rf.entropy[i]), rr.entropy[i], accuracy: 1e-5) }
+            XCTAssertEqual(rd.output.shape.rows, 33)
+        }
+    }
+}

@@ -156,3 +156,42 @@ final class TopKTests: XCTestCase {
         }
     }
 }
+
+final class FastExpTests: XCTestCase {
+    /// The vectorised Float exp against Double libm rounded to Float, over 2·10⁶ points of [−87, 88.7]: ≤ 1 ulp.
+    func testFastExpUlpError() {
+        let n = 2_000_000
+        let x = (0..<n).map { Float(-87 + 175.7 * Double($0) / Double(n - 1)) }
+        let e = fastExp(x)
+        var worst: Float = 0
+        for i in 0..<n {
+            let ref = Float(exp(Double(x[i])))
+            worst = max(worst, abs(e[i] - ref) / ref.ulp)
+        }
+        XCTAssertLessThanOrEqual(worst, 1, "max ulp error")
+        let special = fastExp([-1000, -105, 0, 89, .infinity, -.infinity, .nan])
+        XCTAssertEqual(Array(special[0..<4]), [0, 0, 1, .infinity])
+        XCTAssertEqual(special[4], .infinity); XCTAssertEqual(special[5], 0); XCTAssertTrue(special[6].isNaN)
+    }
+
+    func testFloatSoftmaxRows() throws {
+        let x = Matrix<Float>.randomNormal(rows: 7, cols: 37, std: 10, seed: 3)
+        let p = x.softmaxRows()
+        for i in 0..<7 {
+            let row = (0..<37).map { Double(x[i, $0]) }
+            let ref = softmax(row), mx = row.max()!
+            var sum: Float = 0
+            // Float softmax inherits the rounding of x − max: relative error ≤ |x − max|·u + a few ulps.
+            for j in 0..<37 {
+                XCTAssertEqual(Double(p[i, j]), ref[j], accuracy: ref[j] * ((mx - row[j]) * 6e-8 + 4e-7) + 1e-45)
+                sum += p[i, j]
+            }
+            XCTAssertEqual(sum, 1, accuracy: 37 * 1.2e-7)
+        }
+        var special = Matrix<Float>(rows: 2, cols: 20, repeating: 0)
+        special[0, 3] = .infinity; special[1, 5] = -.infinity
+        let ps = special.softmaxRows()
+        XCTAssertEqual(ps[0, 3], 1); XCTAssertEqual(ps[0, 4], 0); XCTAssertEqual(ps[1, 5], 0)
+        XCTAssertEqual(ps[1, 0], 1.0 / 19, accuracy: 1e-7)
+    }
+}

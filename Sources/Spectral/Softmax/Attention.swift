@@ -71,21 +71,63 @@ func attentionView<T: SpectralScalar>(_ q: MatrixView<T>, _ k: MatrixView<T>, _ 
             let visible = causal ? offset + i + 1 : nk
             let lam = scale.lambda(keys: visible, headSize: d)
             let row = sp + i * ld
-            var m = -Double.infinity
-            for j in 0..<visible { m = Swift.max(m, lam * row[j].double) }
-            var s = 0.0
-            for j in 0..<visible { s += exp(lam * row[j].double - m) }
-            let logS = log(s)
-            var h = 0.0
-            for j in 0..<visible {
-                let logp = lam * row[j].double - m - logS
-                let p = exp(logp)
-                row[j] = T(p)
-                if p > 0 { h -= p * logp }
+            if T.self == Float.self {
+                entropy[i] = T(softmaxRowWithEntropy(UnsafeMutableRawPointer(row).assumingMemoryBound(to: Float.self), visible, Float(lam)))
+            } else {
+                var m = -Double.infinity
+                for j in 0..<visible { m = Swift.max(m, lam * row[j].double) }
+                var sum = 0.0, weighted = 0.0
+                for j in 0..<visible {
+                    let t = lam * row[j].double - m
+                    let e = exp(t)
+                    row[j] = T(e); sum += e; weighted += e * t
+                }
+                for j in 0..<visible { row[j] = T(row[j].double / sum) }
+                entropy[i] = T(log(sum) - weighted / sum)                 // H = log S − Σ eⱼtⱼ/S
             }
             for j in visible..<nk { row[j] = 0 }
-            entropy[i] = T(h)
         }
     }
     return AttentionResult(output: try matmul(scores, v, threads: threads), entropy: entropy)
+}
+
+/// In place: row ← softmax(λ·row) over n entries, 16 lanes with the vectorised exp; returns the entropy
+/// H = log S − Σ eⱼ·tⱼ/S (tⱼ = λ·xⱼ − max), which needs no logarithm per entry.
+func softmaxRowWithEntropy(_ row: UnsafeMutablePointer<Float>, _ n: Int, _ lam: Float) -> Float {
+    let r = UnsafeMutableRawPointer(row)
+    let lv = SIMD16<Float>(repeating: lam)
+    var vmax = SIMD16<Float>(repeating: -.infinity)
+    var j = 0
+    while j + 16 <= n {
+        let v = UnsafeRawPointer(r).loadUnaligned(fromByteOffset: j * 4, as: SIMD16<Float>.self) * lv
+        vmax.replace(with: v, where: v .> vmax)
+        j += 16
+    }
+    var m = vmax.max()
+    while j < n { m = Swift.max(m, lam * row[j]); j += 1 }
+    let mv = SIMD16<Float>(repeating: m)
+    var sum = SIMD16<Float>(), weighted = SIMD16<Float>()
+    j = 0
+    while j + 16 <= n {
+        let t = UnsafeRawPointer(r).loadUnaligned(fromByteOffset: j * 4, as: SIMD16<Float>.self) * lv - mv
+        let e = exp16(t)
+        r.storeBytes(of: e, toByteOffset: j * 4, as: SIMD16<Float>.self)
+        sum += e; weighted = madd(weighted, e, t)
+        j += 16
+    }
+    var s = sum.sum(), w = weighted.sum()
+    if j < n {
+        var tail = SIMD16<Float>(repeating: -200)
+        for t in 0..<(n - j) { tail[t] = lam * row[j + t] - m }
+        let e = exp16(tail)
+        for t in 0..<(n - j) { row[j + t] = e[t]; s += e[t]; w += e[t] * tail[t] }
+    }
+    let inv = SIMD16<Float>(repeating: 1 / s)
+    j = 0
+    while j + 16 <= n {
+        r.storeBytes(of: UnsafeRawPointer(r).loadUnaligned(fromByteOffset: j * 4, as: SIMD16<Float>.self) * inv, toByteOffset: j * 4, as: SIMD16<Float>.self)
+        j += 16
+    }
+    while j < n { row[j] /= s; j += 1 }
+    return Swift.max(0, log(s) - w / s)
 }

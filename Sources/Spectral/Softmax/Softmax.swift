@@ -45,15 +45,8 @@ public func onlineLogSumExp(_ x: [Double]) -> Double {
 }
 
 extension Matrix {
-    /// Row-wise softmax (each row sums to 1).
-    public func softmaxRows() -> Matrix {
-        var out = Matrix(rows: rows, cols: cols)
-        for i in 0..<rows {
-            let p = softmax((0..<cols).map { self[i, $0].double })
-            for j in 0..<cols { out[i, j] = T(p[j]) }
-        }
-        return out
-    }
+    /// Row-wise softmax (each row sums to 1): Float rows use the vectorised exp (1 ulp), Double rows libm.
+    public func softmaxRows() -> Matrix { softmaxRowsFast(self) }
 
     /// Row-wise log-softmax.
     public func logSoftmaxRows() -> Matrix {
