@@ -198,7 +198,7 @@ func benchOne<T: SpectralScalar>(_: T.Type, _ c: BenchCase, _ minTime: Double) t
         return BenchResult(seconds: s, relerr: nil)
     case "softmax":
         let x = Matrix<T>.randomNormal(rows: c.shape[0], cols: c.shape[1], seed: 1)
-        let s = try timeMedian(minTime) { _ = x.softmaxRows() }
+        let s = try timeMedian(minTime) { _ = x.softmaxRows(threads: c.threads) }
         return BenchResult(seconds: s, relerr: nil)
     case "thre-sigmoid":
         let x = Matrix<T>.randomNormal(rows: c.shape[0], cols: c.shape[1], seed: 1)

@@ -69,7 +69,7 @@ public func fastExp(_ x: [Float]) -> [Float] {
 /// scale. Each entry within a few ulps (exp 1 ulp, the sum's rounding n·eps/16 relative), rows sum to 1 within n·eps.
 @_specialize(where T == Float)
 @_specialize(where T == Double)
-func softmaxRowsFast<T: SpectralScalar>(_ a: Matrix<T>) -> Matrix<T> {
+func softmaxRowsFast<T: SpectralScalar>(_ a: Matrix<T>, threads: Int = 1) -> Matrix<T> {
     var out = Matrix<T>(rows: a.rows, cols: a.cols)
     let (m, n) = (a.rows, a.cols)
     if m == 0 || n == 0 { return out }
@@ -78,7 +78,12 @@ func softmaxRowsFast<T: SpectralScalar>(_ a: Matrix<T>) -> Matrix<T> {
             out.withUnsafeMutablePointer { op, _ in
                 let src = UnsafeRawPointer(ap).assumingMemoryBound(to: Float.self)
                 let dst = UnsafeMutableRawPointer(op).assumingMemoryBound(to: Float.self)
-                for i in 0..<m {
+                // Rows are independent: split them over the threads when there is enough work.
+                let nt = Double(m) * Double(n) < 1e5 ? 1 : Swift.min(threads, m)
+                let box = UncheckedSendable((src, dst))
+                parallelFor(nt) { t in
+                let (src, dst) = box.value
+                for i in evenSplit(m, nt, t) {
                     let row = src + i * n, o = dst + i * n
                     let rr = UnsafeRawPointer(row), ro = UnsafeMutableRawPointer(o)
                     // Pass 1: the maximum, 16 lanes.
@@ -123,6 +128,7 @@ func softmaxRowsFast<T: SpectralScalar>(_ a: Matrix<T>) -> Matrix<T> {
                         j += 16
                     }
                     while j < n { o[j] *= 1 / s; j += 1 }
+                }
                 }
             }
         }

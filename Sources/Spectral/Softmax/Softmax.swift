@@ -45,8 +45,9 @@ public func onlineLogSumExp(_ x: [Double]) -> Double {
 }
 
 extension Matrix {
-    /// Row-wise softmax (each row sums to 1): Float rows use the vectorised exp (1 ulp), Double rows libm.
-    public func softmaxRows() -> Matrix { softmaxRowsFast(self) }
+    /// Row-wise softmax (each row sums to 1): Float rows use the vectorised exp (1 ulp) and run on `threads` threads
+    /// (default `Spectral.defaultThreads`), Double rows use libm.
+    public func softmaxRows(threads: Int? = nil) -> Matrix { softmaxRowsFast(self, threads: threads ?? Spectral.defaultThreads) }
 
     /// Row-wise log-softmax.
     public func logSoftmaxRows() -> Matrix {
