@@ -5,7 +5,7 @@ let topkSpec = CommandSpec(
     usage: "spectral topk X.npy --k K --out DIR [--tau T] [--method NAME] [--grad V.npy]",
     options: [("--out", "output directory"), ("--k", "k, 0 ≤ k ≤ row length"), ("--tau", "temperature (default 1)"),
               ("--method", "one of \(TopKMethod.allCases.map(\.rawValue).joined(separator: ", ")) (default thre-sigmoid)"),
-              ("--grad", "V.npy (same shape as X): also write the VJP Vᵀ·∂P/∂X row by row (ThreTopK methods)"),
+              ("--grad", "V.npy (same shape as X): also write the VJP Vᵀ·∂P/∂X row by row (ThreTopK methods and gradtopk)"),
               ("--dtype", "f32 or f64 (default: the file's)")],
     flags: [], positionals: 1...1)
 
@@ -43,7 +43,8 @@ func runTopK(_ args: Arguments) throws {
         worst = Swift.max(worst, abs(pr.reduce(0, +) - Double(k)))
         for j in 0..<x.cols { p[i, j] = pr[j] }
         if let vv = v {
-            let gr = try threTopKVJP(pr, x: row, temperature: tau, method: method, v: vv.rowArrays[i])
+            let gr = method == .gradTopK ? try gradTopKJVP(row, k: k, temperature: tau, v: vv.rowArrays[i])
+                                         : try threTopKVJP(pr, x: row, temperature: tau, method: method, v: vv.rowArrays[i])
             for j in 0..<x.cols { g![i, j] = gr[j] }
         }
     }

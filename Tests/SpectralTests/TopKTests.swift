@@ -195,3 +195,30 @@ final class FastExpTests: XCTestCase {
         XCTAssertEqual(ps[1, 0], 1.0 / 19, accuracy: 1e-7)
     }
 }
+
+extension TopKTests {
+    func testGradTopKJVP() throws {
+        var g = SpectralRandom(seed: 11)
+        for (n, k) in [(6, 2), (12, 5), (30, 1)] {
+            let x = (0..<n).map { _ in 2 * g.normal() }, v = (0..<n).map { _ in g.normal() }
+            let jv = try gradTopKJVP(x, k: k, temperature: 0.7, v: v)
+            // Central differences of p along v (h = 1e-6).
+            let xp = zip(x, v).map { $0 + 1e-6 * $1 }, xm = zip(x, v).map { $0 - 1e-6 * $1 }
+            let pp = try smoothTopK(xp, k: k, temperature: 0.7, method: .gradTopK), pm = try smoothTopK(xm, k: k, temperature: 0.7, method: .gradTopK)
+            for i in 0..<n { XCTAssertEqual(jv[i], (pp[i] - pm[i]) / 2e-6, accuracy: 1e-6, "n=\(n) k=\(k) i=\(i)") }
+            XCTAssertEqual(jv.reduce(0, +), 0, accuracy: 1e-12, "J·v sums to 0 (1ᵀJ = 0)")
+            // Symmetric: uᵀ(Jv) = vᵀ(Ju); PSD: vᵀJv ≥ 0.
+            let u = (0..<n).map { _ in g.normal() }
+            let ju = try gradTopKJVP(x, k: k, temperature: 0.7, v: u)
+            XCTAssertEqual(zip(u, jv).reduce(0) { $0 + $1.0 * $1.1 }, zip(v, ju).reduce(0) { $0 + $1.0 * $1.1 }, accuracy: 1e-12)
+            XCTAssertGreaterThanOrEqual(zip(v, jv).reduce(0) { $0 + $1.0 * $1.1 }, -1e-14)
+            if k == 1 {
+                // k = 1: J = diag(p) − ppᵀ, the softmax Jacobian.
+                let p = softmax(x.map { $0 / 0.7 })
+                let pv = zip(p, v).reduce(0) { $0 + $1.0 * $1.1 }
+                for i in 0..<n { XCTAssertEqual(jv[i], p[i] * (v[i] - pv) / 0.7, accuracy: 1e-13) }
+            }
+        }
+        XCTAssertThrowsError(try gradTopKJVP([1, 2], k: 1, v: [1]))
+    }
+}

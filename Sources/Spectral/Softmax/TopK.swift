@@ -252,3 +252,60 @@ public func threTopKVJP(_ p: [Double], x: [Double], temperature tau: Double = 1,
     let dot = zip(g, v).reduce(0) { $0 + $1.0 * $1.1 } / total
     return zip(g, v).map { $0 * ($1 - dot) }
 }
+
+/// A value and its directional derivative, for forward-mode differentiation of the log-domain DP.
+private struct Dual {
+    var v: Double, d: Double
+    static let negInf = Dual(v: -.infinity, d: 0)
+}
+
+private func logAddExpDual(_ a: Dual, _ b: Dual) -> Dual {
+    if a.v == -.infinity { return b }
+    if b.v == -.infinity { return a }
+    let f = logAddExp(a.v, b.v)
+    return Dual(v: f, d: exp(a.v - f) * a.d + exp(b.v - f) * b.d)
+}
+
+/// Jacobian–vector product of GradTopK, J·v with J = ∇² log Z_k (x/τ): the exact Hessian–vector product, by
+/// forward-mode differentiation (dual numbers) through the same additive prefix/suffix log-DP, O(nk). J is
+/// symmetric positive semidefinite with J·1 = 0, so this is also the VJP.
+/// - Throws: as `smoothTopK`, plus `.shapeMismatch` when v's length differs from x's.
+public func gradTopKJVP(_ x: [Double], k: Int, temperature tau: Double = 1, v: [Double]) throws -> [Double] {
+    guard v.count == x.count else { throw SpectralError.shapeMismatch("gradTopKJVP: x has \(x.count), v has \(v.count)") }
+    let p = try smoothTopK(x, k: k, temperature: tau, method: .gradTopK)   // validates
+    let n = x.count
+    let finite = x.filter { $0 > -.infinity }.count
+    if k == 0 || k == finite { return [Double](repeating: 0, count: n) }
+    let zs = zip(x, v).map { Dual(v: $0 / tau, d: $1 / tau) }
+    var prefix = [[Dual]](repeating: [Dual](repeating: .negInf, count: k + 1), count: n + 1)
+    prefix[0][0] = Dual(v: 0, d: 0)
+    for i in 0..<n {
+        prefix[i + 1] = prefix[i]
+        if zs[i].v == -.infinity { continue }
+        for j in 1...k {
+            let add = Dual(v: zs[i].v + prefix[i][j - 1].v, d: zs[i].d + prefix[i][j - 1].d)
+            prefix[i + 1][j] = logAddExpDual(prefix[i][j], add)
+        }
+    }
+    var suffix = [[Dual]](repeating: [Dual](repeating: .negInf, count: k + 1), count: n + 1)
+    suffix[n][0] = Dual(v: 0, d: 0)
+    for i in stride(from: n - 1, through: 0, by: -1) {
+        suffix[i] = suffix[i + 1]
+        if zs[i].v == -.infinity { continue }
+        for j in 1...k {
+            let add = Dual(v: zs[i].v + suffix[i + 1][j - 1].v, d: zs[i].d + suffix[i + 1][j - 1].d)
+            suffix[i][j] = logAddExpDual(suffix[i + 1][j], add)
+        }
+    }
+    let logZ = prefix[n][k]
+    return (0..<n).map { i in
+        if zs[i].v == -.infinity { return 0 }
+        var acc = Dual.negInf
+        for j in 0..<k {
+            let term = Dual(v: prefix[i][j].v + suffix[i + 1][k - 1 - j].v, d: prefix[i][j].d + suffix[i + 1][k - 1 - j].d)
+            acc = logAddExpDual(acc, term)
+        }
+        // p_i = exp(z_i + acc − log Z): d p_i = p_i·(dz_i + d acc − d log Z).
+        return p[i] * (zs[i].d + acc.d - logZ.d)
+    }
+}
