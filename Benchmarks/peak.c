@@ -1,5 +1,5 @@
 /* Measured FMA peak of one core: 12 independent vfmadd chains on zmm and on ymm (fp32; fp64 is half).
-   gcc -O3 -funroll-all-loops -mavx512f -mfma Benchmarks/peak.c -o /tmp/peak && /tmp/peak */
+   gcc -O3 -funroll-all-loops -mavx512f -mfma Benchmarks/peak.c -o peak && ./peak */
 #include <immintrin.h>
 #include <stdio.h>
 #include <time.h>

@@ -20,25 +20,34 @@ public struct HouseholderQR<T: SpectralScalar>: Sendable {
 
     /// Q with orthonormal columns: m×min(m, n) (thin, default) or m×m (`full: true`).
     public func Q(full: Bool = false, threads: Int? = nil) throws -> Matrix<T> {
-        let k = full ? rows : Swift.min(rows, cols)
-        var e = Matrix<T>(rows: rows, cols: k)
-        e.withUnsafeMutablePointer { p, ld in for i in 0..<Swift.min(rows, k) { p[i * ld + i] = 1 } }
-        return try applyQ(e, threads: threads)
+        try formQ(reflectors: Swift.min(rows, cols), columns: full ? rows : Swift.min(rows, cols), threads: threads)
     }
 
     /// Q·C, or Qᵀ·C with `transpose: true` (C has m rows), without forming Q.
     /// - Throws: `.shapeMismatch` when C does not have m rows.
     public func applyQ(_ c: some MatrixViewable<T>, transpose: Bool = false, threads: Int? = nil) throws -> Matrix<T> {
-        let cv = c.view
+        try applyQ(reflectors: Swift.min(rows, cols), c.view, transpose: transpose, threads: threads)
+    }
+
+    /// The first `columns` columns of H₀⋯H_{k−1} for the first k = `reflectors` reflectors (shared with PivotedQR).
+    func formQ(reflectors k: Int, columns: Int, threads: Int?) throws -> Matrix<T> {
+        var e = Matrix<T>(rows: rows, cols: columns)
+        e.withUnsafeMutablePointer { p, ld in for i in 0..<Swift.min(rows, columns) { p[i * ld + i] = 1 } }
+        return try applyQ(reflectors: k, e.view, transpose: false, threads: threads)
+    }
+
+    /// (H₀⋯H_{k−1})·C or its transpose applied to C, for the first k reflectors.
+    func applyQ(reflectors k: Int, _ cv: MatrixView<T>, transpose: Bool, threads: Int?) throws -> Matrix<T> {
         guard cv.rows == rows else {
             throw SpectralError.shapeMismatch("applyQ: Q is \(shapeString(rows, rows)), C is \(shapeString(cv.rows, cv.cols))")
         }
         let nt = try resolveThreads(threads)
         var out = cv.copy()
-        let k = Swift.min(rows, cols), p = out.cols
+        let p = out.cols
+        let t = Array(tau.prefix(k))
         out.withUnsafeMutablePointer { ptr, ld in
             withExtendedLifetime(factors) {
-                applyReflectors(strided, rows, k, tau, StridedPointer(ptr, ld, 1), p, transpose: transpose, threads: nt)
+                applyReflectors(strided, rows, k, t, StridedPointer(ptr, ld, 1), p, transpose: transpose, threads: nt)
             }
         }
         return out

@@ -31,28 +31,12 @@ public struct PivotedQR<T: SpectralScalar>: Sendable {
 
     /// Q: m×columnsFactored (thin) or m×m (`full: true`).
     public func Q(full: Bool = false, threads: Int? = nil) throws -> Matrix<T> {
-        let k = full ? rows : columnsFactored
-        var e = Matrix<T>(rows: rows, cols: k)
-        e.withUnsafeMutablePointer { p, ld in for i in 0..<Swift.min(rows, k) { p[i * ld + i] = 1 } }
-        return try applyQ(e, threads: threads)
+        try qr.formQ(reflectors: columnsFactored, columns: full ? rows : columnsFactored, threads: threads)
     }
 
     /// Q·C or Qᵀ·C without forming Q.
     public func applyQ(_ c: some MatrixViewable<T>, transpose: Bool = false, threads: Int? = nil) throws -> Matrix<T> {
-        let cv = c.view
-        guard cv.rows == rows else {
-            throw SpectralError.shapeMismatch("applyQ: Q is \(shapeString(rows, rows)), C is \(shapeString(cv.rows, cv.cols))")
-        }
-        let nt = try resolveThreads(threads)
-        var out = cv.copy()
-        let p = out.cols
-        out.withUnsafeMutablePointer { ptr, ld in
-            withExtendedLifetime(qr.factors) {
-                applyReflectors(qr.strided, rows, columnsFactored, Array(qr.tau.prefix(columnsFactored)),
-                                StridedPointer(ptr, ld, 1), p, transpose: transpose, threads: nt)
-            }
-        }
-        return out
+        try qr.applyQ(reflectors: columnsFactored, c.view, transpose: transpose, threads: threads)
     }
 }
 
