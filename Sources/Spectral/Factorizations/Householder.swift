@@ -64,17 +64,18 @@ func explicitV<T: SpectralScalar>(_ a: StridedPointer<T>, _ j0: Int, _ rows: Int
 /// column-major with leading dimension k.
 func makeT<T: SpectralScalar>(_ rows: Int, _ k: Int, _ v: UnsafeMutablePointer<T>, _ tau: UnsafePointer<T>, _ t: UnsafeMutablePointer<T>) {
     t.update(repeating: 0, count: k * k)
-    for i in 0..<k {
-        t[i * k + i] = tau[i]
-        if i == 0 || tau[i] == 0 { continue }
-        // t(0:i, i) = −τᵢ · V(:, 0:i)ᵀ · vᵢ, then T(0:i, 0:i) · t(0:i, i).
-        let vi = v + i * rows
-        var w = [T](repeating: 0, count: i)
-        for j in 0..<i { w[j] = -tau[i] * dotStrided(rows - i, v + j * rows + i, 1, vi + i, 1) }
-        for r in 0..<i {
-            var s: T = 0
-            for c in r..<i { s += t[c * k + r] * w[c] }
-            t[i * k + r] = s
+    withUnsafeTemporaryAllocation(of: T.self, capacity: Swift.max(k, 1)) { w in
+        for i in 0..<k {
+            t[i * k + i] = tau[i]
+            if i == 0 || tau[i] == 0 { continue }
+            // t(0:i, i) = −τᵢ · V(:, 0:i)ᵀ · vᵢ, then T(0:i, 0:i) · t(0:i, i).
+            let vi = v + i * rows
+            for j in 0..<i { w[j] = -tau[i] * dotStrided(rows - i, v + j * rows + i, 1, vi + i, 1) }
+            for r in 0..<i {
+                var s: T = 0
+                for c in r..<i { s += t[c * k + r] * w[c] }
+                t[i * k + r] = s
+            }
         }
     }
 }
@@ -101,6 +102,9 @@ func applyBlockReflector<T: SpectralScalar>(_ a: StridedPointer<T>, _ m: Int, _ 
 }
 
 /// Applies Q = H₀⋯H_{k−1} (or Qᵀ) of reflectors stored in the column-major m×k array `a` to C (m×p), blocked.
+/// Specialised: `Q()`/`applyQ` called from another module would otherwise run its copy loops unspecialised.
+@_specialize(where T == Float)
+@_specialize(where T == Double)
 func applyReflectors<T: SpectralScalar>(_ a: StridedPointer<T>, _ m: Int, _ k: Int, _ tau: [T], _ c: StridedPointer<T>, _ p: Int,
                               transpose: Bool, threads: Int) {
     let nb = householderBlock
