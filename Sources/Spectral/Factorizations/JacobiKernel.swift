@@ -110,3 +110,126 @@ func scaledCosine<T: SpectralScalar>(_ n: Int, _ xp: UnsafePointer<T>, _ dp: T, 
 func swapContiguous<T>(_ n: Int, _ a: UnsafeMutablePointer<T>, _ b: UnsafeMutablePointer<T>) {
     for i in 0..<n { let t = a[i]; a[i] = b[i]; b[i] = t }
 }
+
+/// One-sided Jacobi sweeps in round-robin (parallel) order on a small n×n factor X (column-major, stride ldx),
+/// accumulating the rotations into Z (n×n, stride ldz) — the inner solver of the block method.
+///
+/// Each round of the circle schedule holds ⌊n/2⌋ disjoint pairs, so their dot products, their rotation
+/// parameters and their rotations are computed in three independent batches: no rotation waits on the divisions
+/// and square roots of the one before (the row-cyclic kernel is one long dependency chain). Same test, formulas and
+/// norm updating as `jacobiOrthogonalize`. Returns the rotations applied; `d` holds the column norms on entry
+/// and is kept updated.
+@_specialize(where T == Float)
+@_specialize(where T == Double)
+func jacobiRoundRobin<T: SpectralScalar>(n: Int, _ x: UnsafeMutablePointer<T>, ldx: Int,
+                                         _ z: UnsafeMutablePointer<T>, ldz: Int, tol: T, sweeps: Int,
+                                         norms d: UnsafeMutablePointer<T>) -> Int {
+    if n < 2 { return 0 }
+    let players = n + n % 2
+    let half = players / 2
+    let tiny = T.leastNormalMagnitude / T.eps
+    let bigZeta = 1 / T.sqrtValue(T.eps)
+    let recomputeBelow = T.sqrtValue(T.eps)
+    typealias V = T.KernelVector
+    let w = V.scalarCount
+    var rotations = 0
+    return withUnsafeTemporaryAllocation(of: Int.self, capacity: players + 2 * half) { ib in
+        let order = ib.baseAddress!, ps = order + players, qs = ps + half
+        let padded = (half + w - 1) / w * w
+        return withUnsafeTemporaryAllocation(of: T.self, capacity: 5 * padded + 3 * w) { tb in
+            let dots = tb.baseAddress!, cs = dots + padded, sn = cs + padded, dpa = sn + padded, dqa = dpa + padded
+            let lanesP = dqa + padded, lanesQ = lanesP + w, lanesProd = lanesQ + w
+            dots.initialize(repeating: 0, count: padded)
+            dpa.initialize(repeating: 1, count: padded)
+            dqa.initialize(repeating: 1, count: padded)
+            for s in 0..<sweeps {
+                for i in 0..<players { order[i] = i }
+                var rotatedThisSweep = 0
+                for _ in 0..<(players - 1) {
+                    // The round's pairs (a bye when n is odd).
+                    var count = 0
+                    for i in 0..<half {
+                        let p = order[i], q = order[players - 1 - i]
+                        if p < n && q < n && d[p] != 0 && d[q] != 0 { ps[count] = Swift.min(p, q); qs[count] = Swift.max(p, q); count += 1 }
+                    }
+                    for k in 0..<count {
+                        dots[k] = dotStrided(n, x + ps[k] * ldx, 1, x + qs[k] * ldx, 1)
+                        dpa[k] = d[ps[k]]; dqa[k] = d[qs[k]]
+                    }
+                    // Rotation parameters, a vector of pairs at a time (the divisions and square roots are the
+                    // cost); cs = 0 marks a pair that is already orthogonal.
+                    var k0 = 0
+                    while k0 < count {
+                        let lanes = Swift.min(w, count - k0)
+                        let g = UnsafeRawPointer(dots + k0).loadUnaligned(as: V.self)
+                        let vp = UnsafeRawPointer(dpa + k0).loadUnaligned(as: V.self)
+                        let vq = UnsafeRawPointer(dqa + k0).loadUnaligned(as: V.self)
+                        let prod = vp * vq
+                        let cosine = g / prod
+                        let ratio = vq / vp, inverse = vp / vq
+                        let zeta = (ratio - inverse) / (2 * cosine)
+                        let az = zeta.replacing(with: -zeta, where: zeta .< 0)
+                        var t = 1 / (az + (1 + zeta * zeta).squareRoot())
+                        t.replace(with: -t, where: zeta .< 0)
+                        t.replace(with: 1 / (2 * zeta), where: az .> bigZeta)
+                        let c = 1 / (1 + t * t).squareRoot()
+                        let fp = 1 - t * cosine * ratio, fq = 1 + t * cosine * inverse
+                        // Lanes go through memory: reading a lane at a variable index compiles to a mask per lane.
+                        let np = vp * fp.replacing(with: 0, where: fp .< 0).squareRoot()
+                        let nq = vq * fq.replacing(with: 0, where: fq .< 0).squareRoot()
+                        UnsafeMutableRawPointer(cs + k0).storeBytes(of: c, as: V.self)
+                        UnsafeMutableRawPointer(sn + k0).storeBytes(of: t * c, as: V.self)
+                        UnsafeMutableRawPointer(dpa + k0).storeBytes(of: fp, as: V.self)
+                        UnsafeMutableRawPointer(dqa + k0).storeBytes(of: fq, as: V.self)
+                        UnsafeMutableRawPointer(lanesP).storeBytes(of: np, as: V.self)
+                        UnsafeMutableRawPointer(lanesQ).storeBytes(of: nq, as: V.self)
+                        UnsafeMutableRawPointer(lanesProd).storeBytes(of: prod, as: V.self)
+                        for l in 0..<lanes {
+                            let k = k0 + l, p = ps[k], q = qs[k]
+                            if lanesProd[l] > tiny {
+                                if Swift.abs(dots[k]) <= tol * lanesProd[l] { cs[k] = 0; continue }
+                                // A downdate that loses half its digits is recomputed after the rotation.
+                                d[p] = dpa[k] > recomputeBelow ? lanesP[l] : -1
+                                d[q] = dqa[k] > recomputeBelow ? lanesQ[l] : -1
+                            } else {
+                                rotationTiny(n, x + p * ldx, x + q * ldx, tol: tol, dp: d[p], dq: d[q], c: &cs[k], s: &sn[k])
+                                if cs[k] != 0 { d[p] = -1; d[q] = -1 }
+                            }
+                        }
+                        k0 += lanes
+                    }
+                    for k in 0..<count where cs[k] != 0 {
+                        let p = ps[k], q = qs[k]
+                        rotateColumns(n, x + p * ldx, x + q * ldx, cs[k], sn[k])
+                        rotateColumns(n, z + p * ldz, z + q * ldz, cs[k], sn[k])
+                        if d[p] < 0 { d[p] = nrm2Strided(n, x + p * ldx, 1) }
+                        if d[q] < 0 { d[q] = nrm2Strided(n, x + q * ldx, 1) }
+                        rotatedThisSweep += 1
+                    }
+                    // Circle method: keep the first player, rotate the others.
+                    let last = order[players - 1]
+                    var i = players - 1
+                    while i > 1 { order[i] = order[i - 1]; i -= 1 }
+                    order[1] = last
+                }
+                rotations += rotatedThisSweep
+                if rotatedThisSweep == 0 || s == sweeps - 1 { break }
+            }
+            return rotations
+        }
+    }
+}
+
+/// Rotation (c, s) for a pair of columns whose norms are so small that d_p·d_q underflows: the cosine from scaled
+/// copies. c = 0 when the pair is already orthogonal to `tol`.
+func rotationTiny<T: SpectralScalar>(_ n: Int, _ xp: UnsafePointer<T>, _ xq: UnsafePointer<T>, tol: T, dp: T, dq: T,
+                                     c: inout T, s: inout T) {
+    let cosine = scaledCosine(n, xp, dp, xq, dq)
+    if Swift.abs(cosine) <= tol { c = 0; return }
+    let zeta = (dq / dp - dp / dq) / (2 * cosine)
+    let t: T
+    if Swift.abs(zeta) > 1 / T.sqrtValue(T.eps) { t = 1 / (2 * zeta) }
+    else { t = (zeta >= 0 ? 1 : -1) / (Swift.abs(zeta) + T.sqrtValue(1 + zeta * zeta)) }
+    c = 1 / T.sqrtValue(1 + t * t)
+    s = t * c
+}
