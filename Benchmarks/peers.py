@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """numpy/OpenBLAS peers for `spectral bench --compare`: the same work, timed the same way.
 
-Usage: peers.py --cases OP:DTYPE:SHAPE,... [--min-time S]
+Usage: peers.py --cases OP:DTYPE:SHAPE,... [--min-time S]     (batch: one line per case)
+       peers.py --serve                                       (interleaved: `spectral bench --compare`)
   OP gemm (SHAPE MxNxK: a @ b), syrk (NxK: a @ a.T, which numpy sends to OpenBLAS syrk),
   gemv (MxN: a @ x), qr and qrcp (MxN: scipy.linalg.qr(mode="r"), without and with pivoting: the factorization, Q not formed, as ours),
   pinv (numpy.linalg.pinv), id / id-rand (scipy interp_decomp(A, 100, rand=False/True) on a 1/i-spectrum
@@ -9,6 +10,10 @@ Usage: peers.py --cases OP:DTYPE:SHAPE,... [--min-time S]
   ns-jordan / ns-pe (MxN: Newton–Schulz, Keller Jordan 5 steps / Polar Express 8 steps, as `newton_schulz` below),
   svd/svdvals (MxN: numpy.linalg.svd = LAPACK gesdd, thin, with/without vectors), svd-gejsv (MxN: LAPACK's
   preconditioned Jacobi SVD dgejsv/sgejsv with its default options). Prints "OP:DTYPE:SHAPE median_seconds" per case.
+Serve mode first prints "ready numpy VERSION scipy VERSION", then answers each stdin line "OP:DTYPE:SHAPE MIN_TIME"
+with "OP:DTYPE:SHAPE median_seconds [error]" (error: the peer's own accuracy figure where the case has one: ID and
+pinv/svd residuals), or "OP:DTYPE:SHAPE error MESSAGE"); inputs are built once per case and kept,
+so the caller can alternate its own timing with the peer's (ours, peer, ours, peer ...) and let machine drift cancel.
 The caller sets OPENBLAS_NUM_THREADS; run with OPENBLAS_CORETYPE/OPENBLAS_L2_SIZE unset so OpenBLAS picks its kernel.
 """
 import argparse
@@ -97,98 +102,150 @@ def median_time(fn, min_time):
     return times[len(times) // 2]
 
 
+def make_case(case, rng):
+    """The timed callable for one case; its inputs are generated here, outside the timing."""
+    op, dtype, shape = case.split(":")
+    dims = [int(x) for x in shape.split("x")]
+    dt = np.float32 if dtype == "f32" else np.float64
+    if op == "gemm":
+        m, n, k = dims
+        a = rng.standard_normal((m, k)).astype(dt)
+        b = rng.standard_normal((k, n)).astype(dt)
+        c = np.empty((m, n), dtype=dt)
+        fn = lambda: np.matmul(a, b, out=c)
+    elif op == "syrk":
+        n, k = dims
+        a = rng.standard_normal((n, k)).astype(dt)
+        fn = lambda: a @ a.T
+    elif op == "gemv":
+        m, n = dims
+        a = rng.standard_normal((m, n)).astype(dt)
+        x = rng.standard_normal(n).astype(dt)
+        fn = lambda: a @ x
+    elif op in ("qr", "qrcp"):
+        import scipy.linalg as sl
+        m, n = dims
+        a = rng.standard_normal((m, n)).astype(dt)
+        piv = op == "qrcp"
+        fn = lambda: sl.qr(a, mode="r", pivoting=piv)
+    elif op in ("svd", "svdvals"):
+        m, n = dims
+        a = rng.standard_normal((m, n)).astype(dt)
+        uv = op == "svd"
+        fn = lambda: np.linalg.svd(a, full_matrices=False, compute_uv=uv)
+        if uv:
+            def error(a=a):
+                u, sv, vt = np.linalg.svd(a, full_matrices=False)
+                return np.linalg.norm((u * sv) @ vt - a) / np.linalg.norm(a)
+            fn.error = error
+    elif op == "svd-gejsv":
+        import scipy.linalg.lapack as la
+        m, n = dims
+        a = rng.standard_normal((m, n)).astype(dt)
+        f = la.dgejsv if dt == np.float64 else la.sgejsv
+        fn = lambda: f(a)
+    elif op in ("pinv", "pinv-cod"):
+        m, n = dims
+        a = rng.standard_normal((m, n)).astype(dt)
+        fn = lambda: np.linalg.pinv(a)
+        fn.error = lambda: np.linalg.norm(a @ np.linalg.pinv(a) @ a - a) / np.linalg.norm(a)
+    elif op in ("id", "id-rand", "rsvd"):
+        import scipy.linalg.interpolative as sli
+        m, n = dims
+        k = min(m, n, 512)
+        g1 = rng.standard_normal((m, k)) / (np.arange(k) + 1.0)
+        a = (g1 @ rng.standard_normal((k, n))).astype(np.float64)
+        if op == "rsvd":
+            fn = lambda: np.linalg.svd(a, full_matrices=False)      # the full SVD the randomized one replaces
+        else:
+            rand = op == "id-rand"
+            kk = min(100, m, n)
+            fn = lambda: sli.interp_decomp(a, kk, rand=rand)
+
+            def error(a=a, kk=kk, rand=rand):
+                idx, proj = sli.interp_decomp(a, kk, rand=rand)
+                b = sli.reconstruct_matrix_from_id(a[:, idx[:kk]], idx, proj)
+                return np.linalg.norm(a - b) / np.linalg.norm(a)
+            fn.error = error
+    elif op in ("ns-jordan", "ns-pe"):
+        m, n = dims
+        g = rng.standard_normal((m, n)).astype(dt)
+        coeffs = JORDAN if op == "ns-jordan" else POLAR_EXPRESS
+        steps = 5 if op == "ns-jordan" else 8
+        fn = lambda: newton_schulz(g, coeffs, steps)
+    elif op in ("ns-batch", "ns-loop"):
+        m, n = dims
+        g = rng.standard_normal((64, m, n)).astype(dt)
+        fn = lambda: newton_schulz_batched(g, JORDAN, 5)
+    elif op == "softmax":
+        m, n = dims
+        x = rng.standard_normal((m, n)).astype(dt)
+        def fn(x=x):
+            e = np.exp(x - x.max(axis=1, keepdims=True))
+            return e / e.sum(axis=1, keepdims=True)
+    elif op == "thre-sigmoid":
+        m, n = dims
+        x = rng.standard_normal((m, n)).astype(dt)
+        fn = lambda: thre_sigmoid_bisect(x, n // 8)
+    elif op == "gradtopk":
+        m, n = dims
+        x = rng.standard_normal(n)
+        fn = lambda: grad_topk_dp(x, 64)
+    elif op in ("attention", "attention-entropy"):
+        n = dims[0]
+        q, k, v = (rng.standard_normal((n, 64)).astype(dt) for _ in range(3))
+        lam = 1 / 8 if op == "attention" else np.log(n) / np.log(512) / 8
+        def fn(q=q, k=k, v=v, lam=lam):
+            s = lam * (q @ k.T)
+            e = np.exp(s - s.max(axis=1, keepdims=True))
+            p = e / e.sum(axis=1, keepdims=True)
+            return p @ v, -(p * np.log(np.maximum(p, 1e-30))).sum(axis=1)
+    else:
+        raise ValueError(f"unknown op {op}")
+    return fn
+
+
+def serve():
+    import sys
+    try:
+        import scipy
+        scipy_version = scipy.__version__
+    except ImportError:
+        scipy_version = "missing"
+    print(f"ready numpy {np.__version__} scipy {scipy_version}", flush=True)
+    rng = np.random.default_rng(1)
+    cache = {}
+    for line in sys.stdin:
+        parts = line.split()
+        if not parts:
+            continue
+        case = parts[0]
+        min_time = float(parts[1]) if len(parts) > 1 else 0.3
+        try:
+            if case not in cache:
+                cache.clear()            # one case's inputs at a time: the suite walks the cases in order
+                cache[case] = make_case(case, rng)
+            fn = cache[case]
+            seconds = median_time(fn, min_time)
+            error = f" {fn.error():.3g}" if hasattr(fn, "error") else ""
+            print(f"{case} {seconds:.9g}{error}", flush=True)
+        except Exception as e:          # a missing module or an unknown op: report it, keep serving
+            print(f"{case} error {type(e).__name__}: {e}".replace("\n", " "), flush=True)
+
+
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--cases", required=True)
+    ap.add_argument("--cases")
+    ap.add_argument("--serve", action="store_true")
     ap.add_argument("--min-time", type=float, default=0.3)
     args = ap.parse_args()
+    if args.serve:
+        return serve()
+    if not args.cases:
+        ap.error("--cases or --serve is required")
     rng = np.random.default_rng(1)
     for case in args.cases.split(","):
-        op, dtype, shape = case.split(":")
-        dims = [int(x) for x in shape.split("x")]
-        dt = np.float32 if dtype == "f32" else np.float64
-        if op == "gemm":
-            m, n, k = dims
-            a = rng.standard_normal((m, k)).astype(dt)
-            b = rng.standard_normal((k, n)).astype(dt)
-            c = np.empty((m, n), dtype=dt)
-            fn = lambda: np.matmul(a, b, out=c)
-        elif op == "syrk":
-            n, k = dims
-            a = rng.standard_normal((n, k)).astype(dt)
-            fn = lambda: a @ a.T
-        elif op == "gemv":
-            m, n = dims
-            a = rng.standard_normal((m, n)).astype(dt)
-            x = rng.standard_normal(n).astype(dt)
-            fn = lambda: a @ x
-        elif op in ("qr", "qrcp"):
-            import scipy.linalg as sl
-            m, n = dims
-            a = rng.standard_normal((m, n)).astype(dt)
-            piv = op == "qrcp"
-            fn = lambda: sl.qr(a, mode="r", pivoting=piv)
-        elif op in ("svd", "svdvals"):
-            m, n = dims
-            a = rng.standard_normal((m, n)).astype(dt)
-            uv = op == "svd"
-            fn = lambda: np.linalg.svd(a, full_matrices=False, compute_uv=uv)
-        elif op == "svd-gejsv":
-            import scipy.linalg.lapack as la
-            m, n = dims
-            a = rng.standard_normal((m, n)).astype(dt)
-            f = la.dgejsv if dt == np.float64 else la.sgejsv
-            fn = lambda: f(a)
-        elif op in ("pinv", "pinv-cod"):
-            m, n = dims
-            a = rng.standard_normal((m, n)).astype(dt)
-            fn = lambda: np.linalg.pinv(a)
-        elif op in ("id", "id-rand", "rsvd"):
-            import scipy.linalg.interpolative as sli
-            m, n = dims
-            k = min(m, n, 512)
-            g1 = rng.standard_normal((m, k)) / (np.arange(k) + 1.0)
-            a = (g1 @ rng.standard_normal((k, n))).astype(np.float64)
-            if op == "rsvd":
-                fn = lambda: np.linalg.svd(a, full_matrices=False)      # the full SVD the randomized one replaces
-            else:
-                rand = op == "id-rand"
-                fn = lambda: sli.interp_decomp(a, min(100, m, n), rand=rand)
-        elif op in ("ns-jordan", "ns-pe"):
-            m, n = dims
-            g = rng.standard_normal((m, n)).astype(dt)
-            coeffs = JORDAN if op == "ns-jordan" else POLAR_EXPRESS
-            steps = 5 if op == "ns-jordan" else 8
-            fn = lambda: newton_schulz(g, coeffs, steps)
-        elif op in ("ns-batch", "ns-loop"):
-            m, n = dims
-            g = rng.standard_normal((64, m, n)).astype(dt)
-            fn = lambda: newton_schulz_batched(g, JORDAN, 5)
-        elif op == "softmax":
-            m, n = dims
-            x = rng.standard_normal((m, n)).astype(dt)
-            def fn(x=x):
-                e = np.exp(x - x.max(axis=1, keepdims=True))
-                return e / e.sum(axis=1, keepdims=True)
-        elif op == "thre-sigmoid":
-            m, n = dims
-            x = rng.standard_normal((m, n)).astype(dt)
-            fn = lambda: thre_sigmoid_bisect(x, n // 8)
-        elif op == "gradtopk":
-            m, n = dims
-            x = rng.standard_normal(n)
-            fn = lambda: grad_topk_dp(x, 64)
-        elif op in ("attention", "attention-entropy"):
-            n = dims[0]
-            q, k, v = (rng.standard_normal((n, 64)).astype(dt) for _ in range(3))
-            lam = 1 / 8 if op == "attention" else np.log(n) / np.log(512) / 8
-            def fn(q=q, k=k, v=v, lam=lam):
-                s = lam * (q @ k.T)
-                e = np.exp(s - s.max(axis=1, keepdims=True))
-                p = e / e.sum(axis=1, keepdims=True)
-                return p @ v, -(p * np.log(np.maximum(p, 1e-30))).sum(axis=1)
-        else:
-            raise SystemExit(f"unknown op {op}")
+        fn = make_case(case, rng)
         print(f"{case} {median_time(fn, args.min_time):.9g}", flush=True)
 
 

@@ -157,6 +157,11 @@ expect 1 "$work/o" "$bin" attention "$work/A.npy" "$work/B.npy" "$work/A.npy" --
 for c in qr qrcp svd pinv lowrank cr id cur msign msign-coefficients muon-demo topk attention; do "$bin" $c --help | grep -q "usage: spectral $c" || fail "$c --help"; done
 "$bin" gemm --help | grep -q "usage: spectral gemm" || fail "gemm --help"
 "$bin" bench --help | grep -q "usage: spectral bench" || fail "bench --help"
+expect 2 "" "$bin" bench nosuch
+expect 2 "" "$bin" bench gemm --threads 0
+"$bin" bench gemv --quick --threads 1 --compare --peer "$work/missing.py" > "$work/bench.txt" 2> "$work/bench.err" || fail "bench without peers"
+grep -q "continuing without them" "$work/bench.err" || fail "bench: no explanation when the peer is missing"
+grep -q "^gemv" "$work/bench.txt" || fail "bench: no results without peers"
 "$bin" info --help | grep -q "usage: spectral info" || fail "info --help"
 ls -a "$work" | grep -q partial && fail "a staging directory was left behind"
 echo "cli_smoke: all checks passed"

@@ -3,291 +3,218 @@ import Spectral
 
 let benchSpec = CommandSpec(
     name: "bench",
-    summary: "Microbenchmarks: median time and GFLOP/s per op, shape, dtype and thread count; with --compare, numpy/OpenBLAS side by side. Ops: gemm syrk gemv qr qrcp svd svdvals svd-gejsv (svd timed against LAPACK dgejsv).",
-    usage: "spectral bench [OP ...] [--sizes N,...] [--shapes MxNxK,...] [--dtype f32|f64] [--threads N,...] [--json FILE] [--compare]",
-    options: [("--sizes", "square sizes (gemm: m = n = k; syrk: n = k); default 64,128,256,512,1024,2048"),
-              ("--shapes", "explicit shapes MxNxK (gemm) or NxK (syrk)"),
-              ("--dtype", "f32 or f64 (default: both)"),
+    summary: "Microbenchmarks of every algorithm family (gemm qr svd lowrank msign softmax), each with its accuracy; with --compare, numpy/scipy interleaved on the same cases; --plot writes SVG plots, --report the performance page.",
+    usage: "spectral bench [FAMILY|BENCHMARK ...] [--quick] [--compare] [--plot DIR] [--report FILE] [--sizes N,...] [--dtype f32|f64] [--threads N,...] [--json FILE]",
+    options: [("--sizes", "square sizes instead of the defaults (gemm: m = n = k; gradtopk: n)"),
+              ("--shapes", "explicit shapes MxNxK (gemm) or MxN (the others)"),
+              ("--dtype", "f32 or f64 (default: each benchmark's own, see the table)"),
               ("--threads", "thread counts, e.g. 1,2 (default: 1 and the default thread count)"),
-              ("--min-time", "seconds of timed repetitions per case (default 0.3)"),
+              ("--min-time", "seconds of timed repetitions per case and side (default 0.3; --quick 0.02)"),
+              ("--rounds", "--compare: alternations ours/peer per case (default 3); ratios are reported per round"),
               ("--json", "also write one JSON object per case and line to FILE"),
-              ("--peer", "peer script for --compare (default Benchmarks/peers.py)")],
-    flags: [("--compare", "time numpy (OpenBLAS) on the same cases in the same run and print the ratio"),
+              ("--peer", "peer script for --compare (default Benchmarks/peers.py)"),
+              ("--plot", "write SVG plots to DIR: GEMM GFLOP/s vs size, msign maps, attention entropy vs n, top-k vs τ"),
+              ("--report", "write the results as Markdown into FILE (between <!-- bench:begin --> and <!-- bench:end --> if present)"),
+              ("--summary", "write the short results table into FILE between <!-- bench-summary:begin --> and <!-- bench-summary:end -->")],
+    flags: [("--compare", "time numpy/scipy (Benchmarks/peers.py) on the same cases, alternating with ours"),
+            ("--quick", "small sizes and short timings: the whole suite in under 30 s (CI)"),
             ("--skinny", "add the skinny gemm shapes 4096x4096x64, 64x4096x4096, 4096x64x4096")],
-    positionals: 0...8)
+    positionals: 0...40)
 
-let benchOps = ["gemm", "syrk", "gemv", "qr", "qrcp", "svd", "svdvals", "svd-gejsv", "pinv", "pinv-cod", "id", "id-rand", "rsvd", "ns-jordan", "ns-pe", "ns-batch", "ns-loop", "softmax", "thre-sigmoid", "gradtopk", "attention", "attention-entropy"]
-
-struct BenchCase {
-    let op: String, dtype: String, shape: [Int], threads: Int
-    var flops: Double {
-        switch op {
-        case "gemm": return 2 * Double(shape[0]) * Double(shape[1]) * Double(shape[2])
-        case "syrk": return Double(shape[0]) * Double(shape[0] + 1) * Double(shape[1])
-        case "qr", "qrcp":
-            let (m, n) = (Double(shape[0]), Double(shape[1]))
-            return 2 * n * n * (m - n / 3)
-        case "svd", "svdvals", "svd-gejsv", "pinv", "pinv-cod", "id", "id-rand", "rsvd":
-            return 0
-        case "softmax", "thre-sigmoid", "gradtopk":
-            return 0
-        case "attention", "attention-entropy":
-            return 4 * Double(shape[0]) * Double(shape[0]) * 64
-        case "ns-batch", "ns-loop":
-            let p = Double(shape[0])
-            return 64 * 5 * 6 * p * p * p
-        case "ns-jordan", "ns-pe":
-            // Quintic steps on the smaller Gram side: 4p²q + 2p³ each (the numpy peer does the same products).
-            let (p, q) = (Double(Swift.min(shape[0], shape[1])), Double(Swift.max(shape[0], shape[1])))
-            return Double(op == "ns-jordan" ? 5 : 8) * (4 * p * p * q + 2 * p * p * p)   // no standard flop count: compare times
-        default: return 2 * Double(shape[0]) * Double(shape[1])
-        }
-    }
-    var key: String { "\(op)|\(dtype)|\(shape)|\(threads)" }
+struct BenchRecord {
+    let c: BenchCase
+    let seconds: Double
+    let error: Double?
+    let peerSeconds: Double?
+    let peerError: Double?
+    let ratios: [Double]
+    var gflops: Double { c.flops > 0 ? c.flops / seconds / 1e9 : 0 }
+    var peerGflops: Double? { peerSeconds.map { c.flops > 0 ? c.flops / $0 / 1e9 : 0 } }
+    var ratio: Double? { ratios.isEmpty ? nil : median(ratios) }
 }
 
-struct BenchResult { let seconds: Double; let relerr: Double? }
-
 func runBench(_ args: Arguments) throws {
-    let ops = args.positionals.isEmpty ? ["gemm", "syrk"] : args.positionals
-    for op in ops where !benchOps.contains(op) {
-        throw UsageError(message: "bench: unknown op '\(op)' (known: \(benchOps.joined(separator: ", ")))")
+    let quick = args.switches.contains("--quick")
+    var ops: [String] = []
+    for name in args.positionals {
+        if let fam = benchFamilies.first(where: { $0.name == name }) { ops += fam.ops }
+        else if benchOps.contains(name) { ops.append(name) }
+        else {
+            throw UsageError(message: "bench: unknown benchmark '\(name)' (families: \(benchFamilies.map(\.name).joined(separator: ", ")); benchmarks: \(benchOps.joined(separator: ", ")))")
+        }
     }
-    let dtypes = try args.choice("--dtype", ["f32", "f64"]).map { [$0] } ?? ["f32", "f64"]
+    if ops.isEmpty { ops = benchOps }
+    var seen = Set<String>()
+    ops = ops.filter { seen.insert($0).inserted }
+    let dtypeFilter = try args.choice("--dtype", ["f32", "f64"])
     let threadList = try args.intList("--threads") ?? Array(Set([1, Spectral.defaultThreads])).sorted()
-    let minTime = Double(args.values["--min-time"] ?? "0.3") ?? 0.3
+    guard threadList.allSatisfy({ $0 >= 1 }) else { throw UsageError(message: "bench: --threads must be positive") }
+    let minTime = try doubleOption(args, "--min-time") ?? (quick ? 0.02 : 0.3)
+    let rounds = try args.int("--rounds", default: 3, min: 1)!
+    guard minTime >= 0, rounds >= 1 else { throw UsageError(message: "bench: --min-time must be ≥ 0 and --rounds ≥ 1") }
     let sizes = try args.intList("--sizes")
     var shapes: [[Int]] = []
     if let s = args.values["--shapes"] {
         for part in s.split(separator: ",") {
             let dims = part.split(separator: "x").map { Int($0) }
-            guard !dims.isEmpty, dims.allSatisfy({ ($0 ?? 0) > 0 }) else { throw UsageError(message: "--shapes: bad shape '\(part)'") }
+            guard !dims.isEmpty, dims.allSatisfy({ ($0 ?? 0) > 0 }) else { throw UsageError(message: "bench: --shapes: bad shape '\(part)'") }
             shapes.append(dims.map { $0! })
         }
     }
     var cases: [BenchCase] = []
     for op in ops {
-        let want = op == "gemm" ? 3 : 2
-        let defaultSizes = ["qr", "qrcp", "svd", "svdvals", "svd-gejsv", "pinv", "pinv-cod", "id", "id-rand"].contains(op) ? [256, 512, 1024] : op == "rsvd" ? [4096] : op == "ns-batch" || op == "ns-loop" ? [256] : ["softmax", "thre-sigmoid", "attention", "attention-entropy"].contains(op) ? [4096] : op == "gradtopk" ? [4096] : op.hasPrefix("ns-") ? [1024] : [64, 128, 256, 512, 1024, 2048]
-        var opShapes = shapes.filter { $0.count == want }
-        if opShapes.isEmpty || sizes != nil {
-            opShapes += (sizes ?? defaultSizes).map { [Int](repeating: $0, count: want) }
+        let defaults = defaultShapes(op, quick: quick)
+        var list: [(String, [Int])] = defaults
+        if sizes != nil || !shapes.isEmpty {
+            let dtypes = Array(Set(defaults.map(\.0))).sorted()
+            var custom = shapes.filter { $0.count == (op == "gemm" ? 3 : 2) }
+            custom += (sizes ?? []).map { op == "gemm" ? [$0, $0, $0] : op == "gradtopk" ? [1, $0] : [$0, $0] }
+            list = dtypes.flatMap { d in custom.map { (d, $0) } }
         }
-        if op == "gemm" && args.switches.contains("--skinny") { opShapes += [[4096, 4096, 64], [64, 4096, 4096], [4096, 64, 4096]] }
-        for d in dtypes { for s in opShapes { for t in threadList { cases.append(BenchCase(op: op, dtype: d, shape: s, threads: t)) } } }
-    }
-    var peers: [String: Double] = [:]
-    if args.switches.contains("--compare") {
-        peers = try runPeers(cases, script: args.values["--peer"] ?? "Benchmarks/peers.py", minTime: minTime)
-    }
-    var jsonLines: [String] = []
-    let header = "op    dtype  shape              threads  median_ms    GFLOP/s" + (peers.isEmpty ? "" : "   numpy_ms  numpy_GF  ratio")
-    print(header)
-    for c in cases {
-        FileHandle.standardError.write(Data("bench \(c.op) \(c.dtype) \(c.shape) threads=\(c.threads)\n".utf8))
-        let r = c.dtype == "f32" ? try benchOne(Float.self, c, minTime) : try benchOne(Double.self, c, minTime)
-        let gf = c.flops > 0 ? c.flops / r.seconds / 1e9 : 0
-        var line = pad(c.op, 6) + pad(c.dtype, 7) + pad(c.shape.map(String.init).joined(separator: "x"), 19)
-            + pad(String(c.threads), 9) + lpad(String(format: "%.3f", r.seconds * 1e3), 9) + lpad(String(format: "%.1f", gf), 11)
-        var fields: [(String, JSON)] = [("op", .string(c.op)), ("dtype", .string(c.dtype)), ("shape", .array(c.shape.map(JSON.int))),
-                                        ("threads", .int(c.threads)), ("seconds", .number(r.seconds)), ("gflops", .number(gf))]
-        if let e = r.relerr { fields.append(("relerr", .number(e))) }
-        if let p = peers[c.key] {
-            let pg = c.flops > 0 ? c.flops / p / 1e9 : 0
-            line += lpad(String(format: "%.3f", p * 1e3), 11) + lpad(String(format: "%.1f", pg), 10) + lpad(String(format: "%.2f", p / r.seconds), 7)
-            fields += [("peer", .string("numpy")), ("peer_seconds", .number(p)), ("peer_gflops", .number(pg)), ("ratio", .number(p / r.seconds))]
+        if op == "gemm" && args.switches.contains("--skinny") {
+            list += ["f32", "f64"].flatMap { d in [[4096, 4096, 64], [64, 4096, 4096], [4096, 64, 4096]].map { (d, $0) } }
         }
-        print(line)
+        if let d = dtypeFilter { list = list.filter { $0.0 == d } }
+        for (d, s) in list { for t in threadList { cases.append(BenchCase(op: op, dtype: d, shape: s, threads: t)) } }
+    }
+    guard !cases.isEmpty else { throw UsageError(message: "bench: no cases selected (check --dtype and --shapes against the benchmarks chosen)") }
+
+    // Peers: one server per thread count, started when first needed.
+    let compare = args.switches.contains("--compare")
+    let script = args.values["--peer"] ?? "Benchmarks/peers.py"
+    var servers: [Int: PeerServer] = [:]
+    var peersMissing = false
+    func server(_ t: Int) -> PeerServer? {
+        if !compare || peersMissing { return nil }
+        if let s = servers[t] { return s }
+        guard let s = PeerServer(script: script, threads: t) else { peersMissing = true; return nil }
+        servers[t] = s
+        return s
+    }
+
+    let started = now()
+    print(tableHeader(compare: compare))
+    var records: [BenchRecord] = []
+    for (index, c) in cases.enumerated() {
+        printError("[\(index + 1)/\(cases.count)] \(c.op) \(c.dtype) \(c.shapeText) threads=\(c.threads)  (\(String(format: "%.0f", now() - started)) s)")
+        let job = c.dtype == "f32" ? try prepareJob(Float.self, c) : try prepareJob(Double.self, c)
+        var ours: [Double] = [], peerTimes: [Double] = [], ratios: [Double] = []
+        var peerError: Double? = nil
+        if let peer = server(c.threads) {
+            for r in 0..<rounds {
+                // A warm-up in every round for quick cases: after the peer's turn the cores may have idled.
+                let quickCase = r > 0 && median(ours) < 0.2
+                let mine = try timeRuns(minTime / Double(rounds), warmup: r == 0 || quickCase, warmSeconds: c.threads > 1 ? 0.03 : 0, job.run)
+                ours += mine
+                guard let p = peer.time(c, minTime: minTime / Double(rounds)) else { break }
+                // OpenBLAS's worker threads spin for about 0.1 s after a call (measured here): let them stop before
+                // our turn, or they take our cores.
+                if c.threads > 1 { usleep(150_000) }
+                peerTimes.append(p.seconds)
+                peerError = p.error ?? peerError
+                ratios.append(p.seconds / median(mine))
+            }
+        } else {
+            ours = try timeRuns(minTime, warmup: true, job.run)
+        }
+        let rec = BenchRecord(c: c, seconds: median(ours), error: try job.error(), peerSeconds: peerTimes.isEmpty ? nil : median(peerTimes),
+                              peerError: peerError, ratios: ratios)
+        records.append(rec)
+        print(tableRow(rec, compare: compare))
         fflushStdout()
-        jsonLines.append(JSON.object(fields).text)
     }
+    print("")
+    print(legendText(ops: ops, compare: compare, peers: servers.values.first?.versions, rounds: rounds))
+    printError("bench: \(cases.count) cases in \(String(format: "%.0f", now() - started)) s")
+
     if let path = args.values["--json"] {
-        guard FileManager.default.createFile(atPath: path, contents: Data((jsonLines.joined(separator: "\n") + "\n").utf8)) else {
-            throw SpectralError.io("cannot write \(path)")
-        }
+        let lines = records.map { jsonLine($0).text }.joined(separator: "\n") + "\n"
+        do { try Data(lines.utf8).write(to: URL(fileURLWithPath: path), options: .atomic) } catch { throw SpectralError.io("cannot write \(path)") }
     }
+    let peakF = KernelISA.peakGFLOPS(Float.self), peakD = KernelISA.peakGFLOPS(Double.self)
+    var plots: [String] = []
+    if let dir = args.values["--plot"] {
+        plots = try writeBenchPlots(records: records, dir: dir, peak: (peakF, peakD), quick: quick)
+        for p in plots { printError("bench: wrote \(p)") }
+    }
+    let context = ReportContext(records: records, compare: compare, rounds: rounds, minTime: minTime, quick: quick,
+                                peers: servers.values.first?.versions, peak: (peakF, peakD),
+                                plotDir: args.values["--plot"], plots: plots, command: "spectral bench " + CommandLine.arguments.dropFirst(2).joined(separator: " "))
+    if let path = args.values["--report"] { try writeMarked(path, marker: "bench", content: benchReport(context), createTitle: "# Performance") }
+    if let path = args.values["--summary"] { try writeMarked(path, marker: "bench-summary", content: benchSummary(context), createTitle: nil) }
 }
 
+/// Timed runs of `body`: a warm-up first when asked (repeated for at least `warmSeconds`: after the peer's turn an
+/// idle second core takes a few milliseconds to come back); then at least five runs and `minTime` seconds (fewer
+/// for slow cases: two when a run takes over 0.2 s, one over 1 s), at most 200.
+func timeRuns(_ minTime: Double, warmup: Bool, warmSeconds: Double = 0, _ body: () throws -> Void) throws -> [Double] {
+    var probe = 0.0
+    if warmup {
+        let w0 = now()
+        repeat { let t0 = now(); try body(); probe = now() - t0 } while now() - w0 < warmSeconds
+    }
+    var times: [Double] = []
+    let start = now()
+    repeat {
+        let t0 = now(); try body(); times.append(now() - t0)
+        let slow = Swift.max(probe, times[0])
+        let minRuns = slow > 1 ? 1 : slow > 0.2 ? 2 : 5
+        if times.count >= minRuns && now() - start >= minTime { break }
+    } while times.count < 200
+    return times
+}
+
+func median(_ v: [Double]) -> Double {
+    if v.isEmpty { return .nan }
+    let s = v.sorted()
+    return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
+}
+
+func tableHeader(compare: Bool) -> String {
+    pad("benchmark", 18) + pad("dtype", 6) + pad("shape", 15) + pad("thr", 4) + lpad("ms", 10) + lpad("GFLOP/s", 9) + lpad("error", 10)
+        + (compare ? lpad("peer_ms", 10) + lpad("ratio", 7) + "  " + pad("[min–max]", 13) + lpad("peer_err", 9) : "")
+}
+
+func tableRow(_ r: BenchRecord, compare: Bool) -> String {
+    var line = pad(r.c.op, 18) + pad(r.c.dtype, 6) + pad(r.c.shapeText, 15) + pad(String(r.c.threads), 4)
+        + lpad(fmtMs(r.seconds), 10) + lpad(r.gflops > 0 ? String(format: "%.1f", r.gflops) : "–", 9) + lpad(fmtErr(r.error), 10)
+    if compare {
+        if let p = r.peerSeconds, let ratio = r.ratio {
+            line += lpad(fmtMs(p), 10) + lpad(String(format: "%.2f", ratio), 7) + "  "
+                + pad(String(format: "[%.2f–%.2f]", r.ratios.min()!, r.ratios.max()!), 13) + lpad(fmtErr(r.peerError), 9)
+        } else {
+            line += lpad("–", 10) + lpad("–", 7)
+        }
+    }
+    return line
+}
+
+func fmtMs(_ s: Double) -> String { let ms = s * 1e3; return ms >= 100 ? String(format: "%.0f", ms) : ms >= 1 ? String(format: "%.2f", ms) : String(format: "%.4f", ms) }
+func fmtErr(_ e: Double?) -> String { e.map { String(format: "%.1e", $0) } ?? "–" }
 func pad(_ s: String, _ w: Int) -> String { s.count >= w ? s + " " : s + String(repeating: " ", count: w - s.count) }
 func lpad(_ s: String, _ w: Int) -> String { s.count >= w ? " " + s : String(repeating: " ", count: w - s.count) + s }
 
-/// Median of repeated timings after one warm-up: at least 5 runs and `minTime` seconds, at most 200 runs; a
-/// case whose first run takes over 2 s is timed by that run and one more.
-func timeMedian(_ minTime: Double, _ body: () throws -> Void) rethrows -> Double {
-    let w0 = now()
-    try body()
-    let first = now() - w0
-    if first > 2 { let t0 = now(); try body(); return Swift.min(first, now() - t0) }
-    var times: [Double] = []
-    let start = now()
-    while times.count < 5 || (now() - start < minTime && times.count < 200) {
-        let t0 = now(); try body(); times.append(now() - t0)
-    }
-    times.sort()
-    return times[times.count / 2]
-}
-
-func benchOne<T: SpectralScalar>(_: T.Type, _ c: BenchCase, _ minTime: Double) throws -> BenchResult {
-    switch c.op {
-    case "gemm":
-        let (m, n, k) = (c.shape[0], c.shape[1], c.shape[2])
-        let a = Matrix<T>.randomNormal(rows: m, cols: k, seed: 1), b = Matrix<T>.randomNormal(rows: k, cols: n, seed: 2)
-        var out = Matrix<T>(rows: m, cols: n)
-        let s = try timeMedian(minTime) { try gemm(a, b, into: &out, threads: c.threads) }
-        return BenchResult(seconds: s, relerr: sampledRelerr(a, b, out))
-    case "syrk":
-        let (n, k) = (c.shape[0], c.shape[1])
-        let a = Matrix<T>.randomNormal(rows: n, cols: k, seed: 1)
-        var out = Matrix<T>(rows: n, cols: n)
-        let s = try timeMedian(minTime) { try syrk(a, into: &out, threads: c.threads) }
-        return BenchResult(seconds: s, relerr: sampledRelerr(a, a.transposed.copy(), out))
-    case "qr", "qrcp":
-        let a = Matrix<T>.randomNormal(rows: c.shape[0], cols: c.shape[1], seed: 1)
-        var residual = 0.0
-        let s = try timeMedian(minTime) {
-            if c.op == "qr" { _ = try qr(a, threads: c.threads) } else { _ = try pivotedQR(a, threads: c.threads) }
-        }
-        if c.op == "qr" {
-            let f = try qr(a, threads: c.threads)
-            residual = (try matmul(try f.Q(), f.R) - a).frobeniusNorm.double / a.frobeniusNorm.double
+func legendText(ops: [String], compare: Bool, peers: String?, rounds: Int) -> String {
+    var s = "ms: median time of Spectral. error: each benchmark's accuracy figure (below). GFLOP/s: standard flop counts where one exists.\n"
+    if compare {
+        if let peers {
+            s += "peer: \(peers) via OpenBLAS, limited to the same thread count, timed alternately with Spectral (\(rounds) rounds).\n"
+            s += "ratio = peer time / Spectral time (above 1: Spectral is faster): median over the rounds, [min–max] the per-round range.\n"
         } else {
-            let f = try pivotedQR(a, threads: c.threads)
-            let ap = Matrix<T>(rows: a.rows, cols: a.cols) { i, j in a[i, f.pivots[j]] }
-            residual = (try matmul(try f.Q(), f.R) - ap).frobeniusNorm.double / a.frobeniusNorm.double
+            s += "peer: none ran (see the message above); the table has Spectral's figures only.\n"
         }
-        return BenchResult(seconds: s, relerr: residual)
-    case "svd", "svdvals", "svd-gejsv":
-        let a = Matrix<T>.randomNormal(rows: c.shape[0], cols: c.shape[1], seed: 1)
-        let vectors: SingularVectors = c.op == "svdvals" ? .none : .thin
-        var result: SingularValueDecomposition<T>? = nil
-        let s = try timeMedian(minTime) { result = try svd(a, vectors: vectors, threads: c.threads) }
-        var residual: Double? = nil
-        if let r = result, let u = r.U, let vt = r.Vt {
-            let us = Matrix<T>(rows: u.rows, cols: u.cols) { i, j in u[i, j] * r.S[j] }
-            residual = (try matmul(us, vt) - a).frobeniusNorm.double / a.frobeniusNorm.double
-        }
-        FileHandle.standardError.write(Data("  svd sweeps: \(result?.sweeps ?? 0)\n".utf8))
-        return BenchResult(seconds: s, relerr: residual)
-    case "pinv", "pinv-cod":
-        let a = Matrix<T>.randomNormal(rows: c.shape[0], cols: c.shape[1], seed: 1)
-        var x = Matrix<T>(rows: 0, cols: 0)
-        let s = try timeMedian(minTime) { x = try pinv(a, method: c.op == "pinv" ? .svd : .completeOrthogonal, threads: c.threads) }
-        return BenchResult(seconds: s, relerr: try relativeResidual(a, try matmul(try matmul(a, x), a)))
-    case "id", "id-rand":
-        // A matrix with a decaying spectrum (σᵢ = 1/(i+1)), ID of rank 100 as in issue 4; relerr = ‖A − CZ‖_F/‖A‖_F.
-        let (m, n) = (c.shape[0], c.shape[1])
-        let a = try decayingMatrix(T.self, m, n)
-        var id: InterpolativeDecomposition<T>? = nil
-        let s = try timeMedian(minTime) { id = try interpolativeDecomposition(a, rank: Swift.min(100, Swift.min(m, n)), randomized: c.op == "id-rand", seed: 1, threads: c.threads) }
-        return BenchResult(seconds: s, relerr: try relativeResidual(a, try id!.reconstruct(from: a)))
-    case "ns-jordan", "ns-pe":
-        let a = Matrix<T>.randomNormal(rows: c.shape[0], cols: c.shape[1], seed: 1)
-        let schedule: NewtonSchulzSchedule = c.op == "ns-jordan" ? .jordan : .polarExpress
-        let steps = c.op == "ns-jordan" ? 5 : 8
-        var x = Matrix<T>(rows: 0, cols: 0)
-        let s = try timeMedian(minTime) { x = try newtonSchulz(a, schedule: schedule, steps: steps, threads: c.threads) }
-        _ = x
-        return BenchResult(seconds: s, relerr: nil)
-    case "ns-batch", "ns-loop":
-        // 64 matrices of the given shape, Keller Jordan 5 steps: batched, or a loop of single calls.
-        let batch = (0..<64).map { Matrix<T>.randomNormal(rows: c.shape[0], cols: c.shape[1], seed: UInt64($0)) }
-        let s = try timeMedian(minTime) {
-            if c.op == "ns-batch" { _ = try newtonSchulzBatch(batch, threads: c.threads) }
-            else { for m in batch { _ = try newtonSchulz(m, threads: c.threads) } }
-        }
-        return BenchResult(seconds: s, relerr: nil)
-    case "softmax":
-        let x = Matrix<T>.randomNormal(rows: c.shape[0], cols: c.shape[1], seed: 1)
-        let s = try timeMedian(minTime) { _ = x.softmaxRows(threads: c.threads) }
-        return BenchResult(seconds: s, relerr: nil)
-    case "thre-sigmoid":
-        let x = Matrix<T>.randomNormal(rows: c.shape[0], cols: c.shape[1], seed: 1)
-        let rows = x.rowArrays.map { $0.map(\.double) }
-        let k = c.shape[1] / 8
-        let s = try timeMedian(minTime) { for r in rows { _ = try smoothTopK(r, k: k, method: .threSigmoid) } }
-        return BenchResult(seconds: s, relerr: nil)
-    case "gradtopk":
-        let x = Matrix<T>.randomNormal(rows: 1, cols: c.shape[1], seed: 1).elements.map(\.double)
-        let s = try timeMedian(minTime) { _ = try smoothTopK(x, k: 64, method: .gradTopK) }
-        return BenchResult(seconds: s, relerr: nil)
-    case "attention", "attention-entropy":
-        let n = c.shape[0]
-        let q = Matrix<T>.randomNormal(rows: n, cols: 64, seed: 1), k = Matrix<T>.randomNormal(rows: n, cols: 64, seed: 2)
-        let v = Matrix<T>.randomNormal(rows: n, cols: 64, seed: 3)
-        let scale: AttentionScale = c.op == "attention" ? .standard : .entropyInvariant()
-        let s = try timeMedian(minTime) { _ = try attention(q, k, v, scale: scale, threads: c.threads) }
-        return BenchResult(seconds: s, relerr: nil)
-    case "rsvd":
-        let (m, n) = (c.shape[0], c.shape[1])
-        let a = try decayingMatrix(T.self, m, n)
-        var r: LowRankApproximation<T>? = nil
-        let s = try timeMedian(minTime) { r = try randomizedSVD(a, rank: 20, seed: 1, threads: c.threads) }
-        return BenchResult(seconds: s, relerr: r!.error.double / a.frobeniusNorm.double)
-    default:
-        let (m, n) = (c.shape[0], c.shape[1])
-        let a = Matrix<T>.randomNormal(rows: m, cols: n, seed: 1)
-        let x = Matrix<T>.randomNormal(rows: 1, cols: n, seed: 2).elements
-        var y = [T](repeating: 0, count: m)
-        let s = try timeMedian(minTime) { try gemv(a, x, into: &y, threads: c.threads) }
-        return BenchResult(seconds: s, relerr: nil)
     }
+    for l in benchLegend where ops.contains(l.op) { s += "  \(pad(l.op, 18)) \(l.what); error: \(l.error)\n" }
+    return s
 }
 
-/// Max over 64 sampled entries of |ĉᵢⱼ − cᵢⱼ| / (|A|·|B|)ᵢⱼ against a Double reference.
-func sampledRelerr<T: SpectralScalar>(_ a: Matrix<T>, _ b: Matrix<T>, _ c: Matrix<T>) -> Double {
-    if c.count == 0 || a.cols == 0 { return 0 }
-    var g = SpectralRandom(seed: 3)
-    var worst = 0.0
-    for _ in 0..<64 {
-        let i = Int(g.next() % UInt64(c.rows)), j = Int(g.next() % UInt64(c.cols))
-        var s = 0.0, sa = 0.0
-        for p in 0..<a.cols { s += a[i, p].double * b[p, j].double; sa += abs(a[i, p].double * b[p, j].double) }
-        worst = max(worst, abs(c[i, j].double - s) / max(sa, .leastNormalMagnitude))
+func jsonLine(_ r: BenchRecord) -> JSON {
+    var f: [(String, JSON)] = [("op", .string(r.c.op)), ("dtype", .string(r.c.dtype)), ("shape", .array(r.c.shape.map(JSON.int))),
+                               ("threads", .int(r.c.threads)), ("seconds", .number(r.seconds)), ("gflops", .number(r.gflops)),
+                               ("error", r.error.map(JSON.number) ?? .null)]
+    if let p = r.peerSeconds {
+        f += [("peer_seconds", .number(p)), ("peer_gflops", .number(r.peerGflops ?? 0)), ("peer_error", r.peerError.map(JSON.number) ?? .null),
+              ("ratio", .number(r.ratio ?? .nan)), ("ratio_min", .number(r.ratios.min() ?? .nan)), ("ratio_max", .number(r.ratios.max() ?? .nan))]
     }
-    return worst
-}
-
-/// Runs the numpy peer on every case (one process per thread count, OpenBLAS limited to that many threads,
-/// OpenBLAS's kernel choice left to itself) and returns median seconds by case key.
-func runPeers(_ cases: [BenchCase], script: String, minTime: Double) throws -> [String: Double] {
-    guard FileManager.default.fileExists(atPath: script) else {
-        throw SpectralError.io("peer script \(script) not found (run from the repository root or pass --peer PATH)")
-    }
-    var result: [String: Double] = [:]
-    for t in Set(cases.map(\.threads)).sorted() {
-        let mine = cases.filter { $0.threads == t }
-        let spec = mine.map { "\($0.op):\($0.dtype):\($0.shape.map(String.init).joined(separator: "x"))" }.joined(separator: ",")
-        FileHandle.standardError.write(Data("peer numpy threads=\(t): \(mine.count) cases\n".utf8))
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = ["python3", script, "--cases", spec, "--min-time", String(minTime)]
-        var env = ProcessInfo.processInfo.environment
-        env["OPENBLAS_NUM_THREADS"] = String(t); env["OMP_NUM_THREADS"] = String(t)
-        env.removeValue(forKey: "OPENBLAS_CORETYPE"); env.removeValue(forKey: "OPENBLAS_L2_SIZE")
-        p.environment = env
-        let pipe = Pipe()
-        p.standardOutput = pipe
-        try p.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        guard p.terminationStatus == 0 else { throw SpectralError.io("peer script failed (status \(p.terminationStatus))") }
-        for line in String(decoding: data, as: UTF8.self).split(separator: "\n") {
-            let f = line.split(separator: " ")
-            guard f.count == 2, let s = Double(f[1]) else { continue }
-            let parts = f[0].split(separator: ":")
-            guard parts.count == 3 else { continue }
-            let shape = parts[2].split(separator: "x").compactMap { Int($0) }
-            result["\(parts[0])|\(parts[1])|\(shape)|\(t)"] = s
-        }
-    }
-    return result
-}
-
-/// The benchmark matrix for ID and randomized SVD: Gaussian·diag(1/(i+1))·Gaussian-ish, built as
-/// (G₁·D)·G₂ with G₁ m×k, G₂ k×n, k = min(m, n, 512), so its spectrum decays like 1/i. Seeded.
-func decayingMatrix<T: SpectralScalar>(_: T.Type, _ m: Int, _ n: Int) throws -> Matrix<T> {
-    let k = Swift.min(m, n, 512)
-    let g1 = Matrix<T>.randomNormal(rows: m, cols: k, seed: 11), g2 = Matrix<T>.randomNormal(rows: k, cols: n, seed: 12)
-    let scaled = Matrix<T>(rows: m, cols: k) { i, j in g1[i, j] / T(Double(j + 1)) }
-    return try matmul(scaled, g2)
+    return .object(f)
 }

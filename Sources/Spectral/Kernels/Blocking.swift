@@ -24,6 +24,18 @@ public enum KernelISA {
         return "portable (no FMA; SSE2 on x86-64)"
         #endif
     }
+    /// The compiler flags that select this build's kernels (empty for the portable build and arm64).
+    public static var buildFlags: String {
+        #if arch(arm64)
+        return ""
+        #elseif SPECTRAL_AVX512
+        return "-Xcc -march=x86-64-v4 -Xswiftc -DSPECTRAL_FMA -Xswiftc -DSPECTRAL_AVX512"
+        #elseif SPECTRAL_FMA
+        return "-Xcc -march=x86-64-v3 -Xswiftc -DSPECTRAL_FMA"
+        #else
+        return ""
+        #endif
+    }
     /// True when the micro-kernels use fused multiply-add.
     public static var fused: Bool {
         #if SPECTRAL_FMA || arch(arm64)

@@ -1,0 +1,252 @@
+import Foundation
+import Spectral
+
+/// The benchmark families of `spectral bench`, in the order they run; a name on the command line selects a family
+/// or a single benchmark.
+let benchFamilies: [(name: String, ops: [String])] = [
+    ("gemm", ["gemm", "syrk", "gemv"]),
+    ("qr", ["qr", "qrcp"]),
+    ("svd", ["svd", "svdvals", "svd-gejsv"]),
+    ("lowrank", ["pinv", "pinv-cod", "id", "id-rand", "rsvd"]),
+    ("msign", ["ns-jordan", "ns-pe", "ns-batch", "ns-loop"]),
+    ("softmax", ["softmax", "thre-sigmoid", "gradtopk", "attention", "attention-entropy"]),
+]
+let benchOps = benchFamilies.flatMap(\.ops)
+
+/// What each benchmark times, what its peer runs, and what its accuracy column measures.
+let benchLegend: [(op: String, what: String, error: String)] = [
+    ("gemm", "C = A·B (m×n×k); peer numpy.matmul", "max over 64 sampled entries of |ĉ − c|/(|A|·|B|), c in Double"),
+    ("syrk", "C = A·Aᵀ (n×k); peer a @ a.T (OpenBLAS syrk)", "as gemm"),
+    ("gemv", "y = A·x (m×n); peer a @ x", "max over 64 sampled rows of |ŷ − y|/(|A|·|x|), y in Double"),
+    ("qr", "Householder QR (R and reflectors; Q not formed); peer scipy.linalg.qr(mode='r')", "‖QR − A‖_F/‖A‖_F"),
+    ("qrcp", "QR with column pivoting; peer scipy.linalg.qr(mode='r', pivoting=True)", "‖QR − AP‖_F/‖A‖_F"),
+    ("svd", "thin SVD with vectors (preconditioned Jacobi); peer numpy.linalg.svd (LAPACK gesdd)", "‖UΣVᵀ − A‖_F/‖A‖_F (peer: its own)"),
+    ("svdvals", "singular values only; peer numpy.linalg.svd(compute_uv=False)", "|Σσ² − ‖A‖_F²|/‖A‖_F²"),
+    ("svd-gejsv", "thin SVD with vectors; peer LAPACK dgejsv (preconditioned Jacobi)", "‖UΣVᵀ − A‖_F/‖A‖_F"),
+    ("pinv", "pseudo-inverse through the SVD; peer numpy.linalg.pinv", "‖AXA − A‖_F/‖A‖_F (peer: its own)"),
+    ("pinv-cod", "pseudo-inverse through pivoted QR (complete orthogonal decomposition); peer numpy.linalg.pinv", "‖AXA − A‖_F/‖A‖_F"),
+    ("id", "column ID of rank 100, deterministic, σᵢ = 1/i matrix; peer scipy interp_decomp(rand=False)", "‖A − CZ‖_F/‖A‖_F (peer: its own)"),
+    ("id-rand", "column ID of rank 100, randomized; peer scipy interp_decomp(rand=True)", "‖A − CZ‖_F/‖A‖_F (peer: its own)"),
+    ("rsvd", "rank-20 randomized SVD of a σᵢ = 1/i matrix; peer numpy's full SVD (what it replaces)", "‖A − A₂₀‖_F/‖A‖_F"),
+    ("ns-jordan", "msign by 5 Newton–Schulz steps, Keller Jordan's coefficients; peer the same iteration in numpy", "‖XXᵀ − I‖_F/√p (smaller side p)"),
+    ("ns-pe", "msign by 8 Polar Express steps; peer the same iteration in numpy", "‖XXᵀ − I‖_F/√p"),
+    ("ns-batch", "batch of 64 matrices, 5 Jordan steps, one batched call; peer numpy's batched matmul", "‖XXᵀ − I‖_F/√p of the first"),
+    ("ns-loop", "the same 64 matrices, a loop of single calls; peer numpy's batched matmul", "‖XXᵀ − I‖_F/√p of the first"),
+    ("softmax", "row softmax; peer numpy exp/sum with temporaries", "max relative error over 8 rows against Double"),
+    ("thre-sigmoid", "ThreTopK-sigmoid per row, k = n/8; peer a vectorized numpy bisection", "max over rows of |Σp − k|/k"),
+    ("gradtopk", "GradTopK p = ∇log Z_k, n entries, k = 64; peer the same log-DP in numpy", "|Σp − k|/k"),
+    ("attention", "softmax(QKᵀ/√d)V, n queries and keys, d = 64; peer numpy", "max |o − o_ref|/max|V| over 4 rows, reference in Double"),
+    ("attention-entropy", "the same with the entropy-invariant scale log₅₁₂(n)/√d", "as attention"),
+]
+
+struct BenchCase {
+    let op: String, dtype: String, shape: [Int], threads: Int
+    var flops: Double {
+        switch op {
+        case "gemm": return 2 * Double(shape[0]) * Double(shape[1]) * Double(shape[2])
+        case "syrk": return Double(shape[0]) * Double(shape[0] + 1) * Double(shape[1])
+        case "gemv": return 2 * Double(shape[0]) * Double(shape[1])
+        case "qr", "qrcp":
+            let (m, n) = (Double(shape[0]), Double(shape[1]))
+            return 2 * n * n * (m - n / 3)
+        case "attention", "attention-entropy":
+            return 4 * Double(shape[0]) * Double(shape[0]) * 64
+        default: return 0      // no standard flop count: compare times
+        }
+    }
+    var shapeText: String { shape.map(String.init).joined(separator: "x") }
+    var peerKey: String { "\(op):\(dtype):\(shapeText)" }
+}
+
+/// Default cases of one benchmark: (dtype, shape). `quick` is the CI smoke size (the whole suite in < 30 s).
+func defaultShapes(_ op: String, quick: Bool) -> [(String, [Int])] {
+    func both(_ shapes: [[Int]]) -> [(String, [Int])] { ["f32", "f64"].flatMap { d in shapes.map { (d, $0) } } }
+    func f64(_ shapes: [[Int]]) -> [(String, [Int])] { shapes.map { ("f64", $0) } }
+    func f32(_ shapes: [[Int]]) -> [(String, [Int])] { shapes.map { ("f32", $0) } }
+    switch op {
+    case "gemm": return quick ? both([[128, 128, 128], [512, 512, 512]]) : both([64, 128, 256, 512, 1024, 2048].map { [$0, $0, $0] })
+    case "syrk": return quick ? both([[256, 256]]) : both([[256, 256], [1024, 1024]])
+    case "gemv": return quick ? both([[1024, 1024]]) : both([[4096, 4096]])
+    case "qr", "qrcp": return quick ? f64([[256, 256]]) : f64([[256, 256], [1024, 1024], [4096, 512]])
+    case "svd", "svdvals", "svd-gejsv": return quick ? f64([[128, 128]]) : f64([[256, 256], [1024, 1024]])
+    case "pinv", "pinv-cod": return quick ? f64([[256, 256]]) : f64([[512, 512], [1024, 1024]])
+    case "id", "id-rand": return quick ? f64([[256, 256]]) : f64([[1024, 1024]])
+    case "rsvd": return quick ? f64([[512, 512]]) : f64([[4096, 4096]])
+    case "ns-jordan", "ns-pe": return quick ? f32([[256, 1024]]) : f32([[1024, 4096], [4096, 1024]])
+    case "ns-batch", "ns-loop": return quick ? f32([[64, 64]]) : f32([[256, 256]])
+    case "softmax", "thre-sigmoid": return quick ? f32([[512, 512]]) : f32([[4096, 4096]])
+    case "gradtopk": return quick ? f64([[1, 1024]]) : f64([[1, 4096]])
+    case "attention", "attention-entropy": return quick ? f32([[512, 512]]) : f32([[4096, 4096]])
+    default: return []
+    }
+}
+
+/// One prepared benchmark: inputs built, `run` timed, `error` the accuracy figure of the last run.
+struct BenchJob {
+    let run: () throws -> Void
+    let error: () throws -> Double?
+}
+
+/// Builds the job for a case (inputs are made here, outside the timing).
+func prepareJob<T: SpectralScalar>(_: T.Type, _ c: BenchCase) throws -> BenchJob {
+    let th = c.threads
+    switch c.op {
+    case "gemm":
+        let (m, n, k) = (c.shape[0], c.shape[1], c.shape[2])
+        let a = Matrix<T>.randomNormal(rows: m, cols: k, seed: 1), b = Matrix<T>.randomNormal(rows: k, cols: n, seed: 2)
+        let out = Box(Matrix<T>(rows: m, cols: n))
+        return BenchJob(run: { try gemm(a, b, into: &out.value, threads: th) }, error: { sampledRelerr(a, b, out.value) })
+    case "syrk":
+        let (n, k) = (c.shape[0], c.shape[1])
+        let a = Matrix<T>.randomNormal(rows: n, cols: k, seed: 1)
+        let out = Box(Matrix<T>(rows: n, cols: n))
+        return BenchJob(run: { try syrk(a, into: &out.value, threads: th) }, error: { sampledRelerr(a, a.transposed.copy(), out.value) })
+    case "gemv":
+        let (m, n) = (c.shape[0], c.shape[1])
+        let a = Matrix<T>.randomNormal(rows: m, cols: n, seed: 1)
+        let x = Matrix<T>.randomNormal(rows: n, cols: 1, seed: 2)
+        let y = Box([T](repeating: 0, count: m))
+        return BenchJob(run: { try gemv(a, x.elements, into: &y.value, threads: th) },
+                        error: { sampledRelerr(a, x, try Matrix<T>(rows: m, cols: 1, elements: y.value)) })
+    case "qr", "qrcp":
+        let a = Matrix<T>.randomNormal(rows: c.shape[0], cols: c.shape[1], seed: 1)
+        let pivoted = c.op == "qrcp"
+        return BenchJob(run: { if pivoted { _ = try pivotedQR(a, threads: th) } else { _ = try qr(a, threads: th) } }, error: {
+            if !pivoted {
+                let f = try qr(a, threads: th)
+                return try relativeResidual(a, try matmul(try f.Q(), f.R))
+            }
+            let f = try pivotedQR(a, threads: th)
+            let ap = Matrix<T>(rows: a.rows, cols: a.cols) { i, j in a[i, f.pivots[j]] }
+            return try relativeResidual(ap, try matmul(try f.Q(), f.R))
+        })
+    case "svd", "svdvals", "svd-gejsv":
+        let a = Matrix<T>.randomNormal(rows: c.shape[0], cols: c.shape[1], seed: 1)
+        let vectors: SingularVectors = c.op == "svdvals" ? .none : .thin
+        let last = Box<SingularValueDecomposition<T>?>(nil)
+        return BenchJob(run: { last.value = try svd(a, vectors: vectors, threads: th) }, error: {
+            guard let r = last.value else { return nil }
+            if let u = r.U, let vt = r.Vt {
+                let us = Matrix<T>(rows: u.rows, cols: u.cols) { i, j in u[i, j] * r.S[j] }
+                return try relativeResidual(a, try matmul(us, vt))
+            }
+            let f2 = a.frobeniusNorm.double * a.frobeniusNorm.double
+            return abs(r.S.reduce(0.0) { $0 + $1.double * $1.double } - f2) / f2
+        })
+    case "pinv", "pinv-cod":
+        let a = Matrix<T>.randomNormal(rows: c.shape[0], cols: c.shape[1], seed: 1)
+        let x = Box(Matrix<T>(rows: 0, cols: 0))
+        let method: PseudoInverseMethod = c.op == "pinv" ? .svd : .completeOrthogonal
+        return BenchJob(run: { x.value = try pinv(a, method: method, threads: th) },
+                        error: { try relativeResidual(a, try matmul(try matmul(a, x.value), a)) })
+    case "id", "id-rand":
+        let (m, n) = (c.shape[0], c.shape[1])
+        let a = try decayingMatrix(T.self, m, n)
+        let id = Box<InterpolativeDecomposition<T>?>(nil)
+        let randomized = c.op == "id-rand"
+        return BenchJob(run: { id.value = try interpolativeDecomposition(a, rank: Swift.min(100, m, n), randomized: randomized, seed: 1, threads: th) },
+                        error: { try relativeResidual(a, try id.value!.reconstruct(from: a)) })
+    case "rsvd":
+        let (m, n) = (c.shape[0], c.shape[1])
+        let a = try decayingMatrix(T.self, m, n)
+        let r = Box<LowRankApproximation<T>?>(nil)
+        return BenchJob(run: { r.value = try randomizedSVD(a, rank: 20, seed: 1, threads: th) },
+                        error: { r.value!.error.double / a.frobeniusNorm.double })
+    case "ns-jordan", "ns-pe":
+        let a = Matrix<T>.randomNormal(rows: c.shape[0], cols: c.shape[1], seed: 1)
+        let schedule: NewtonSchulzSchedule = c.op == "ns-jordan" ? .jordan : .polarExpress
+        let x = Box(Matrix<T>(rows: 0, cols: 0))
+        return BenchJob(run: { x.value = try newtonSchulz(a, schedule: schedule, steps: c.op == "ns-jordan" ? 5 : 8, threads: th) },
+                        error: { try orthogonalityDefect(x.value, threads: th) })
+    case "ns-batch", "ns-loop":
+        let batch = (0..<64).map { Matrix<T>.randomNormal(rows: c.shape[0], cols: c.shape[1], seed: UInt64($0)) }
+        let first = Box(Matrix<T>(rows: 0, cols: 0))
+        let batched = c.op == "ns-batch"
+        return BenchJob(run: {
+            if batched { first.value = try newtonSchulzBatch(batch, threads: th)[0] }
+            else { for (i, m) in batch.enumerated() { let x = try newtonSchulz(m, threads: th); if i == 0 { first.value = x } } }
+        }, error: { try orthogonalityDefect(first.value, threads: th) })
+    case "softmax":
+        let x = Matrix<T>.randomNormal(rows: c.shape[0], cols: c.shape[1], seed: 1)
+        let p = Box(Matrix<T>(rows: 0, cols: 0))
+        return BenchJob(run: { p.value = x.softmaxRows(threads: th) }, error: {
+            var worst = 0.0
+            for i in stride(from: 0, to: x.rows, by: Swift.max(1, x.rows / 8)) {
+                let ref = softmax((0..<x.cols).map { x[i, $0].double })
+                for j in 0..<x.cols { worst = Swift.max(worst, abs(p.value[i, j].double - ref[j]) / ref[j]) }
+            }
+            return worst
+        })
+    case "thre-sigmoid":
+        let x = Matrix<T>.randomNormal(rows: c.shape[0], cols: c.shape[1], seed: 1)
+        let rows = x.rowArrays.map { $0.map(\.double) }
+        let k = Swift.max(1, c.shape[1] / 8)
+        let out = Box<[[Double]]>([])
+        return BenchJob(run: { out.value = try rows.map { try smoothTopK($0, k: k, method: .threSigmoid) } },
+                        error: { out.value.map { abs($0.reduce(0, +) - Double(k)) / Double(k) }.max() })
+    case "gradtopk":
+        let x = Matrix<T>.randomNormal(rows: 1, cols: c.shape[1], seed: 1).elements.map(\.double)
+        let k = Swift.min(64, x.count)
+        let out = Box<[Double]>([])
+        return BenchJob(run: { out.value = try smoothTopK(x, k: k, method: .gradTopK) },
+                        error: { abs(out.value.reduce(0, +) - Double(k)) / Double(k) })
+    case "attention", "attention-entropy":
+        let n = c.shape[0]
+        let q = Matrix<T>.randomNormal(rows: n, cols: 64, seed: 1), k = Matrix<T>.randomNormal(rows: n, cols: 64, seed: 2)
+        let v = Matrix<T>.randomNormal(rows: n, cols: 64, seed: 3)
+        let scale: AttentionScale = c.op == "attention" ? .standard : .entropyInvariant()
+        let out = Box<AttentionResult<T>?>(nil)
+        return BenchJob(run: { out.value = try attention(q, k, v, scale: scale, threads: th) }, error: {
+            let o = out.value!.output
+            let lam = scale.lambda(keys: n, headSize: 64)
+            var worst = 0.0, vmax = 0.0
+            for e in v.elements { vmax = Swift.max(vmax, abs(e.double)) }
+            for i in stride(from: 0, to: n, by: Swift.max(1, n / 4)) {
+                let s = (0..<n).map { j in lam * (0..<64).reduce(0.0) { $0 + q[i, $1].double * k[j, $1].double } }
+                let p = softmax(s)
+                for col in 0..<64 {
+                    let ref = (0..<n).reduce(0.0) { $0 + p[$1] * v[$1, col].double }
+                    worst = Swift.max(worst, abs(o[i, col].double - ref) / vmax)
+                }
+            }
+            return worst
+        })
+    default:
+        throw UsageError(message: "bench: unknown benchmark '\(c.op)'")
+    }
+}
+
+/// A reference cell, so the timed closures can keep their last result for the accuracy check.
+final class Box<V>: @unchecked Sendable {
+    var value: V
+    init(_ v: V) { value = v }
+}
+
+/// ‖XXᵀ − I‖_F/√p on the smaller side p of X.
+func orthogonalityDefect<T: SpectralScalar>(_ x: Matrix<T>, threads: Int) throws -> Double {
+    let g = x.rows <= x.cols ? try gram(x, threads: threads) : try gram(x, transpose: true, threads: threads)
+    return (try g - Matrix<T>.identity(g.rows)).frobeniusNorm.double / Double(g.rows).squareRoot()
+}
+
+/// Max over 64 sampled entries of |ĉᵢⱼ − cᵢⱼ| / (|A|·|B|)ᵢⱼ against a Double reference.
+func sampledRelerr<T: SpectralScalar>(_ a: Matrix<T>, _ b: Matrix<T>, _ c: Matrix<T>) -> Double {
+    if c.count == 0 || a.cols == 0 { return 0 }
+    var g = SpectralRandom(seed: 3)
+    var worst = 0.0
+    for _ in 0..<64 {
+        let i = Int(g.next() % UInt64(c.rows)), j = Int(g.next() % UInt64(c.cols))
+        var s = 0.0, sa = 0.0
+        for p in 0..<a.cols { s += a[i, p].double * b[p, j].double; sa += abs(a[i, p].double * b[p, j].double) }
+        worst = max(worst, abs(c[i, j].double - s) / max(sa, .leastNormalMagnitude))
+    }
+    return worst
+}
+
+/// The benchmark matrix for ID and randomized SVD: Gaussian·diag(1/(i+1))·Gaussian-ish, built as
+/// (G₁·D)·G₂ with G₁ m×k, G₂ k×n, k = min(m, n, 512), so its spectrum decays like 1/i. Seeded.
+func decayingMatrix<T: SpectralScalar>(_: T.Type, _ m: Int, _ n: Int) throws -> Matrix<T> {
+    let k = Swift.min(m, n, 512)
+    let g1 = Matrix<T>.randomNormal(rows: m, cols: k, seed: 11), g2 = Matrix<T>.randomNormal(rows: k, cols: n, seed: 12)
+    let scaled = Matrix<T>(rows: m, cols: k) { i, j in g1[i, j] / T(Double(j + 1)) }
+    return try matmul(scaled, g2)
+}
