@@ -2,14 +2,13 @@ import Foundation
 import Spectral
 
 /// The benchmark families of `spectral bench`, in the order they run; a name on the command line selects a family
-/// or a single benchmark.
+/// or a single benchmark (family names differ from benchmark names).
 let benchFamilies: [(name: String, ops: [String])] = [
-    ("gemm", ["gemm", "syrk", "gemv"]),
-    ("qr", ["qr", "qrcp"]),
-    ("svd", ["svd", "svdvals", "svd-gejsv"]),
+    ("blas", ["gemm", "syrk", "gemv"]),
+    ("factorizations", ["qr", "qrcp", "svd", "svdvals", "svd-gejsv"]),
     ("lowrank", ["pinv", "pinv-cod", "id", "id-rand", "rsvd"]),
     ("msign", ["ns-jordan", "ns-pe", "ns-batch", "ns-loop"]),
-    ("softmax", ["softmax", "thre-sigmoid", "gradtopk", "attention", "attention-entropy"]),
+    ("softmax-topk", ["softmax", "thre-sigmoid", "gradtopk", "attention", "attention-entropy"]),
 ]
 let benchOps = benchFamilies.flatMap(\.ops)
 
@@ -179,11 +178,10 @@ func prepareJob<T: SpectralScalar>(_: T.Type, _ c: BenchCase) throws -> BenchJob
         })
     case "thre-sigmoid":
         let x = Matrix<T>.randomNormal(rows: c.shape[0], cols: c.shape[1], seed: 1)
-        let rows = x.rowArrays.map { $0.map(\.double) }
         let k = Swift.max(1, c.shape[1] / 8)
-        let out = Box<[[Double]]>([])
-        return BenchJob(run: { out.value = try rows.map { try smoothTopK($0, k: k, method: .threSigmoid) } },
-                        error: { out.value.map { abs($0.reduce(0, +) - Double(k)) / Double(k) }.max() })
+        let out = Box(Matrix<T>(rows: 0, cols: 0))
+        return BenchJob(run: { out.value = try smoothTopKRows(x, k: k, method: .threSigmoid, threads: th) },
+                        error: { out.value.rowArrays.map { abs($0.reduce(0.0) { $0 + $1.double } - Double(k)) / Double(k) }.max() })
     case "gradtopk":
         let x = Matrix<T>.randomNormal(rows: 1, cols: c.shape[1], seed: 1).elements.map(\.double)
         let k = Swift.min(64, x.count)

@@ -96,4 +96,37 @@ final class MatrixTests: XCTestCase {
         XCTAssertTrue(big.contains("..."))
         XCTAssertEqual(big.split(separator: "\n").count, 7, "3 rows, '...', 3 rows")
     }
+
+    func testLargeBufferReuseIsCleanAndThreadSafe() throws {
+        // 4 MiB buffers go through the reuse cache: a zero matrix made from a reused block must still be all zero.
+        do {
+            let dirty = Matrix<Double>(rows: 512, cols: 1024, repeating: 7)
+            XCTAssertEqual(dirty[511, 1023], 7)
+        }
+        XCTAssertGreaterThan(Spectral.cachedMemory, 0, "the freed 4 MiB block is kept")
+        let clean = Matrix<Double>(rows: 512, cols: 1024)
+        XCTAssertEqual(clean.elements.max(), 0); XCTAssertEqual(clean.elements.min(), 0)
+        // Many threads allocating, filling and checking their own large matrices at once.
+        let failures = Box(0), lock = NSLock()
+        DispatchQueue.concurrentPerform(iterations: 8) { t in
+            for r in 0..<20 {
+                var m = Matrix<Float>(rows: 300 + (r % 3) * 100, cols: 1000)
+                let tag = Float(t * 100 + r)
+                let count = m.count
+                m.withUnsafeMutablePointer { p, _ in for i in 0..<count { p[i] = tag } }
+                let copy = m.view.copy()
+                if copy.elements.contains(where: { $0 != tag }) || m.elements.contains(where: { $0 != tag }) {
+                    lock.lock(); failures.value += 1; lock.unlock()
+                }
+            }
+        }
+        XCTAssertEqual(failures.value, 0, "no buffer is handed to two matrices")
+        Spectral.releaseCachedMemory()
+        XCTAssertEqual(Spectral.cachedMemory, 0)
+    }
+}
+
+final class Box<V>: @unchecked Sendable {
+    var value: V
+    init(_ v: V) { value = v }
 }

@@ -221,4 +221,21 @@ extension TopKTests {
         }
         XCTAssertThrowsError(try gradTopKJVP([1, 2], k: 1, v: [1]))
     }
+    func testRowsAPI() throws {
+        let x = Matrix<Float>.randomNormal(rows: 37, cols: 53, seed: 4)
+        for method in smooth + [.hard] {
+            let p = try smoothTopKRows(x, k: 5, temperature: 0.7, method: method, threads: 2)
+            XCTAssertEqual(p, try smoothTopKRows(x, k: 5, temperature: 0.7, method: method, threads: 1), "\(method): threads change nothing")
+            for i in 0..<37 {
+                let ref = try smoothTopK((0..<53).map { Double(x[i, $0]) }, k: 5, temperature: 0.7, method: method)
+                // The same Double computation, rounded once to Float.
+                for j in 0..<53 { XCTAssertEqual(p[i, j], Float(ref[j]), "\(method) row \(i)") }
+            }
+        }
+        var bad = Matrix<Double>.randomNormal(rows: 4, cols: 6, seed: 1)
+        bad[2, 3] = .nan
+        XCTAssertThrowsError(try smoothTopKRows(bad, k: 2, method: .threSigmoid)) { XCTAssertTrue("\($0)".contains("row 2"), "\($0)") }
+        XCTAssertThrowsError(try smoothTopKRows(x, k: 54, method: .gradTopK))
+        XCTAssertEqual(try smoothTopKRows(Matrix<Double>(rows: 0, cols: 3), k: 1, method: .threExp).rows, 0)
+    }
 }

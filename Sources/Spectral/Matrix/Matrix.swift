@@ -35,6 +35,15 @@ public struct Matrix<T: SpectralScalar>: @unchecked Sendable {
         storage = MatrixStorage(count: rows * cols)
     }
 
+    /// A `rows`×`cols` matrix whose elements are not set: the caller must write every one before anything reads
+    /// it (internal; for outputs filled in full).
+    @usableFromInline
+    init(uninitializedRows rows: Int, cols: Int) {
+        precondition(rows >= 0 && cols >= 0, "matrix size must be non-negative, got \(shapeString(rows, cols))")
+        self.rows = rows; self.cols = cols
+        storage = MatrixStorage(uninitializedCount: rows * cols)
+    }
+
     /// A matrix whose element (i, j) is `body(i, j)`.
     public init(rows: Int, cols: Int, _ body: (Int, Int) throws -> T) rethrows {
         self.init(rows: rows, cols: cols)

@@ -5,25 +5,34 @@
 public final class MatrixStorage<T: SpectralScalar>: @unchecked Sendable {
     @usableFromInline let pointer: UnsafeMutablePointer<T>
     @usableFromInline let count: Int
+    /// Bytes of the block behind `pointer` (a block reused from `LargeBlockCache` may be larger than needed).
+    let blockBytes: Int
 
     /// Allocates `count` elements, all zero.
     @usableFromInline
-    init(count: Int) {
+    convenience init(count: Int) {
+        self.init(uninitializedCount: count)
+        UnsafeMutableRawPointer(pointer).initializeMemory(as: UInt8.self, repeating: 0, count: Swift.max(count * MemoryLayout<T>.stride, 64))
+    }
+
+    /// Allocates `count` elements left as they are, for callers that write every one of them (a large output is
+    /// then touched once, by the threads that fill it, instead of first zeroed by one).
+    @usableFromInline
+    init(uninitializedCount count: Int) {
         self.count = count
-        let bytes = Swift.max(count * MemoryLayout<T>.stride, 64)
-        let raw = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: 64)
-        raw.initializeMemory(as: UInt8.self, repeating: 0, count: bytes)
+        let (raw, bytes) = LargeBlockCache.shared.allocate(Swift.max(count * MemoryLayout<T>.stride, 64))
+        blockBytes = bytes
         pointer = raw.bindMemory(to: T.self, capacity: Swift.max(count, 1))
     }
 
     @usableFromInline
     func copy() -> MatrixStorage<T> {
-        let s = MatrixStorage(count: count)
+        let s = MatrixStorage(uninitializedCount: count)
         s.pointer.update(from: pointer, count: count)
         return s
     }
 
-    deinit { UnsafeMutableRawPointer(pointer).deallocate() }
+    deinit { LargeBlockCache.shared.release(UnsafeMutableRawPointer(pointer), bytes: blockBytes) }
 }
 
 /// A raw strided window on matrix memory: element (i, j) lives at `base[i*rowStride + j*colStride]`.

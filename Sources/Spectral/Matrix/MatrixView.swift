@@ -44,7 +44,7 @@ public struct MatrixView<T: SpectralScalar>: @unchecked Sendable {
 
     /// An owning row-major copy.
     public func copy() -> Matrix<T> {
-        var m = Matrix<T>(rows: rows, cols: cols)
+        var m = Matrix<T>(uninitializedRows: rows, cols: cols)     // every element is copied below
         let src = strided
         m.withUnsafeMutablePointer { p, ld in
             withExtendedLifetime(storage) { copyStrided(rows, cols, src, StridedPointer(p, ld, 1)) }

@@ -23,6 +23,13 @@ public enum Spectral {
     /// Number of online cores.
     public static var activeCores: Int { Swift.max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))) }
 
+    /// Bytes of freed large matrix buffers (≥ 1 MiB) kept for reuse, so that a repeated large output does not page
+    /// fault afresh every time; at most 256 MiB, or `SPECTRAL_CACHE_MB` (0 turns the cache off).
+    public static var cachedMemory: Int { LargeBlockCache.shared.cachedBytes }
+
+    /// Returns every cached buffer to the system (see `cachedMemory`).
+    public static func releaseCachedMemory() { LargeBlockCache.shared.purge() }
+
     private static func initialThreads() -> Int {
         if let s = getenv("SPECTRAL_NUM_THREADS"), let n = Int(String(cString: s)), n > 0 { return n }
         return activeCores

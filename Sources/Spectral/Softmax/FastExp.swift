@@ -70,7 +70,7 @@ public func fastExp(_ x: [Float]) -> [Float] {
 @_specialize(where T == Float)
 @_specialize(where T == Double)
 func softmaxRowsFast<T: SpectralScalar>(_ a: Matrix<T>, threads: Int = 1) -> Matrix<T> {
-    var out = Matrix<T>(rows: a.rows, cols: a.cols)
+    var out = Matrix<T>(uninitializedRows: a.rows, cols: a.cols)     // every row is written in full below
     let (m, n) = (a.rows, a.cols)
     if m == 0 || n == 0 { return out }
     if T.self == Float.self {
