@@ -10,7 +10,7 @@ Usage: peers.py --cases OP:DTYPE:SHAPE,... [--min-time S]     (batch: one line p
   ns-jordan / ns-pe (MxN: Newton–Schulz, Keller Jordan 5 steps / Polar Express 8 steps, as `newton_schulz` below),
   svd/svdvals (MxN: numpy.linalg.svd = LAPACK gesdd, thin, with/without vectors), svd-gejsv (MxN: LAPACK's
   preconditioned Jacobi SVD dgejsv/sgejsv with its default options). Prints "OP:DTYPE:SHAPE median_seconds" per case.
-Serve mode first prints "ready numpy VERSION scipy VERSION", then answers each stdin line "OP:DTYPE:SHAPE MIN_TIME"
+Serve mode first prints "ready numpy VERSION scipy VERSION", then answers each stdin line "OP:DTYPE:SHAPE MIN_TIME [A.npy]"
 with "OP:DTYPE:SHAPE median_seconds [error]" (error: the peer's own accuracy figure where the case has one: ID and
 pinv/svd residuals), or "OP:DTYPE:SHAPE error MESSAGE"); inputs are built once per case and kept,
 so the caller can alternate its own timing with the peer's (ours, peer, ours, peer ...) and let machine drift cancel.
@@ -104,9 +104,14 @@ def median_time(fn, min_time):
     return times[len(times) // 2]
 
 
-def make_case(case, rng):
-    """The timed callable for one case; its inputs are generated here, outside the timing."""
+def make_case(case, rng, path=None):
+    """The timed callable for one case; its inputs are generated here, outside the timing. With `path`, the
+    case's matrix A is Spectral's own input (an .npy the caller wrote), so both sides' errors are on the same A."""
     op, dtype, shape = case.split(":")
+    given = np.load(path) if path else None
+
+    def matrix(make):
+        return given if given is not None else make()
     dims = [int(x) for x in shape.split("x")]
     dt = np.float32 if dtype == "f32" else np.float64
     if op == "gemm":
@@ -127,12 +132,12 @@ def make_case(case, rng):
     elif op in ("qr", "qrcp"):
         import scipy.linalg as sl
         m, n = dims
-        a = rng.standard_normal((m, n)).astype(dt)
+        a = matrix(lambda: rng.standard_normal((m, n)).astype(dt))
         piv = op == "qrcp"
         fn = lambda: sl.qr(a, mode="r", pivoting=piv)
     elif op in ("svd", "svdvals"):
         m, n = dims
-        a = rng.standard_normal((m, n)).astype(dt)
+        a = matrix(lambda: rng.standard_normal((m, n)).astype(dt))
         uv = op == "svd"
         fn = lambda: np.linalg.svd(a, full_matrices=False, compute_uv=uv)
         if uv:
@@ -143,20 +148,19 @@ def make_case(case, rng):
     elif op == "svd-gejsv":
         import scipy.linalg.lapack as la
         m, n = dims
-        a = rng.standard_normal((m, n)).astype(dt)
+        a = matrix(lambda: rng.standard_normal((m, n)).astype(dt))
         f = la.dgejsv if dt == np.float64 else la.sgejsv
         fn = lambda: f(a)
     elif op in ("pinv", "pinv-cod"):
         m, n = dims
-        a = rng.standard_normal((m, n)).astype(dt)
+        a = matrix(lambda: rng.standard_normal((m, n)).astype(dt))
         fn = lambda: np.linalg.pinv(a)
         fn.error = lambda: np.linalg.norm(a @ np.linalg.pinv(a) @ a - a) / np.linalg.norm(a)
     elif op in ("id", "id-rand", "rsvd"):
         import scipy.linalg.interpolative as sli
         m, n = dims
         k = min(m, n, 512)
-        g1 = rng.standard_normal((m, k)) / (np.arange(k) + 1.0)
-        a = (g1 @ rng.standard_normal((k, n))).astype(np.float64)
+        a = matrix(lambda: ((rng.standard_normal((m, k)) / (np.arange(k) + 1.0)) @ rng.standard_normal((k, n))).astype(np.float64))
         if op == "rsvd":
             fn = lambda: np.linalg.svd(a, full_matrices=False)      # the full SVD the randomized one replaces
         else:
@@ -223,10 +227,11 @@ def serve():
             continue
         case = parts[0]
         min_time = float(parts[1]) if len(parts) > 1 else 0.3
+        path = parts[2] if len(parts) > 2 else None
         try:
             if case not in cache:
                 cache.clear()            # one case's inputs at a time: the suite walks the cases in order
-                cache[case] = make_case(case, rng)
+                cache[case] = make_case(case, rng, path)
             fn = cache[case]
             seconds = median_time(fn, min_time)
             error = f" {fn.error():.3g}" if hasattr(fn, "error") else ""

@@ -101,6 +101,14 @@ func runBench(_ args: Arguments) throws {
         var ours: [Double] = [], peerTimes: [Double] = [], ratios: [Double] = []
         var peerError: Double? = nil
         if let peer = server(c.threads) {
+            // The peer works on our very matrix where the case has one (written once, removed after the case).
+            var inputPath: String? = nil
+            if let a = job.input {
+                let path = NSTemporaryDirectory() + "spectral-bench-\(getpid())-A.npy"
+                try a.write(path: path)
+                inputPath = path
+            }
+            defer { if let p = inputPath { try? FileManager.default.removeItem(atPath: p) } }
             let caseStart = now()
             for r in 0..<rounds {
                 // Slow cases (a full SVD of 4096² on the peer's side) stop alternating after about 10 s.
@@ -109,7 +117,7 @@ func runBench(_ args: Arguments) throws {
                 let quickCase = r > 0 && median(ours) < 0.2
                 let mine = try timeRuns(minTime / Double(rounds), warmup: r == 0 || quickCase, warmSeconds: c.threads > 1 ? 0.03 : 0, job.run)
                 ours += mine
-                guard let p = peer.time(c, minTime: minTime / Double(rounds)) else { break }
+                guard let p = peer.time(c, minTime: minTime / Double(rounds), inputPath: inputPath) else { break }
                 // OpenBLAS's worker threads spin for about 0.1 s after a call (measured here): let them stop before
                 // our turn, or they take our cores.
                 if c.threads > 1 { usleep(150_000) }

@@ -44,9 +44,9 @@ final class PeerServer {
 
     /// Median seconds of the peer on `c` over about `minTime` seconds, and its own accuracy figure if it has one;
     /// nil when the peer cannot run this case (the reason goes to stderr once).
-    func time(_ c: BenchCase, minTime: Double) -> (seconds: Double, error: Double?)? {
+    func time(_ c: BenchCase, minTime: Double, inputPath: String? = nil) -> (seconds: Double, error: Double?)? {
         guard process.isRunning else { return nil }
-        input.write(Data("\(c.peerKey) \(minTime)\n".utf8))
+        input.write(Data("\(c.peerKey) \(minTime)\(inputPath.map { " " + $0 } ?? "")\n".utf8))
         guard let line = readLine() else { return nil }
         let f = line.split(separator: " ")
         guard f.count >= 2, f[0] == c.peerKey else { return nil }

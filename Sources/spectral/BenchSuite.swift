@@ -84,6 +84,8 @@ func defaultShapes(_ op: String, quick: Bool) -> [(String, [Int])] {
 struct BenchJob {
     let run: () throws -> Void
     let error: () throws -> Double?
+    /// The case's matrix A, handed to the peer (as an .npy) so that both sides' error figures are on the same A.
+    var input: NpyArray? = nil
 }
 
 /// Builds the job for a case (inputs are made here, outside the timing).
@@ -131,26 +133,26 @@ func prepareJob<T: SpectralScalar>(_: T.Type, _ c: BenchCase) throws -> BenchJob
             }
             let f2 = a.frobeniusNorm.double * a.frobeniusNorm.double
             return abs(r.S.reduce(0.0) { $0 + $1.double * $1.double } - f2) / f2
-        })
+        }, input: NpyArray(a))
     case "pinv", "pinv-cod":
         let a = Matrix<T>.randomNormal(rows: c.shape[0], cols: c.shape[1], seed: 1)
         let x = Box(Matrix<T>(rows: 0, cols: 0))
         let method: PseudoInverseMethod = c.op == "pinv" ? .svd : .completeOrthogonal
         return BenchJob(run: { x.value = try pinv(a, method: method, threads: th) },
-                        error: { try relativeResidual(a, try matmul(try matmul(a, x.value), a)) })
+                        error: { try relativeResidual(a, try matmul(try matmul(a, x.value), a)) }, input: NpyArray(a))
     case "id", "id-rand":
         let (m, n) = (c.shape[0], c.shape[1])
         let a = try decayingMatrix(T.self, m, n)
         let id = Box<InterpolativeDecomposition<T>?>(nil)
         let randomized = c.op == "id-rand"
         return BenchJob(run: { id.value = try interpolativeDecomposition(a, rank: Swift.min(100, m, n), randomized: randomized, seed: 1, threads: th) },
-                        error: { try relativeResidual(a, try id.value!.reconstruct(from: a)) })
+                        error: { try relativeResidual(a, try id.value!.reconstruct(from: a)) }, input: NpyArray(a))
     case "rsvd":
         let (m, n) = (c.shape[0], c.shape[1])
         let a = try decayingMatrix(T.self, m, n)
         let r = Box<LowRankApproximation<T>?>(nil)
         return BenchJob(run: { r.value = try randomizedSVD(a, rank: 20, seed: 1, threads: th) },
-                        error: { r.value!.error.double / a.frobeniusNorm.double })
+                        error: { r.value!.error.double / a.frobeniusNorm.double }, input: NpyArray(a))
     case "ns-jordan", "ns-pe":
         let a = Matrix<T>.randomNormal(rows: c.shape[0], cols: c.shape[1], seed: 1)
         let schedule: NewtonSchulzSchedule = c.op == "ns-jordan" ? .jordan : .polarExpress

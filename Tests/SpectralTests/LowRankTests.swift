@@ -141,9 +141,20 @@ final class LowRankTests: XCTestCase {
             let id = try interpolativeDecomposition(low, rank: k)
             XCTAssertLessThanOrEqual(try rel(try id.reconstruct(from: low), low), 1e-13, "k = \(k) ≥ rank 5")
         }
+        // Randomized (its column choice from a Float sketch for Double input): still exact when k ≥ rank, and a
+        // matrix whose entries span more than Float holds (columns scaled by 1e-40) takes the Double sketch.
+        for k in [5, 8] {
+            let id = try interpolativeDecomposition(low, rank: k, randomized: true, seed: 3)
+            XCTAssertLessThanOrEqual(try rel(try id.reconstruct(from: low), low), 1e-13, "randomized, k = \(k) ≥ rank 5")
+        }
+        let wide = Matrix<Double>(rows: 40, cols: 30) { i, j in low[i, j] * (j % 2 == 0 ? 1 : 1e-40) }
+        let wid = try interpolativeDecomposition(wide, rank: 5, randomized: true, seed: 3)
+        XCTAssertLessThanOrEqual(try rel(try wid.reconstruct(from: wide), wide), 1e-13, "huge dynamic range: Double sketch")
         // The zero matrix: zeros, never NaN (scipy returns NaN).
         let zero = try interpolativeDecomposition(Matrix<Double>(rows: 10, cols: 8), rank: 3)
         XCTAssertTrue(zero.projection.isFinite); XCTAssertEqual(zero.projection.maxAbs, 0)
+        let zeroRandomized = try interpolativeDecomposition(Matrix<Double>(rows: 10, cols: 8), rank: 3, randomized: true)
+        XCTAssertTrue(zeroRandomized.projection.isFinite); XCTAssertEqual(zeroRandomized.projection.maxAbs, 0)
         XCTAssertThrowsError(try interpolativeDecomposition(low, rank: 0))
         XCTAssertThrowsError(try interpolativeDecomposition(low, rank: 31))
         XCTAssertThrowsError(try interpolativeDecomposition(low, rank: 3, tolerance: 0.1))
