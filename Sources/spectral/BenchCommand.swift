@@ -183,17 +183,17 @@ func median(_ v: [Double]) -> Double {
 }
 
 func tableHeader(compare: Bool) -> String {
-    pad("benchmark", 18) + pad("dtype", 6) + pad("shape", 15) + pad("thr", 4) + lpad("ms", 10) + lpad("GFLOP/s", 9) + lpad("error", 10)
-        + (compare ? lpad("peer_ms", 10) + lpad("ratio", 7) + "  " + pad("[min–max]", 13) + lpad("peer_err", 9) : "")
+    pad("benchmark", 18) + pad("dtype", 6) + pad("shape", 15) + pad("thr", 4) + lpad("ms", 10) + lpad("GFLOP/s", 9) + lpad("error", 11)
+        + (compare ? lpad("peer_ms", 10) + lpad("ratio", 7) + "  " + pad("[min–max]", 13) + lpad("peer_err", 11) : "")
 }
 
 func tableRow(_ r: BenchRecord, compare: Bool) -> String {
     var line = pad(r.c.op, 18) + pad(r.c.dtype, 6) + pad(r.c.shapeText, 15) + pad(String(r.c.threads), 4)
-        + lpad(fmtMs(r.seconds), 10) + lpad(r.gflops > 0 ? String(format: "%.1f", r.gflops) : "–", 9) + lpad(fmtErr(r.error), 10)
+        + lpad(fmtMs(r.seconds), 10) + lpad(r.gflops > 0 ? String(format: "%.1f", r.gflops) : "–", 9) + lpad(fmtErr(r.error), 11)
     if compare {
         if let p = r.peerSeconds, let ratio = r.ratio {
             line += lpad(fmtMs(p), 10) + lpad(String(format: "%.2f", ratio), 7) + "  "
-                + pad(String(format: "[%.2f–%.2f]", r.ratios.min()!, r.ratios.max()!), 13) + lpad(fmtErr(r.peerError), 9)
+                + pad(String(format: "[%.2f–%.2f]", r.ratios.min()!, r.ratios.max()!), 13) + lpad(fmtErr(r.peerError), 11)
         } else {
             line += lpad("–", 10) + lpad("–", 7)
         }
@@ -202,7 +202,7 @@ func tableRow(_ r: BenchRecord, compare: Bool) -> String {
 }
 
 func fmtMs(_ s: Double) -> String { let ms = s * 1e3; return ms >= 100 ? String(format: "%.0f", ms) : ms >= 1 ? String(format: "%.2f", ms) : String(format: "%.4f", ms) }
-func fmtErr(_ e: Double?) -> String { e.map { String(format: "%.1e", $0) } ?? "–" }
+func fmtErr(_ e: Double?) -> String { e.map { String(format: "%.2e", $0) } ?? "–" }
 func pad(_ s: String, _ w: Int) -> String { s.count >= w ? s + " " : s + String(repeating: " ", count: w - s.count) }
 func lpad(_ s: String, _ w: Int) -> String { s.count >= w ? " " + s : String(repeating: " ", count: w - s.count) + s }
 

@@ -52,8 +52,12 @@ public struct InterpolativeDecomposition<T: SpectralScalar>: Sendable {
 /// Deterministic (default): truncated QR with column pivoting A·P = Q·[R₁₁ R₁₂], S = the first k pivots and
 /// Z = [I, R₁₁⁻¹R₁₂]·Pᵀ by a triangular solve (scipy's rand=False). When R₁₁ is numerically singular (k above the
 /// numerical rank) the solve switches to R₁₁⁺R₁₂ (SVD with the `pinv` cut), so the zero matrix gives zeros, never
-/// NaN (scipy gives NaN). Randomized: the same on a Gaussian sketch Ω·A with k + oversample rows, O(mn(k + p))
-/// instead of O(mnk) with a full QRCP; seeded.
+/// NaN (scipy gives NaN). Randomized: the columns come from a truncated QRCP of a Gaussian sketch Ω·A with
+/// k + oversample rows (after `powerIterations` subspace iterations), O(mn(k + p)) instead of a full QRCP; the
+/// projection is then the optimal one for those columns, C⁺·A, in full precision. For Double input at a fixed rank
+/// the sketch runs in Float (it only chooses columns; twice the speed) unless A's entries span more than Float's
+/// range. Seeded; the error varies with the seed by about ±0.5% around the deterministic one (1024², k = 100,
+/// σᵢ = 1/i: 0.0906–0.0914 against 0.0907).
 ///
 /// - Parameters:
 ///   - rank: k, 1 ≤ k ≤ min(m, n); or
