@@ -7,7 +7,7 @@ let benchSpec = CommandSpec(
     usage: "spectral bench [FAMILY|BENCHMARK ...] [--quick] [--compare] [--plot DIR] [--report FILE] [--sizes N,...] [--dtype f32|f64] [--threads N,...] [--json FILE]",
     options: [("--sizes", "square sizes instead of the defaults (gemm: m = n = k; gradtopk: n)"),
               ("--shapes", "explicit shapes MxNxK (gemm) or MxN (the others)"),
-              ("--dtype", "f32 or f64 (default: each benchmark's own, see the table)"),
+              ("--dtype", "run every selected benchmark in f32 or f64 (default: each benchmark's own types)"),
               ("--threads", "thread counts, e.g. 1,2 (default: 1 and the default thread count)"),
               ("--min-time", "seconds of timed repetitions per case and side (default 0.3; --quick 0.02)"),
               ("--rounds", "--compare: alternations ours/peer per case (default 3); ratios are reported per round"),
@@ -74,7 +74,12 @@ func runBench(_ args: Arguments) throws {
         if op == "gemm" && args.switches.contains("--skinny") {
             list += ["f32", "f64"].flatMap { d in [[4096, 4096, 64], [64, 4096, 4096], [4096, 64, 4096]].map { (d, $0) } }
         }
-        if let d = dtypeFilter { list = list.filter { $0.0 == d } }
+        if let d = dtypeFilter {
+            // --dtype runs every selected benchmark in that type, on its default (or given) shapes.
+            var shapesSeen: [[Int]] = []
+            for (_, sh) in list where !shapesSeen.contains(sh) { shapesSeen.append(sh) }
+            list = shapesSeen.map { (d, $0) }
+        }
         for (d, s) in list { for t in threadList { cases.append(BenchCase(op: op, dtype: d, shape: s, threads: t)) } }
     }
     guard !cases.isEmpty else { throw UsageError(message: "bench: no cases selected (check --dtype and --shapes against the benchmarks chosen)") }
