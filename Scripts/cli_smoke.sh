@@ -162,6 +162,9 @@ expect 2 "" "$bin" bench gemm --threads 0
 "$bin" bench gemv --quick --threads 1 --compare --peer "$work/missing.py" > "$work/bench.txt" 2> "$work/bench.err" || fail "bench without peers"
 grep -q "continuing without them" "$work/bench.err" || fail "bench: no explanation when the peer is missing"
 grep -q "^gemv" "$work/bench.txt" || fail "bench: no results without peers"
+printf 'import sys\nsys.exit(1)\n' > "$work/nonumpy.py"    # a peer that dies at start, as without numpy
+"$bin" bench gemv --quick --threads 1 --compare --peer "$work/nonumpy.py" > "$work/bench.txt" 2> "$work/bench.err" || fail "bench with a dead peer"
+grep -q "did not start" "$work/bench.err" && grep -q "^gemv" "$work/bench.txt" || fail "bench: a dead peer is not explained"
 "$bin" info --help | grep -q "usage: spectral info" || fail "info --help"
 ls -a "$work" | grep -q partial && fail "a staging directory was left behind"
 echo "cli_smoke: all checks passed"
