@@ -109,6 +109,23 @@ final class SVDTests: XCTestCase {
         try checkSVD(r, try svd(r), "rank 330 of 360")
     }
 
+    func testEqualNormPairsKnownValues() throws {
+        // Columns in pairs 2q₂ᵢ ± q₂ᵢ₊₁ (Q orthogonal): equal norms (ζ = 0 in a rotation), cosine 0.6; the singular
+        // values are exactly √8 and √2, n/2 times each. n = 330 runs the block method.
+        let n = 330
+        let q = try qr(Matrix<Double>.randomNormal(rows: n, cols: n, seed: 77)).Q()
+        let a = Matrix<Double>(rows: n, cols: n) { i, j in
+            let k = j / 2 * 2
+            return j % 2 == 0 ? 2 * q[i, k] + q[i, k + 1] : 2 * q[i, k] - q[i, k + 1]
+        }
+        let s = try svd(a)
+        for i in 0..<n {
+            let want = i < n / 2 ? 8.0.squareRoot() : 2.0.squareRoot()
+            XCTAssertEqual(s.S[i], want, accuracy: 64 * 1.1e-16 * want, "σ\(i)")
+        }
+        try checkSVD(a, s, "equal-norm pairs")
+    }
+
     func testAllOnesLarge() throws {
         let n = 2000
         let ones = Matrix<Double>(rows: n, cols: n, repeating: 1)

@@ -128,10 +128,10 @@ func jacobiRoundRobin<T: SpectralScalar>(n: Int, _ x: UnsafeMutablePointer<T>, l
     let players = n + n % 2
     let half = players / 2
     let tiny = T.leastNormalMagnitude / T.eps
-    let bigZeta = 1 / T.sqrtValue(T.eps)
     let recomputeBelow = T.sqrtValue(T.eps)
     typealias V = T.KernelVector
     let w = V.scalarCount
+    let delta = V(repeating: 2 * T.sqrtValue(T.leastNormalMagnitude)), one = V(repeating: 1), zero = V(repeating: 0)
     var rotations = 0
     return withUnsafeTemporaryAllocation(of: Int.self, capacity: players + 2 * half) { ib in
         let order = ib.baseAddress!, ps = order + players, qs = ps + half
@@ -153,7 +153,7 @@ func jacobiRoundRobin<T: SpectralScalar>(n: Int, _ x: UnsafeMutablePointer<T>, l
                         if p < n && q < n && d[p] != 0 && d[q] != 0 { ps[count] = Swift.min(p, q); qs[count] = Swift.max(p, q); count += 1 }
                     }
                     for k in 0..<count {
-                        dots[k] = dotStrided(n, x + ps[k] * ldx, 1, x + qs[k] * ldx, 1)
+                        dots[k] = shortDot(n, x + ps[k] * ldx, x + qs[k] * ldx)
                         dpa[k] = d[ps[k]]; dqa[k] = d[qs[k]]
                     }
                     // Rotation parameters, a vector of pairs at a time (the divisions and square roots are the
@@ -168,15 +168,21 @@ func jacobiRoundRobin<T: SpectralScalar>(n: Int, _ x: UnsafeMutablePointer<T>, l
                         let cosine = g / prod
                         let ratio = vq / vp, inverse = vp / vq
                         let zeta = (ratio - inverse) / (2 * cosine)
-                        let az = zeta.replacing(with: -zeta, where: zeta .< 0)
-                        var t = 1 / (az + (1 + zeta * zeta).squareRoot())
-                        t.replace(with: -t, where: zeta .< 0)
-                        t.replace(with: 1 / (2 * zeta), where: az .> bigZeta)
+                        // t = sign(ζ)/(|ζ| + √(1 + ζ²)) without SIMD masks (the generic mask operations compile
+                        // to a loop over the lanes): ζ is shifted by a tiny δ so that ζ = 0 takes the + sign, |ζ| is
+                        // √(ζ²), and √(1 + ζ²) = m·√(1/m² + (ζ/m)²) with m = max(|ζ|, 1) cannot overflow.
+                        let shifted = zeta + delta
+                        let az = (shifted * shifted).squareRoot()
+                        let sign = shifted / az
+                        let big = pointwiseMax(az, one)
+                        let invBig = 1 / big, scaled = zeta * invBig
+                        let root = big * (invBig * invBig + scaled * scaled).squareRoot()
+                        let t = sign / (az + root)
                         let c = 1 / (1 + t * t).squareRoot()
                         let fp = 1 - t * cosine * ratio, fq = 1 + t * cosine * inverse
                         // Lanes go through memory: reading a lane at a variable index compiles to a mask per lane.
-                        let np = vp * fp.replacing(with: 0, where: fp .< 0).squareRoot()
-                        let nq = vq * fq.replacing(with: 0, where: fq .< 0).squareRoot()
+                        let np = vp * pointwiseMax(fp, zero).squareRoot()
+                        let nq = vq * pointwiseMax(fq, zero).squareRoot()
                         UnsafeMutableRawPointer(cs + k0).storeBytes(of: c, as: V.self)
                         UnsafeMutableRawPointer(sn + k0).storeBytes(of: t * c, as: V.self)
                         UnsafeMutableRawPointer(dpa + k0).storeBytes(of: fp, as: V.self)
@@ -232,4 +238,23 @@ func rotationTiny<T: SpectralScalar>(_ n: Int, _ xp: UnsafePointer<T>, _ xq: Uns
     else { t = (zeta >= 0 ? 1 : -1) / (Swift.abs(zeta) + T.sqrtValue(1 + zeta * zeta)) }
     c = 1 / T.sqrtValue(1 + t * t)
     s = t * c
+}
+
+/// x·y for the short columns of the inner solver (two vector accumulators; inlined, unlike `dotStrided`).
+@inline(__always)
+func shortDot<T: SpectralScalar>(_ n: Int, _ x: UnsafePointer<T>, _ y: UnsafePointer<T>) -> T {
+    typealias V = T.KernelVector
+    let w = V.scalarCount
+    let xr = UnsafeRawPointer(x), yr = UnsafeRawPointer(y)
+    var a0 = V(), a1 = V()
+    var i = 0
+    while i &+ 2 &* w <= n {
+        let o = i &* MemoryLayout<T>.stride, o1 = o &+ w &* MemoryLayout<T>.stride
+        a0 = madd(a0, xr.loadUnaligned(fromByteOffset: o, as: V.self), yr.loadUnaligned(fromByteOffset: o, as: V.self))
+        a1 = madd(a1, xr.loadUnaligned(fromByteOffset: o1, as: V.self), yr.loadUnaligned(fromByteOffset: o1, as: V.self))
+        i &+= 2 &* w
+    }
+    var total = (a0 + a1).sum()
+    while i < n { total = maddScalar(total, x[i], y[i]); i &+= 1 }
+    return total
 }
