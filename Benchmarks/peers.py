@@ -9,7 +9,8 @@ Usage: peers.py --cases OP:DTYPE:SHAPE,... [--min-time S]     (batch: one line p
   matrix; float64 only, as scipy), rsvd (numpy's full SVD of the same matrix, what a rank-20 randomized SVD replaces),
   ns-jordan / ns-pe (MxN: Newton–Schulz, Keller Jordan 5 steps / Polar Express 8 steps, as `newton_schulz` below),
   svd/svdvals (MxN: numpy.linalg.svd = LAPACK gesdd, thin, with/without vectors), svd-gejsv (MxN: LAPACK's
-  preconditioned Jacobi SVD dgejsv/sgejsv with its default options). Prints "OP:DTYPE:SHAPE median_seconds" per case.
+  preconditioned Jacobi SVD dgejsv/sgejsv with its default options), svd-decay (dgejsv on Spectral's matrix with
+  singular values from 1 to 1e-12). Prints "OP:DTYPE:SHAPE median_seconds" per case.
 Serve mode first prints "ready numpy VERSION scipy VERSION", then answers each stdin line "OP:DTYPE:SHAPE MIN_TIME [A.npy]"
 with "OP:DTYPE:SHAPE median_seconds [error]" (error: the peer's own accuracy figure where the case has one: ID and
 pinv/svd residuals), or "OP:DTYPE:SHAPE error MESSAGE"); inputs are built once per case and kept,
@@ -145,6 +146,12 @@ def make_case(case, rng, path=None):
                 u, sv, vt = np.linalg.svd(a, full_matrices=False)
                 return np.linalg.norm((u * sv) @ vt - a) / np.linalg.norm(a)
             fn.error = error
+    elif op == "svd-decay":
+        import scipy.linalg.lapack as la
+        if given is None:
+            raise ValueError("svd-decay needs Spectral's matrix (an .npy path)")
+        a = given
+        fn = lambda: la.dgejsv(a)
     elif op == "svd-gejsv":
         import scipy.linalg.lapack as la
         m, n = dims

@@ -5,7 +5,7 @@ import Spectral
 /// or a single benchmark (family names differ from benchmark names).
 let benchFamilies: [(name: String, ops: [String])] = [
     ("blas", ["gemm", "syrk", "gemv"]),
-    ("factorizations", ["qr", "qrcp", "svd", "svdvals", "svd-gejsv"]),
+    ("factorizations", ["qr", "qrcp", "svd", "svdvals", "svd-gejsv", "svd-decay"]),
     ("lowrank", ["pinv", "pinv-cod", "id", "id-rand", "rsvd"]),
     ("msign", ["ns-jordan", "ns-pe", "ns-batch", "ns-loop"]),
     ("softmax-topk", ["softmax", "thre-sigmoid", "gradtopk", "attention", "attention-entropy"]),
@@ -22,6 +22,7 @@ let benchLegend: [(op: String, what: String, error: String)] = [
     ("svd", "thin SVD with vectors (preconditioned Jacobi); peer numpy.linalg.svd (LAPACK gesdd)", "‖UΣVᵀ − A‖_F/‖A‖_F (peer: its own)"),
     ("svdvals", "singular values only; peer numpy.linalg.svd(compute_uv=False)", "|Σσ² − ‖A‖_F²|/‖A‖_F²"),
     ("svd-gejsv", "thin SVD with vectors; peer LAPACK dgejsv (preconditioned Jacobi)", "‖UΣVᵀ − A‖_F/‖A‖_F"),
+    ("svd-decay", "thin SVD of U·diag(σ)·Vᵀ with σ from 1 to 1e-12 (log-spaced); peer dgejsv on the same matrix", "max relative error of σ (known exactly up to the construction's rounding)"),
     ("pinv", "pseudo-inverse through the SVD; peer numpy.linalg.pinv", "‖AXA − A‖_F/‖A‖_F (peer: its own)"),
     ("pinv-cod", "pseudo-inverse through pivoted QR (complete orthogonal decomposition); peer numpy.linalg.pinv", "‖AXA − A‖_F/‖A‖_F"),
     ("id", "column ID of rank 100, deterministic, σᵢ = 1/i matrix; peer scipy interp_decomp(rand=False)", "‖A − CZ‖_F/‖A‖_F (peer: its own)"),
@@ -68,6 +69,7 @@ func defaultShapes(_ op: String, quick: Bool) -> [(String, [Int])] {
     case "gemv": return quick ? both([[1024, 1024]]) : both([[4096, 4096]])
     case "qr", "qrcp": return quick ? f64([[256, 256]]) : f64([[256, 256], [1024, 1024], [4096, 512]])
     case "svd", "svdvals", "svd-gejsv": return quick ? f64([[128, 128]]) : f64([[256, 256], [1024, 1024]])
+    case "svd-decay": return quick ? f64([[128, 128]]) : f64([[1024, 1024]])
     case "pinv", "pinv-cod": return quick ? f64([[256, 256]]) : f64([[512, 512], [1024, 1024]])
     case "id", "id-rand": return quick ? f64([[256, 256]]) : f64([[1024, 1024]])
     case "rsvd": return quick ? f64([[512, 512]]) : f64([[4096, 4096]])
@@ -133,6 +135,17 @@ func prepareJob<T: SpectralScalar>(_: T.Type, _ c: BenchCase) throws -> BenchJob
             }
             let f2 = a.frobeniusNorm.double * a.frobeniusNorm.double
             return abs(r.S.reduce(0.0) { $0 + $1.double * $1.double } - f2) / f2
+        }, input: NpyArray(a))
+    case "svd-decay":
+        // A = U·diag(σ)·Vᵀ, U and V orthogonal (QR of Gaussians), σᵢ = 10^(−12·i/(n−1)).
+        let (m, n) = (c.shape[0], c.shape[1])
+        let u = try qr(Matrix<T>.randomNormal(rows: m, cols: n, seed: 5)).Q(), v = try qr(Matrix<T>.randomNormal(rows: n, cols: n, seed: 6)).Q()
+        let sigma = (0..<n).map { pow(10, -12 * Double($0) / Double(Swift.max(n - 1, 1))) }
+        let a = try matmul(Matrix<T>(rows: m, cols: n) { i, j in u[i, j] * T(sigma[j]) }, v.transposed)
+        let last = Box<SingularValueDecomposition<T>?>(nil)
+        return BenchJob(run: { last.value = try svd(a, threads: th) }, error: {
+            guard let r = last.value else { return nil }
+            return (0..<n).map { abs(r.S[$0].double - sigma[$0]) / sigma[$0] }.max()
         }, input: NpyArray(a))
     case "pinv", "pinv-cod":
         let a = Matrix<T>.randomNormal(rows: c.shape[0], cols: c.shape[1], seed: 1)
