@@ -1,3 +1,4 @@
+import Synchronization
 /// y ← α·A·x + β·y on strided operands (A m×n). Row-major A: four row dot products per pass over x;
 /// column-major A: four column axpys per pass over y; other strides: a scalar loop. Rows split over threads
 /// when the work pays for it. β = 0 ignores what y held.
@@ -14,9 +15,22 @@ func gemvStrided<T: SpectralScalar>(_ m: Int, _ n: Int, _ alpha: T, _ a: Strided
         for j in 0..<n { xc[j] = x[j &* incx] }
         let nt = Double(m) * Double(n) < 1.5e5 ? 1 : Swift.min(threads, Swift.max(1, m / 64))
         if a.colStride == 1 {
-            parallelFor(nt) { t in
-                let r = evenSplit(m, nt, t)
-                for i in r { y[i &* incy] = maddScalar(y[i &* incy], alpha, dotStrided(n, a.at(i, 0), 1, xc, 1)) }
+            if nt == 1 {
+                for i in 0..<m { y[i &* incy] = maddScalar(y[i &* incy], alpha, dotStrided(n, a.at(i, 0), 1, xc, 1)) }
+                return
+            }
+            // Rows in chunks claimed one at a time: a worker that wakes late (the QRCP calls this once per column,
+            // with serial work in between) takes what is left instead of leaving the caller waiting for its half.
+            let chunk = Swift.max(16, m / (8 * nt))
+            let next = Atomic<Int>(0)
+            parallelFor(nt) { _ in
+                while true {
+                    let start = next.add(chunk, ordering: .relaxed).oldValue
+                    if start >= m { break }
+                    for i in start..<Swift.min(m, start + chunk) {
+                        y[i &* incy] = maddScalar(y[i &* incy], alpha, dotStrided(n, a.at(i, 0), 1, xc, 1))
+                    }
+                }
             }
         } else if a.rowStride == 1 {
             parallelFor(nt) { t in

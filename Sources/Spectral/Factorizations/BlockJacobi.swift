@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import Synchronization
 
 /// Column-block width of the block one-sided Jacobi method (spec/jacobi.md §2: a pair Y = [X_i X_j] should fit
 /// in L2; the inner solve grows with b).
@@ -44,13 +45,16 @@ func blockJacobiOrthogonalize<T: SpectralScalar>(rows: Int, n: Int, _ x: UnsafeM
             var rotated = [Int](repeating: 0, count: pairs.count)
             rotated.withUnsafeMutableBufferPointer { rp in
                 let rBox = UncheckedSendable(rp.baseAddress!)
-                parallelFor(Swift.min(threads, pairs.count)) { t in
-                    var k = t
-                    while k < pairs.count {
+                // Pairs are claimed one at a time: a screened-out pair costs a fraction of a rotated one, so a
+                // fixed split leaves a thread idle in the late sweeps.
+                let next = Atomic<Int>(0)
+                parallelFor(Swift.min(threads, pairs.count)) { _ in
+                    while true {
+                        let k = next.add(1, ordering: .relaxed).oldValue
+                        if k >= pairs.count { break }
                         let (p, q) = pairs[k]
                         rBox.value[k] = jacobiPair(rows: rows, x: xBox.value, w: wBox.value, wRows: wRows,
                                                    i0: p * b, bi: Swift.min(b, n - p * b), j0: q * b, bj: Swift.min(b, n - q * b), tol: tol)
-                        k += Swift.min(threads, pairs.count)
                     }
                 }
             }
