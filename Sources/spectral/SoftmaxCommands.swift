@@ -6,7 +6,7 @@ let topkSpec = CommandSpec(
     options: [("--out", "output directory"), ("--k", "k, 0 ≤ k ≤ row length"), ("--tau", "temperature (default 1)"),
               ("--method", "one of \(TopKMethod.allCases.map(\.rawValue).joined(separator: ", ")) (default thre-sigmoid)"),
               ("--grad", "V.npy (same shape as X): also write the VJP Vᵀ·∂P/∂X row by row (ThreTopK methods and gradtopk)"),
-              ("--dtype", "f32 or f64 (default: the file's)")],
+              ("--dtype", "f32 or f64 (default: the file's)"), ("--threads", "threads for the rows (default: all cores)")],
     flags: [], positionals: 1...1)
 
 let attentionSpec = CommandSpec(
@@ -27,28 +27,27 @@ func runTopK(_ args: Arguments) throws {
     let dtype = try resolveDtype(args, inputs)
     let x: Matrix<Double> = try inputs[0].matrix(allowVector: true)
     if x.rows * x.cols > 0, x.elements.contains(where: { $0.isNaN || $0 == .infinity }) { throw SpectralError.nonFinite("topk: X has NaN or +Inf") }
-    let t0 = now()
-    var p = Matrix<Double>(rows: x.rows, cols: x.cols)
-    var g: Matrix<Double>? = nil
     var v: Matrix<Double>? = nil
     if inputs.count > 1 {
         let vv: Matrix<Double> = try inputs[1].matrix(allowVector: true)
         guard vv.rows == x.rows, vv.cols == x.cols else { throw SpectralError.shapeMismatch("topk: V must have X's shape \(x.rows)×\(x.cols)") }
-        v = vv; g = Matrix<Double>(rows: x.rows, cols: x.cols)
+        v = vv
     }
-    var worst = 0.0
-    for i in 0..<x.rows {
-        let row = x.rowArrays[i]
-        let pr = try smoothTopK(row, k: k, temperature: tau, method: method)
-        worst = Swift.max(worst, abs(pr.reduce(0, +) - Double(k)))
-        for j in 0..<x.cols { p[i, j] = pr[j] }
-        if let vv = v {
-            let gr = method == .gradTopK ? try gradTopKJVP(row, k: k, temperature: tau, v: vv.rowArrays[i])
-                                         : try threTopKVJP(pr, x: row, temperature: tau, method: method, v: vv.rowArrays[i])
-            for j in 0..<x.cols { g![i, j] = gr[j] }
+    let t0 = now()
+    let p = try smoothTopKRows(x, k: k, temperature: tau, method: method, threads: try args.int("--threads", min: 1))   // rows in parallel
+    var g: Matrix<Double>? = nil
+    if let vv = v {
+        var gm = Matrix<Double>(rows: x.rows, cols: x.cols)
+        let xs = x.rowArrays, ps = p.rowArrays, vs = vv.rowArrays
+        for i in 0..<x.rows {
+            let gr = method == .gradTopK ? try gradTopKJVP(xs[i], k: k, temperature: tau, v: vs[i])
+                                         : try threTopKVJP(ps[i], x: xs[i], temperature: tau, method: method, v: vs[i])
+            for j in 0..<x.cols { gm[i, j] = gr[j] }
         }
+        g = gm
     }
     let seconds = now() - t0
+    let worst = p.rowArrays.map { abs($0.reduce(0, +) - Double(k)) }.max() ?? 0
     func save(_ m: Matrix<Double>) -> NpyArray { dtype == "f32" ? NpyArray(Matrix<Float>(rows: m.rows, cols: m.cols) { Float(m[$0, $1]) }) : NpyArray(m) }
     var dir = OutputDirectory(path: out)
     dir.add("P.npy", npy: save(p))

@@ -67,13 +67,20 @@ public func smoothTopKRows<T: SpectralScalar>(_ x: some MatrixViewable<T>, k: In
     var failure: Error? = nil
     let lock = Lock()
     let workers = Double(m) * Double(n) < 4096 ? 1 : nt
+    let src = xv.strided
     out.withUnsafeMutablePointer { op, ld in
         let box = UncheckedSendable(op)
         parallelFor(workers) { t in
+            var row = [Double](repeating: 0, count: n)
             for i in evenSplit(m, workers, t) {
                 do {
-                    let p = try smoothTopK((0..<n).map { xv[i, $0].double }, k: k, temperature: tau, method: method)
-                    for j in 0..<n { box.value[i * ld + j] = T(p[j]) }
+                    withExtendedLifetime(xv.storage) {
+                        let r = src.base + i * src.rowStride
+                        for j in 0..<n { row[j] = r[j * src.colStride].double }
+                    }
+                    let p = try smoothTopK(row, k: k, temperature: tau, method: method)
+                    let o = box.value + i * ld
+                    for j in 0..<n { o[j] = T(p[j]) }
                 } catch {
                     lock.withLock { failure = failure ?? naming(row: i, error) }
                     return
