@@ -158,6 +158,7 @@ for c in qr qrcp svd pinv lowrank cr id cur msign msign-coefficients muon-demo t
 "$bin" gemm --help | grep -q "usage: spectral gemm" || fail "gemm --help"
 "$bin" bench --help | grep -q "usage: spectral bench" || fail "bench --help"
 expect 2 "" "$bin" bench nosuch
+expect 2 "" "$bin" bench gemv --quick --summary "$work/A.npy"          # no summary block: refused before running
 expect 2 "" "$bin" bench gemm --threads 0
 "$bin" bench gemv --quick --threads 1 --compare --peer "$work/missing.py" > "$work/bench.txt" 2> "$work/bench.err" || fail "bench without peers"
 grep -q "continuing without them" "$work/bench.err" || fail "bench: no explanation when the peer is missing"

@@ -84,6 +84,19 @@ func runBench(_ args: Arguments) throws {
     }
     guard !cases.isEmpty else { throw UsageError(message: "bench: no cases selected (check --dtype and --shapes against the benchmarks chosen)") }
 
+    // Check the report targets before spending minutes on the benchmarks.
+    for (option, marker, mustExist) in [("--report", "bench", false), ("--summary", "bench-summary", true)] {
+        guard let path = args.values[option] else { continue }
+        if let data = FileManager.default.contents(atPath: path) {
+            let text = String(decoding: data, as: UTF8.self)
+            guard let b = text.range(of: "<!-- \(marker):begin -->"), let e = text.range(of: "<!-- \(marker):end -->"), b.upperBound <= e.lowerBound else {
+                throw UsageError(message: "bench: \(option) \(path) has no <!-- \(marker):begin --> … <!-- \(marker):end --> block to replace")
+            }
+        } else if mustExist {
+            throw UsageError(message: "bench: \(option) \(path) does not exist (it needs a <!-- \(marker):begin --> … <!-- \(marker):end --> block)")
+        }
+    }
+
     // Peers: one server per thread count, started when first needed.
     let compare = args.switches.contains("--compare")
     let script = args.values["--peer"] ?? "Benchmarks/peers.py"
