@@ -32,6 +32,9 @@ func blockJacobiOrthogonalize<T: SpectralScalar>(rows: Int, n: Int, _ x: UnsafeM
     var out = JacobiOutcome()
     let players = blocks + blocks % 2
     let xBox = UncheckedSendable(x), wBox = UncheckedSendable(wm)
+    // Pairs that did not rotate last sweep are screened first by their cross-block Gram alone, read in place (half
+    // the flops of the pair's full Gram and no copy): in the last sweeps most pairs stop there.
+    var quiet = [Bool](repeating: false, count: blocks * blocks)
     while out.sweeps < maxSweeps {
         out.sweeps += 1
         var order = Array(0..<players)
@@ -43,6 +46,7 @@ func blockJacobiOrthogonalize<T: SpectralScalar>(rows: Int, n: Int, _ x: UnsafeM
                 if p < blocks && q < blocks { pairs.append((Swift.min(p, q), Swift.max(p, q))) }
             }
             var rotated = [Int](repeating: 0, count: pairs.count)
+            let quietBox = UncheckedSendable(quiet)
             rotated.withUnsafeMutableBufferPointer { rp in
                 let rBox = UncheckedSendable(rp.baseAddress!)
                 // Pairs are claimed one at a time: a screened-out pair costs a fraction of a rotated one, so a
@@ -54,11 +58,13 @@ func blockJacobiOrthogonalize<T: SpectralScalar>(rows: Int, n: Int, _ x: UnsafeM
                         if k >= pairs.count { break }
                         let (p, q) = pairs[k]
                         rBox.value[k] = jacobiPair(rows: rows, x: xBox.value, w: wBox.value, wRows: wRows,
-                                                   i0: p * b, bi: Swift.min(b, n - p * b), j0: q * b, bj: Swift.min(b, n - q * b), tol: tol)
+                                                   i0: p * b, bi: Swift.min(b, n - p * b), j0: q * b, bj: Swift.min(b, n - q * b), tol: tol,
+                                                   screenFirst: quietBox.value[p * blocks + q])
                     }
                 }
             }
             rotatedPairs += rotated.reduce(0, +)
+            for (k, (p, q)) in pairs.enumerated() { quiet[p * blocks + q] = rotated[k] == 0 }
             // Circle method: keep the first player, rotate the others.
             let last = order.removeLast()
             order.insert(last, at: 1)
@@ -72,8 +78,9 @@ func blockJacobiOrthogonalize<T: SpectralScalar>(rows: Int, n: Int, _ x: UnsafeM
 
 /// One block pair; returns 1 when it rotated, 0 when it was already orthogonal.
 func jacobiPair<T: SpectralScalar>(rows: Int, x: UnsafeMutablePointer<T>, w: UnsafeMutablePointer<T>?, wRows: Int,
-                                   i0: Int, bi: Int, j0: Int, bj: Int, tol: T) -> Int {
+                                   i0: Int, bi: Int, j0: Int, bj: Int, tol: T, screenFirst: Bool = false) -> Int {
     let k2 = bi + bj
+    if screenFirst && !crossBlockCoupled(rows: rows, x: x, i0: i0, bi: bi, j0: j0, bj: bj, tol: tol) { return 0 }
     let need = rows * k2 * 2 + k2 * k2 * 3 + k2 + (w != nil ? wRows * k2 * 2 : 0)
     return BufferPool.shared.with(T.self, count: need) { buf in
         let y = buf, t = y + rows * k2, g = t + rows * k2, r = g + k2 * k2, z = r + k2 * k2, dn = z + k2 * k2
@@ -166,3 +173,18 @@ func jacobiPair<T: SpectralScalar>(rows: Int, x: UnsafeMutablePointer<T>, w: Uns
     }
 }
 
+
+/// Whether some column of block i and some column of block j have |cos| > tol, from X_iᵀX_j computed in place.
+func crossBlockCoupled<T: SpectralScalar>(rows: Int, x: UnsafeMutablePointer<T>, i0: Int, bi: Int, j0: Int, bj: Int, tol: T) -> Bool {
+    BufferPool.shared.with(T.self, count: bi * bj + bi + bj) { buf in
+        let c = buf, ni = c + bi * bj, nj = ni + bi
+        gemmStrided(bi, bj, rows, 1, StridedPointer(x + i0 * rows, rows, 1), StridedPointer(x + j0 * rows, 1, rows), 0,
+                    StridedPointer(c, bj, 1), threads: 1)
+        for k in 0..<bi { ni[k] = T.sqrtValue(shortDot(rows, x + (i0 + k) * rows, x + (i0 + k) * rows)) }
+        for l in 0..<bj { nj[l] = T.sqrtValue(shortDot(rows, x + (j0 + l) * rows, x + (j0 + l) * rows)) }
+        for k in 0..<bi where ni[k] > 0 {
+            for l in 0..<bj where nj[l] > 0 && Swift.abs(c[k * bj + l]) > tol * ni[k] * nj[l] { return true }
+        }
+        return false
+    }
+}
