@@ -104,27 +104,9 @@ func jacobiPair<T: SpectralScalar>(rows: Int, x: UnsafeMutablePointer<T>, w: Uns
             z[k] = 1 / dn[k]
         }
         for l in 0..<k2 { let sl = z[l]; for k in 0..<k2 { g[l * k2 + k] *= z[k] * sl } }
-        for k in 0..<k2 { z[k] = g[k * k2 + k] }
-        // Cholesky G' = RᵀR, R upper, column-major (r[col*k2 + row]); right-looking so the updates run along
-        // contiguous rows of the trailing part (g is symmetric: its column c is row c).
+        // Cholesky G' = RᵀR, R upper, column-major (r[col*k2 + row]); fails when a pivot r_jj² drops below eps·G'_jj.
         r.update(repeating: 0, count: k2 * k2)
-        var ok = true
-        let pivotFloor = T.sqrtValue(T.eps)
-        for j in 0..<k2 {
-            let s = g[j * k2 + j]
-            if !(s > pivotFloor * pivotFloor * z[j]) || !(s > 0) { ok = false; break }
-            let rjj = T.sqrtValue(s), inv = 1 / rjj
-            // Row j of R: r[c][j] = g'[j][c]/r_jj, kept contiguous in g's row j for the update.
-            let row = g + j * k2
-            for c in (j + 1)..<k2 { row[c] *= inv }
-            r[j * k2 + j] = rjj
-            for c in (j + 1)..<k2 { r[c * k2 + j] = row[c] }
-            // Trailing update g'[c][·] −= r_jc·r_j·, rows c > j (the upper part only is read later).
-            for c in (j + 1)..<k2 {
-                let f = row[c]
-                if f != 0 { axpyStrided(k2 - c, -f, row + c, 1, g + c * k2 + c, 1) }
-            }
-        }
+        let ok = choleskyUpper(k2, g, ld: k2, into: StridedPointer(r, 1, k2), relativePivotFloor: T.eps)
         if ok {
             // R·D: column l scaled back by D_l.
             for l in 0..<k2 { for k in 0..<k2 { r[l * k2 + k] *= dn[l] } }

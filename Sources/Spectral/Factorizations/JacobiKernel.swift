@@ -45,7 +45,6 @@ func jacobiOrthogonalize<T: SpectralScalar>(rows: Int, n: Int, _ x: UnsafeMutabl
     for j in 0..<n { d[j] = nrm2Strided(rows, x + j * ldx, 1) }
     if n < 2 { out.converged = true; return out }
     let tiny = T.leastNormalMagnitude / T.eps
-    let bigZeta = 1 / T.sqrtValue(T.eps)
     let recomputeBelow = T.sqrtValue(T.eps)
     while out.sweeps < maxSweeps {
         out.sweeps += 1
@@ -72,15 +71,7 @@ func jacobiOrthogonalize<T: SpectralScalar>(rows: Int, n: Int, _ x: UnsafeMutabl
                 }
                 if Swift.abs(cosine) <= tol { continue }
                 rotated += 1
-                // ζ = (‖x_q‖² − ‖x_p‖²)/(2·x_pᵀx_q), written without squares.
-                let zeta = (dq / dp - dp / dq) / (2 * cosine)
-                let t: T
-                if Swift.abs(zeta) > bigZeta { t = 1 / (2 * zeta) }
-                else {
-                    let r = T.sqrtValue(1 + zeta * zeta)
-                    t = (zeta >= 0 ? 1 : -1) / (Swift.abs(zeta) + r)
-                }
-                let cs = 1 / T.sqrtValue(1 + t * t), sn = t * cs
+                let (cs, sn, t) = jacobiRotation(cosine: cosine, dp: dp, dq: dq)
                 rotateColumns(rows, xp, xq, cs, sn)
                 if let wm { rotateColumns(wRows, wm + p * ldw, wm + q * ldw, cs, sn) }
                 // ‖x_p‖² ← ‖x_p‖²·(1 − t·cos·d_q/d_p), ‖x_q‖² ← ‖x_q‖²·(1 + t·cos·d_p/d_q).
@@ -226,18 +217,26 @@ func jacobiRoundRobin<T: SpectralScalar>(n: Int, _ x: UnsafeMutablePointer<T>, l
     }
 }
 
+/// The rotation (c, s) and t = s/c that orthogonalises columns of norms d_p, d_q with cosine x_pᵀx_q/(d_p·d_q):
+/// ζ = (d_q² − d_p²)/(2·x_pᵀx_q) written without squares, t = sign(ζ)/(|ζ| + √(1 + ζ²)) (t = 1/(2ζ) once ζ² would
+/// lose everything but itself), c = 1/√(1 + t²).
+@inline(__always)
+func jacobiRotation<T: SpectralScalar>(cosine: T, dp: T, dq: T) -> (c: T, s: T, t: T) {
+    let zeta = (dq / dp - dp / dq) / (2 * cosine)
+    let t: T
+    if Swift.abs(zeta) > 1 / T.sqrtValue(T.eps) { t = 1 / (2 * zeta) }
+    else { t = (zeta >= 0 ? 1 : -1) / (Swift.abs(zeta) + T.sqrtValue(1 + zeta * zeta)) }
+    let c = 1 / T.sqrtValue(1 + t * t)
+    return (c, t * c, t)
+}
+
 /// Rotation (c, s) for a pair of columns whose norms are so small that d_p·d_q underflows: the cosine from scaled
 /// copies. c = 0 when the pair is already orthogonal to `tol`.
 func rotationTiny<T: SpectralScalar>(_ n: Int, _ xp: UnsafePointer<T>, _ xq: UnsafePointer<T>, tol: T, dp: T, dq: T,
                                      c: inout T, s: inout T) {
     let cosine = scaledCosine(n, xp, dp, xq, dq)
     if Swift.abs(cosine) <= tol { c = 0; return }
-    let zeta = (dq / dp - dp / dq) / (2 * cosine)
-    let t: T
-    if Swift.abs(zeta) > 1 / T.sqrtValue(T.eps) { t = 1 / (2 * zeta) }
-    else { t = (zeta >= 0 ? 1 : -1) / (Swift.abs(zeta) + T.sqrtValue(1 + zeta * zeta)) }
-    c = 1 / T.sqrtValue(1 + t * t)
-    s = t * c
+    (c, s, _) = jacobiRotation(cosine: cosine, dp: dp, dq: dq)
 }
 
 /// x·y for the short columns of the inner solver (two vector accumulators; inlined, unlike `dotStrided`).

@@ -226,20 +226,8 @@ func projectOntoColumns<T: SpectralScalar>(_ c: Matrix<T>, _ b: Matrix<T>, threa
     let k = c.cols
     var g = try gram(c, transpose: true, threads: threads)          // CᵀC, k×k
     var r = Matrix<T>(rows: k, cols: k)
-    var ok = true
-    // Right-looking Cholesky CᵀC = RᵀR on g's upper triangle (row j of R = row j of g after step j).
-    g.withUnsafeMutablePointer { gp, ld in
-        r.withUnsafeMutablePointer { rp, rld in
-            for j in 0..<k {
-                let s = gp[j * ld + j]
-                if !(s > 0) { ok = false; return }
-                let rjj = T.sqrtValue(s), inv = 1 / rjj
-                let row = gp + j * ld
-                rp[j * rld + j] = rjj
-                for col in (j + 1)..<k { row[col] *= inv; rp[j * rld + col] = row[col] }
-                for i in (j + 1)..<k where row[i] != 0 { axpyStrided(k - i, -row[i], row + i, 1, gp + i * ld + i, 1) }
-            }
-        }
+    let ok = g.withUnsafeMutablePointer { gp, ld in
+        r.withUnsafeMutablePointer { rp, rld in choleskyUpper(k, gp, ld: ld, into: StridedPointer(rp, rld, 1)) }
     }
     if ok {
         let d = (0..<k).map { r[$0, $0] }
