@@ -88,8 +88,7 @@ func runBench(_ args: Arguments) throws {
     for (option, marker, mustExist) in [("--report", "bench", false), ("--summary", "bench-summary", true)] {
         guard let path = args.values[option] else { continue }
         if let data = FileManager.default.contents(atPath: path) {
-            let text = String(decoding: data, as: UTF8.self)
-            guard let b = text.range(of: "<!-- \(marker):begin -->"), let e = text.range(of: "<!-- \(marker):end -->"), b.upperBound <= e.lowerBound else {
+            guard markedBlock(String(decoding: data, as: UTF8.self), marker) != nil else {
                 throw UsageError(message: "bench: \(option) \(path) has no <!-- \(marker):begin --> … <!-- \(marker):end --> block to replace")
             }
         } else if mustExist {
@@ -169,7 +168,7 @@ func runBench(_ args: Arguments) throws {
     }
     let context = ReportContext(records: records, compare: compare, rounds: rounds, minTime: minTime, quick: quick,
                                 peers: servers.values.first?.versions, peak: (peakF, peakD),
-                                plotDir: args.values["--plot"], plots: plots, command: "spectral bench " + CommandLine.arguments.dropFirst(2).joined(separator: " "))
+                                plots: plots, command: "spectral bench " + CommandLine.arguments.dropFirst(2).joined(separator: " "))
     if let path = args.values["--report"] { try writeMarked(path, marker: "bench", content: benchReport(context), createTitle: "# Performance") }
     if let path = args.values["--summary"] { try writeMarked(path, marker: "bench-summary", content: benchSummary(context), createTitle: nil) }
 }

@@ -9,7 +9,6 @@ struct ReportContext {
     let quick: Bool
     let peers: String?
     let peak: (f32: Double, f64: Double)
-    let plotDir: String?
     let plots: [String]
     let command: String
 }
@@ -96,16 +95,23 @@ func writeMarked(_ path: String, marker: String, content: String, createTitle: S
     var text: String
     if let data = FileManager.default.contents(atPath: path) {
         text = String(decoding: data, as: UTF8.self)
-        guard let b = text.range(of: begin), let e = text.range(of: end), b.upperBound <= e.lowerBound else {
+        guard let block = markedBlock(text, marker) else {
             throw SpectralError.invalidArgument("\(path) has no \(begin) … \(end) block to replace")
         }
         let rel = marker == "bench" ? benchReportRelinked(content, path) : content
-        text.replaceSubrange(b.upperBound..<e.lowerBound, with: "\n" + rel + "\n")
+        text.replaceSubrange(block, with: "\n" + rel + "\n")
     } else {
         guard let title = createTitle else { throw SpectralError.io("\(path) does not exist") }
         text = title + "\n\n" + begin + "\n" + (marker == "bench" ? benchReportRelinked(content, path) : content) + "\n" + end + "\n"
     }
     do { try Data(text.utf8).write(to: URL(fileURLWithPath: path), options: .atomic) } catch { throw SpectralError.io("cannot write \(path)") }
+}
+
+/// The text between `<!-- MARKER:begin -->` and `<!-- MARKER:end -->`, if both are there in that order.
+func markedBlock(_ text: String, _ marker: String) -> Range<String.Index>? {
+    guard let b = text.range(of: "<!-- \(marker):begin -->"), let e = text.range(of: "<!-- \(marker):end -->"),
+          b.upperBound <= e.lowerBound else { return nil }
+    return b.upperBound..<e.lowerBound
 }
 
 /// Plot links in a report are written relative to the report's own directory.

@@ -16,18 +16,17 @@ extension KernelISA {
     public static func peakGFLOPS<T: SpectralScalar>(_: T.Type, seconds: Double = 0.2) -> Double {
         // Double runs on the same FMA pipes with half the lanes; its own probe loop is scalarised by the optimiser
         // (SIMD8<Double> chains become xmm code), so it is derived from the Float figure.
-        let f = peakProbe(Float.self, seconds: seconds)
+        let f = peakProbe(seconds: seconds)
         return T.self == Double.self ? f / 2 : f
     }
 }
 
-@_specialize(where T == Float)
 @inline(never)
-func peakProbe<T: SpectralScalar>(_: T.Type, seconds: Double) -> Double {
-    typealias V = T.KernelVector
-    // Operands come from memory each iteration (as in the micro-kernel): with constants the compiler narrows or
-    // scalarises the chains.
-    // Eight operand vectors, cycled, so that no load is loop-invariant.
+func peakProbe(seconds: Double) -> Double {
+    typealias T = Float
+    typealias V = Float.KernelVector
+    // Operands come from memory each iteration, cycling through eight vectors so that no load is loop-invariant (as
+    // in the micro-kernel): with constants the compiler narrows or scalarises the chains.
     let buf = UnsafeMutablePointer<T>.allocate(capacity: 8 * V.scalarCount)
     defer { buf.deallocate() }
     probeOperands(buf, 4 * V.scalarCount)
@@ -63,6 +62,7 @@ func monotonicSeconds() -> Double {
 
 /// Fills the probe's operands out of the optimiser's sight (otherwise it forwards the constants and narrows).
 @inline(never)
-func probeOperands<T: SpectralScalar>(_ buf: UnsafeMutablePointer<T>, _ w: Int) {
+func probeOperands(_ buf: UnsafeMutablePointer<Float>, _ w: Int) {
+    typealias T = Float
     for i in 0..<w { buf[i] = 1 + T(i) * T.eps; buf[w + i] = 1 - T(i) * T.eps }
 }

@@ -80,7 +80,7 @@ func curView<T: SpectralScalar>(_ av: MatrixView<T>, rank k: Int, selection: CUR
         cols = sampleDistinct(colNorms.map { $0 * $0 }, k, &g)
         rows = sampleDistinct(rowNorms.map { $0 * $0 }, k, &g)
     }
-    let c = Matrix<T>(rows: m, cols: k) { i, j in av[i, cols[j]] }
+    let c = gatherColumns(av, cols)
     let r = Matrix<T>(rows: k, cols: n) { i, j in av[rows[i], j] }
     let u: Matrix<T>
     switch middle {

@@ -25,8 +25,7 @@ public struct InterpolativeDecomposition<T: SpectralScalar>: Sendable {
         guard av.cols == indices.count else {
             throw SpectralError.shapeMismatch("ID of \(indices.count) columns applied to \(shapeString(av.rows, av.cols))")
         }
-        let s = skeletonColumns
-        return Matrix<T>(rows: av.rows, cols: rank) { i, j in av[i, s[j]] }
+        return gatherColumns(av, skeletonColumns)
     }
 
     /// C·Z, the approximation of A (scipy's `reconstruct_matrix_from_id`).
