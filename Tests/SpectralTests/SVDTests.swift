@@ -109,6 +109,24 @@ final class SVDTests: XCTestCase {
         try checkSVD(r, try svd(r), "rank 330 of 360")
     }
 
+    func testRankDeficientBlockPathKeepsUOrthonormal() throws {
+        // Rank r < n through the block method: n − r singular values are rounding noise (about 1e-13 against 40),
+        // clustered, and their U columns are the normalised noise columns of X. Converged Jacobi leaves every
+        // pairwise cosine ≤ √m·eps and Q₁ is orthogonal, so each |uᵢᵀuⱼ| must stay below m·u. A convergence test
+        // that looked only at cross-block cosines stopped with cosines of 5.5e-11 among the noise columns.
+        for (m, n, r, seed) in [(400, 360, 330, UInt64(1)), (420, 352, 300, 5), (390, 340, 339, 9)] {
+            let a = try matmul(Matrix<Double>.randomNormal(rows: m, cols: r, seed: seed),
+                               Matrix<Double>.randomNormal(rows: r, cols: n, seed: seed + 1))
+            for threads in [1, 2] {
+                let s = try svd(a, threads: threads)
+                let u = s.U!, g = try matmul(u.transposed, u)
+                var worst = 0.0
+                for i in 0..<n { for j in 0..<n where i != j { worst = max(worst, abs(g[i, j])) } }
+                XCTAssertLessThanOrEqual(worst, Double(m) * 1.1e-16, "\(m)×\(n) rank \(r), \(threads) threads: max |uᵢᵀuⱼ|")
+            }
+        }
+    }
+
     func testBlockPathHasNoNormDrift() throws {
         // A = Q·diag(d)·Wᵀ, d evenly in [0.5, 1], n = 512: dense and well conditioned, so the block method runs many
         // sweeps and every column goes through hundreds of pair updates. Forming A costs about √n·u·‖A‖, so each σ

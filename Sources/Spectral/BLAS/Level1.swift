@@ -21,6 +21,13 @@ func dotStrided<T: SpectralScalar>(_ n: Int, _ x: UnsafePointer<T>, _ incx: Int,
             s3 = madd(s3, xr.loadUnaligned(fromByteOffset: o &+ 3 &* vb, as: V.self), yr.loadUnaligned(fromByteOffset: o &+ 3 &* vb, as: V.self))
             i &+= 4 &* w
         }
+        // Short vectors (the QRCP of a sketch dots columns of about 100) mostly live here: one vector at a time,
+        // then fewer than `w` scalar steps.
+        while i &+ w <= n {
+            let o = i &* MemoryLayout<T>.stride
+            s0 = madd(s0, xr.loadUnaligned(fromByteOffset: o, as: V.self), yr.loadUnaligned(fromByteOffset: o, as: V.self))
+            i &+= w
+        }
         total = ((s0 + s1) + (s2 + s3)).sum()
         while i < n { total = maddScalar(total, x[i], y[i]); i &+= 1 }
         return total

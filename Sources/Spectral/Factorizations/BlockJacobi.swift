@@ -89,12 +89,15 @@ func jacobiPair<T: SpectralScalar>(rows: Int, x: UnsafeMutablePointer<T>, w: Uns
         (y + rows * bi).update(from: x + j0 * rows, count: rows * bj)
         // G = YᵀY, only what screening and Cholesky read (lower triangle mirrored by syrk).
         syrkStrided(k2, rows, 1, StridedPointer(y, rows, 1), 0, StridedPointer(g, k2, 1), threads: 1)
-        // Screen: skip when every cross cosine is below tol.
+        // Screen: skip when every cosine of the pair is below tol — the cross ones and those inside each block. The
+        // inner solver's last rotations leave a block's own columns orthogonal only to the accuracy of its factor R;
+        // checking them here on the columns themselves is what makes a sweep without rotations mean convergence
+        // (without it, clustered tiny singular values of a rank-deficient input kept cosines of 5e-11 in U).
         for k in 0..<k2 { dn[k] = T.sqrtValue(g[k * k2 + k]) }
         var worst: T = 0
-        for l in bi..<k2 where dn[l] > 0 {
+        for l in 1..<k2 where dn[l] > 0 {
             let inv = 1 / dn[l]
-            for k in 0..<bi where dn[k] > 0 { worst = Swift.max(worst, Swift.abs(g[l * k2 + k]) * inv / dn[k]) }
+            for k in 0..<l where dn[k] > 0 { worst = Swift.max(worst, Swift.abs(g[l * k2 + k]) * inv / dn[k]) }
         }
         if worst <= tol { return 0 }
         // D = power-of-two column norms; G' = D⁻¹·G·D⁻¹ cannot over- or underflow (and is scaled exactly).
