@@ -107,6 +107,9 @@ final class KernelLayerTests: XCTestCase {
         for side in [Side.left, .right] { for tri in [Triangular.lower, .upper] { for trans in [false, true] { for unit in [false, true] {
             try checkTrsm(Double.self, n: 200, r: 37, side: side, tri: tri, trans: trans, unit: unit, threads: 2)
             try checkTrsm(Float.self, n: 97, r: 5, side: side, tri: tri, trans: trans, unit: unit, threads: 1)
+            // Many right-hand sides: several register-blocked column chunks, split over threads, plus a remainder.
+            try checkTrsm(Double.self, n: 150, r: 301, side: side, tri: tri, trans: trans, unit: unit, threads: 2)
+            try checkTrsm(Float.self, n: 130, r: 203, side: side, tri: tri, trans: trans, unit: unit, threads: 2)
         } } } }
         for n in [0, 1, 2, 95, 96, 97] { try checkTrsm(Double.self, n: n, r: 3, side: .left, tri: .upper, trans: false, unit: false, threads: 1) }
     }

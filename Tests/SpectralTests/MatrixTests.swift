@@ -63,6 +63,22 @@ final class MatrixTests: XCTestCase {
         XCTAssertThrowsError(try a.requireFinite("M")) { e in XCTAssertEqual("\(e)", "non-finite input: M (4×4) has inf at (2, 1)") }
         XCTAssertThrowsError(try a.transposed.requireFinite("Mᵀ")) { e in XCTAssertTrue("\(e)".contains("at (1, 2)")) }
         XCTAssertFalse(a.isFinite)
+        // Past the vectorised stretch of a row (and of a column, for the transposed view), in both precisions; with
+        // two bad entries the first in row-major order is reported.
+        func check<T: SpectralScalar>(_: T.Type) {
+            for (i, j) in [(0, 0), (36, 100), (17, 64), (5, 97), (20, 3)] {
+                var b = Matrix<T>.randomNormal(rows: 37, cols: 101, seed: 2)
+                b[i, j] = .nan
+                if i + 1 < 37 { b[i + 1, 0] = -.infinity }
+                XCTAssertThrowsError(try b.requireFinite("B")) { XCTAssertTrue("\($0)".contains("nan at (\(i), \(j))"), "\($0)") }
+                XCTAssertThrowsError(try b.transposed.requireFinite("Bᵀ")) { XCTAssertTrue("\($0)".contains("at ("), "\($0)") }
+                XCTAssertThrowsError(try b.view(rows: i..<37, cols: j..<101).requireFinite("view")) {
+                    XCTAssertTrue("\($0)".contains("nan at (0, 0)"), "\($0)")
+                }
+                XCTAssertNoThrow(try b.view(rows: 0..<37, cols: (j + 1)..<101).requireFinite(), "columns right of the NaN")
+            }
+        }
+        check(Float.self); check(Double.self)
     }
 
     func testRandomIsSeededAndWellDistributed() {

@@ -1,3 +1,4 @@
+import Synchronization
 /// Which side of X the triangular matrix multiplies in `trsm`.
 public enum Side: Sendable { case left, right }
 /// Which triangle of A holds the triangular factor (the other one is never read).
@@ -20,7 +21,7 @@ func trsmLeftStrided<T: SpectralScalar>(_ n: Int, _ r: Int, _ a: StridedPointer<
         let blk = lower ? s : blocks - 1 - s
         let i0 = blk * nb, ib = Swift.min(nb, n - i0)
         substitute(ib, r, StridedPointer(a.at(i0, i0), a.rowStride, a.colStride), lower: lower, unit: unit,
-                   StridedPointer(b.at(i0, 0), b.rowStride, b.colStride))
+                   StridedPointer(b.at(i0, 0), b.rowStride, b.colStride), threads: threads)
         if lower && i0 + ib < n {
             let rest = n - i0 - ib
             gemmStrided(rest, r, ib, -1, StridedPointer(a.at(i0 + ib, i0), a.rowStride, a.colStride),
@@ -33,21 +34,83 @@ func trsmLeftStrided<T: SpectralScalar>(_ n: Int, _ r: Int, _ a: StridedPointer<
     }
 }
 
-/// Forward (lower) or backward (upper) substitution on an n×r block; rows of B updated by axpy.
-func substitute<T: SpectralScalar>(_ n: Int, _ r: Int, _ a: StridedPointer<T>, lower: Bool, unit: Bool, _ b: StridedPointer<T>) {
-    for s in 0..<n {
-        let j = lower ? s : n - 1 - s
-        let row = b.at(j, 0)
-        if !unit {
-            let d = a[j, j]
-            for c in 0..<r { row[c &* b.colStride] = row[c &* b.colStride] / d }
+/// Forward (lower) or backward (upper) substitution on an n×r block. With unit-stride rows of B the columns go
+/// in chunks of four vectors held in registers: row j of X is b_j minus the sum over the solved rows i of
+/// A_ji·x_i (those rows stay in L1), divided by A_jj, and stored once. Chunks are independent and split over
+/// threads when there is enough work. Other layouts: rows of B updated by axpy.
+func substitute<T: SpectralScalar>(_ n: Int, _ r: Int, _ a: StridedPointer<T>, lower: Bool, unit: Bool, _ b: StridedPointer<T>,
+                                   threads: Int = 1) {
+    typealias V = T.KernelVector
+    let w = V.scalarCount
+    guard b.colStride == 1 else {
+        for s in 0..<n {
+            let j = lower ? s : n - 1 - s
+            let row = b.at(j, 0)
+            if !unit {
+                let d = a[j, j]
+                for c in 0..<r { row[c &* b.colStride] = row[c &* b.colStride] / d }
+            }
+            for i in (lower ? (j + 1)..<n : 0..<j) where a[i, j] != 0 {
+                axpyStrided(r, -a[i, j], row, b.colStride, b.at(i, 0), b.colStride)
+            }
         }
-        let others = lower ? (j + 1)..<n : 0..<j
-        for i in others {
-            let f = a[i, j]
-            if f != 0 { axpyStrided(r, -f, row, b.colStride, b.at(i, 0), b.colStride) }
+        return
+    }
+    let vb = w &* MemoryLayout<T>.stride
+    // Columns c0..<c0+4w, all four vectors in registers, on a contiguous copy of the chunk (rows of B a power
+    // of two apart would all fall in the same few L1 sets).
+    func solveWide(_ c0: Int, _ buf: UnsafeMutablePointer<T>) {
+        let ld = 4 &* w
+        for i in 0..<n { (buf + i &* ld).update(from: b.at(i, c0), count: ld) }
+        for s in 0..<n {
+            let j = lower ? s : n - 1 - s
+            let out = UnsafeMutableRawPointer(buf + j &* ld)
+            var x0 = UnsafeRawPointer(out).loadUnaligned(as: V.self)
+            var x1 = UnsafeRawPointer(out).loadUnaligned(fromByteOffset: vb, as: V.self)
+            var x2 = UnsafeRawPointer(out).loadUnaligned(fromByteOffset: 2 &* vb, as: V.self)
+            var x3 = UnsafeRawPointer(out).loadUnaligned(fromByteOffset: 3 &* vb, as: V.self)
+            for i in (lower ? 0..<j : (j + 1)..<n) {
+                let f = V(repeating: -a[j, i])
+                let src = UnsafeRawPointer(buf + i &* ld)
+                x0 = madd(x0, f, src.loadUnaligned(as: V.self))
+                x1 = madd(x1, f, src.loadUnaligned(fromByteOffset: vb, as: V.self))
+                x2 = madd(x2, f, src.loadUnaligned(fromByteOffset: 2 &* vb, as: V.self))
+                x3 = madd(x3, f, src.loadUnaligned(fromByteOffset: 3 &* vb, as: V.self))
+            }
+            if !unit { let d = V(repeating: a[j, j]); x0 /= d; x1 /= d; x2 /= d; x3 /= d }
+            out.storeBytes(of: x0, as: V.self); out.storeBytes(of: x1, toByteOffset: vb, as: V.self)
+            out.storeBytes(of: x2, toByteOffset: 2 &* vb, as: V.self); out.storeBytes(of: x3, toByteOffset: 3 &* vb, as: V.self)
+        }
+        for i in 0..<n { b.at(i, c0).update(from: buf + i &* ld, count: ld) }
+    }
+    // Columns c0..<c0+cw, cw < 4w: one column at a time.
+    func solveNarrow(_ c0: Int, _ cw: Int) {
+        for c in c0..<(c0 + cw) {
+            for s in 0..<n {
+                let j = lower ? s : n - 1 - s
+                var x = b[j, c]
+                for i in (lower ? 0..<j : (j + 1)..<n) { x = maddScalar(x, -a[j, i], b[i, c]) }
+                b[j, c] = unit ? x : x / a[j, j]
+            }
         }
     }
+    let wide = r / (4 * w)
+    let nt = Swift.min(threads, wide, Swift.max(1, Int(Double(n) * Double(n) * Double(r) / 4e5)))
+    if nt <= 1 {
+        BufferPool.shared.with(T.self, count: n * 4 * w) { buf in for q in 0..<wide { solveWide(q * 4 * w, buf) } }
+    } else {
+        let next = Atomic<Int>(0)
+        parallelFor(nt) { _ in
+            BufferPool.shared.with(T.self, count: n * 4 * w) { buf in
+                while true {
+                    let q = next.add(1, ordering: .relaxed).oldValue
+                    if q >= wide { break }
+                    solveWide(q * 4 * w, buf)
+                }
+            }
+        }
+    }
+    if wide * 4 * w < r { solveNarrow(wide * 4 * w, r - wide * 4 * w) }
 }
 
 /// Triangular solve with many right-hand sides (BLAS trsm): overwrites B with X where

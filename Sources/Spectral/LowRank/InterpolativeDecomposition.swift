@@ -115,8 +115,11 @@ func interpolativeDecompositionView<T: SpectralScalar>(_ av: MatrixView<T>, rank
         if n == k { return InterpolativeDecomposition(rank: k, indices: pivots, projection: Matrix<T>(rows: k, cols: 0)) }
         // The sketch chose the columns; the projection is the best one for them, C⁺·A[:, rest] (an R₁₁⁻¹R₁₂ of the
         // sketch is only an estimate of it: 0.13 instead of 0.091 on the benchmark matrix).
-        let c = gatherColumns(av, Array(pivots.prefix(k))), rest = gatherColumns(av, Array(pivots.suffix(n - k)))
-        return InterpolativeDecomposition(rank: k, indices: pivots, projection: try projectOntoColumns(c, rest, threads: threads))
+        // C⁺ is applied to all of A (k more columns of GEMM, about k/n more work) and the columns of the k×n result
+        // gathered, rather than gathering the n − k columns of A (a strided copy of most of A).
+        let c = gatherColumns(av, Array(pivots.prefix(k)))
+        let all = try projectOntoColumns(c, av, threads: threads)
+        return InterpolativeDecomposition(rank: k, indices: pivots, projection: gatherColumns(all.view, Array(pivots.suffix(n - k))))
     }
     let f = try factor(av)
     let k = rank ?? Swift.max(1, f.columnsFactored)
@@ -170,19 +173,35 @@ func floatSketchSelection<T: SpectralScalar>(_ av: MatrixView<T>, rank k: Int, o
     // T is Double here: read the elements as Double (vectorisable loops on a contiguous row).
     let base = UnsafeRawPointer(src.base).assumingMemoryBound(to: Double.self)
     let (rs, cs) = (src.rowStride, src.colStride)
-    var big = 0.0, small = Double.infinity
+    // One pass for the largest |a| and the smallest nonzero |a|, on bit patterns: for non-negative finite
+    // Doubles the bits order like the values, and bits − 1 sends 0 to the largest unsigned value.
+    typealias B = SIMD8<UInt64>
+    let magnitude = B(repeating: 0x7FFF_FFFF_FFFF_FFFF)
+    var bigBits = B(repeating: 0), smallBits = B(repeating: .max)
+    var bigTail: UInt64 = 0, smallTail = UInt64.max
     withExtendedLifetime(av.storage) {
         for i in 0..<m {
             let row = base + i * rs
-            var rowBig = 0.0, rowSmall = Double.infinity
-            for j in 0..<n {
-                let v = Swift.abs(row[j * cs])
-                rowBig = Swift.max(rowBig, v)
-                rowSmall = Swift.min(rowSmall, v == 0 ? .infinity : v)
+            var j = 0
+            if cs == 1 {
+                let raw = UnsafeRawPointer(row)
+                while j + 8 <= n {
+                    let v = raw.loadUnaligned(fromByteOffset: j * 8, as: B.self) & magnitude
+                    bigBits = pointwiseMax(bigBits, v)
+                    smallBits = pointwiseMin(smallBits, v &- 1)
+                    j += 8
+                }
             }
-            big = Swift.max(big, rowBig); small = Swift.min(small, rowSmall)
+            while j < n {
+                let v = row[j * cs].magnitude.bitPattern
+                bigTail = Swift.max(bigTail, v); smallTail = Swift.min(smallTail, v &- 1)
+                j += 1
+            }
         }
     }
+    let bigB = Swift.max(bigBits.max(), bigTail), smallB = Swift.min(smallBits.min(), smallTail)
+    let big = Double(bitPattern: bigB)
+    let small = smallB == .max ? Double.infinity : Double(bitPattern: smallB + 1)
     guard big > 0, small >= big * 0x1p-100 else { return nil }
     let scale = Double(sign: .plus, exponent: -big.exponent, significand: 1)
     var af = Matrix<Float>(uninitializedRows: m, cols: n)
@@ -190,8 +209,17 @@ func floatSketchSelection<T: SpectralScalar>(_ av: MatrixView<T>, rank k: Int, o
         withExtendedLifetime(av.storage) {
             for i in 0..<m {
                 let row = base + i * rs, o = dst + i * ld
-                if cs == 1 { for j in 0..<n { o[j] = Float(row[j] * scale) } }
-                else { for j in 0..<n { o[j] = Float(row[j * cs] * scale) } }
+                var j = 0
+                if cs == 1 {
+                    let raw = UnsafeRawPointer(row), out = UnsafeMutableRawPointer(o)
+                    let sv = SIMD8<Double>(repeating: scale)
+                    while j + 8 <= n {
+                        let v = raw.loadUnaligned(fromByteOffset: j * 8, as: SIMD8<Double>.self) * sv
+                        out.storeBytes(of: SIMD8<Float>(v), toByteOffset: j * 4, as: SIMD8<Float>.self)
+                        j += 8
+                    }
+                }
+                while j < n { o[j] = Float(row[j * cs] * scale); j += 1 }
             }
         }
     }
@@ -221,7 +249,7 @@ func gatherColumns<T: SpectralScalar>(_ av: MatrixView<T>, _ cols: [Int]) -> Mat
 /// C⁺·B for a tall C with independent columns. Well-conditioned C (κ ≤ 1e4 by the Cholesky factor's diagonal,
 /// so κ²·eps ≤ 2e-8) goes through the normal equations (CᵀC = RᵀR, two triangular solves: one GEMM of C against
 /// B); otherwise Householder QR; a rank-deficient C gets the minimal-norm solution.
-func projectOntoColumns<T: SpectralScalar>(_ c: Matrix<T>, _ b: Matrix<T>, threads: Int?) throws -> Matrix<T> {
+func projectOntoColumns<T: SpectralScalar>(_ c: Matrix<T>, _ b: MatrixView<T>, threads: Int?) throws -> Matrix<T> {
     let k = c.cols
     var g = try gram(c, transpose: true, threads: threads)          // CᵀC, k×k
     var r = Matrix<T>(rows: k, cols: k)

@@ -65,14 +65,37 @@ extension MatrixViewable {
 @_specialize(where T == Double)
 @usableFromInline
 func firstNonFinite<T: SpectralScalar>(_ m: Int, _ n: Int, _ a: StridedPointer<T>) -> (Int, Int)? {
-    for i in 0..<m {
-        let row = a.at(i, 0)
-        // x − x is 0 for finite x and NaN otherwise: one branch-free pass per row, then locate.
-        var acc: T = 0
-        if a.colStride == 1 { for j in 0..<n { acc += row[j] - row[j] } } else { for j in 0..<n { acc += row[j &* a.colStride] - row[j &* a.colStride] } }
-        if acc != 0 || acc.isNaN {
-            for j in 0..<n where !row[j &* a.colStride].isFinite { return (i, j) }
+    // x − x is 0 for finite x and NaN otherwise: a branch-free vectorised pass along the contiguous direction,
+    // then, only if something was found, a scalar pass to locate it.
+    func clean(_ p: UnsafePointer<T>, _ len: Int) -> Bool {
+        typealias V = T.KernelVector
+        let w = V.scalarCount
+        var s0 = V(), s1 = V(), k = 0
+        let raw = UnsafeRawPointer(p), vb = w &* MemoryLayout<T>.stride
+        while k &+ 2 &* w <= len {
+            let o = k &* MemoryLayout<T>.stride
+            let x = raw.loadUnaligned(fromByteOffset: o, as: V.self), y = raw.loadUnaligned(fromByteOffset: o &+ vb, as: V.self)
+            s0 += x - x; s1 += y - y
+            k &+= 2 &* w
         }
+        var acc = (s0 + s1).sum()
+        while k < len { acc += p[k] - p[k]; k &+= 1 }
+        return acc == 0
     }
-    return nil
+    func locate() -> (Int, Int)? {
+        for i in 0..<m { for j in 0..<n where !a[i, j].isFinite { return (i, j) } }
+        return nil
+    }
+    if m == 0 || n == 0 { return nil }
+    if a.colStride == 1 {
+        for i in 0..<m where !clean(a.at(i, 0), n) { return locate() }
+        return nil
+    }
+    if a.rowStride == 1 {
+        for j in 0..<n where !clean(a.at(0, j), m) { return locate() }
+        return nil
+    }
+    var acc: T = 0
+    for i in 0..<m { for j in 0..<n { acc += a[i, j] - a[i, j] } }
+    return acc == 0 ? nil : locate()
 }
