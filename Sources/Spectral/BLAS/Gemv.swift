@@ -16,7 +16,7 @@ func gemvStrided<T: SpectralScalar>(_ m: Int, _ n: Int, _ alpha: T, _ a: Strided
         let nt = Double(m) * Double(n) < 1.5e5 ? 1 : Swift.min(threads, Swift.max(1, m / 64))
         if a.colStride == 1 {
             if nt == 1 {
-                for i in 0..<m { y[i &* incy] = maddScalar(y[i &* incy], alpha, dotStrided(n, a.at(i, 0), 1, xc, 1)) }
+                rowDots(0..<m, n, alpha, a, xc, y, incy)
                 return
             }
             // Rows in chunks claimed one at a time: a worker that wakes late (the QRCP calls this once per column,
@@ -27,9 +27,7 @@ func gemvStrided<T: SpectralScalar>(_ m: Int, _ n: Int, _ alpha: T, _ a: Strided
                 while true {
                     let start = next.add(chunk, ordering: .relaxed).oldValue
                     if start >= m { break }
-                    for i in start..<Swift.min(m, start + chunk) {
-                        y[i &* incy] = maddScalar(y[i &* incy], alpha, dotStrided(n, a.at(i, 0), 1, xc, 1))
-                    }
+                    rowDots(start..<Swift.min(m, start + chunk), n, alpha, a, xc, y, incy)
                 }
             }
         } else if a.rowStride == 1 {
@@ -81,4 +79,62 @@ public func matvec<T: SpectralScalar>(_ a: some MatrixViewable<T>, _ x: [T], tra
     var y = [T](repeating: 0, count: transpose ? a.view.cols : a.view.rows)
     try gemv(a, x, into: &y, transpose: transpose, threads: threads)
     return y
+}
+
+/// y_i += α·(row i of A)·x for the rows in `range`, A with unit column stride: four rows per pass over x, so each
+/// load of x feeds four FMAs (the QRCP of a short sketch calls this with rows of about 100, where one dot product
+/// per row spent as much time on its setup and horizontal sum as on the products).
+@inline(__always)
+func rowDots<T: SpectralScalar>(_ range: Range<Int>, _ n: Int, _ alpha: T, _ a: StridedPointer<T>, _ x: UnsafePointer<T>,
+                                _ y: UnsafeMutablePointer<T>, _ incy: Int) {
+    typealias V = T.KernelVector
+    let w = V.scalarCount, st = MemoryLayout<T>.stride
+    let xr = UnsafeRawPointer(x)
+    var i = range.lowerBound
+    while i &+ 4 <= range.upperBound {
+        let r0 = UnsafeRawPointer(a.at(i, 0)), r1 = UnsafeRawPointer(a.at(i &+ 1, 0))
+        let r2 = UnsafeRawPointer(a.at(i &+ 2, 0)), r3 = UnsafeRawPointer(a.at(i &+ 3, 0))
+        var s0 = V(), s1 = V(), s2 = V(), s3 = V()
+        var j = 0
+        while j &+ w <= n {
+            let o = j &* st
+            let xv = xr.loadUnaligned(fromByteOffset: o, as: V.self)
+            s0 = madd(s0, r0.loadUnaligned(fromByteOffset: o, as: V.self), xv)
+            s1 = madd(s1, r1.loadUnaligned(fromByteOffset: o, as: V.self), xv)
+            s2 = madd(s2, r2.loadUnaligned(fromByteOffset: o, as: V.self), xv)
+            s3 = madd(s3, r3.loadUnaligned(fromByteOffset: o, as: V.self), xv)
+            j &+= w
+        }
+        var t0 = horizontalSum(s0), t1 = horizontalSum(s1), t2 = horizontalSum(s2), t3 = horizontalSum(s3)
+        while j < n {
+            let xj = x[j]
+            t0 = maddScalar(t0, a[i, j], xj); t1 = maddScalar(t1, a[i &+ 1, j], xj)
+            t2 = maddScalar(t2, a[i &+ 2, j], xj); t3 = maddScalar(t3, a[i &+ 3, j], xj)
+            j &+= 1
+        }
+        y[i &* incy] = maddScalar(y[i &* incy], alpha, t0)
+        y[(i &+ 1) &* incy] = maddScalar(y[(i &+ 1) &* incy], alpha, t1)
+        y[(i &+ 2) &* incy] = maddScalar(y[(i &+ 2) &* incy], alpha, t2)
+        y[(i &+ 3) &* incy] = maddScalar(y[(i &+ 3) &* incy], alpha, t3)
+        i &+= 4
+    }
+    while i < range.upperBound {
+        y[i &* incy] = maddScalar(y[i &* incy], alpha, dotStrided(n, a.at(i, 0), 1, x, 1))
+        i &+= 1
+    }
+}
+
+/// The sum of a vector's lanes, pairwise, inlined (the generic `sum()` is an out-of-line call).
+@inline(__always)
+func horizontalSum<V: SIMD>(_ v: V) -> V.Scalar where V.Scalar: FloatingPoint {
+    var buf = v
+    return withUnsafeMutableBytes(of: &buf) { raw in
+        let p = raw.baseAddress!.assumingMemoryBound(to: V.Scalar.self)
+        var len = V.scalarCount
+        while len > 1 {
+            len /= 2
+            for l in 0..<len { p[l] += p[l &+ len] }
+        }
+        return p[0]
+    }
 }

@@ -79,21 +79,44 @@ public func pivotedQR<T: SpectralScalar>(_ a: some MatrixViewable<T>, maxRank: I
                      qr: HouseholderQR(rows: m, cols: n, factors: f, tau: tau))
 }
 
-/// dgeqp3 with dlaqps panels on a column-major m×n array; returns the number of columns factored.
+/// The pivots of a truncated QR with column pivoting of `a` (the factors are discarded), worked in place on a's
+/// row-major storage: for the short wide sketches of the randomized ID the per-column products then run along rows
+/// of length n (the column-major `pivotedQR` copies and dots along columns of length m). Same pivots as
+/// `pivotedQR(a, maxRank:, tolerance:)`.
+func pivotedQRPivots<T: SpectralScalar>(_ a: consuming Matrix<T>, maxRank: Int, tolerance: T = 0,
+                                        threads: Int) -> (pivots: [Int], factored: Int) {
+    let (m, n) = (a.rows, a.cols)
+    var piv = Array(0..<n)
+    var tau = [T](repeating: 0, count: Swift.max(1, Swift.min(m, n)))
+    var done = 0
+    a.withUnsafeMutablePointer { p, ld in
+        tau.withUnsafeMutableBufferPointer { tp in
+            done = pivotedQRInPlace(m, n, StridedPointer(p, ld, 1), tp.baseAddress!, &piv, limit: maxRank, tolerance: tolerance,
+                                    threads: threads)
+        }
+    }
+    return (piv, done)
+}
+
+/// dgeqp3 with dlaqps panels on an m×n array of any strides (column-major for the factorization; row-major for a
+/// short wide matrix, where the per-column matrix–vector products then run along its long rows); returns the
+/// number of columns factored. The current column is worked on in a contiguous copy.
 @_specialize(where T == Float)
 @_specialize(where T == Double)
 func pivotedQRInPlace<T: SpectralScalar>(_ m: Int, _ n: Int, _ a: StridedPointer<T>, _ tau: UnsafeMutablePointer<T>,
                                          _ piv: inout [Int], limit: Int, tolerance: T, threads: Int) -> Int {
     let kmax = Swift.min(limit, Swift.min(m, n))
     if kmax == 0 { return 0 }
-    var vn1 = (0..<n).map { nrm2Strided(m, a.at(0, $0), 1) }
+    let rs = a.rowStride
+    var vn1 = (0..<n).map { nrm2Strided(m, a.at(0, $0), rs) }
     var vn2 = vn1
     let tol3z = T.sqrtValue(T.eps)
     let nb = householderBlock
     var r00: T = 0
     var j0 = 0
     let f = UnsafeMutablePointer<T>.allocate(capacity: Swift.max(1, n * nb))
-    defer { f.deallocate() }
+    let col = UnsafeMutablePointer<T>.allocate(capacity: Swift.max(1, m))     // the current column, contiguous
+    defer { f.deallocate(); col.deallocate() }
     var auxv = [T](repeating: 0, count: nb)
     var stopped = false
     while j0 < kmax && !stopped {
@@ -117,9 +140,9 @@ func pivotedQRInPlace<T: SpectralScalar>(_ m: Int, _ n: Int, _ a: StridedPointer
             // Bring column c up to date with this panel's earlier reflectors: a_c −= A(c:, j0:c)·F(c, 0:k)ᵀ.
             if k > 0 {
                 gemvStrided(m - c, k, -1, StridedPointer(a.at(c, j0), a.rowStride, a.colStride), f + (c - j0), fr, 1,
-                            a.at(c, c), 1, threads: 1)
+                            a.at(c, c), rs, threads: 1)
             }
-            let col = a.at(c, c)
+            for i in 0..<(m - c) { col[i] = a[c + i, c] }
             tau[c] = makeReflector(m - c, col)
             let akk = col[0]
             col[0] = 1
@@ -131,12 +154,13 @@ func pivotedQRInPlace<T: SpectralScalar>(_ m: Int, _ n: Int, _ a: StridedPointer
             for r in 0...(c - j0) { f[r + k * fr] = 0 }
             // Correction for the earlier reflectors: F(:, k) += F(:, 0:k)·(−τ·A(c:, j0:c)ᵀ·v).
             if k > 0 {
-                for t in 0..<k { auxv[t] = -tau[c] * dotStrided(m - c, a.at(c, j0 + t), 1, col, 1) }
+                for t in 0..<k { auxv[t] = -tau[c] * dotStrided(m - c, a.at(c, j0 + t), rs, col, 1) }
                 auxv.withUnsafeBufferPointer { ap in
                     gemvStrided(fr, k, 1, StridedPointer(f, 1, fr), ap.baseAddress!, 1, 1, f + k * fr, 1, threads: 1)
                 }
             }
-            // Pivot row: A(c, c+1:) −= A(c, j0:c+1)·F(c+1:, 0:k+1)ᵀ.
+            // Pivot row: A(c, c+1:) −= A(c, j0:c+1)·F(c+1:, 0:k+1)ᵀ, with the reflector's leading 1 in A(c, c).
+            a[c, c] = 1
             if c + 1 < n {
                 gemvStrided(n - c - 1, k + 1, -1, StridedPointer(f + (c + 1 - j0), 1, fr), a.at(c, j0), a.colStride, 1,
                             a.at(c, c + 1), a.colStride, threads: 1)
@@ -153,6 +177,7 @@ func pivotedQRInPlace<T: SpectralScalar>(_ m: Int, _ n: Int, _ a: StridedPointer
                 for j in (c + 1)..<n { vn1[j] = 0; vn2[j] = 0 }
             }
             col[0] = akk
+            for i in 0..<(m - c) { a[c + i, c] = col[i] }
             kb = k + 1
             if !recompute.isEmpty { break }
         }
@@ -164,7 +189,7 @@ func pivotedQRInPlace<T: SpectralScalar>(_ m: Int, _ n: Int, _ a: StridedPointer
                         threads: threads)
         }
         for j in recompute {
-            vn1[j] = r < m ? nrm2Strided(m - r, a.at(r, j), 1) : 0
+            vn1[j] = r < m ? nrm2Strided(m - r, a.at(r, j), rs) : 0
             vn2[j] = vn1[j]
         }
         j0 += kb

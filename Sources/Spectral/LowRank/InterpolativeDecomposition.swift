@@ -102,14 +102,27 @@ func interpolativeDecompositionView<T: SpectralScalar>(_ av: MatrixView<T>, rank
         } else {
             var d = Swift.min(m, (rank ?? 22) + oversample)
             var g = SpectralRandom(seed: seed)
-            var f: PivotedQR<T>
+            let nt = try resolveThreads(threads)
             while true {
-                f = try factor(try sketch(av, rows: d, powerIterations: powerIterations, using: &g, threads: threads).view)
+                let g0 = g
+                // Entries near the top of the range can overflow the sketch's products (A was checked finite, so a
+                // non-finite value here is overflow): redo the same sketch on A scaled by a power of two to a largest
+                // entry of about 1 (column choices do not depend on the scale).
+                var y: Matrix<T>? = nil
+                do { y = try sketch(av, rows: d, powerIterations: powerIterations, using: &g, threads: threads) } catch SpectralError.nonFinite(_) {}
+                if y == nil || !y!.isFinite {
+                    var big: T = 0
+                    for i in 0..<m { for j in 0..<n { big = Swift.max(big, Swift.abs(av[i, j])) } }
+                    let s = T(sign: .plus, exponent: -big.exponent, significand: 1)
+                    g = g0
+                    y = try sketch(Matrix<T>(rows: m, cols: n) { av[$0, $1] * s }.view, rows: d, powerIterations: powerIterations,
+                                   using: &g, threads: threads)
+                }
+                (pivots, factored) = pivotedQRPivots(y!, maxRank: Swift.min(rank ?? d, d, n), tolerance: tolerance ?? 0, threads: nt)
                 // Tolerance mode: a saturated sketch may hide rank; grow it.
-                if rank != nil || f.columnsFactored < d - oversample / 2 || d == m { break }
+                if rank != nil || factored < d - oversample / 2 || d == m { break }
                 d = Swift.min(m, 2 * d)
             }
-            (pivots, factored) = (f.pivots, f.columnsFactored)
         }
         let k = rank ?? Swift.max(1, factored)
         if n == k { return InterpolativeDecomposition(rank: k, indices: pivots, projection: Matrix<T>(rows: k, cols: 0)) }
@@ -117,8 +130,7 @@ func interpolativeDecompositionView<T: SpectralScalar>(_ av: MatrixView<T>, rank
         // sketch is only an estimate of it: 0.13 instead of 0.091 on the benchmark matrix).
         // C⁺ is applied to all of A (k more columns of GEMM, about k/n more work) and the columns of the k×n result
         // gathered, rather than gathering the n − k columns of A (a strided copy of most of A).
-        let c = gatherColumns(av, Array(pivots.prefix(k)))
-        let all = try projectOntoColumns(c, av, threads: threads)
+        let all = try projectOntoColumns(av, Array(pivots.prefix(k)), threads: threads)
         return InterpolativeDecomposition(rank: k, indices: pivots, projection: gatherColumns(all.view, Array(pivots.suffix(n - k))))
     }
     let f = try factor(av)
@@ -152,7 +164,7 @@ public func rowInterpolativeDecomposition<T: SpectralScalar>(_ a: some MatrixVie
 /// decaying spectrum.
 func sketch<T: SpectralScalar>(_ av: MatrixView<T>, rows d: Int, powerIterations: Int, using g: inout SpectralRandom,
                                threads: Int?) throws -> Matrix<T> {
-    let omega = Matrix<T>.randomNormal(rows: d, cols: av.rows, using: &g)
+    let omega = Matrix<T>.gaussianSketch(rows: d, cols: av.rows, using: &g)
     var y = try matmul(omega, av, threads: threads)
     for _ in 0..<powerIterations {
         let q = try qr(try matmul(av, y.transposed, threads: threads), threads: threads).Q(threads: threads)   // m×d
@@ -225,8 +237,7 @@ func floatSketchSelection<T: SpectralScalar>(_ av: MatrixView<T>, rank k: Int, o
     }
     var g = SpectralRandom(seed: seed)
     let y = try sketch(af.view, rows: Swift.min(m, k + oversample), powerIterations: powerIterations, using: &g, threads: threads)
-    let f = try pivotedQR(y, maxRank: Swift.min(k, Swift.min(y.rows, n)), threads: threads)
-    return (f.pivots, f.columnsFactored)
+    return pivotedQRPivots(y, maxRank: Swift.min(k, Swift.min(y.rows, n)), threads: try resolveThreads(threads))
 }
 
 /// A[:, cols] as an owning matrix.
@@ -246,12 +257,15 @@ func gatherColumns<T: SpectralScalar>(_ av: MatrixView<T>, _ cols: [Int]) -> Mat
     return out
 }
 
-/// C⁺·B for a tall C with independent columns. Well-conditioned C (κ ≤ 1e4 by the Cholesky factor's diagonal,
-/// so κ²·eps ≤ 2e-8) goes through the normal equations (CᵀC = RᵀR, two triangular solves: one GEMM of C against
-/// B); otherwise Householder QR; a rank-deficient C gets the minimal-norm solution.
-func projectOntoColumns<T: SpectralScalar>(_ c: Matrix<T>, _ b: MatrixView<T>, threads: Int?) throws -> Matrix<T> {
-    let k = c.cols
-    var g = try gram(c, transpose: true, threads: threads)          // CᵀC, k×k
+/// C⁺·B for C = B[:, columns], tall with independent columns. Well-conditioned C (κ ≤ 1e4 by the Cholesky
+/// factor's diagonal, so κ²·eps ≤ 2e-8) goes through the normal equations: one GEMM forms CᵀB, CᵀC is read off its
+/// columns, CᵀC = RᵀR, two triangular solves. Otherwise Householder QR; a rank-deficient C gets the minimal-norm
+/// solution.
+func projectOntoColumns<T: SpectralScalar>(_ b: MatrixView<T>, _ columns: [Int], threads: Int?) throws -> Matrix<T> {
+    let k = columns.count
+    let c = gatherColumns(b, columns)
+    var x = try matmul(c.transposed, b, threads: threads)          // Cᵀ·B
+    var g = gatherColumns(x.view, columns)                          // CᵀC
     var r = Matrix<T>(rows: k, cols: k)
     let ok = g.withUnsafeMutablePointer { gp, ld in
         r.withUnsafeMutablePointer { rp, rld in choleskyUpper(k, gp, ld: ld, into: StridedPointer(rp, rld, 1)) }
@@ -259,7 +273,6 @@ func projectOntoColumns<T: SpectralScalar>(_ c: Matrix<T>, _ b: MatrixView<T>, t
     if ok {
         let d = (0..<k).map { r[$0, $0] }
         if let hi = d.max(), let lo = d.min(), lo > 0, hi / lo <= 1e4 {
-            var x = try matmul(c.transposed, b, threads: threads)        // Cᵀ·B
             try trsm(side: .left, triangle: .upper, transposeA: true, r, &x, threads: threads)
             try trsm(side: .left, triangle: .upper, r, &x, threads: threads)
             return x
@@ -269,9 +282,9 @@ func projectOntoColumns<T: SpectralScalar>(_ c: Matrix<T>, _ b: MatrixView<T>, t
     let rc = fc.R
     let d = (0..<k).map { Swift.abs(rc[$0, $0]) }
     if d.allSatisfy({ $0 > T(Double(Swift.max(c.rows, b.cols))) * T.eps * (d.max() ?? 0) }) {
-        var x = try fc.applyQ(b, transpose: true, threads: threads).view(rows: 0..<k, cols: 0..<b.cols).copy()
-        try trsm(side: .left, triangle: .upper, rc, &x, threads: threads)
-        return x
+        var y = try fc.applyQ(b, transpose: true, threads: threads).view(rows: 0..<k, cols: 0..<b.cols).copy()
+        try trsm(side: .left, triangle: .upper, rc, &y, threads: threads)
+        return y
     }
     return try leastSquares(c, b, threads: threads)
 }

@@ -52,7 +52,8 @@ public func randomizedSVD<T: SpectralScalar>(_ a: some MatrixViewable<T>, rank: 
     }
     try av.requireFinite("randomizedSVD: A")
     let l = Swift.min(rank + oversample, Swift.min(m, n))
-    let omega = Matrix<T>.randomNormal(rows: n, cols: l, seed: seed)
+    var g = SpectralRandom(seed: seed)
+    let omega = Matrix<T>.gaussianSketch(rows: n, cols: l, using: &g)
     var q = try qr(try matmul(av, omega, threads: threads), threads: threads).Q(threads: threads)      // m×l
     for _ in 0..<powerIterations {
         let z = try qr(try matmul(av.transposed, q, threads: threads), threads: threads).Q(threads: threads)  // n×l
