@@ -42,6 +42,10 @@ final class GemmTests: XCTestCase {
                 try checkGemm(Double.self, m: 37, n: 41, k: 29, transA: ta, transB: tb, alpha: alpha, beta: beta)
                 try checkGemm(Float.self, m: 150, n: 70, k: 300, transA: ta, transB: tb, alpha: Float(alpha), beta: Float(beta))
             }
+            // Read in place (no packing): A, and B too when n is a multiple of the panel width; and the same shape
+            // with 4 KiB rows, which packs.
+            try checkGemm(Float.self, m: 250, n: 256, k: 310, transA: ta, transB: tb, alpha: 1.5, beta: 0.5, threads: 2)
+            try checkGemm(Double.self, m: 200, n: 512, k: 160, transA: ta, transB: tb, alpha: -1, beta: 1)
         }
     }
 
