@@ -153,6 +153,16 @@ extension MatrixSignTests {
         for (m, x) in zip(batch, together) { XCTAssertEqual(try newtonSchulz(m, schedule: .polarExpress, threads: 1), x) }
         XCTAssertThrowsError(try newtonSchulzBatch([batch[0], Matrix<Float>(rows: 3, cols: 3)]))
         XCTAssertEqual(try newtonSchulzBatch([Matrix<Float>]()).count, 0)
+        // Wide, Double, one thread, more matrices than workers reuse one workspace each: still equal to single calls.
+        let wide = (0..<7).map { Matrix<Double>.randomNormal(rows: 9, cols: 30, seed: UInt64(10 + $0)) }
+        for threads in [1, 2] {
+            let out = try newtonSchulzBatch(wide, schedule: .jordan, steps: 7, threads: threads)
+            for (m, x) in zip(wide, out) { XCTAssertEqual(try newtonSchulz(m, schedule: .jordan, steps: 7, threads: 1), x) }
+        }
+        var bad = wide
+        bad[4][2, 3] = .nan
+        XCTAssertThrowsError(try newtonSchulzBatch(bad, threads: 2)) { XCTAssertTrue("\($0)".contains("non-finite")) }
+        XCTAssertThrowsError(try newtonSchulzBatch(wide, steps: -1, threads: 2))
     }
 }
 

@@ -1,3 +1,4 @@
+import Synchronization
 /// msign(M) = U_r·V_rᵀ (every nonzero singular value set to 1), exactly, through the Jacobi SVD: the reference the
 /// Newton–Schulz iterations approximate. The rank r counts σ > max(m, n)·eps·σ₁. Zero gives zero.
 /// - Throws: `.nonFinite` on NaN/Inf input.
@@ -29,14 +30,20 @@ public func newtonSchulz<T: SpectralScalar>(_ m: some MatrixViewable<T>, schedul
                                             threads: Int? = nil) throws -> Matrix<T> {
     let mv = m.view
     try mv.requireFinite("newtonSchulz: M")
-    let t = steps ?? schedule.defaultSteps
-    guard t >= 0 else { throw SpectralError.invalidArgument("newtonSchulz: steps must be ≥ 0, got \(t)") }
-    guard inputScale > 0, inputScale.isFinite else { throw SpectralError.invalidArgument("newtonSchulz: inputScale must be > 0") }
+    let t = try newtonSchulzSteps(steps, schedule: schedule, inputScale: inputScale)
     let nt = try resolveThreads(threads)
     let wide = mv.rows <= mv.cols
     var x = wide ? mv.copy() : mv.transposed.copy()            // p×q with p ≤ q
     try newtonSchulzInPlace(&x, schedule: schedule, steps: t, inputScale: T(inputScale), tight: normalization == .tight, threads: nt)
     return wide ? x : x.transposed.copy()
+}
+
+/// The step count (given or the schedule's own), after checking it and the input scale.
+func newtonSchulzSteps(_ steps: Int?, schedule: NewtonSchulzSchedule, inputScale: Double) throws -> Int {
+    let t = steps ?? schedule.defaultSteps
+    guard t >= 0 else { throw SpectralError.invalidArgument("newtonSchulz: steps must be ≥ 0, got \(t)") }
+    guard inputScale > 0, inputScale.isFinite else { throw SpectralError.invalidArgument("newtonSchulz: inputScale must be > 0") }
+    return t
 }
 
 /// How `newtonSchulz` scales its input.
@@ -53,14 +60,35 @@ public enum NewtonSchulzNormalization: Sendable {
 @_specialize(where T == Double)
 func newtonSchulzInPlace<T: SpectralScalar>(_ x: inout Matrix<T>, schedule: NewtonSchulzSchedule, steps: Int, inputScale: T,
                                             tight: Bool = false, threads: Int) throws {
+    var ws = NewtonSchulzWorkspace<T>(p: x.rows, q: x.cols)
+    try newtonSchulzInPlace(&x, schedule: schedule, steps: steps, inputScale: inputScale, tight: tight, threads: threads, workspace: &ws)
+}
+
+/// A = XXᵀ, B = the polynomial in A, a p×p scratch and the next X: what a Newton–Schulz step works in, kept across
+/// the matrices of a batch (every entry is written before it is read).
+struct NewtonSchulzWorkspace<T: SpectralScalar> {
+    var a: Matrix<T>, b: Matrix<T>, tmp: Matrix<T>, y: Matrix<T>
+    init(p: Int, q: Int) {
+        a = Matrix(uninitializedRows: p, cols: p); b = Matrix(uninitializedRows: p, cols: p)
+        tmp = Matrix(uninitializedRows: p, cols: p); y = Matrix(uninitializedRows: p, cols: q)
+    }
+}
+
+@_specialize(where T == Float)
+@_specialize(where T == Double)
+func newtonSchulzInPlace<T: SpectralScalar>(_ x: inout Matrix<T>, schedule: NewtonSchulzSchedule, steps: Int, inputScale: T,
+                                            tight: Bool = false, threads: Int, workspace ws: inout NewtonSchulzWorkspace<T>) throws {
     let (p, q) = (x.rows, x.cols)
     if p == 0 || q == 0 { return }
     let norm = x.frobeniusNorm
     x.scale(by: 1 / ((norm + T(1e-7)) * inputScale))
     if steps == 0 { return }
-    // Workspace, allocated once: A = XXᵀ, B = the polynomial in A, a scratch p×p and the next X.
-    var a = Matrix<T>(rows: p, cols: p), b = Matrix<T>(rows: p, cols: p), tmp = Matrix<T>(rows: p, cols: p)
-    var y = Matrix<T>(rows: p, cols: q)
+    precondition(ws.a.rows == p && ws.y.rows == p && ws.y.cols == q, "Newton–Schulz workspace of another shape")
+    // The buffers move out of the workspace (so each is uniquely referenced, written without a copy) and back.
+    let empty = Matrix<T>(rows: 0, cols: 0)
+    var a = empty, b = empty, tmp = empty, y = empty
+    swap(&a, &ws.a); swap(&b, &ws.b); swap(&tmp, &ws.tmp); swap(&y, &ws.y)
+    defer { swap(&a, &ws.a); swap(&b, &ws.b); swap(&tmp, &ws.tmp); swap(&y, &ws.y) }
     let table = (0..<steps).map { schedule.coefficients(step: $0).map { T($0) } }   // no allocation inside a step
     for s in 0..<steps {
         let c = table[s]
@@ -114,21 +142,31 @@ public func newtonSchulzBatch<T: SpectralScalar>(_ batch: [Matrix<T>], schedule:
     let nt = try resolveThreads(threads)
     let p = Swift.min(first.rows, first.cols), q = Swift.max(first.rows, first.cols)
     // Below ~512² a single product does not keep two cores busy; split the batch instead.
-    if nt == 1 || batch.count == 1 || Double(p) * Double(p) * Double(q) > 512 * 512 * 512 {
+    if batch.count == 1 || Double(p) * Double(p) * Double(q) > 512 * 512 * 512 {
         return try batch.map { try newtonSchulz($0, schedule: schedule, steps: steps, inputScale: inputScale, threads: nt) }
     }
+    let t = try newtonSchulzSteps(steps, schedule: schedule, inputScale: inputScale)
     var results = [Matrix<T>?](repeating: nil, count: batch.count)
     var failure: Error? = nil
     let lock = Lock()
     results.withUnsafeMutableBufferPointer { rp in
         let box = UncheckedSendable(rp.baseAddress!)
         let workers = Swift.min(nt, batch.count)
-        parallelFor(workers) { t in
-            var i = t
-            while i < batch.count {
-                do { box.value[i] = try newtonSchulz(batch[i], schedule: schedule, steps: steps, inputScale: inputScale, threads: 1) }
-                catch { lock.withLock { failure = failure ?? error } }
-                i += workers
+        let next = Atomic<Int>(0)
+        let wide = first.rows <= first.cols
+        parallelFor(workers) { _ in
+            // Matrices claimed one at a time (a worker slowed by the machine takes fewer); one workspace per worker.
+            var ws = NewtonSchulzWorkspace<T>(p: p, q: q)
+            while true {
+                let i = next.add(1, ordering: .relaxed).oldValue
+                if i >= batch.count { break }
+                do {
+                    let mv = batch[i].view
+                    try mv.requireFinite("newtonSchulz: M")
+                    var x = wide ? mv.copy() : mv.transposed.copy()
+                    try newtonSchulzInPlace(&x, schedule: schedule, steps: t, inputScale: T(inputScale), threads: 1, workspace: &ws)
+                    box.value[i] = wide ? x : x.transposed.copy()
+                } catch { lock.withLock { failure = failure ?? error } }
             }
         }
     }
