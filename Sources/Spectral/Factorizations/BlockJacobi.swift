@@ -81,14 +81,17 @@ func jacobiPair<T: SpectralScalar>(rows: Int, x: UnsafeMutablePointer<T>, w: Uns
                                    i0: Int, bi: Int, j0: Int, bj: Int, tol: T, screenFirst: Bool = false) -> Int {
     let k2 = bi + bj
     if screenFirst && !crossBlockCoupled(rows: rows, x: x, i0: i0, bi: bi, j0: j0, bj: bj, tol: tol) { return 0 }
-    let need = rows * k2 * 2 + k2 * k2 * 3 + k2 + (w != nil ? wRows * k2 * 2 : 0)
+    // The pair's copies Y, T (and W's) get a leading dimension that is an odd number of cache lines: with the
+    // columns' own stride (1024 Doubles = 8 KiB) the GEMM's reads of Yᵀ fall in a few L1 sets and it must pack.
+    let ld = paddedLeadingDimension(rows, T.self), wld = paddedLeadingDimension(wRows, T.self)
+    let need = ld * k2 * 2 + k2 * k2 * 3 + k2 + (w != nil ? wld * k2 * 2 : 0)
     return BufferPool.shared.with(T.self, count: need) { buf in
-        let y = buf, t = y + rows * k2, g = t + rows * k2, r = g + k2 * k2, z = r + k2 * k2, dn = z + k2 * k2
+        let y = buf, t = y + ld * k2, g = t + ld * k2, r = g + k2 * k2, z = r + k2 * k2, dn = z + k2 * k2
         // Y = [X_i X_j]: two contiguous runs of columns.
-        y.update(from: x + i0 * rows, count: rows * bi)
-        (y + rows * bi).update(from: x + j0 * rows, count: rows * bj)
+        for c in 0..<bi { (y + c * ld).update(from: x + (i0 + c) * rows, count: rows) }
+        for c in 0..<bj { (y + (bi + c) * ld).update(from: x + (j0 + c) * rows, count: rows) }
         // G = YᵀY, only what screening and Cholesky read (lower triangle mirrored by syrk).
-        syrkStrided(k2, rows, 1, StridedPointer(y, rows, 1), 0, StridedPointer(g, k2, 1), threads: 1)
+        syrkStrided(k2, rows, 1, StridedPointer(y, ld, 1), 0, StridedPointer(g, k2, 1), threads: 1)
         // Screen: skip when every cosine of the pair is below tol — the cross ones and those inside each block. The
         // inner solver's last rotations leave a block's own columns orthogonal only to the accuracy of its factor R;
         // checking them here on the columns themselves is what makes a sweep without rotations mean convergence
@@ -115,12 +118,12 @@ func jacobiPair<T: SpectralScalar>(rows: Int, x: UnsafeMutablePointer<T>, w: Uns
             for l in 0..<k2 { for k in 0..<k2 { r[l * k2 + k] *= dn[l] } }
         } else {
             // Householder QR of Y (on a copy): R directly, no squaring.
-            t.update(from: y, count: rows * k2)
+            t.update(from: y, count: ld * k2)
             BufferPool.shared.with(T.self, count: k2) { tau in
-                householderQRInPlace(rows, k2, StridedPointer(t, 1, rows), tau, threads: 1)
+                householderQRInPlace(rows, k2, StridedPointer(t, 1, ld), tau, threads: 1)
             }
             r.update(repeating: 0, count: k2 * k2)
-            for c in 0..<k2 { for k in 0...Swift.min(c, rows - 1) { r[c * k2 + k] = t[c * rows + k] } }
+            for c in 0..<k2 { for k in 0...Swift.min(c, rows - 1) { r[c * k2 + k] = t[c * ld + k] } }
         }
         // Inner solve on the k2×k2 factor, accumulating Z.
         z.update(repeating: 0, count: k2 * k2)
@@ -143,21 +146,29 @@ func jacobiPair<T: SpectralScalar>(rows: Int, x: UnsafeMutablePointer<T>, w: Uns
         // more in Double but costs 8% of the time and does worse in Float.
         for k in 0..<k2 { let zk = z + k * k2; let inv = 1 / nrm2Strided(k2, zk, 1); for i in 0..<k2 { zk[i] *= inv } }
         // Y ← Y·Z, W ← W·Z, written back to the two column runs.
-        gemmStrided(rows, k2, k2, 1, StridedPointer(y, 1, rows), StridedPointer(z, 1, k2), 0, StridedPointer(t, 1, rows), threads: 1)
-        (x + i0 * rows).update(from: t, count: rows * bi)
-        (x + j0 * rows).update(from: t + rows * bi, count: rows * bj)
+        gemmStrided(rows, k2, k2, 1, StridedPointer(y, 1, ld), StridedPointer(z, 1, k2), 0, StridedPointer(t, 1, ld), threads: 1)
+        for c in 0..<bi { (x + (i0 + c) * rows).update(from: t + c * ld, count: rows) }
+        for c in 0..<bj { (x + (j0 + c) * rows).update(from: t + (bi + c) * ld, count: rows) }
         if let w {
-            let wy = dn + k2, wt = wy + wRows * k2
-            wy.update(from: w + i0 * wRows, count: wRows * bi)
-            (wy + wRows * bi).update(from: w + j0 * wRows, count: wRows * bj)
-            gemmStrided(wRows, k2, k2, 1, StridedPointer(wy, 1, wRows), StridedPointer(z, 1, k2), 0, StridedPointer(wt, 1, wRows), threads: 1)
-            (w + i0 * wRows).update(from: wt, count: wRows * bi)
-            (w + j0 * wRows).update(from: wt + wRows * bi, count: wRows * bj)
+            let wy = dn + k2, wt = wy + wld * k2
+            for c in 0..<bi { (wy + c * wld).update(from: w + (i0 + c) * wRows, count: wRows) }
+            for c in 0..<bj { (wy + (bi + c) * wld).update(from: w + (j0 + c) * wRows, count: wRows) }
+            gemmStrided(wRows, k2, k2, 1, StridedPointer(wy, 1, wld), StridedPointer(z, 1, k2), 0, StridedPointer(wt, 1, wld), threads: 1)
+            for c in 0..<bi { (w + (i0 + c) * wRows).update(from: wt + c * wld, count: wRows) }
+            for c in 0..<bj { (w + (j0 + c) * wRows).update(from: wt + (bi + c) * wld, count: wRows) }
         }
         return 1
     }
 }
 
+
+/// `n` rounded up to whole cache lines, plus one line when that is an even number of lines, so that consecutive
+/// columns never sit a multiple of 128 bytes — let alone 4 KiB — apart.
+func paddedLeadingDimension<T>(_ n: Int, _: T.Type) -> Int {
+    let perLine = 64 / MemoryLayout<T>.stride
+    let lines = (n + perLine - 1) / perLine
+    return (lines % 2 == 0 ? lines + 1 : lines) * perLine
+}
 
 /// Whether some column of block i and some column of block j have |cos| > tol, from X_iᵀX_j computed in place.
 func crossBlockCoupled<T: SpectralScalar>(rows: Int, x: UnsafeMutablePointer<T>, i0: Int, bi: Int, j0: Int, bj: Int, tol: T) -> Bool {
