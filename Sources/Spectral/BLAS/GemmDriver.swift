@@ -14,10 +14,10 @@ let gemmParallelThreshold = 4_000_000.0
 /// keeps strided B (leading dimensions that are multiples of 4 KiB) from thrashing the cache sets.
 let fusedGroup = 16
 
-/// m·n·k up to which a product counts as small: A and B are read in place, nothing is packed (unless a leading
-/// dimension is a multiple of 4 KiB, whose rows fall in the same cache sets). Reading in place made 256³–384³
-/// 7–10% faster in Float (packing a row-major A is a transpose) and 0–3% in Double; at 512³ Double with its 4 KiB
-/// rows it was 35% slower.
+/// m·n·k up to which a product counts as small: A and B are read in place, nothing is packed (unless successive k
+/// of an operand are a multiple of 4 KiB apart, which fall in the same cache sets). Reading in place made
+/// 256³–384³ 7–10% faster in Float (packing a row-major A is a transpose) and 0–3% in Double; at 512³ Double,
+/// B's 4 KiB rows read in place were 35% slower.
 let smallProductVolume = 384.0 * 384.0 * 384.0
 
 /// C ← α·A·B + β·C on strided operands (A m×k, B k×n, C m×n): the BLIS five-loop GEMM.
@@ -68,11 +68,13 @@ func gemmStrided<T: SpectralScalar>(
 
     // Small products and narrow B: the kernel reads A in place (packing would cost more than it saves); small
     // products with whole B panels also read B in place.
-    let aliased = { (stride: Int) in (stride &* MemoryLayout<T>.stride) % 4096 == 0 }
+    // Read in place, an operand's successive k (A's columns, B's rows) must not be a multiple of 4 KiB apart:
+    // those all fall in the same few L1 sets. (A's MR rows may be: only MR lines are live at a time.)
+    let aliased = { (stride: Int) in stride != 1 && (stride &* MemoryLayout<T>.stride) % 4096 == 0 }
     let small = Double(m) * Double(n) * Double(k) <= smallProductVolume
-        && !aliased(Swift.max(a.rowStride, a.colStride)) && !aliased(Swift.max(b.rowStride, b.colStride))
     let directA = (bl.mr == 4 || bl.mr == 6) && (a.colStride == 1 || a.rowStride == 1) && (small || nPanelsAll <= 4)
-    let directB = small && b.colStride == 1 && n % nr == 0
+        && !aliased(a.colStride)
+    let directB = small && b.colStride == 1 && n % nr == 0 && !aliased(b.rowStride)
 
     var jc = 0
     while jc < n {
