@@ -68,4 +68,28 @@ final class InternalsTests: XCTestCase {
             XCTAssertEqual(Array(pt.pivots.prefix(pt.factored)), Array(ft.pivots.prefix(ft.columnsFactored)))
         }
     }
+
+    func testSketchBasisIsOrthonormalAndSpansTheColumns() throws {
+        // Cholesky QR in Double for a well-conditioned Float sketch (κ ≈ 1e3), Householder for one that is not
+        // (κ ≈ 1e9) or rank-deficient: either way QᵀQ = I and Q·QᵀZ = Z to Float rounding (a few √m·u_Float).
+        let m = 500, d = 40
+        let base = Matrix<Double>.randomNormal(rows: m, cols: d, seed: 4)
+        for (label, exponent) in [("κ 1e3", 3.0), ("κ 1e9", 9.0)] {
+            let z = Matrix<Float>(rows: m, cols: d) { i, j in Float(base[i, j] * pow(10, -exponent * Double(j) / Double(d - 1))) }
+            try check(z, label)
+        }
+        var deficient = Matrix<Float>(rows: m, cols: d) { i, j in Float(base[i, j % 10]) }
+        deficient[0, 0] += 1e-3
+        try check(deficient, "rank-deficient")
+        func check(_ z: Matrix<Float>, _ label: String) throws {
+            let q = try sketchBasis(z, threads: 1)
+            XCTAssertEqual(q.rows, m); XCTAssertEqual(q.cols, d)
+            let qd = Matrix<Double>(rows: m, cols: d) { Double(q[$0, $1]) }
+            let zd = Matrix<Double>(rows: m, cols: d) { Double(z[$0, $1]) }
+            let defect = try (try matmul(qd.transposed, qd) - Matrix<Double>.identity(d)).frobeniusNorm
+            XCTAssertLessThanOrEqual(defect, 8 * Double(m).squareRoot() * 6e-8, "\(label): QᵀQ")
+            let residual = try (zd - (try matmul(qd, try matmul(qd.transposed, zd)))).frobeniusNorm
+            XCTAssertLessThanOrEqual(residual, 8 * Double(m).squareRoot() * 6e-8 * zd.frobeniusNorm, "\(label): span")
+        }
+    }
 }

@@ -160,6 +160,17 @@ final class LowRankTests: XCTestCase {
             XCTAssertTrue(rec.isFinite)
             XCTAssertLessThanOrEqual(try rel(rec.asDouble, huge.asDouble), 1e-5, "entries near 1e36")
         }
+        // Non-finite input is named, on every path (the Float-sketch path checks it in its own pass).
+        for randomized in [false, true] {
+            for bad in [Double.nan, .infinity] {
+                var m = low
+                m[17, 23] = bad
+                XCTAssertThrowsError(try interpolativeDecomposition(m, rank: 5, randomized: randomized)) {
+                    XCTAssertTrue("\($0)".contains("non-finite input: interpolativeDecomposition: A (40×30) has \(bad) at (17, 23)"), "\($0)")
+                }
+                XCTAssertThrowsError(try interpolativeDecomposition(m, tolerance: 0.1, randomized: randomized))
+            }
+        }
         // The zero matrix: zeros, never NaN (scipy returns NaN).
         let zero = try interpolativeDecomposition(Matrix<Double>(rows: 10, cols: 8), rank: 3)
         XCTAssertTrue(zero.projection.isFinite); XCTAssertEqual(zero.projection.maxAbs, 0)

@@ -69,7 +69,25 @@ func substitute<T: SpectralScalar>(_ n: Int, _ r: Int, _ a: StridedPointer<T>, l
             var x1 = UnsafeRawPointer(out).loadUnaligned(fromByteOffset: vb, as: V.self)
             var x2 = UnsafeRawPointer(out).loadUnaligned(fromByteOffset: 2 &* vb, as: V.self)
             var x3 = UnsafeRawPointer(out).loadUnaligned(fromByteOffset: 3 &* vb, as: V.self)
-            for i in (lower ? 0..<j : (j + 1)..<n) {
+            // Two partial sums per vector (even and odd i): eight independent FMA chains instead of four, which
+            // the FMA latency would otherwise bound.
+            var y0 = V(), y1 = V(), y2 = V(), y3 = V()
+            let range = lower ? 0..<j : (j + 1)..<n
+            var i = range.lowerBound
+            while i &+ 2 <= range.upperBound {
+                let f = V(repeating: -a[j, i]), g = V(repeating: -a[j, i &+ 1])
+                let src = UnsafeRawPointer(buf + i &* ld), nxt = UnsafeRawPointer(buf + (i &+ 1) &* ld)
+                x0 = madd(x0, f, src.loadUnaligned(as: V.self))
+                x1 = madd(x1, f, src.loadUnaligned(fromByteOffset: vb, as: V.self))
+                x2 = madd(x2, f, src.loadUnaligned(fromByteOffset: 2 &* vb, as: V.self))
+                x3 = madd(x3, f, src.loadUnaligned(fromByteOffset: 3 &* vb, as: V.self))
+                y0 = madd(y0, g, nxt.loadUnaligned(as: V.self))
+                y1 = madd(y1, g, nxt.loadUnaligned(fromByteOffset: vb, as: V.self))
+                y2 = madd(y2, g, nxt.loadUnaligned(fromByteOffset: 2 &* vb, as: V.self))
+                y3 = madd(y3, g, nxt.loadUnaligned(fromByteOffset: 3 &* vb, as: V.self))
+                i &+= 2
+            }
+            if i < range.upperBound {
                 let f = V(repeating: -a[j, i])
                 let src = UnsafeRawPointer(buf + i &* ld)
                 x0 = madd(x0, f, src.loadUnaligned(as: V.self))
@@ -77,7 +95,10 @@ func substitute<T: SpectralScalar>(_ n: Int, _ r: Int, _ a: StridedPointer<T>, l
                 x2 = madd(x2, f, src.loadUnaligned(fromByteOffset: 2 &* vb, as: V.self))
                 x3 = madd(x3, f, src.loadUnaligned(fromByteOffset: 3 &* vb, as: V.self))
             }
-            if !unit { let d = V(repeating: a[j, j]); x0 /= d; x1 /= d; x2 /= d; x3 /= d }
+            x0 += y0; x1 += y1; x2 += y2; x3 += y3
+            // One scalar division per row, then products (SIMD division runs in 128-bit pieces): x·fl(1/d) is
+            // within 2u of x/d.
+            if !unit { let r = V(repeating: 1 / a[j, j]); x0 *= r; x1 *= r; x2 *= r; x3 *= r }
             out.storeBytes(of: x0, as: V.self); out.storeBytes(of: x1, toByteOffset: vb, as: V.self)
             out.storeBytes(of: x2, toByteOffset: 2 &* vb, as: V.self); out.storeBytes(of: x3, toByteOffset: 3 &* vb, as: V.self)
         }
