@@ -86,7 +86,7 @@ final class InternalsTests: XCTestCase {
             XCTAssertEqual(q.rows, m); XCTAssertEqual(q.cols, d)
             let qd = Matrix<Double>(rows: m, cols: d) { Double(q[$0, $1]) }
             let zd = Matrix<Double>(rows: m, cols: d) { Double(z[$0, $1]) }
-            let defect = try (try matmul(qd.transposed, qd) - Matrix<Double>.identity(d)).frobeniusNorm
+            let defect = (try matmul(qd.transposed, qd) - Matrix<Double>.identity(d)).frobeniusNorm
             XCTAssertLessThanOrEqual(defect, 8 * Double(m).squareRoot() * 6e-8, "\(label): QᵀQ")
             let residual = try (zd - (try matmul(qd, try matmul(qd.transposed, zd)))).frobeniusNorm
             XCTAssertLessThanOrEqual(residual, 8 * Double(m).squareRoot() * 6e-8 * zd.frobeniusNorm, "\(label): span")

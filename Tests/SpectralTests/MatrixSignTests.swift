@@ -30,8 +30,8 @@ final class MatrixSignTests: XCTestCase {
         let m = try matmul(u, v)
         let exact = try msignExact(m)
         XCTAssertLessThanOrEqual(try (exact - m / (u.frobeniusNorm * v.frobeniusNorm)).maxAbs, 1e-15, "msign(uvᵀ) = uvᵀ/(‖u‖‖v‖)")
-        XCTAssertLessThanOrEqual(try (try newtonSchulz(m, schedule: .classicQuintic, steps: 5) - exact).maxAbs, 1e-6, "quintic: exact at x = 1")
-        XCTAssertLessThanOrEqual(try (try newtonSchulz(m, schedule: .jordan) - exact * 0.696436).maxAbs, 1e-5, "KJ5 gives 0.696436·msign")
+        XCTAssertLessThanOrEqual((try newtonSchulz(m, schedule: .classicQuintic, steps: 5) - exact).maxAbs, 1e-6, "quintic: exact at x = 1")
+        XCTAssertLessThanOrEqual((try newtonSchulz(m, schedule: .jordan) - exact * 0.696436).maxAbs, 1e-5, "KJ5 gives 0.696436·msign")
         for (n, want) in [(4, 0.765439), (64, 0.688140)] {
             let x = try newtonSchulz(Matrix<Double>.identity(n), schedule: .jordan)
             XCTAssertEqual(x[0, 0], want, accuracy: 1e-5, "KJ5 on I_\(n)"); XCTAssertEqual(x[n - 1, n - 1], want, accuracy: 1e-5)
@@ -40,16 +40,16 @@ final class MatrixSignTests: XCTestCase {
         let a = Matrix<Double>.randomNormal(rows: 20, cols: 30, seed: 3)
         let q = try qr(Matrix<Double>.randomNormal(rows: 20, cols: 20, seed: 4)).Q(), r = try qr(Matrix<Double>.randomNormal(rows: 30, cols: 30, seed: 5)).Q()
         let ns = try newtonSchulz(a, schedule: .polarExpress)
-        XCTAssertLessThanOrEqual(try (try newtonSchulz(try matmul(try matmul(q, a), r), schedule: .polarExpress) - (try matmul(try matmul(q, ns), r))).maxAbs, 1e-12)
-        XCTAssertLessThanOrEqual(try (try newtonSchulz(a.transposed, schedule: .polarExpress) - ns.transposed.copy()).maxAbs, 1e-13)
-        XCTAssertLessThanOrEqual(try (try newtonSchulz(a * 1000, schedule: .polarExpress) - ns).maxAbs, 1e-6)
-        XCTAssertLessThanOrEqual(try (try newtonSchulz(-a, schedule: .polarExpress) + ns).maxAbs, 1e-15)
+        XCTAssertLessThanOrEqual((try newtonSchulz(try matmul(try matmul(q, a), r), schedule: .polarExpress) - (try matmul(try matmul(q, ns), r))).maxAbs, 1e-12)
+        XCTAssertLessThanOrEqual((try newtonSchulz(a.transposed, schedule: .polarExpress) - ns.transposed.copy()).maxAbs, 1e-13)
+        XCTAssertLessThanOrEqual((try newtonSchulz(a * 1000, schedule: .polarExpress) - ns).maxAbs, 1e-6)
+        XCTAssertLessThanOrEqual((try newtonSchulz(-a, schedule: .polarExpress) + ns).maxAbs, 1e-15)
         // msign of a symmetric matrix is the matrix sign function; msign is idempotent.
-        XCTAssertLessThanOrEqual(try (try msignExact(Matrix<Double>.diagonal([3, -2])) - Matrix<Double>.diagonal([1, -1])).maxAbs, 1e-15)
+        XCTAssertLessThanOrEqual((try msignExact(Matrix<Double>.diagonal([3, -2])) - Matrix<Double>.diagonal([1, -1])).maxAbs, 1e-15)
         let e = try msignExact(a)
-        XCTAssertLessThanOrEqual(try (try msignExact(e) - e).maxAbs, 1e-13)
+        XCTAssertLessThanOrEqual((try msignExact(e) - e).maxAbs, 1e-13)
         // Newton–Schulz with enough Polar Express steps agrees with the exact msign on a well-conditioned matrix.
-        XCTAssertLessThanOrEqual(try (try newtonSchulz(a, schedule: .polarExpress, steps: 10) - e).maxAbs, 1e-5)
+        XCTAssertLessThanOrEqual((try newtonSchulz(a, schedule: .polarExpress, steps: 10) - e).maxAbs, 1e-5)
         XCTAssertEqual(try newtonSchulz(Matrix<Double>(rows: 3, cols: 5)), Matrix<Double>(rows: 3, cols: 5), "zero gives zero")
     }
 
@@ -141,7 +141,7 @@ extension MatrixSignTests {
         XCTAssertGreaterThan(st.last!, sp.last!)
         // It stays a valid scaling: with enough Polar Express steps both reach msign.
         let e = try msignExact(g)
-        XCTAssertLessThanOrEqual(try (try newtonSchulz(g, schedule: .polarExpress, steps: 10, normalization: .tight) - e).maxAbs, 1e-4)
+        XCTAssertLessThanOrEqual((try newtonSchulz(g, schedule: .polarExpress, steps: 10, normalization: .tight) - e).maxAbs, 1e-4)
         let d = try msignDiagnostics(e)
         XCTAssertEqual(d.sigmaMin, 1, accuracy: 1e-12); XCTAssertEqual(d.sigmaMax, 1, accuracy: 1e-12)
         XCTAssertLessThanOrEqual(d.orthogonality, 1e-12)

@@ -75,10 +75,10 @@ final class NpyTests: XCTestCase {
         var d = Matrix<Double>.randomNormal(rows: 3, cols: 0, seed: 1)
         try NpyArray(d).write(path: dir + "/d.npy")
         XCTAssertEqual(try NpyArray.read(path: dir + "/d.npy").matrix(Double.self), d)
-        d = try Matrix(rows: [[.nan, .infinity], [-0.0, 1e-310]])
+        d = try Matrix(rows: [[.nan, .infinity], [-0.0, Double("1e-310")!]])
         try NpyArray(d).write(path: dir + "/special.npy")
         let back = try NpyArray.read(path: dir + "/special.npy").doubles
-        XCTAssertTrue(back[0].isNaN); XCTAssertEqual(back[1], .infinity); XCTAssertEqual(back[2].sign, .minus); XCTAssertEqual(back[3], 1e-310)
+        XCTAssertTrue(back[0].isNaN); XCTAssertEqual(back[1], .infinity); XCTAssertEqual(back[2].sign, .minus); XCTAssertEqual(back[3], Double("1e-310")!)
         let ints = try NpyArray(shape: [2, 2, 2], values: .int64([1, -2, 3, Int64.max, 5, 6, 7, Int64.min]))
         try ints.write(path: dir + "/i.npy")
         XCTAssertEqual(try NpyArray.read(path: dir + "/i.npy").values, .float64(ints.doubles), "i8 reads back as f64")

@@ -13,7 +13,7 @@ final class QRTests: XCTestCase {
 
     func orthogonalityError<T: SpectralScalar>(_ q: Matrix<T>) throws -> Double {
         let qd = q.asDouble
-        return try (try matmul(qd.transposed, qd) - Matrix<Double>.identity(q.cols)).frobeniusNorm
+        return (try matmul(qd.transposed, qd) - Matrix<Double>.identity(q.cols)).frobeniusNorm
     }
 
     func checkQR<T: SpectralScalar>(_: T.Type, _ m: Int, _ n: Int, seed: UInt64 = 1) throws {

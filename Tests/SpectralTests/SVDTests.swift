@@ -18,9 +18,9 @@ final class SVDTests: XCTestCase {
         XCTAssertEqual(vt.shape.rows, full ? n : k); XCTAssertEqual(vt.shape.cols, n)
         let ud = uu.asDouble, vd = vt.asDouble
         let bound = 8 * Double(max(m, n, 1)) * u
-        XCTAssertLessThanOrEqual(try (try matmul(ud.transposed, ud) - Matrix<Double>.identity(ud.shape.cols)).frobeniusNorm,
+        XCTAssertLessThanOrEqual((try matmul(ud.transposed, ud) - Matrix<Double>.identity(ud.shape.cols)).frobeniusNorm,
                                  bound * Double(max(k, 1)).squareRoot(), "\(label): UᵀU", file: file, line: line)
-        XCTAssertLessThanOrEqual(try (try matmul(vd, vd.transposed) - Matrix<Double>.identity(vd.shape.rows)).frobeniusNorm,
+        XCTAssertLessThanOrEqual((try matmul(vd, vd.transposed) - Matrix<Double>.identity(vd.shape.rows)).frobeniusNorm,
                                  bound * Double(max(k, 1)).squareRoot(), "\(label): VᵀV", file: file, line: line)
         if m == 0 || n == 0 { return }
         let kk = min(k, ud.shape.cols, vd.shape.rows)

@@ -8,7 +8,7 @@ import Darwin
 func formatDouble(_ format: String, _ x: Double) -> String {
     var buffer = [CChar](repeating: 0, count: 64)
     _ = withVaList([x]) { vsnprintf(&buffer, 64, format, $0) }
-    return String(cString: buffer)
+    return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
 }
 
 /// Formats elements the way numpy's default printer does: a shared fixed or scientific notation, at most 8

@@ -8,7 +8,7 @@ import Darwin
 ///
 /// The protocol carries the SIMD vector the GEMM micro-kernel uses for this type on the ISA the library was built
 /// for (see `Kernels/Blocking.swift`), plus the few elementary functions the generic code needs.
-public protocol SpectralScalar: BinaryFloatingPoint, SIMDScalar, Sendable, CustomStringConvertible, LosslessStringConvertible
+public protocol SpectralScalar: BinaryFloatingPoint, SIMDScalar, Sendable, Codable, CustomStringConvertible, LosslessStringConvertible
 where RawSignificand: FixedWidthInteger {
     /// The vector the micro-kernel holds a row of its tile in (two of them per tile row).
     associatedtype KernelVector: SIMD where KernelVector.Scalar == Self

@@ -85,14 +85,12 @@ final class WorkerPool: @unchecked Sendable {
                 pthread_attr_init(&attr)
                 pthread_attr_setstacksize(&attr, 1 << 20)
                 pthread_create(&tid, &attr, { arg in
-                    Unmanaged<WorkerPool>.fromOpaque(arg!).takeUnretainedValue().loop()
-                    return nil
+                    Unmanaged<WorkerPool>.fromOpaque(arg!).takeUnretainedValue().loop()       // never returns
                 }, me)
                 pthread_attr_destroy(&attr)
                 #else
                 pthread_create(&tid, nil, { arg in
-                    Unmanaged<WorkerPool>.fromOpaque(arg).takeUnretainedValue().loop()
-                    return nil
+                    Unmanaged<WorkerPool>.fromOpaque(arg).takeUnretainedValue().loop()        // never returns
                 }, me)
                 #endif
                 pthread_detach(tid)
