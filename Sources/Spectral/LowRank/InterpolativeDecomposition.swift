@@ -90,7 +90,7 @@ func interpolativeDecompositionView<T: SpectralScalar>(_ av: MatrixView<T>, rank
     guard oversample >= 0, powerIterations >= 0 else {
         throw SpectralError.invalidArgument("interpolativeDecomposition: oversample and powerIterations must be ≥ 0")
     }
-    // The matrix the pivoted QR runs on: A itself, or a Gaussian sketch Ω·A.
+    // The deterministic path's truncated QRCP (the randomized one factors its sketch through `pivotedQRPivots`).
     func factor(_ x: MatrixView<T>) throws -> PivotedQR<T> {
         if let k = rank { return try pivotedQR(x, maxRank: Swift.min(k, Swift.min(x.rows, x.cols)), threads: threads) }
         return try pivotedQR(x, tolerance: tolerance!, threads: threads)
