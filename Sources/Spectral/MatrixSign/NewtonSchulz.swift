@@ -29,12 +29,20 @@ public func newtonSchulz<T: SpectralScalar>(_ m: some MatrixViewable<T>, schedul
                                             inputScale: Double = 1, normalization: NewtonSchulzNormalization = .frobenius,
                                             threads: Int? = nil) throws -> Matrix<T> {
     let mv = m.view
-    try mv.requireFinite("newtonSchulz: M")
     let t = try newtonSchulzSteps(steps, schedule: schedule, inputScale: inputScale)
     let nt = try resolveThreads(threads)
+    var ws = NewtonSchulzWorkspace<T>(p: Swift.min(mv.rows, mv.cols), q: Swift.max(mv.rows, mv.cols))
+    return try newtonSchulzOne(mv, schedule: schedule, steps: t, inputScale: T(inputScale), tight: normalization == .tight,
+                               threads: nt, workspace: &ws)
+}
+
+/// One matrix: checked, iterated on its smaller Gram side (the transpose when rows > cols), in `ws`.
+func newtonSchulzOne<T: SpectralScalar>(_ mv: MatrixView<T>, schedule: NewtonSchulzSchedule, steps: Int, inputScale: T, tight: Bool,
+                                        threads: Int, workspace ws: inout NewtonSchulzWorkspace<T>) throws -> Matrix<T> {
+    try mv.requireFinite("newtonSchulz: M")
     let wide = mv.rows <= mv.cols
     var x = wide ? mv.copy() : mv.transposed.copy()            // p×q with p ≤ q
-    try newtonSchulzInPlace(&x, schedule: schedule, steps: t, inputScale: T(inputScale), tight: normalization == .tight, threads: nt)
+    try newtonSchulzInPlace(&x, schedule: schedule, steps: steps, inputScale: inputScale, tight: tight, threads: threads, workspace: &ws)
     return wide ? x : x.transposed.copy()
 }
 
@@ -55,15 +63,6 @@ public enum NewtonSchulzNormalization: Sendable {
     case tight
 }
 
-/// The iteration on a p×q matrix (p ≤ q), in place; the workspace is allocated once per call.
-@_specialize(where T == Float)
-@_specialize(where T == Double)
-func newtonSchulzInPlace<T: SpectralScalar>(_ x: inout Matrix<T>, schedule: NewtonSchulzSchedule, steps: Int, inputScale: T,
-                                            tight: Bool = false, threads: Int) throws {
-    var ws = NewtonSchulzWorkspace<T>(p: x.rows, q: x.cols)
-    try newtonSchulzInPlace(&x, schedule: schedule, steps: steps, inputScale: inputScale, tight: tight, threads: threads, workspace: &ws)
-}
-
 /// A = XXᵀ, B = the polynomial in A, a p×p scratch and the next X: what a Newton–Schulz step works in, kept across
 /// the matrices of a batch (every entry is written before it is read).
 struct NewtonSchulzWorkspace<T: SpectralScalar> {
@@ -74,10 +73,11 @@ struct NewtonSchulzWorkspace<T: SpectralScalar> {
     }
 }
 
+/// The iteration on a p×q matrix (p ≤ q), in place, working in `ws` (allocates nothing).
 @_specialize(where T == Float)
 @_specialize(where T == Double)
 func newtonSchulzInPlace<T: SpectralScalar>(_ x: inout Matrix<T>, schedule: NewtonSchulzSchedule, steps: Int, inputScale: T,
-                                            tight: Bool = false, threads: Int, workspace ws: inout NewtonSchulzWorkspace<T>) throws {
+                                            tight: Bool, threads: Int, workspace ws: inout NewtonSchulzWorkspace<T>) throws {
     let (p, q) = (x.rows, x.cols)
     if p == 0 || q == 0 { return }
     let norm = x.frobeniusNorm
@@ -153,7 +153,6 @@ public func newtonSchulzBatch<T: SpectralScalar>(_ batch: [Matrix<T>], schedule:
         let box = UncheckedSendable(rp.baseAddress!)
         let workers = Swift.min(nt, batch.count)
         let next = Atomic<Int>(0)
-        let wide = first.rows <= first.cols
         parallelFor(workers) { _ in
             // Matrices claimed one at a time (a worker slowed by the machine takes fewer); one workspace per worker.
             var ws = NewtonSchulzWorkspace<T>(p: p, q: q)
@@ -161,11 +160,8 @@ public func newtonSchulzBatch<T: SpectralScalar>(_ batch: [Matrix<T>], schedule:
                 let i = next.add(1, ordering: .relaxed).oldValue
                 if i >= batch.count { break }
                 do {
-                    let mv = batch[i].view
-                    try mv.requireFinite("newtonSchulz: M")
-                    var x = wide ? mv.copy() : mv.transposed.copy()
-                    try newtonSchulzInPlace(&x, schedule: schedule, steps: t, inputScale: T(inputScale), threads: 1, workspace: &ws)
-                    box.value[i] = wide ? x : x.transposed.copy()
+                    box.value[i] = try newtonSchulzOne(batch[i].view, schedule: schedule, steps: t, inputScale: T(inputScale), tight: false,
+                                                       threads: 1, workspace: &ws)
                 } catch { lock.withLock { failure = failure ?? error } }
             }
         }
