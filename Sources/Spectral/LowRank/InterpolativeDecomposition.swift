@@ -114,12 +114,10 @@ func interpolativeDecompositionView<T: SpectralScalar>(_ av: MatrixView<T>, rank
                 var y: Matrix<T>? = nil
                 do { y = try sketch(av, rows: d, powerIterations: powerIterations, using: &g, threads: threads) } catch SpectralError.nonFinite(_) {}
                 if y == nil || !y!.isFinite {
-                    var big: T = 0
-                    for i in 0..<m { for j in 0..<n { big = Swift.max(big, Swift.abs(av[i, j])) } }
-                    let s = T(sign: .plus, exponent: -big.exponent, significand: 1)
+                    var scaled = av.copy()
+                    scaled.scale(by: T(sign: .plus, exponent: -av.maxAbs.exponent, significand: 1))
                     g = g0
-                    y = try sketch(Matrix<T>(rows: m, cols: n) { av[$0, $1] * s }.view, rows: d, powerIterations: powerIterations,
-                                   using: &g, threads: threads)
+                    y = try sketch(scaled.view, rows: d, powerIterations: powerIterations, using: &g, threads: threads)
                 }
                 (pivots, factored) = pivotedQRPivots(y!, maxRank: Swift.min(rank ?? d, d, n), tolerance: tolerance ?? 0, threads: nt)
                 // Tolerance mode: a saturated sketch may hide rank; grow it.
@@ -183,7 +181,7 @@ func sketch<T: SpectralScalar>(_ av: MatrixView<T>, rows d: Int, powerIterations
 func sketchBasis<T: SpectralScalar>(_ z: Matrix<T>, threads: Int?) throws -> Matrix<T> {
     let (m, d) = (z.rows, z.cols)
     if T.self == Float.self && m >= d && d > 0 {
-        let zd = converted(z, to: Double.self)
+        let zd = converted(z.view, to: Double.self)
         var g = try gram(zd, transpose: true, threads: threads)                        // ZᵀZ, d×d
         var r = Matrix<Double>(rows: d, cols: d)
         let ok = g.withUnsafeMutablePointer { gp, ld in
@@ -193,20 +191,24 @@ func sketchBasis<T: SpectralScalar>(_ z: Matrix<T>, threads: Int?) throws -> Mat
         if ok, let lo = diag.min(), let hi = diag.max(), lo > 0, hi / lo <= 1e6 {
             var inverse = Matrix<Double>.identity(d)
             try trsm(side: .left, triangle: .upper, r, &inverse, threads: threads)       // R⁻¹
-            return converted(try matmul(zd, inverse, threads: threads), to: T.self)
+            return converted(try matmul(zd, inverse, threads: threads).view, to: T.self)
         }
     }
     return try qr(z, threads: threads).Q(threads: threads)
 }
 
-/// The same matrix in another precision (rounded when narrowing).
-func converted<T: SpectralScalar, U: SpectralScalar>(_ a: Matrix<T>, to _: U.Type) -> Matrix<U> {
+/// A·scale in another precision (rounded when narrowing; `scale` a power of two keeps it exact otherwise).
+@_specialize(where T == Double, U == Float)
+@_specialize(where T == Float, U == Double)
+func converted<T: SpectralScalar, U: SpectralScalar>(_ a: MatrixView<T>, to _: U.Type, scale: Double = 1) -> Matrix<U> {
     var out = Matrix<U>(uninitializedRows: a.rows, cols: a.cols)
-    out.withUnsafeMutablePointer { op, old in
-        a.withUnsafePointer { ap, ald in
+    let src = a.strided, n = a.cols
+    out.withUnsafeMutablePointer { op, ld in
+        withExtendedLifetime(a.storage) {
             for i in 0..<a.rows {
-                let src = ap + i * ald, dst = op + i * old
-                for j in 0..<a.cols { dst[j] = U(src[j].double) }
+                let row = src.at(i, 0), dst = op + i * ld
+                if src.colStride == 1 { for j in 0..<n { dst[j] = U(row[j].double * scale) } }     // vectorised
+                else { for j in 0..<n { dst[j] = U(row[j * src.colStride].double * scale) } }
             }
         }
     }
@@ -257,26 +259,7 @@ func floatSketchSelection<T: SpectralScalar>(_ av: MatrixView<T>, rank k: Int, o
     let big = Double(bitPattern: bigB)
     let small = smallB == .max ? Double.infinity : Double(bitPattern: smallB + 1)
     guard big > 0, small >= big * 0x1p-100 else { return nil }
-    let scale = Double(sign: .plus, exponent: -big.exponent, significand: 1)
-    var af = Matrix<Float>(uninitializedRows: m, cols: n)
-    af.withUnsafeMutablePointer { dst, ld in
-        withExtendedLifetime(av.storage) {
-            for i in 0..<m {
-                let row = base + i * rs, o = dst + i * ld
-                var j = 0
-                if cs == 1 {
-                    let raw = UnsafeRawPointer(row), out = UnsafeMutableRawPointer(o)
-                    let sv = SIMD8<Double>(repeating: scale)
-                    while j + 8 <= n {
-                        let v = raw.loadUnaligned(fromByteOffset: j * 8, as: SIMD8<Double>.self) * sv
-                        out.storeBytes(of: SIMD8<Float>(v), toByteOffset: j * 4, as: SIMD8<Float>.self)
-                        j += 8
-                    }
-                }
-                while j < n { o[j] = Float(row[j * cs] * scale); j += 1 }
-            }
-        }
-    }
+    let af = converted(av, to: Float.self, scale: Double(sign: .plus, exponent: -big.exponent, significand: 1))
     var g = SpectralRandom(seed: seed)
     let y = try sketch(af.view, rows: Swift.min(m, k + oversample), powerIterations: powerIterations, using: &g, threads: threads)
     return pivotedQRPivots(y, maxRank: Swift.min(k, Swift.min(y.rows, n)), threads: try resolveThreads(threads))
