@@ -123,18 +123,3 @@ func rowDots<T: SpectralScalar>(_ range: Range<Int>, _ n: Int, _ alpha: T, _ a: 
         i &+= 1
     }
 }
-
-/// The sum of a vector's lanes, pairwise, inlined (the generic `sum()` is an out-of-line call).
-@inline(__always)
-func horizontalSum<V: SIMD>(_ v: V) -> V.Scalar where V.Scalar: FloatingPoint {
-    var buf = v
-    return withUnsafeMutableBytes(of: &buf) { raw in
-        let p = raw.baseAddress!.assumingMemoryBound(to: V.Scalar.self)
-        var len = V.scalarCount
-        while len > 1 {
-            len /= 2
-            for l in 0..<len { p[l] += p[l &+ len] }
-        }
-        return p[0]
-    }
-}

@@ -28,7 +28,7 @@ func dotStrided<T: SpectralScalar>(_ n: Int, _ x: UnsafePointer<T>, _ incx: Int,
             s0 = madd(s0, xr.loadUnaligned(fromByteOffset: o, as: V.self), yr.loadUnaligned(fromByteOffset: o, as: V.self))
             i &+= w
         }
-        total = ((s0 + s1) + (s2 + s3)).sum()
+        total = horizontalSum((s0 + s1) + (s2 + s3))
         while i < n { total = maddScalar(total, x[i], y[i]); i &+= 1 }
         return total
     }
@@ -183,5 +183,20 @@ extension MatrixViewable {
         let diff = Matrix<Scalar>(rows: a.rows, cols: a.cols) { i, j in a[i, j] - b[i, j] }
         let scale = Swift.max(a.frobeniusNorm, b.frobeniusNorm)
         return diff.frobeniusNorm <= Swift.max(absoluteTolerance, relativeTolerance * scale)
+    }
+}
+
+/// The sum of a vector's lanes, pairwise, inlined (the generic `sum()` is an out-of-line call).
+@inline(__always)
+func horizontalSum<V: SIMD>(_ v: V) -> V.Scalar where V.Scalar: FloatingPoint {
+    var buf = v
+    return withUnsafeMutableBytes(of: &buf) { raw in
+        let p = raw.baseAddress!.assumingMemoryBound(to: V.Scalar.self)
+        var len = V.scalarCount
+        while len > 1 {
+            len /= 2
+            for l in 0..<len { p[l] += p[l &+ len] }
+        }
+        return p[0]
     }
 }

@@ -253,7 +253,7 @@ func shortDot<T: SpectralScalar>(_ n: Int, _ x: UnsafePointer<T>, _ y: UnsafePoi
         a1 = madd(a1, xr.loadUnaligned(fromByteOffset: o1, as: V.self), yr.loadUnaligned(fromByteOffset: o1, as: V.self))
         i &+= 2 &* w
     }
-    var total = (a0 + a1).sum()
+    var total = horizontalSum(a0 + a1)
     while i < n { total = maddScalar(total, x[i], y[i]); i &+= 1 }
     return total
 }

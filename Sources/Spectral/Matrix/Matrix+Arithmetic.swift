@@ -78,7 +78,7 @@ func firstNonFinite<T: SpectralScalar>(_ m: Int, _ n: Int, _ a: StridedPointer<T
             s0 += x - x; s1 += y - y
             k &+= 2 &* w
         }
-        var acc = (s0 + s1).sum()
+        var acc = horizontalSum(s0 + s1)
         while k < len { acc += p[k] - p[k]; k &+= 1 }
         return acc == 0
     }
