@@ -62,7 +62,7 @@ public func smoothTopKRows<T: SpectralScalar>(_ x: some MatrixViewable<T>, k: In
     let xv = x.view
     let (m, n) = (xv.rows, xv.cols)
     let nt = Swift.min(try resolveThreads(threads), Swift.max(m, 1))
-    var out = Matrix<T>(rows: m, cols: n)
+    var out = Matrix<T>(uninitializedRows: m, cols: n)     // every row is written in full (or the call throws)
     if m == 0 { return out }
     var failure: Error? = nil
     let lock = Lock()
