@@ -37,7 +37,8 @@ final class SVDTests: XCTestCase {
     }
 
     func testShapesAndSpecialMatrices() throws {
-        for (m, n) in [(0, 0), (0, 3), (3, 0), (1, 1), (1, 7), (7, 1), (2, 2), (3, 2), (2, 3), (40, 40), (65, 33), (33, 65), (100, 37)] {
+        for (m, n) in [(0, 0), (0, 3), (3, 0), (1, 1), (1, 7), (7, 1), (2, 2), (3, 2), (2, 3), (40, 40), (65, 33), (33, 65), (100, 37),
+                       (100, 100), (131, 97), (97, 131)] {
             let a = Matrix<Double>.randomNormal(rows: m, cols: n, seed: UInt64(m * 100 + n))
             try checkSVD(a, try svd(a), "\(m)×\(n)")
             try checkSVD(a, try svd(a, vectors: .full), full: true, "\(m)×\(n) full")
@@ -107,6 +108,10 @@ final class SVDTests: XCTestCase {
         try checkSVD(f, try svd(f), "block f32")
         let r = try matmul(Matrix<Double>.randomNormal(rows: 400, cols: 330, seed: 1), Matrix<Double>.randomNormal(rows: 330, cols: 360, seed: 2))
         try checkSVD(r, try svd(r), "rank 330 of 360")
+        // The rank cut leaves 330 ≥ 320 columns: block method, warm start, and W accumulated from the start's Q.
+        let cut = try svd(r, rankTolerance: 1e-12)
+        XCTAssertEqual(cut.rank, 330)
+        try checkSVD(r, cut, "rank 330 of 360, rank mode")
     }
 
     func testRankDeficientBlockPathKeepsUOrthonormal() throws {

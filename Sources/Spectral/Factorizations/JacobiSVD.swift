@@ -86,7 +86,7 @@ public func svd<T: SpectralScalar>(_ a: some MatrixViewable<T>, vectors: Singula
 let blockJacobiMinimum = 320
 
 /// Size from which the Jacobi phase starts from a bidiagonal SVD's right singular vectors (`jacobiWarmStart`).
-let warmStartMinimum = 320
+let warmStartMinimum = 64
 /// Off only in tests, to compare with the plain iteration.
 nonisolated(unsafe) var warmStartEnabled = true
 
@@ -155,13 +155,14 @@ func svdTall<T: SpectralScalar>(_ a: MatrixView<T>, vectors: SingularVectors, ra
         }
         return (outcome, ws)
     }
-    // Large inputs start from X·Q, Q from a bidiagonal SVD (and W, when accumulated, starts from Q).
+    // Large inputs start from X·Q, Q from a bidiagonal SVD (and W, when accumulated, starts from Q — stored by
+    // columns, as the Jacobi kernels keep W, so as Qᵀ's rows).
     var warm: HouseholderQR<T>? = nil
     if nr >= warmStartMinimum && warmStartEnabled {
         warm = try jacobiWarmStart(&xs, threads: threads)
     }
     let accumulate = wantVectors && !solveForV
-    var (outcome, ws) = runJacobi(&xs, accumulate: accumulate, start: accumulate ? try warm?.Q(threads: threads) : nil)
+    var (outcome, ws) = runJacobi(&xs, accumulate: accumulate, start: accumulate ? try warm?.Q(threads: threads).transposed.copy() : nil)
     guard outcome.converged else {
         throw SpectralError.notConverged("svd: Jacobi did not converge in \(maxSweeps) sweeps (\(shapeString(m, n)))")
     }
