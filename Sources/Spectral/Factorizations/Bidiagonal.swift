@@ -22,12 +22,15 @@ import Darwin
 @_specialize(where T == Float)
 @_specialize(where T == Double)
 func bidiagonalize<T: SpectralScalar>(_ m: Int, _ n: Int, _ a: UnsafeMutablePointer<T>, _ ld: Int,
-                                      d: UnsafeMutablePointer<T>, e: UnsafeMutablePointer<T>, tauP: UnsafeMutablePointer<T>) {
+                                      d: UnsafeMutablePointer<T>, e: UnsafeMutablePointer<T>, tauP: UnsafeMutablePointer<T>,
+                                      threads: Int = 1) {
     precondition(m >= n)
     if n == 0 { return }
-    BufferPool.shared.with(T.self, count: 2 * m + 2 * n) { buf in
-        let u = buf, z = u + m, w = z + m, v = w + n
+    let parts = Swift.max(1, threads)
+    BufferPool.shared.with(T.self, count: 2 * m + (parts + 1) * n) { buf in
+        let u = buf, z = u + m, w = z + m, v = w + parts * n
         z.update(repeating: 0, count: m)
+        let box = UncheckedSendable((a, u, z, w, v))
         var pi: T = 0           // π of the pending right update A[k:, k:] −= π·z·vᵀ (none at k = 0)
         for k in 0..<n {
             let cols = n - k - 1
@@ -37,13 +40,22 @@ func bidiagonalize<T: SpectralScalar>(_ m: Int, _ n: Int, _ a: UnsafeMutablePoin
             d[k] = u[0]
             u[0] = 1
             if cols == 0 { break }
-            // w = τ·A[k:, k+1:]ᵀ·u, applying the pending right update to each row on the way.
-            w.update(repeating: 0, count: cols)
-            for i in k..<m {
-                let row = a + i * ld + k + 1
-                if pi != 0 { axpyStrided(cols, -pi * z[i], v + 1, 1, row, 1) }
-                if tau != 0 && u[i - k] != 0 { axpyStrided(cols, u[i - k], row, 1, w, 1) }
+            // Rows go to the threads in interleaved blocks of 8 (each keeps its rows from step to step); small
+            // trailing blocks stay on one thread, where a region's start-up would cost more than it saves.
+            let team = (m - k) * cols >= 16_384 ? parts : 1
+            // w = τ·A[k:, k+1:]ᵀ·u (a partial sum per thread), applying the pending right update on the way.
+            let piNow = pi
+            parallelFor(team) { t in
+                let (a, u, z, w, v) = box.value
+                let wt = w + t * n
+                wt.update(repeating: 0, count: cols)
+                for i in k..<m where (i >> 3) % team == t {
+                    let row = a + i * ld + k + 1
+                    if piNow != 0 { axpyStrided(cols, -piNow * z[i], v + 1, 1, row, 1) }
+                    if tau != 0 && u[i - k] != 0 { axpyStrided(cols, u[i - k], row, 1, wt, 1) }
+                }
             }
+            for t in 1..<team { axpyStrided(cols, 1, w + t * n, 1, w, 1) }
             for j in 0..<cols { w[j] *= tau }
             // Row k after the left update, and its right reflector (v₀ = 1 at column k+1).
             let rowK = a + k * ld + k + 1
@@ -54,10 +66,13 @@ func bidiagonalize<T: SpectralScalar>(_ m: Int, _ n: Int, _ a: UnsafeMutablePoin
             v[0] = 1
             for j in 1..<Swift.max(cols, 1) { rowK[j] = v[j] }
             // z = A[k+1:, k+1:]·v, applying the left update to each row on the way.
-            for i in (k + 1)..<m {
-                let row = a + i * ld + k + 1
-                if tau != 0 && u[i - k] != 0 { axpyStrided(cols, -u[i - k], w, 1, row, 1) }
-                z[i] = p != 0 ? dotStrided(cols, row, 1, v, 1) : 0
+            parallelFor(team) { t in
+                let (a, u, z, w, v) = box.value
+                for i in (k + 1)..<m where (i >> 3) % team == t {
+                    let row = a + i * ld + k + 1
+                    if tau != 0 && u[i - k] != 0 { axpyStrided(cols, -u[i - k], w, 1, row, 1) }
+                    z[i] = p != 0 ? dotStrided(cols, row, 1, v, 1) : 0
+                }
             }
             pi = p
         }
@@ -285,7 +300,7 @@ func jacobiWarmStart<T: SpectralScalar>(_ xs: inout Matrix<T>, threads: Int) thr
     }
     var df = [T](repeating: 0, count: n), ef = [T](repeating: 0, count: Swift.max(n - 1, 1)), tp = ef
     xf.withUnsafeMutableBufferPointer { a in
-        bidiagonalize(n, n, a.baseAddress!, n, d: &df, e: &ef, tauP: &tp)
+        bidiagonalize(n, n, a.baseAddress!, n, d: &df, e: &ef, tauP: &tp, threads: threads)
     }
     let d = df.map { $0.double }, e = ef.prefix(Swift.max(n - 1, 0)).map { $0.double }
     guard var sigma = bidiagonalSingularValues(d, e), sigma[0] > 0 else { return nil }
@@ -356,7 +371,7 @@ func equilibratedBidiagonalValues<T: SpectralScalar>(_ a: MatrixView<T>, threads
     }
     var d = [T](repeating: 0, count: n), ee = [T](repeating: 0, count: Swift.max(n, 1)), tp = ee
     work.withUnsafeMutableBufferPointer { wp in
-        bidiagonalize(k, n, wp.baseAddress!, n, d: &d, e: &ee, tauP: &tp)
+        bidiagonalize(k, n, wp.baseAddress!, n, d: &d, e: &ee, tauP: &tp, threads: threads)
     }
     let dd = d.map { $0.double }, ed = ee.prefix(n - 1).map { $0.double }
     guard var sigma = bidiagonalSingularValues(dd, ed), bidiagonalRightVectors(dd, ed, &sigma) != nil else { return nil }
