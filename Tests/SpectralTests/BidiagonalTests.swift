@@ -6,11 +6,11 @@ final class BidiagonalTests: XCTestCase {
     let u = 1.1e-16
 
     /// B from `bidiagonalize` as a dense matrix, and P = G₀⋯G_{n−2} formed from the stored reflectors.
-    func reduce(_ a: Matrix<Double>) -> (d: [Double], e: [Double], p: Matrix<Double>) {
+    func reduce(_ a: Matrix<Double>, threads: Int = 1) -> (d: [Double], e: [Double], p: Matrix<Double>) {
         let (m, n) = (a.rows, a.cols)
         var buf = a.elements
         var d = [Double](repeating: 0, count: n), e = [Double](repeating: 0, count: max(n, 1)), tp = e
-        buf.withUnsafeMutableBufferPointer { p in bidiagonalize(m, n, p.baseAddress!, n, d: &d, e: &e, tauP: &tp) }
+        buf.withUnsafeMutableBufferPointer { p in bidiagonalize(m, n, p.baseAddress!, n, d: &d, e: &e, tauP: &tp, threads: threads) }
         var p = Matrix<Double>.identity(n).elements
         if n > 1 {
             buf.withUnsafeMutableBufferPointer { a in
@@ -26,9 +26,10 @@ final class BidiagonalTests: XCTestCase {
     func testBidiagonalizeIsAnOrthogonalReduction() throws {
         // (A·P)ᵀ(A·P) = BᵀB (Q drops out): the tridiagonal d_j² + e_{j−1}², d_j·e_j, zeros elsewhere; P orthogonal.
         // Householder reductions are backward stable, so each entry is within c·n·u·‖A‖² (c = 4 here).
-        for (m, n, seed) in [(50, 50, UInt64(1)), (61, 37, 2), (7, 1, 3), (2, 2, 4), (40, 3, 5)] {
+        // 300×200 on two threads splits the rows of its first steps (trailing blocks of 16384+ entries).
+        for (m, n, seed, threads) in [(50, 50, UInt64(1), 1), (61, 37, 2, 1), (7, 1, 3, 1), (2, 2, 4, 1), (40, 3, 5, 1), (300, 200, 6, 2)] {
             let a = Matrix<Double>.randomNormal(rows: m, cols: n, seed: seed)
-            let (d, e, p) = reduce(a)
+            let (d, e, p) = reduce(a, threads: threads)
             let ap = try matmul(a, p)
             let g = try matmul(ap.transposed, ap)
             let norm2 = pow(a.frobeniusNorm, 2)
