@@ -96,6 +96,11 @@ final class BidiagonalTests: XCTestCase {
         XCTAssertLessThanOrEqual(worst, 8 * Double(n) * u * norm2, "BᵀB·v = σ²·v")
         let vtv = try matmul(vm.transposed, vm) - Matrix<Double>.identity(n)
         XCTAssertLessThanOrEqual(vtv.maxAbs, 1e-10, "VᵀV = I (clusters orthogonalised)")
+        // Split over two threads (at a cluster boundary): each σ's start vector is fixed by its index, so the
+        // vectors and Rayleigh quotients are the same bits.
+        var sigma3 = sigma
+        let v2 = try XCTUnwrap(bidiagonalRightVectors(d, e, &sigma3, threads: 2))
+        XCTAssertEqual(v2, v); XCTAssertEqual(sigma3, sigma2)
     }
 
     func testWarmStartKeepsResultsAndCutsSweeps() throws {

@@ -185,88 +185,113 @@ func bidiagonalQRSweeps(_ d: UnsafeMutablePointer<Double>, _ e: UnsafeMutablePoi
 /// the ±σ mixing of tiny σ does no harm. Returns V column-major (v_j at j·n) — approximate: accurate to about
 /// eps·‖B‖/gap, not orthonormal to working precision; nil when a solve overflows. `sigma` is replaced by the
 /// Rayleigh quotients |u_jᵀ·B·v_j| (no longer sorted exactly where σ are within rounding of each other).
-func bidiagonalRightVectors(_ d: [Double], _ e: [Double], _ sigma: inout [Double]) -> [Double]? {
+func bidiagonalRightVectors(_ d: [Double], _ e: [Double], _ sigma: inout [Double], threads: Int = 1) -> [Double]? {
     let n = d.count
     if n == 0 { return [] }
     let size = 2 * n
-    var out = [Double](repeating: 0, count: n * n)
+    var off = [Double](repeating: 0, count: size)
+    for i in 0..<n { off[2 * i] = d[i]; off[2 * i + 1] = i < n - 1 ? e[i] : 0 }
+    var norm = 0.0
+    for x in off { norm = Swift.max(norm, Swift.abs(x)) }
+    if norm == 0 { norm = 1 }
+    let nudge = Double.ulpOfOne * norm
+    // Clusters, and a split of 0..<n into contiguous parts that never cuts one.
+    var clusterStart = [Int](repeating: 0, count: n)
+    for j in 1..<n { clusterStart[j] = sigma[j - 1] - sigma[j] > 1e-12 * sigma[0] ? j : clusterStart[j - 1] }
+    let parts = Swift.max(1, Swift.min(threads, n / 64))
+    var cuts = (0...parts).map { $0 * n / parts }
+    for p in 1..<parts { while cuts[p] < n && clusterStart[cuts[p]] != cuts[p] { cuts[p] += 1 } }
+    var out = [Double](repeating: 0, count: n * n), uhalves = out
     var rayleigh = sigma
-    let ok = BufferPool.shared.with(Double.self, count: 7 * size + n * n) { buf in
-        let off = buf, u0 = off + size, u1 = u0 + size, u2 = u1 + size, mult = u2 + size, x = mult + size
-        let pivoted = x + size, uh = pivoted + size   // uh: the u halves
-        for i in 0..<n { off[2 * i] = d[i]; off[2 * i + 1] = i < n - 1 ? e[i] : 0 }
-        var norm = 0.0
-        for i in 0..<(size - 1) { norm = Swift.max(norm, Swift.abs(off[i])) }
-        if norm == 0 { norm = 1 }
-        let nudge = Double.ulpOfOne * norm
-        var seed: UInt64 = 0x9E37_79B9_7F4A_7C15
-        return out.withUnsafeMutableBufferPointer { op in
-            let vh = op.baseAddress!
-            var clusterStart = 0
-            for j in 0..<n {
-                let lambda = sigma[j]
-                if j == 0 || sigma[j - 1] - lambda > 1e-12 * sigma[0] { clusterStart = j }
-                // LU of T − λI with partial pivoting; U has two superdiagonals (u1, u2) and u0 holds 1/pivot. The row
-                // carried to step i has no second superdiagonal: only a row swap creates one.
-                var diag = -lambda, sup = off[0]
-                for i in 0..<(size - 1) {
-                    let sub = off[i], nextSup = off[i + 1]
-                    if Swift.abs(diag) >= Swift.abs(sub) {
-                        if diag == 0 { diag = nudge }
-                        let m = sub / diag
-                        u0[i] = 1 / diag; u1[i] = sup; u2[i] = 0; mult[i] = m; pivoted[i] = 0
-                        diag = -lambda - m * sup; sup = nextSup
-                    } else {
-                        let m = diag / sub
-                        u0[i] = 1 / sub; u1[i] = -lambda; u2[i] = nextSup; mult[i] = m; pivoted[i] = 1
-                        diag = sup + m * lambda; sup = -m * nextSup
-                    }
-                }
-                u0[size - 1] = 1 / (diag == 0 ? nudge : diag)
-                // A fresh pseudo-random start for each σ: with one shared start, equal σ would give equal vectors and
-                // the cluster's orthogonalisation would leave only rounding noise.
-                for i in 0..<size {
-                    seed = seed &* 6364136223846793005 &+ 1442695040888963407
-                    x[i] = Double(Int64(bitPattern: seed >> 11) - (1 << 52)) / Double(1 << 52)
-                }
-                for _ in 0..<2 {
+    var failed = [Bool](repeating: false, count: parts)
+    let sig = sigma
+    off.withUnsafeBufferPointer { offp in
+    out.withUnsafeMutableBufferPointer { op in
+    uhalves.withUnsafeMutableBufferPointer { uhp in
+    rayleigh.withUnsafeMutableBufferPointer { rp in
+    failed.withUnsafeMutableBufferPointer { fp in
+        let box = UncheckedSendable((offp.baseAddress!, op.baseAddress!, uhp.baseAddress!, rp.baseAddress!, fp.baseAddress!))
+        parallelFor(parts) { part in
+            let (off, vh, uh, rayleigh, failed) = box.value
+            BufferPool.shared.with(Double.self, count: 6 * size + 2 * n) { buf in
+                let u0 = buf, u1 = u0 + size, u2 = u1 + size, mult = u2 + size, x = mult + size, pivoted = x + size
+                let xv = pivoted + size, xu = xv + n
+                for j in cuts[part]..<cuts[part + 1] {
+                    let lambda = sig[j]
+                    // LU of T − λI with partial pivoting; U has two superdiagonals (u1, u2) and u0 holds 1/pivot.
+                    // The row carried to step i has no second superdiagonal: only a row swap creates one.
+                    var diag = -lambda, sup = off[0]
                     for i in 0..<(size - 1) {
-                        if pivoted[i] != 0 { let t = x[i]; x[i] = x[i + 1]; x[i + 1] = t }
-                        x[i + 1] -= mult[i] * x[i]
+                        let sub = off[i], nextSup = off[i + 1]
+                        if Swift.abs(diag) >= Swift.abs(sub) {
+                            if diag == 0 { diag = nudge }
+                            let m = sub / diag
+                            u0[i] = 1 / diag; u1[i] = sup; u2[i] = 0; mult[i] = m; pivoted[i] = 0
+                            diag = -lambda - m * sup; sup = nextSup
+                        } else {
+                            let m = diag / sub
+                            u0[i] = 1 / sub; u1[i] = -lambda; u2[i] = nextSup; mult[i] = m; pivoted[i] = 1
+                            diag = sup + m * lambda; sup = -m * nextSup
+                        }
                     }
-                    x[size - 1] *= u0[size - 1]
-                    x[size - 2] = (x[size - 2] - u1[size - 2] * x[size - 1]) * u0[size - 2]
-                    var i = size - 3
-                    while i >= 0 { x[i] = (x[i] - u1[i] * x[i + 1] - u2[i] * x[i + 2]) * u0[i]; i -= 1 }
-                    // Orthogonalise each half against the cluster's earlier vectors, then normalise each half.
-                    for k in Swift.max(clusterStart, j - 64)..<j {
-                        var sv = 0.0, su = 0.0
-                        for i in 0..<n { sv += vh[k * n + i] * x[2 * i]; su += uh[k * n + i] * x[2 * i + 1] }
-                        for i in 0..<n { x[2 * i] -= sv * vh[k * n + i]; x[2 * i + 1] -= su * uh[k * n + i] }
+                    u0[size - 1] = 1 / (diag == 0 ? nudge : diag)
+                    // A pseudo-random start of its own for each σ (fixed by j, so the result does not depend on the
+                    // split): with one shared start, equal σ would give equal vectors and the cluster's
+                    // orthogonalisation would leave only rounding noise.
+                    var seed = 0x9E37_79B9_7F4A_7C15 &* UInt64(j + 1)
+                    for i in 0..<size {
+                        seed = seed &* 6364136223846793005 &+ 1442695040888963407
+                        x[i] = Double(Int64(bitPattern: seed >> 11) - (1 << 52)) / Double(1 << 52)
                     }
-                    var nv = 0.0, nu = 0.0
-                    for i in 0..<n { nv += x[2 * i] * x[2 * i]; nu += x[2 * i + 1] * x[2 * i + 1] }
-                    guard nv.isFinite && nu.isFinite else { return false }
-                    let sv = nv > 0 ? 1 / nv.squareRoot() : 0, su = nu > 0 ? 1 / nu.squareRoot() : 0
-                    for i in 0..<n { x[2 * i] *= sv; x[2 * i + 1] *= su }
+                    // The solves are recurrences: the carried values stay in registers, and U's rows are
+                    // pre-scaled by 1/pivot, so each step's dependency is one FMA.
+                    for i in 0..<(size - 1) { u1[i] *= u0[i]; u2[i] *= u0[i] }
+                    for _ in 0..<2 {
+                        var cur = x[0]
+                        for i in 0..<(size - 1) {
+                            let next = x[i + 1], swap = pivoted[i] != 0
+                            let top = swap ? next : cur, below = swap ? cur : next
+                            x[i] = top
+                            cur = below - mult[i] * top
+                        }
+                        var x1 = cur * u0[size - 1]
+                        x[size - 1] = x1
+                        var x2 = 0.0
+                        var i = size - 2
+                        while i >= 0 {
+                            let xi = x[i] * u0[i] - u2[i] * x2 - u1[i] * x1
+                            x[i] = xi
+                            x2 = x1; x1 = xi
+                            i -= 1
+                        }
+                        // Each half on its own: orthogonalised against the cluster's earlier vectors, normalised.
+                        for i in 0..<n { xv[i] = x[2 * i]; xu[i] = x[2 * i + 1] }
+                        for k in Swift.max(clusterStart[j], j - 64)..<j {
+                            axpyStrided(n, -dotStrided(n, vh + k * n, 1, xv, 1), vh + k * n, 1, xv, 1)
+                            axpyStrided(n, -dotStrided(n, uh + k * n, 1, xu, 1), uh + k * n, 1, xu, 1)
+                        }
+                        let nv = dotStrided(n, xv, 1, xv, 1), nu = dotStrided(n, xu, 1, xu, 1)
+                        guard nv.isFinite && nu.isFinite else { failed[part] = true; return }
+                        let sv = nv > 0 ? 1 / nv.squareRoot() : 0, su = nu > 0 ? 1 / nu.squareRoot() : 0
+                        for i in 0..<n { x[2 * i] = xv[i] * sv; x[2 * i + 1] = xu[i] * su }
+                    }
+                    for i in 0..<n { vh[j * n + i] = x[2 * i]; uh[j * n + i] = x[2 * i + 1] }
+                    // Rayleigh quotient |uᵀ·B·v|: its error is second order in the vectors', so σ comes out to a
+                    // few u·σ₁ (the QR iteration's values carry √(sweeps)·u·σ₁ of accumulated rounding: 70u at 1024).
+                    var r0 = 0.0, r1 = 0.0
+                    var i = 0
+                    while i + 1 < n {
+                        r0 += x[2 * i + 1] * (off[2 * i] * x[2 * i] + off[2 * i + 1] * x[2 * i + 2])
+                        r1 += x[2 * i + 3] * (off[2 * i + 2] * x[2 * i + 2] + off[2 * i + 3] * (i + 2 < n ? x[2 * i + 4] : 0))
+                        i += 2
+                    }
+                    if i < n { r0 += x[2 * i + 1] * (off[2 * i] * x[2 * i] + (i + 1 < n ? off[2 * i + 1] * x[2 * i + 2] : 0)) }
+                    rayleigh[j] = Swift.abs(r0 + r1)
                 }
-                for i in 0..<n { vh[j * n + i] = x[2 * i]; uh[j * n + i] = x[2 * i + 1] }
-                // Rayleigh quotient |uᵀ·B·v|: its error is second order in the vectors', so σ comes out to a few
-                // u·σ₁ (the QR iteration's values carry √(sweeps)·u·σ₁ of accumulated rounding: 70u at 1024).
-                var r0 = 0.0, r1 = 0.0
-                var i = 0
-                while i + 1 < n {
-                    r0 += x[2 * i + 1] * (d[i] * x[2 * i] + e[i] * x[2 * i + 2])
-                    r1 += x[2 * i + 3] * (d[i + 1] * x[2 * i + 2] + (i + 1 < n - 1 ? e[i + 1] * x[2 * i + 4] : 0))
-                    i += 2
-                }
-                if i < n { r0 += x[2 * i + 1] * (d[i] * x[2 * i] + (i < n - 1 ? e[i] * x[2 * i + 2] : 0)) }
-                rayleigh[j] = Swift.abs(r0 + r1)
             }
-            return true
         }
-    }
-    guard ok else { return nil }
+    } } } } }
+    guard !failed.contains(true) else { return nil }
     sigma = rayleigh
     return out
 }
@@ -304,7 +329,7 @@ func jacobiWarmStart<T: SpectralScalar>(_ xs: inout Matrix<T>, threads: Int) thr
     }
     let d = df.map { $0.double }, e = ef.prefix(Swift.max(n - 1, 0)).map { $0.double }
     guard var sigma = bidiagonalSingularValues(d, e), sigma[0] > 0 else { return nil }
-    guard let vb = bidiagonalRightVectors(d, e, &sigma) else { return nil }
+    guard let vb = bidiagonalRightVectors(d, e, &sigma, threads: threads) else { return nil }
     // V₀ = P·V_B (blocked reflectors), row-major.
     var v0 = [T](repeating: 0, count: n * n)
     for c in 0..<n { for i in 0..<n { v0[i * n + c] = T(vb[c * n + i]) } }
@@ -374,7 +399,7 @@ func equilibratedBidiagonalValues<T: SpectralScalar>(_ a: MatrixView<T>, threads
         bidiagonalize(k, n, wp.baseAddress!, n, d: &d, e: &ee, tauP: &tp, threads: threads)
     }
     let dd = d.map { $0.double }, ed = ee.prefix(n - 1).map { $0.double }
-    guard var sigma = bidiagonalSingularValues(dd, ed), bidiagonalRightVectors(dd, ed, &sigma) != nil else { return nil }
+    guard var sigma = bidiagonalSingularValues(dd, ed), bidiagonalRightVectors(dd, ed, &sigma, threads: threads) != nil else { return nil }
     let unscale = 1 / scale
     return sigma.sorted(by: >).map { T($0) * unscale }
 }
