@@ -35,11 +35,11 @@ public struct SingularValueDecomposition<T: SpectralScalar>: Sendable {
 /// pivoting A·P₁ = Q₁·R₁; cut the rank where |R_kk| falls below the threshold; QR of R₁ᵀ = Q₂·R₂; one-sided
 /// Jacobi (rotations with de Rijk pivoting, dgesvj's test |x_pᵀx_q| ≤ √m·eps·‖x_p‖‖x_q‖) on X = R₂ᵀ, which
 /// converges in few sweeps because the two QRs already did most of the work; then U = Q₁·[U_X; 0] and
-/// V = P₁·Q₂·W. From n = 320 the Jacobi phase is the block method (Gram + Cholesky, a Jacobi inner solver, GEMM
-/// updates, pairs of a round on all threads) started from X·Q, where Q comes from a bidiagonal SVD of X (Householder
-/// bidiagonalization, QR iteration, inverse iteration; about 0.25 s of the 0.5 s at 1024²): two sweeps instead of
-/// ten to twelve. A full-rank V comes from one triangular solve V = R₁⁻¹·X·W (verified orthonormal, else
-/// recomputed by accumulating the rotations).
+/// V = P₁·Q₂·W. From n = 64 the Jacobi phase starts from X·Q, where Q comes from a bidiagonal SVD of X
+/// (Householder bidiagonalization, QR iteration, inverse iteration; about 0.25 s of the 0.5 s at 1024²): two
+/// sweeps instead of eight to twelve. From n = 320 it is the block method (Gram + Cholesky, a Jacobi inner solver,
+/// GEMM updates, pairs of a round on all threads), and a full-rank V comes from one triangular solve
+/// V = R₁⁻¹·X·W (verified orthonormal, else recomputed by accumulating the rotations).
 ///
 /// Accuracy: backward stable (‖A − U·Σ·Vᵀ‖ ≤ c·n·u·‖A‖, U and V orthonormal to c·m·u), and for A = B·D or D·B
 /// with D diagonal every singular value — the smallest included — has relative error about u·κ(B), however
@@ -171,15 +171,23 @@ func svdTall<T: SpectralScalar>(_ a: MatrixView<T>, vectors: SingularVectors, ra
         // R₁·(Q₂W) = X·W = the orthogonalised columns, so Q₂W = R₁⁻¹·X_final; accept it if orthonormal to 8·n·u.
         var v = xs.transposed.copy()
         try trsm(side: .left, triangle: .upper, f1.R.view(rows: 0..<n, cols: 0..<n), &v, threads: threads)
-        for j in 0..<n {
-            var norm: T = 0
-            for i in 0..<n { norm += v[i, j] * v[i, j] }
-            let inv = 1 / T.sqrtValue(norm)
-            for i in 0..<n { v[i, j] *= inv }
+        // Columns to unit length (norms accumulated row by row: V is row-major), then the orthonormality check.
+        v.withUnsafeMutablePointer { vp, ld in
+            var sq = [T](repeating: 0, count: n)
+            sq.withUnsafeMutableBufferPointer { sp in
+                for i in 0..<n { let row = vp + i * ld; for j in 0..<n { sp[j] = maddScalar(sp[j], row[j], row[j]) } }
+                for j in 0..<n { sp[j] = 1 / T.sqrtValue(sp[j]) }
+                for i in 0..<n { let row = vp + i * ld; for j in 0..<n { row[j] *= sp[j] } }
+            }
         }
         let g = try gram(v, transpose: true, threads: threads)
         var worst: T = 0
-        for i in 0..<n { for j in 0..<n { worst = Swift.max(worst, Swift.abs(g[i, j] - (i == j ? 1 : 0))) } }
+        g.withUnsafePointer { gp, ld in
+            for i in 0..<n {
+                let row = gp + i * ld
+                for j in 0..<n { worst = Swift.max(worst, Swift.abs(row[j] - (i == j ? 1 : 0))) }
+            }
+        }
         if worst <= 8 * T(Double(n)) * T.eps {
             vFromSolve = v
         } else {
