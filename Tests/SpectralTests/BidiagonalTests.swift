@@ -115,4 +115,28 @@ final class BidiagonalTests: XCTestCase {
         XCTAssertLessThanOrEqual(warm.sweeps, 3)
         XCTAssertGreaterThanOrEqual(cold.sweeps, 8)
     }
+
+    func testValuesOnlyBidiagonalPath() throws {
+        // Equilibrated inputs take the bidiagonal route (sweeps 0): tall (QR first), wide (transposed), Float,
+        // rank-deficient. Each σ against the thin (Jacobi) SVD's to 16·√n·u·σ₁ — measured 8–13u·σ₁ up to 1024².
+        for (m, n, seed) in [(700, 150, UInt64(41)), (150, 700, 42), (257, 256, 43)] {
+            let a = Matrix<Double>.randomNormal(rows: m, cols: n, seed: seed)
+            let fast = try svd(a, vectors: .none), full = try svd(a)
+            XCTAssertEqual(fast.sweeps, 0, "\(m)×\(n) took the bidiagonal path")
+            let k = min(m, n)
+            for i in 0..<k { XCTAssertEqual(fast.S[i], full.S[i], accuracy: 16 * Double(k).squareRoot() * u * full.S[0], "\(m)×\(n) σ\(i)") }
+        }
+        let f = Matrix<Float>.randomNormal(rows: 300, cols: 200, seed: 44)
+        let ff = try svd(f, vectors: .none), fj = try svd(f)
+        XCTAssertEqual(ff.sweeps, 0)
+        for i in 0..<200 { XCTAssertEqual(ff.S[i], fj.S[i], accuracy: 16 * Float(200).squareRoot() * Float.ulpOfOne / 2 * fj.S[0]) }
+        // Rank 40 of 200 with equilibrated rows and columns: 160 values at rounding level (≤ 16·√n·u·σ₁).
+        let low = try matmul(Matrix<Double>.randomNormal(rows: 200, cols: 40, seed: 45), Matrix<Double>.randomNormal(rows: 40, cols: 200, seed: 46))
+        let lv = try svd(low, vectors: .none)
+        XCTAssertEqual(lv.sweeps, 0)
+        for i in 40..<200 { XCTAssertLessThanOrEqual(lv.S[i], 16 * 200.0.squareRoot() * u * lv.S[0]) }
+        // A graded matrix (columns scaled over 1e-8) is not equilibrated and keeps the Jacobi path.
+        let graded = Matrix<Double>(rows: 200, cols: 100) { i, j in low[i, j] * pow(10, -8 * Double(j) / 99) }
+        XCTAssertGreaterThan(try svd(graded, vectors: .none).sweeps, 0)
+    }
 }
