@@ -135,6 +135,12 @@ final class BidiagonalTests: XCTestCase {
         let lv = try svd(low, vectors: .none)
         XCTAssertEqual(lv.sweeps, 0)
         for i in 40..<200 { XCTAssertLessThanOrEqual(lv.S[i], 16 * 200.0.squareRoot() * u * lv.S[0]) }
+        // All-ones 500²: its bidiagonal is graded down to subnormals (d ≈ 22, 3e-12, 2e-41, 3e-70, …), so inverse
+        // iteration meets runs of tiny pivots (they once overflowed the solve and sent this case back to Jacobi).
+        let ones = try svd(Matrix<Double>(rows: 500, cols: 500, repeating: 1), vectors: .none)
+        XCTAssertEqual(ones.sweeps, 0)
+        XCTAssertEqual(ones.S[0], 500, accuracy: 4 * 500 * u * 500)
+        XCTAssertLessThanOrEqual(ones.S[1], 4 * 500 * u * 500)
         // A graded matrix (columns scaled over 1e-8) is not equilibrated and keeps the Jacobi path.
         let graded = Matrix<Double>(rows: 200, cols: 100) { i, j in low[i, j] * pow(10, -8 * Double(j) / 99) }
         XCTAssertGreaterThan(try svd(graded, vectors: .none).sweeps, 0)

@@ -180,7 +180,7 @@ func bidiagonalQRSweeps(_ d: UnsafeMutablePointer<Double>, _ e: UnsafeMutablePoi
 /// Right singular vectors of the n×n upper bidiagonal (d, e) for the given singular values σ (descending), by
 /// inverse iteration on the Golub–Kahan form: the 2n×2n tridiagonal with zero diagonal and off-diagonal
 /// d₀, e₀, d₁, e₁, …, whose eigenvectors for ±σ interleave v and ±u. Each σ gets two solves with
-/// (T − σI) factored once (partial pivoting, zero pivots nudged to eps·‖B‖); members of a cluster (σ closer than
+/// (T − σI) factored once (partial pivoting, pivots below u·‖B‖ nudged to ±u·‖B‖, the solve rescaled when it grows); members of a cluster (σ closer than
 /// 1e-12·σ₁ to the previous) are orthogonalised against up to 64 predecessors, the v and u halves separately, so
 /// the ±σ mixing of tiny σ does no harm. Returns V column-major (v_j at j·n) — approximate: accurate to about
 /// eps·‖B‖/gap, not orthonormal to working precision; nil when a solve overflows. `sigma` is replaced by the
@@ -224,17 +224,18 @@ func bidiagonalRightVectors(_ d: [Double], _ e: [Double], _ sigma: inout [Double
                     for i in 0..<(size - 1) {
                         let sub = off[i], nextSup = off[i + 1]
                         if Swift.abs(diag) >= Swift.abs(sub) {
-                            if diag == 0 { diag = nudge }
+                            if Swift.abs(diag) < nudge { diag = diag < 0 ? -nudge : nudge }
                             let m = sub / diag
                             u0[i] = 1 / diag; u1[i] = sup; u2[i] = 0; mult[i] = m; pivoted[i] = 0
                             diag = -lambda - m * sup; sup = nextSup
                         } else {
-                            let m = diag / sub
-                            u0[i] = 1 / sub; u1[i] = -lambda; u2[i] = nextSup; mult[i] = m; pivoted[i] = 1
+                            let piv = Swift.abs(sub) < nudge ? (sub < 0 ? -nudge : nudge) : sub
+                            let m = diag / piv
+                            u0[i] = 1 / piv; u1[i] = -lambda; u2[i] = nextSup; mult[i] = m; pivoted[i] = 1
                             diag = sup + m * lambda; sup = -m * nextSup
                         }
                     }
-                    u0[size - 1] = 1 / (diag == 0 ? nudge : diag)
+                    u0[size - 1] = 1 / (Swift.abs(diag) < nudge ? (diag < 0 ? -nudge : nudge) : diag)
                     // A pseudo-random start of its own for each σ (fixed by j, so the result does not depend on the
                     // split): with one shared start, equal σ would give equal vectors and the cluster's
                     // orthogonalisation would leave only rounding noise.
@@ -259,7 +260,13 @@ func bidiagonalRightVectors(_ d: [Double], _ e: [Double], _ sigma: inout [Double
                         var x2 = 0.0
                         var i = size - 2
                         while i >= 0 {
-                            let xi = x[i] * u0[i] - u2[i] * x2 - u1[i] * x1
+                            var xi = x[i] * u0[i] - u2[i] * x2 - u1[i] * x1
+                            if Swift.abs(xi) > 1e150 {
+                                // Runs of nudged pivots (tiny σ of a graded or rank-deficient B) multiply by
+                                // 1/(u·‖B‖) each: rescale the whole vector (only its direction matters).
+                                for k in 0..<size { x[k] *= 1e-150 }
+                                xi *= 1e-150; x1 *= 1e-150; x2 *= 1e-150
+                            }
                             x[i] = xi
                             x2 = x1; x1 = xi
                             i -= 1
@@ -286,7 +293,10 @@ func bidiagonalRightVectors(_ d: [Double], _ e: [Double], _ sigma: inout [Double
                         i += 2
                     }
                     if i < n { r0 += x[2 * i + 1] * (off[2 * i] * x[2 * i] + (i + 1 < n ? off[2 * i + 1] * x[2 * i + 2] : 0)) }
-                    rayleigh[j] = Swift.abs(r0 + r1)
+                    // Accepted only inside the QR iteration's own error band (a vector that inverse iteration could
+                    // not pin down keeps the QR value).
+                    let rq = Swift.abs(r0 + r1)
+                    if Swift.abs(rq - lambda) <= 4 * Double(n) * Double.ulpOfOne * sig[0] { rayleigh[j] = rq }
                 }
             }
         }
