@@ -26,8 +26,10 @@ final class BidiagonalTests: XCTestCase {
     func testBidiagonalizeIsAnOrthogonalReduction() throws {
         // (A·P)ᵀ(A·P) = BᵀB (Q drops out): the tridiagonal d_j² + e_{j−1}², d_j·e_j, zeros elsewhere; P orthogonal.
         // Householder reductions are backward stable, so each entry is within c·n·u·‖A‖² (c = 4 here).
-        // 300×200 on two threads splits the rows of its first steps (trailing blocks of 16384+ entries).
-        for (m, n, seed, threads) in [(50, 50, UInt64(1), 1), (61, 37, 2, 1), (7, 1, 3, 1), (2, 2, 4, 1), (40, 3, 5, 1), (300, 200, 6, 2)] {
+        // 300×200 on two threads splits the rows of its first steps (trailing blocks of 16384+ entries); from
+        // n = 128 the reduction is blocked (panels of 32, the last 33–64 columns unblocked).
+        for (m, n, seed, threads) in [(50, 50, UInt64(1), 1), (61, 37, 2, 1), (7, 1, 3, 1), (2, 2, 4, 1), (40, 3, 5, 1), (300, 200, 6, 2),
+                                             (200, 200, 7, 1), (333, 129, 8, 1), (300, 257, 9, 2)] {
             let a = Matrix<Double>.randomNormal(rows: m, cols: n, seed: seed)
             let (d, e, p) = reduce(a, threads: threads)
             let ap = try matmul(a, p)
