@@ -147,4 +147,29 @@ final class BidiagonalTests: XCTestCase {
         let graded = Matrix<Double>(rows: 200, cols: 100) { i, j in low[i, j] * pow(10, -8 * Double(j) / 99) }
         XCTAssertGreaterThan(try svd(graded, vectors: .none).sweeps, 0)
     }
+
+    func testStronglyGradedInputsKeepTheirAccuracyAndConverge() throws {
+        // D₁·G·D₂ graded over 10^±15 and 10^±30 per side (κ ≈ 1e30 and 1e60). The bidiagonal SVD resolves directions
+        // only down to u·σ₁, so the warm start is skipped there (QRCP's |R_rr/R_00| below 64u); forced on
+        // (warmStartRange = 0) it must still end converged — at κ = 1e60 it needs the fallback to the plain iteration
+        // (it once threw notConverged) — and agree with the plain iteration to the 1e-12 relative bar.
+        for (n, span) in [(200, 15.0), (200, 30.0)] {
+            let g = Matrix<Double>.randomNormal(rows: n, cols: n, seed: 3)
+            let d1 = (0..<n).map { pow(10, -span * Double(($0 * 7) % n) / Double(n)) }
+            let d2 = (0..<n).map { pow(10, -span * Double(($0 * 11) % n) / Double(n)) }
+            let a = Matrix<Double>(rows: n, cols: n) { i, j in d1[i] * g[i, j] * d2[j] }
+            warmStartEnabled = false
+            let cold = try svd(a)
+            warmStartEnabled = true
+            let auto = try svd(a)
+            warmStartRange = 0
+            defer { warmStartRange = 64 }
+            let forced = try svd(a)
+            for i in 0..<n {
+                XCTAssertEqual(auto.S[i], cold.S[i], accuracy: 1e-12 * cold.S[i], "span \(span): σ\(i) (warm start skipped)")
+                XCTAssertEqual(forced.S[i], cold.S[i], accuracy: 1e-12 * cold.S[i], "span \(span): σ\(i) (warm start forced)")
+            }
+            XCTAssertEqual(auto.sweeps, cold.sweeps, "span \(span): the warm start is skipped")
+        }
+    }
 }

@@ -36,8 +36,9 @@ public struct SingularValueDecomposition<T: SpectralScalar>: Sendable {
 /// Jacobi (rotations with de Rijk pivoting, dgesvj's test |x_pᵀx_q| ≤ √m·eps·‖x_p‖‖x_q‖) on X = R₂ᵀ, which
 /// converges in few sweeps because the two QRs already did most of the work; then U = Q₁·[U_X; 0] and
 /// V = P₁·Q₂·W. From n = 64 the Jacobi phase starts from X·Q, where Q comes from a bidiagonal SVD of X
-/// (Householder bidiagonalization, QR iteration, inverse iteration; about 0.25 s of the 0.5 s at 1024²): two
-/// sweeps instead of eight to twelve. From n = 320 it is the block method (Gram + Cholesky, a Jacobi inner solver,
+/// (Householder bidiagonalization, QR iteration, inverse iteration; about 0.25 s of the 0.45 s at 1024²): two
+/// sweeps instead of eight to twelve — unless QRCP puts κ beyond about 1/(64u), where the bidiagonal SVD cannot
+/// resolve the small directions and the preconditioned X is left as it is. From n = 320 it is the block method (Gram + Cholesky, a Jacobi inner solver,
 /// GEMM updates, pairs of a round on all threads), and a full-rank V comes from one triangular solve
 /// V = R₁⁻¹·X·W (verified orthonormal, else recomputed by accumulating the rotations).
 ///
@@ -89,6 +90,12 @@ let blockJacobiMinimum = 320
 let warmStartMinimum = 64
 /// Off only in tests, to compare with the plain iteration.
 nonisolated(unsafe) var warmStartEnabled = true
+/// The warm start is used when |R₁[r−1, r−1]| ≥ this·u·|R₁[0, 0]| (QRCP's estimate of σ_min/σ₁). The bidiagonal
+/// SVD resolves singular vectors only down to about u·σ₁: below that its Q mixes the tiny directions at random
+/// and destroys the grading the preconditioner built (a D₁·G·D₂ with κ = 1e30 took 27 sweeps warm against 5 cold,
+/// and κ = 1e60 did not converge in 60). σ from 1 to 1e-12 (κ = 1e12) still gains: 2 sweeps against 8. Tests set
+/// it to 0 to exercise the fallback.
+nonisolated(unsafe) var warmStartRange = 64.0
 
 /// m ≥ n.
 @_specialize(where T == Float)
@@ -157,12 +164,19 @@ func svdTall<T: SpectralScalar>(_ a: MatrixView<T>, vectors: SingularVectors, ra
     }
     // Large inputs start from X·Q, Q from a bidiagonal SVD (and W, when accumulated, starts from Q — stored by
     // columns, as the Jacobi kernels keep W, so as Qᵀ's rows).
+    // Only where the bidiagonal SVD can resolve every direction (`warmStartRange`); should the warm iteration still
+    // not converge, the plain one runs from the saved X before anything is thrown.
     var warm: HouseholderQR<T>? = nil
-    if nr >= warmStartMinimum && warmStartEnabled {
+    let cold = xs
+    if nr >= warmStartMinimum && warmStartEnabled && d1[nr - 1].double >= warmStartRange * T.eps.double * d1[0].double {
         warm = try jacobiWarmStart(&xs, threads: threads)
     }
     let accumulate = wantVectors && !solveForV
     var (outcome, ws) = runJacobi(&xs, accumulate: accumulate, start: accumulate ? try warm?.Q(threads: threads).transposed.copy() : nil)
+    if !outcome.converged && warm != nil {
+        xs = cold
+        (outcome, ws) = runJacobi(&xs, accumulate: accumulate)
+    }
     guard outcome.converged else {
         throw SpectralError.notConverged("svd: Jacobi did not converge in \(maxSweeps) sweeps (\(shapeString(m, n)))")
     }
