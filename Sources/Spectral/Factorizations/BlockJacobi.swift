@@ -26,7 +26,8 @@ let innerSweeps = 1
 @_specialize(where T == Double)
 func blockJacobiOrthogonalize<T: SpectralScalar>(rows: Int, n: Int, _ x: UnsafeMutablePointer<T>,
                                                  _ wm: UnsafeMutablePointer<T>?, wRows: Int, tol: T, maxSweeps: Int,
-                                                 threads: Int, norms d: UnsafeMutablePointer<T>) -> JacobiOutcome {
+                                                 threads: Int, norms d: UnsafeMutablePointer<T>,
+                                                 nearlyOrthogonal: Bool = false) -> JacobiOutcome {
     let b = jacobiBlock(T.self)
     let blocks = (n + b - 1) / b
     var out = JacobiOutcome()
@@ -35,6 +36,34 @@ func blockJacobiOrthogonalize<T: SpectralScalar>(rows: Int, n: Int, _ x: UnsafeM
     // Pairs that did not rotate last sweep are screened first by their cross-block Gram alone, read in place (half
     // the flops of the pair's full Gram and no copy): in the last sweeps most pairs stop there.
     var quiet = [Bool](repeating: false, count: blocks * blocks)
+    // After a warm start most pairs are orthogonal already: one Gram XᵀX (a single syrk, about half the flops of
+    // the pairs' own Grams) finds them, and the first sweep skips them outright. They count as quiet, so the next
+    // sweep screens them as usual; their blocks' columns are unchanged unless another pair rotated them, and such a
+    // pair is fully screened next sweep — so a sweep without rotations still means every cosine is below tol.
+    var skipFirst = [Bool](repeating: false, count: blocks * blocks)
+    if nearlyOrthogonal && blocks > 1 {
+        BufferPool.shared.with(T.self, count: n * n + n) { buf in
+            let g = buf, inv = buf + n * n
+            syrkStrided(n, rows, 1, StridedPointer(x, rows, 1), 0, StridedPointer(g, n, 1), threads: threads)
+            for j in 0..<n { let dj = T.sqrtValue(g[j * n + j]); inv[j] = dj > 0 ? 1 / dj : 0 }
+            // worst[p, q]: the largest cosine between a column of block p and one of block q (p == q: inside p).
+            var worst = [T](repeating: 0, count: blocks * blocks)
+            for i in 0..<n {
+                let bi = i / b
+                for j in 0..<i {
+                    let c = Swift.abs(g[i * n + j]) * inv[i] * inv[j]
+                    let k = (j / b) * blocks + bi
+                    if c > worst[k] { worst[k] = c }
+                }
+            }
+            for p in 0..<blocks {
+                for q in (p + 1)..<blocks where worst[p * blocks + q] <= tol && worst[p * blocks + p] <= tol && worst[q * blocks + q] <= tol {
+                    skipFirst[p * blocks + q] = true
+                    quiet[p * blocks + q] = true
+                }
+            }
+        }
+    }
     while out.sweeps < maxSweeps {
         out.sweeps += 1
         var order = Array(0..<players)
@@ -46,7 +75,7 @@ func blockJacobiOrthogonalize<T: SpectralScalar>(rows: Int, n: Int, _ x: UnsafeM
                 if p < blocks && q < blocks { pairs.append((Swift.min(p, q), Swift.max(p, q))) }
             }
             var rotated = [Int](repeating: 0, count: pairs.count)
-            let quietBox = UncheckedSendable(quiet)
+            let quietBox = UncheckedSendable(quiet), skipBox = UncheckedSendable(out.sweeps == 1 ? skipFirst : [])
             rotated.withUnsafeMutableBufferPointer { rp in
                 let rBox = UncheckedSendable(rp.baseAddress!)
                 // Pairs are claimed one at a time: a screened-out pair costs a fraction of a rotated one, so a
@@ -57,6 +86,7 @@ func blockJacobiOrthogonalize<T: SpectralScalar>(rows: Int, n: Int, _ x: UnsafeM
                         let k = next.add(1, ordering: .relaxed).oldValue
                         if k >= pairs.count { break }
                         let (p, q) = pairs[k]
+                        if !skipBox.value.isEmpty && skipBox.value[p * blocks + q] { rBox.value[k] = 0; continue }
                         rBox.value[k] = jacobiPair(rows: rows, x: xBox.value, w: wBox.value, wRows: wRows,
                                                    i0: p * b, bi: Swift.min(b, n - p * b), j0: q * b, bj: Swift.min(b, n - q * b), tol: tol,
                                                    screenFirst: quietBox.value[p * blocks + q])

@@ -144,7 +144,7 @@ func svdTall<T: SpectralScalar>(_ a: MatrixView<T>, vectors: SingularVectors, ra
     let x0 = solveForV ? xs : Matrix<T>(rows: 0, cols: 0)
     var sigma = [T](repeating: 0, count: nr)
     let tol = T.sqrtValue(T(Double(m))) * T.eps
-    func runJacobi(_ xs: inout Matrix<T>, accumulate: Bool, start: Matrix<T>? = nil) -> (JacobiOutcome, Matrix<T>) {
+    func runJacobi(_ xs: inout Matrix<T>, accumulate: Bool, start: Matrix<T>? = nil, warmed: Bool = false) -> (JacobiOutcome, Matrix<T>) {
         var ws = accumulate ? start ?? Matrix<T>.identity(nr) : Matrix<T>(rows: 0, cols: 0)
         var outcome = JacobiOutcome()
         xs.withUnsafeMutablePointer { xp, _ in
@@ -152,7 +152,8 @@ func svdTall<T: SpectralScalar>(_ a: MatrixView<T>, vectors: SingularVectors, ra
                 sigma.withUnsafeMutableBufferPointer { sp in
                     if nr >= blockJacobiMinimum {
                         outcome = blockJacobiOrthogonalize(rows: nr, n: nr, xp, accumulate ? wp : nil, wRows: nr, tol: tol,
-                                                           maxSweeps: maxSweeps, threads: threads, norms: sp.baseAddress!)
+                                                           maxSweeps: maxSweeps, threads: threads, norms: sp.baseAddress!,
+                                                           nearlyOrthogonal: warmed)
                     } else {
                         outcome = jacobiOrthogonalize(rows: nr, n: nr, xp, ldx: nr, accumulate ? wp : nil, wRows: nr, ldw: nr,
                                                       tol: tol, maxSweeps: maxSweeps, norms: sp.baseAddress!)
@@ -172,7 +173,8 @@ func svdTall<T: SpectralScalar>(_ a: MatrixView<T>, vectors: SingularVectors, ra
         warm = try jacobiWarmStart(&xs, threads: threads)
     }
     let accumulate = wantVectors && !solveForV
-    var (outcome, ws) = runJacobi(&xs, accumulate: accumulate, start: accumulate ? try warm?.Q(threads: threads).transposed.copy() : nil)
+    var (outcome, ws) = runJacobi(&xs, accumulate: accumulate, start: accumulate ? try warm?.Q(threads: threads).transposed.copy() : nil,
+                                  warmed: warm != nil)
     if !outcome.converged && warm != nil {
         xs = cold
         (outcome, ws) = runJacobi(&xs, accumulate: accumulate)
