@@ -177,15 +177,6 @@ func bidiagonalizeUnblocked<T: SpectralScalar>(_ m: Int, _ n: Int, _ a: UnsafeMu
     }
 }
 
-/// √(a² + b²) the quick way when the squares can neither overflow nor underflow (the bidiagonal stages' entries
-/// are scaled to about 1), else `hypot`.
-@inline(__always)
-func quickHypot(_ a: Double, _ b: Double) -> Double {
-    let m = Swift.max(Swift.abs(a), Swift.abs(b))
-    if m < 1e150 && m > 1e-150 { return (a * a + b * b).squareRoot() }
-    return hypot(a, b)
-}
-
 /// Singular values of the n×n upper bidiagonal (d, e) by implicit shifted QR sweeps (Golub–Kahan, values only),
 /// descending and non-negative, with absolute error about n·eps·‖B‖. nil if it needs more than 6n² inner steps
 /// (never seen; callers fall back).
@@ -227,7 +218,7 @@ func bidiagonalQRSweeps(_ d: UnsafeMutablePointer<Double>, _ e: UnsafeMutablePoi
             var x = e[z]
             e[z] = 0
             for j in (z + 1)...hi {
-                let r = quickHypot(d[j], x), c = d[j] / r, s = x / r
+                let r = safeHypot(d[j], x), c = d[j] / r, s = x / r
                 d[j] = r
                 if j < hi { x = -s * e[j]; e[j] = c * e[j] }
             }
@@ -238,7 +229,7 @@ func bidiagonalQRSweeps(_ d: UnsafeMutablePointer<Double>, _ e: UnsafeMutablePoi
             var x = e[hi - 1]
             e[hi - 1] = 0
             for j in stride(from: hi - 1, through: lo, by: -1) {
-                let r = quickHypot(d[j], x), c = d[j] / r, s = x / r
+                let r = safeHypot(d[j], x), c = d[j] / r, s = x / r
                 d[j] = r
                 if j > lo { x = -s * e[j - 1]; e[j - 1] = c * e[j - 1] }
             }
@@ -248,7 +239,7 @@ func bidiagonalQRSweeps(_ d: UnsafeMutablePointer<Double>, _ e: UnsafeMutablePoi
         if budget < 0 { return false }
         // Shift: the smaller singular value of the trailing 2×2 [d_{hi−1} e_{hi−1}; 0 d_hi].
         let f = Swift.abs(d[hi - 1]), g = Swift.abs(e[hi - 1]), h = Swift.abs(d[hi])
-        let big = 0.5 * (quickHypot(f + h, g) + quickHypot(f - h, g))
+        let big = 0.5 * (safeHypot(f + h, g) + safeHypot(f - h, g))
         var shift = big > 0 ? f * h / big : 0
         let dl = d[lo]
         if (shift / Swift.abs(dl)) * (shift / Swift.abs(dl)) < Double.ulpOfOne { shift = 0 }
@@ -256,14 +247,14 @@ func bidiagonalQRSweeps(_ d: UnsafeMutablePointer<Double>, _ e: UnsafeMutablePoi
         var ff = (Swift.abs(dl) - shift) * ((dl < 0 ? -1.0 : 1.0) + shift / dl)
         var gg = e[lo]
         for i in lo..<hi {
-            var r = quickHypot(ff, gg)
+            var r = safeHypot(ff, gg)
             var c = r == 0 ? 1 : ff / r, s = r == 0 ? 0 : gg / r
             if i > lo { e[i - 1] = r }
             ff = c * d[i] + s * e[i]
             e[i] = c * e[i] - s * d[i]
             gg = s * d[i + 1]
             d[i + 1] = c * d[i + 1]
-            r = quickHypot(ff, gg)
+            r = safeHypot(ff, gg)
             c = r == 0 ? 1 : ff / r; s = r == 0 ? 0 : gg / r
             d[i] = r
             ff = c * e[i] + s * d[i + 1]
@@ -417,39 +408,25 @@ func bidiagonalRightVectors(_ d: [Double], _ e: [Double], _ sigma: inout [Double
 func jacobiWarmStart<T: SpectralScalar>(_ xs: inout Matrix<T>, threads: Int) throws -> HouseholderQR<T>? {
     let n = xs.rows
     precondition(xs.cols == n)
-    // Row-major X (a transposed copy).
-    var xf = [T](repeating: 0, count: n * n)
-    xs.withUnsafePointer { p, ld in
-        xf.withUnsafeMutableBufferPointer { fp in
-            let tile = 32
-            for j0 in stride(from: 0, to: n, by: tile) {
-                for i0 in stride(from: 0, to: n, by: tile) {
-                    for j in j0..<Swift.min(j0 + tile, n) {
-                        for i in i0..<Swift.min(i0 + tile, n) { fp[i * n + j] = p[j * ld + i] }
-                    }
-                }
-            }
-        }
-    }
+    var xf = xs.transposed.copy()          // X row-major
     var df = [T](repeating: 0, count: n), ef = [T](repeating: 0, count: Swift.max(n - 1, 1)), tp = ef
-    xf.withUnsafeMutableBufferPointer { a in
-        bidiagonalize(n, n, a.baseAddress!, n, d: &df, e: &ef, tauP: &tp, threads: threads)
+    xf.withUnsafeMutablePointer { a, ld in
+        bidiagonalize(n, n, a, ld, d: &df, e: &ef, tauP: &tp, threads: threads)
     }
     let d = df.map { $0.double }, e = ef.prefix(Swift.max(n - 1, 0)).map { $0.double }
     guard var sigma = bidiagonalSingularValues(d, e), sigma[0] > 0 else { return nil }
     guard let vb = bidiagonalRightVectors(d, e, &sigma, threads: threads) else { return nil }
-    // V₀ = P·V_B (blocked reflectors), row-major.
-    var v0 = [T](repeating: 0, count: n * n)
-    for c in 0..<n { for i in 0..<n { v0[i * n + c] = T(vb[c * n + i]) } }
+    // V₀ = P·V_B (blocked reflectors, stored in X's rows), row-major.
+    var v0 = Matrix<T>(rows: n, cols: n) { i, c in T(vb[c * n + i]) }
     if n > 1 {
-        xf.withUnsafeMutableBufferPointer { a in
-            v0.withUnsafeMutableBufferPointer { vp in
-                applyReflectors(StridedPointer(a.baseAddress! + 1, 1, n), n - 1, n - 1, Array(tp.prefix(n - 1)),
-                                StridedPointer(vp.baseAddress! + n, n, 1), n, transpose: false, threads: threads)
+        xf.withUnsafeMutablePointer { a, ld in
+            v0.withUnsafeMutablePointer { vp, vld in
+                applyReflectors(StridedPointer(a + 1, 1, ld), n - 1, n - 1, Array(tp.prefix(n - 1)),
+                                StridedPointer(vp + vld, vld, 1), n, transpose: false, threads: threads)
             }
         }
     }
-    let basis = try qr(Matrix<T>(rows: n, cols: n) { i, j in v0[i * n + j] }, threads: threads)
+    let basis = try qr(v0, threads: threads)
     xs = try basis.applyQ(xs, transpose: true, threads: threads)
     return basis
 }
@@ -463,15 +440,11 @@ let bidiagonalValuesMinimum = 64
 /// c·n·u·σ₁, so σ_i's relative error is c·n·u·κ(A); Jacobi's is about u·κ(B) for A = B·D or D·B; and with rows
 /// and columns equilibrated to within 2, κ(A) ≤ 2·κ(B) for both forms (van der Sluis). Graded or badly scaled
 /// inputs, where Jacobi is worth its cost, return nil and take the Jacobi path. A tall A (m ≥ 2n) is reduced by a
-/// Householder QR first.
+/// Householder QR first. `scale` is svd's power of two that brings the largest entry to about 1.
 @_specialize(where T == Float)
 @_specialize(where T == Double)
-func equilibratedBidiagonalValues<T: SpectralScalar>(_ a: MatrixView<T>, threads: Int) throws -> [T]? {
+func equilibratedBidiagonalValues<T: SpectralScalar>(_ a: MatrixView<T>, scale: T, threads: Int) throws -> [T]? {
     let (m, n) = (a.rows, a.cols)
-    let maxEntry = a.maxAbs
-    guard maxEntry > 0 else { return nil }
-    let e = maxEntry.exponent
-    let scale = T(sign: .plus, exponent: -e, significand: 1)
     // Row and column norms of the scaled A, and its row-major copy.
     var work = [T](repeating: 0, count: m * n)
     var colSq = [Double](repeating: 0, count: n)
@@ -497,9 +470,7 @@ func equilibratedBidiagonalValues<T: SpectralScalar>(_ a: MatrixView<T>, threads
     var k = m
     if m >= 2 * n {
         // R of A = QR (columnwise backward stable), n×n.
-        let r = try qr(Matrix<T>(rows: m, cols: n, elements: work), threads: threads).R
-        work = [T](repeating: 0, count: n * n)
-        for i in 0..<n { for j in i..<n { work[i * n + j] = r[i, j] } }
+        work = try qr(Matrix<T>(rows: m, cols: n, elements: work), threads: threads).R.elements
         k = n
     }
     var d = [T](repeating: 0, count: n), ee = [T](repeating: 0, count: Swift.max(n, 1)), tp = ee

@@ -39,11 +39,16 @@ func makeReflector<T: SpectralScalar>(_ n: Int, _ x: UnsafeMutablePointer<T>) ->
     return tau
 }
 
-/// √(a² + b²) without overflow or underflow.
+/// √(a² + b²) without overflow or underflow: directly when the larger square is safely inside the exponent range
+/// (the QR iteration's hot loop lives there), else through the ratio.
 @inline(__always)
 func safeHypot<T: SpectralScalar>(_ a: T, _ b: T) -> T {
     let x = Swift.abs(a), y = Swift.abs(b)
     let big = Swift.max(x, y), small = Swift.min(x, y)
+    let half = T.greatestFiniteMagnitude.exponent / 2 - 1
+    if big < T(sign: .plus, exponent: half, significand: 1) && big > T(sign: .plus, exponent: -half, significand: 1) {
+        return T.sqrtValue(big * big + small * small)
+    }
     if big == 0 { return 0 }
     let r = small / big
     return big * T.sqrtValue(1 + r * r)

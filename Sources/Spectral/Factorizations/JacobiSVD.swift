@@ -103,10 +103,6 @@ nonisolated(unsafe) var warmStartRange = 64.0
 func svdTall<T: SpectralScalar>(_ a: MatrixView<T>, vectors: SingularVectors, rankTolerance: T?, maxSweeps: Int,
                                 threads: Int) throws -> SingularValueDecomposition<T> {
     let (m, n) = (a.rows, a.cols)
-    if vectors == .none && rankTolerance == nil && n >= bidiagonalValuesMinimum,
-       let values = try equilibratedBidiagonalValues(a, threads: threads) {
-        return SingularValueDecomposition(U: nil, S: values, Vt: nil, rank: values.prefix { $0 > 0 }.count, sweeps: 0)
-    }
     let wantVectors = vectors != .none
     let uCols = vectors == .full ? m : n
     func identityLike(_ r: Int, _ c: Int) -> Matrix<T> { Matrix<T>.diagonal([T](repeating: 1, count: Swift.min(r, c)), rows: r, cols: c) }
@@ -118,6 +114,10 @@ func svdTall<T: SpectralScalar>(_ a: MatrixView<T>, vectors: SingularVectors, ra
     }
     let e = maxEntry.exponent
     let scale = T(sign: .plus, exponent: -e, significand: 1)
+    if vectors == .none && rankTolerance == nil && n >= bidiagonalValuesMinimum,
+       let values = try equilibratedBidiagonalValues(a, scale: scale, threads: threads) {
+        return SingularValueDecomposition(U: nil, S: values, Vt: nil, rank: values.prefix { $0 > 0 }.count, sweeps: 0)
+    }
     // Rows in non-increasing ∞-norm (dgejsv's full pivoting: with column pivoting it behaves like complete pivoting).
     let rowNorms = (0..<m).map { i in (0..<n).reduce(T(0)) { Swift.max($0, Swift.abs(a[i, $1])) } }
     let rowOrder = (0..<m).sorted { rowNorms[$0] > rowNorms[$1] || (rowNorms[$0] == rowNorms[$1] && $0 < $1) }
@@ -141,7 +141,11 @@ func svdTall<T: SpectralScalar>(_ a: MatrixView<T>, vectors: SingularVectors, ra
     // Large full-rank inputs skip accumulating W: V comes from one triangular solve at the end (dgejsv's fast
     // path), verified, with accumulation as the fallback.
     let solveForV = wantVectors && nr == n && nr >= blockJacobiMinimum
-    let x0 = solveForV ? xs : Matrix<T>(rows: 0, cols: 0)
+    // Large inputs start from X·Q, Q from a bidiagonal SVD — only where it resolves every direction
+    // (`warmStartRange`). The original X is kept (a reference; the iteration's first write copies) when something
+    // may need to start over from it: the V-solve's fallback, or a warm iteration that hits the sweep cap.
+    let useWarm = nr >= warmStartMinimum && warmStartEnabled && d1[nr - 1].double >= warmStartRange * T.eps.double * d1[0].double
+    let x0 = solveForV || useWarm ? xs : Matrix<T>(rows: 0, cols: 0)
     var sigma = [T](repeating: 0, count: nr)
     let tol = T.sqrtValue(T(Double(m))) * T.eps
     func runJacobi(_ xs: inout Matrix<T>, accumulate: Bool, start: Matrix<T>? = nil, warmed: Bool = false) -> (JacobiOutcome, Matrix<T>) {
@@ -163,20 +167,13 @@ func svdTall<T: SpectralScalar>(_ a: MatrixView<T>, vectors: SingularVectors, ra
         }
         return (outcome, ws)
     }
-    // Large inputs start from X·Q, Q from a bidiagonal SVD (and W, when accumulated, starts from Q — stored by
-    // columns, as the Jacobi kernels keep W, so as Qᵀ's rows).
-    // Only where the bidiagonal SVD can resolve every direction (`warmStartRange`); should the warm iteration still
-    // not converge, the plain one runs from the saved X before anything is thrown.
-    var warm: HouseholderQR<T>? = nil
-    let cold = xs
-    if nr >= warmStartMinimum && warmStartEnabled && d1[nr - 1].double >= warmStartRange * T.eps.double * d1[0].double {
-        warm = try jacobiWarmStart(&xs, threads: threads)
-    }
+    // W, when accumulated, starts from Q — stored by columns, as the Jacobi kernels keep W, so as Qᵀ's rows.
+    let warm = useWarm ? try jacobiWarmStart(&xs, threads: threads) : nil
     let accumulate = wantVectors && !solveForV
     var (outcome, ws) = runJacobi(&xs, accumulate: accumulate, start: accumulate ? try warm?.Q(threads: threads).transposed.copy() : nil,
                                   warmed: warm != nil)
     if !outcome.converged && warm != nil {
-        xs = cold
+        xs = x0
         (outcome, ws) = runJacobi(&xs, accumulate: accumulate)
     }
     guard outcome.converged else {
