@@ -29,9 +29,10 @@ let idSpec = CommandSpec(
     name: "id", summary: "Column interpolative decomposition A ≈ A[:, idx[:k]]·[I, proj] in scipy's format; writes idx.npy, proj.npy and summary.json.",
     usage: "spectral id A.npy --out DIR (--rank K | --tol E) [--randomized] [--oversample P] [--seed S]",
     options: [("--out", "output directory"), ("--rank", "k, 1 ≤ k ≤ min(m, n)"), ("--tol", "relative precision ε in (0, 1)"),
-              ("--oversample", "randomized: extra sketch rows (default 10)"), ("--power-iterations", "randomized: default 1"),
+              ("--oversample", "randomized: extra sketch rows (default 30; QRCP of the sketch picks k + 2/3 of them, the exact loss keeps k)"),
+              ("--power-iterations", "randomized: default 1"),
               ("--seed", "random seed (default 0)"), ("--dtype", "f32 or f64"), ("--threads", "threads")],
-    flags: [("--randomized", "QR with column pivoting on a Gaussian sketch")], positionals: 1...1)
+    flags: [("--randomized", "QR with column pivoting on a random-sign sketch, then backward elimination by exact loss")], positionals: 1...1)
 
 let curSpec = CommandSpec(
     name: "cur", summary: "CUR decomposition A ≈ C·U·R; writes rows.npy, cols.npy, C.npy, U.npy, R.npy and summary.json (error and its ratio to the SVD optimum).",
@@ -159,7 +160,7 @@ func runID(_ args: Arguments) throws {
     let threads = try args.int("--threads", min: 1)
     let rank = try args.int("--rank", min: Int.min), tol = try doubleOption(args, "--tol"), seed = try seedOption(args)
     guard (rank == nil) != (tol == nil) else { throw UsageError(message: "id: give exactly one of --rank and --tol") }
-    let over = try args.int("--oversample", default: 10, min: 0)!, power = try args.int("--power-iterations", default: 1, min: 0)!
+    let over = try args.int("--oversample", default: 30, min: 0)!, power = try args.int("--power-iterations", default: 1, min: 0)!
     let randomized = args.switches.contains("--randomized")
     try withInputs(args) { type, inputs in
         func run<T: SpectralScalar>(_: T.Type) throws {

@@ -79,27 +79,7 @@ public func pivotedQR<T: SpectralScalar>(_ a: some MatrixViewable<T>, maxRank: I
                      qr: HouseholderQR(rows: m, cols: n, factors: f, tau: tau))
 }
 
-/// The pivots of a truncated QR with column pivoting of `a` (the factors are discarded), worked in place on a's
-/// row-major storage: for the short wide sketches of the randomized ID the per-column products then run along rows
-/// of length n (the column-major `pivotedQR` copies and dots along columns of length m). Same pivots as
-/// `pivotedQR(a, maxRank:, tolerance:)`.
-func pivotedQRPivots<T: SpectralScalar>(_ a: consuming Matrix<T>, maxRank: Int, tolerance: T = 0,
-                                        threads: Int) -> (pivots: [Int], factored: Int) {
-    let (m, n) = (a.rows, a.cols)
-    var piv = Array(0..<n)
-    var tau = [T](repeating: 0, count: Swift.max(1, Swift.min(m, n)))
-    var done = 0
-    a.withUnsafeMutablePointer { p, ld in
-        tau.withUnsafeMutableBufferPointer { tp in
-            done = pivotedQRInPlace(m, n, StridedPointer(p, ld, 1), tp.baseAddress!, &piv, limit: maxRank, tolerance: tolerance,
-                                    threads: threads)
-        }
-    }
-    return (piv, done)
-}
-
-/// dgeqp3 with dlaqps panels on an m×n array of any strides (column-major for the factorization; row-major for a
-/// short wide matrix, where the per-column matrix–vector products then run along its long rows); returns the
+/// dgeqp3 with dlaqps panels on an m×n array of any strides (`pivotedQR` works column-major); returns the
 /// number of columns factored. The current column is worked on in a contiguous copy.
 @_specialize(where T == Float)
 @_specialize(where T == Double)

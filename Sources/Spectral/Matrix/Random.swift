@@ -95,6 +95,23 @@ extension Matrix {
 }
 
 extension Matrix {
+    /// A random-sign (Rademacher) sketching matrix: entries ±1, one bit of the generator each — 64 entries per
+    /// draw, so a 130×1024 sketch costs a few microseconds where the Gaussian one costs half a millisecond. As good
+    /// as Gaussian for choosing columns after a power iteration (Docs/LOWRANK.md). Seeded, platform-independent.
+    static func signSketch(rows: Int, cols: Int, using g: inout SpectralRandom) -> Matrix {
+        var m = Matrix(uninitializedRows: rows, cols: cols)
+        let count = rows * cols
+        m.withUnsafeMutablePointer { p, _ in
+            var i = 0
+            while i < count {
+                let bits = g.next(), take = Swift.min(64, count - i)
+                for l in 0..<take { p[i + l] = (bits >> UInt64(l)) & 1 == 0 ? 1 : -1 }
+                i += take
+            }
+        }
+        return m
+    }
+
     /// A Gaussian sketching matrix: independent standard normals by a Box–Muller transform written as a plain loop
     /// over blocks of 128 pairs that the compiler vectorises (logarithm and sine/cosine by polynomials good to a few
     /// ulps), about ten times faster than `randomNormal`. Each block draws 128 values for the radii, then 128 for
