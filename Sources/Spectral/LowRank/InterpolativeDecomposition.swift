@@ -367,15 +367,15 @@ func projectOntoColumns<T: SpectralScalar>(_ b: MatrixView<T>, _ columns: [Int],
 
 /// Backward elimination of the randomized ID's surplus candidates by their exact Frobenius loss. With C = A[:, cand]
 /// (d columns), G = CᵀC and X = C⁺A = G⁻¹CᵀA, the part of column s of C orthogonal to the others is C·G⁻¹eₛ (norm
-/// 1/√(G⁻¹)ₛₛ), so dropping s shrinks ‖P_C·A‖²_F by exactly ‖Xₛ,:‖²/(G⁻¹)ₛₛ. The candidate losing least goes and
-/// so on down to k. All of it runs on d×d matrices: W = XXᵀ = G⁻¹(CᵀA)(CᵀA)ᵀG⁻¹ once (a syrk of CᵀA), then per
-/// removal the Schur-complement downdates Xᵢ ← Xᵢ − βᵢXₛ (βᵢ = (G⁻¹)ᵢₛ/(G⁻¹)ₛₛ) written on W and G⁻¹.
+/// 1/√(G⁻¹)ₛₛ), so dropping s shrinks ‖P_C·A‖²_F by exactly ‖Xₛ,:‖²/(G⁻¹)ₛₛ. The candidate losing least goes, X and
+/// G⁻¹ are downdated by the Schur complement (Xᵢ ← Xᵢ − βᵢXₛ with βᵢ = (G⁻¹)ᵢₛ/(G⁻¹)ₛₛ, one fused pass per row that
+/// also returns its new norm; the same on G⁻¹), and so on down to k; the kept rows of X are then C_K⁺A itself.
 /// The sketch's QRCP chooses its last pivots from a nearly exhausted sketch; choosing k of k + p by exact losses
 /// instead puts the error below the deterministic QRCP's on the benchmark matrix (Docs/LOWRANK.md).
 /// Returns the kept candidates in their pivot order and, when the normal equations are accurate enough to serve
-/// (`normalEquationsLimit`), the projection C_K⁺A (k×n) from a fresh Cholesky factor of the kept columns' Gram;
-/// nil when CᵀC is too ill-conditioned for the losses to mean anything (κ²·eps > 1e-2) — then the caller keeps the
-/// first k pivots.
+/// (`normalEquationsLimit`: κ(C)²·eps ≤ 2e-8, which bounds the error of X = G⁻¹·CᵀA and of the downdates), the
+/// projection C_K⁺A (k×n); nil when CᵀC is too ill-conditioned for the losses to mean anything (κ²·eps > 1e-2) —
+/// then the caller keeps the first k pivots.
 func pruneColumns<T: SpectralScalar>(_ av: MatrixView<T>, candidates: [Int], keep k: Int,
                                      threads: Int?) throws -> (kept: [Int], projection: Matrix<T>?)? {
     let (n, d) = (av.cols, candidates.count)
@@ -384,56 +384,59 @@ func pruneColumns<T: SpectralScalar>(_ av: MatrixView<T>, candidates: [Int], kee
     guard let r = rOpt, ratio * ratio * T.eps.double <= 1e-2 else { return nil }
     var rinv = Matrix<T>.identity(d)
     try trsm(side: .left, triangle: .upper, r, &rinv, threads: threads)                  // R⁻¹
-    let gi0 = try matmul(rinv, rinv.transposed, threads: threads)                        // G⁻¹ = R⁻¹R⁻ᵀ
-    let w0 = try matmul(try matmul(gi0, try gram(ctb, threads: threads), threads: threads), gi0, threads: threads)
-    // Working copies in Double, compacted as candidates go (the last alive one moves into the freed slot).
-    let gi = UnsafeMutablePointer<Double>.allocate(capacity: d * d), w = UnsafeMutablePointer<Double>.allocate(capacity: d * d)
-    let beta = UnsafeMutablePointer<Double>.allocate(capacity: d)
-    defer { gi.deallocate(); w.deallocate(); beta.deallocate() }
-    for i in 0..<d { for j in 0..<d { gi[i * d + j] = gi0[i, j].double; w[i * d + j] = w0[i, j].double } }
-    var slot = Array(0..<d)                                                              // slot → candidate row
-    var alive = d
-    while alive > k {
-        var s = 0
-        for i in 1..<alive where w[i * d + i] * gi[s * d + s] < w[s * d + s] * gi[i * d + i] { s = i }
-        let gss = gi[s * d + s], wss = w[s * d + s]
-        for i in 0..<alive { beta[i] = gi[i * d + s] / gss }
-        let ws = w + s * d, gs = gi + s * d
-        for i in 0..<alive where i != s {
-            let bi = beta[i], wis = w[i * d + s], wi = w + i * d, gri = gi + i * d
-            for j in 0..<alive {
-                wi[j] += bi * (beta[j] * wss - ws[j]) - beta[j] * wis
-                gri[j] -= bi * gs[j]
+    var gi = try matmul(rinv, rinv.transposed, threads: threads)                         // G⁻¹ = R⁻¹R⁻ᵀ
+    var x = try matmul(gi, ctb, threads: threads)                                        // X = G⁻¹CᵀA, d×n
+    var alive = Array(0..<d)
+    var norms = [T](repeating: 0, count: d)
+    x.withUnsafeMutablePointer { xp, ld in
+        gi.withUnsafeMutablePointer { gp, gld in
+            for i in 0..<d { norms[i] = dotStrided(n, xp + i * ld, 1, xp + i * ld, 1) }
+            while alive.count > k {
+                var at = 0
+                for (pos, i) in alive.enumerated() where norms[i] * gp[alive[at] * gld + alive[at]] < norms[alive[at]] * gp[i * gld + i] { at = pos }
+                let s = alive.remove(at: at)
+                let gss = gp[s * gld + s], xs = xp + s * ld, gs = gp + s * gld
+                for i in alive {
+                    let beta = gp[i * gld + s] / gss
+                    if beta == 0 { continue }
+                    norms[i] = axpyNorm(n, -beta, xs, xp + i * ld)
+                    let gr = gp + i * gld
+                    for j in alive { gr[j] -= beta * gs[j] }
+                }
             }
         }
-        let last = alive - 1
-        if s != last {
-            for j in 0..<alive { w[s * d + j] = w[last * d + j]; gi[s * d + j] = gi[last * d + j] }
-            for i in 0..<alive { w[i * d + s] = w[i * d + last]; gi[i * d + s] = gi[i * d + last] }
-            slot[s] = slot[last]
-        }
-        alive -= 1
     }
-    let keptRows = slot.prefix(k).sorted()
-    let kept = keptRows.map { candidates[$0] }
+    let kept = alive.map { candidates[$0] }
     guard ratio <= normalEquationsLimit(T.self) else { return (kept, nil) }
-    // C_K⁺A from the kept rows of CᵀA and the Cholesky factor of their Gram (read off CᵀA's columns).
-    var x = Matrix<T>(uninitializedRows: k, cols: n)
-    var g = Matrix<T>(uninitializedRows: k, cols: k)
-    ctb.withUnsafePointer { cp, cld in
-        x.withUnsafeMutablePointer { xp, xld in
-            for (row, i) in keptRows.enumerated() { (xp + row * xld).update(from: cp + i * cld, count: n) }
+    var proj = Matrix<T>(uninitializedRows: k, cols: n)
+    proj.withUnsafeMutablePointer { pp, pld in
+        x.withUnsafeMutablePointer { xp, ld in
+            for (row, i) in alive.enumerated() { (pp + row * pld).update(from: xp + i * ld, count: n) }
         }
     }
-    for a in 0..<k { for b in 0..<k { g[a, b] = x[a, kept[b]] } }
-    var rk = Matrix<T>(rows: k, cols: k)
-    let ok = g.withUnsafeMutablePointer { gp, ld in
-        rk.withUnsafeMutablePointer { rp, rld in choleskyUpper(k, gp, ld: ld, into: StridedPointer(rp, rld, 1)) }
+    return (kept, proj)
+}
+
+/// y ← y + α·x (contiguous, length n), returning the new ‖y‖² — one pass.
+@_specialize(where T == Float)
+@_specialize(where T == Double)
+func axpyNorm<T: SpectralScalar>(_ n: Int, _ alpha: T, _ x: UnsafePointer<T>, _ y: UnsafeMutablePointer<T>) -> T {
+    typealias V = T.KernelVector
+    let w = V.scalarCount, av = V(repeating: alpha)
+    let xr = UnsafeRawPointer(x), yr = UnsafeMutableRawPointer(y)
+    var s0 = V(), s1 = V()
+    var i = 0
+    while i &+ 2 &* w <= n {
+        let o = i &* MemoryLayout<T>.stride, o2 = o &+ w &* MemoryLayout<T>.stride
+        let a = madd(UnsafeRawPointer(yr).loadUnaligned(fromByteOffset: o, as: V.self), av, xr.loadUnaligned(fromByteOffset: o, as: V.self))
+        let b = madd(UnsafeRawPointer(yr).loadUnaligned(fromByteOffset: o2, as: V.self), av, xr.loadUnaligned(fromByteOffset: o2, as: V.self))
+        yr.storeBytes(of: a, toByteOffset: o, as: V.self); yr.storeBytes(of: b, toByteOffset: o2, as: V.self)
+        s0 = madd(s0, a, a); s1 = madd(s1, b, b)
+        i &+= 2 &* w
     }
-    guard ok else { return (kept, nil) }
-    try trsm(side: .left, triangle: .upper, transposeA: true, rk, &x, threads: threads)
-    try trsm(side: .left, triangle: .upper, rk, &x, threads: threads)
-    return (kept, x)
+    var total = horizontalSum(s0 + s1)
+    while i < n { y[i] = maddScalar(y[i], alpha, x[i]); total = maddScalar(total, y[i], y[i]); i &+= 1 }
+    return total
 }
 
 /// The column pivots of QR with column pivoting of a short wide sketch Y (d×n, d ≪ n), by greedy classical
