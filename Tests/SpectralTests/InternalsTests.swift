@@ -122,6 +122,20 @@ final class InternalsTests: XCTestCase {
                 XCTAssertGreaterThanOrEqual(below, 15, "benchmark matrix: most seeds below the deterministic error")
             }
         }
+        // Float input: the sketch and the elimination run in Float, the projection by Householder QR (the normal
+        // equations are never accurate enough in Float); the error is the Double input's to Float rounding
+        // (relative 1e-4 covers κ(C)·u_Float with κ(C) ≈ 1e2 here), and a zero matrix gives zeros.
+        let m300 = try decayingMatrix(300, 300, 200, 31, 32)
+        let af = Matrix<Float>(rows: 300, cols: 300) { Float(m300[$0, $1]) }
+        let idf = try interpolativeDecomposition(af, rank: 40, randomized: true, seed: 3)
+        let errFloat = try (m300 - (try idf.reconstruct(from: af)).asDouble).frobeniusNorm
+        let cd = gatherColumns(m300.view, idf.skeletonColumns)
+        let errOwnColumns = try (m300 - (try matmul(try matmul(cd, try pinv(cd)), m300))).frobeniusNorm
+        XCTAssertLessThanOrEqual(Swift.abs(errFloat - errOwnColumns), 1e-4 * errOwnColumns, "Float projection optimal for its columns")
+        let detFloat = try (m300 - (try interpolativeDecomposition(af, rank: 40).reconstruct(from: af)).asDouble).frobeniusNorm
+        XCTAssertLessThanOrEqual(errFloat, 1.01 * detFloat, "Float: within 1% of the deterministic ID")
+        let zf = try interpolativeDecomposition(Matrix<Float>(rows: 30, cols: 20), rank: 4, randomized: true)
+        XCTAssertEqual(zf.projection.maxAbs, 0)
     }
 
     func testSketchBasisIsOrthonormalAndSpansTheColumns() throws {
