@@ -6,7 +6,7 @@
 func syrkStrided<T: SpectralScalar>(_ n: Int, _ k: Int, _ alpha: T, _ a: StridedPointer<T>, _ beta: T,
                                     _ c: StridedPointer<T>, threads: Int) {
     gemmStrided(n, n, k, alpha, a, a.transposed, beta, c, threads: threads, triangle: .lower)
-    mirrorLower(n, c, threads: n >= 512 ? threads : 1)
+    mirrorLower(n, c, threads: n >= 256 ? threads : 1)   // below 256 the fork costs more than the copy
 }
 
 /// Copies the strict lower triangle onto the upper one: whole 8×8 blocks below the diagonal are transposed in
