@@ -29,7 +29,7 @@ let idSpec = CommandSpec(
     name: "id", summary: "Column interpolative decomposition A ≈ A[:, idx[:k]]·[I, proj] in scipy's format; writes idx.npy, proj.npy and summary.json.",
     usage: "spectral id A.npy --out DIR (--rank K | --tol E) [--randomized] [--oversample P] [--seed S]",
     options: [("--out", "output directory"), ("--rank", "k, 1 ≤ k ≤ min(m, n)"), ("--tol", "relative precision ε in (0, 1)"),
-              ("--oversample", "randomized: extra sketch rows (default 30; QRCP of the sketch picks k + 2/3 of them, the exact loss keeps k)"),
+              ("--oversample", "randomized: extra sketch rows (default 30; QRCP of the sketch picks k + min(2p/3, k) candidates, the exact loss keeps k)"),
               ("--power-iterations", "randomized: default 1"),
               ("--seed", "random seed (default 0)"), ("--dtype", "f32 or f64"), ("--threads", "threads")],
     flags: [("--randomized", "QR with column pivoting on a random-sign sketch, then backward elimination by exact loss")], positionals: 1...1)
