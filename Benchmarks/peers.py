@@ -5,7 +5,7 @@ Usage: peers.py --cases OP:DTYPE:SHAPE,... [--min-time S]     (batch: one line p
        peers.py --serve                                       (interleaved: `spectral bench --compare`)
   OP gemm (SHAPE MxNxK: a @ b), syrk (NxK: a @ a.T, which numpy sends to OpenBLAS syrk),
   gemv (MxN: a @ x), qr and qrcp (MxN: scipy.linalg.qr(mode="r"), without and with pivoting: the factorization, Q not formed, as ours),
-  pinv (numpy.linalg.pinv), id / id-rand (scipy interp_decomp(A, 100, rand=False/True) on a 1/i-spectrum
+  pinv, pinv-cod, pinv-auto (numpy.linalg.pinv), id / id-rand (scipy interp_decomp(A, 100, rand=False/True) on a 1/i-spectrum
   matrix; float64 only, as scipy), rsvd (numpy's full SVD of the same matrix, what a rank-20 randomized SVD replaces),
   ns-jordan / ns-pe (MxN: Newton–Schulz, Keller Jordan 5 steps / Polar Express 8 steps, as `newton_schulz` below),
   svd/svdvals (MxN: numpy.linalg.svd = LAPACK gesdd, thin, with/without vectors), svd-gejsv (MxN: LAPACK's
@@ -158,7 +158,7 @@ def make_case(case, rng, path=None):
         a = matrix(lambda: rng.standard_normal((m, n)).astype(dt))
         f = la.dgejsv if dt == np.float64 else la.sgejsv
         fn = lambda: f(a)
-    elif op in ("pinv", "pinv-cod"):
+    elif op in ("pinv", "pinv-cod", "pinv-auto"):
         m, n = dims
         a = matrix(lambda: rng.standard_normal((m, n)).astype(dt))
         fn = lambda: np.linalg.pinv(a)

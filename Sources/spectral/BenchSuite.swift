@@ -6,7 +6,7 @@ import Spectral
 let benchFamilies: [(name: String, ops: [String])] = [
     ("blas", ["gemm", "syrk", "gemv"]),
     ("factorizations", ["qr", "qrcp", "svd", "svdvals", "svd-gejsv", "svd-decay"]),
-    ("lowrank", ["pinv", "pinv-cod", "id", "id-rand", "rsvd"]),
+    ("lowrank", ["pinv", "pinv-cod", "pinv-auto", "id", "id-rand", "rsvd"]),
     ("msign", ["ns-jordan", "ns-pe", "ns-batch", "ns-loop"]),
     ("softmax-topk", ["softmax", "thre-sigmoid", "gradtopk", "attention", "attention-entropy"]),
 ]
@@ -25,6 +25,7 @@ let benchLegend: [(op: String, what: String, error: String)] = [
     ("svd-decay", "thin SVD of U·diag(σ)·Vᵀ with σ from 1 to 1e-12 (log-spaced); peer dgejsv on the same matrix", "max relative error of σ (known exactly up to the construction's rounding)"),
     ("pinv", "pseudo-inverse through the SVD; peer numpy.linalg.pinv", "‖AXA − A‖_F/‖A‖_F (peer: its own)"),
     ("pinv-cod", "pseudo-inverse through pivoted QR (complete orthogonal decomposition); peer numpy.linalg.pinv", "‖AXA − A‖_F/‖A‖_F"),
+    ("pinv-auto", "pseudo-inverse, default method (COD when equilibrated and certified, else SVD); peer numpy.linalg.pinv", "‖AXA − A‖_F/‖A‖_F"),
     ("id", "column ID of rank 100, deterministic, σᵢ = 1/i matrix; peer scipy interp_decomp(rand=False)", "‖A − CZ‖_F/‖A‖_F (peer: its own)"),
     ("id-rand", "column ID of rank 100, randomized; peer scipy interp_decomp(rand=True)", "‖A − CZ‖_F/‖A‖_F (peer: its own)"),
     ("rsvd", "rank-20 randomized SVD of a σᵢ = 1/i matrix; peer numpy's full SVD (what it replaces)", "‖A − A₂₀‖_F/‖A‖_F"),
@@ -70,7 +71,7 @@ func defaultShapes(_ op: String, quick: Bool) -> [(String, [Int])] {
     case "qr", "qrcp": return quick ? f64([[256, 256]]) : f64([[256, 256], [1024, 1024], [4096, 512]])
     case "svd", "svdvals", "svd-gejsv": return quick ? f64([[128, 128]]) : f64([[256, 256], [1024, 1024]])
     case "svd-decay": return quick ? f64([[128, 128]]) : f64([[1024, 1024]])
-    case "pinv", "pinv-cod": return quick ? f64([[256, 256]]) : f64([[512, 512], [1024, 1024]])
+    case "pinv", "pinv-cod", "pinv-auto": return quick ? f64([[256, 256]]) : f64([[512, 512], [1024, 1024]])
     case "id", "id-rand": return quick ? f64([[256, 256]]) : f64([[1024, 1024]])
     case "rsvd": return quick ? f64([[512, 512]]) : f64([[4096, 4096]])
     case "ns-jordan", "ns-pe": return quick ? f32([[256, 1024]]) : f32([[1024, 4096], [4096, 1024]])
@@ -147,10 +148,10 @@ func prepareJob<T: SpectralScalar>(_: T.Type, _ c: BenchCase) throws -> BenchJob
             guard let r = last.value else { return nil }
             return (0..<n).map { abs(r.S[$0].double - sigma[$0]) / sigma[$0] }.max()
         }, input: NpyArray(a))
-    case "pinv", "pinv-cod":
+    case "pinv", "pinv-cod", "pinv-auto":
         let a = Matrix<T>.randomNormal(rows: c.shape[0], cols: c.shape[1], seed: 1)
         let x = Box(Matrix<T>(rows: 0, cols: 0))
-        let method: PseudoInverseMethod = c.op == "pinv" ? .svd : .completeOrthogonal
+        let method: PseudoInverseMethod = c.op == "pinv" ? .svd : c.op == "pinv-cod" ? .completeOrthogonal : .automatic
         return BenchJob(run: { x.value = try pinv(a, method: method, threads: th) },
                         error: { try relativeResidual(a, try matmul(try matmul(a, x.value), a)) }, input: NpyArray(a))
     case "id", "id-rand":

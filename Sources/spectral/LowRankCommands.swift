@@ -2,8 +2,8 @@ import Spectral
 
 let pinvSpec = CommandSpec(
     name: "pinv", summary: "Moore–Penrose pseudo-inverse by Jacobi SVD (scipy's cut σ > atol + rtol·σ₁); writes X.npy and summary.json (rank, Penrose residuals).",
-    usage: "spectral pinv A.npy --out DIR [--method svd|cod] [--rtol R] [--atol A] [--ridge EPS] [--dtype f32|f64] [--threads N]",
-    options: [("--out", "output directory"), ("--method", "svd (Jacobi, default) or cod (pivoted-QR complete orthogonal decomposition, faster)"), ("--rtol", "relative cut (default max(m,n)·eps; numpy's default is 1e-15)"),
+    usage: "spectral pinv A.npy --out DIR [--method auto|svd|cod] [--rtol R] [--atol A] [--ridge EPS] [--dtype f32|f64] [--threads N]",
+    options: [("--out", "output directory"), ("--method", "auto (default: cod when A is equilibrated and the factorization proves the same rank as the SVD's cut, svd otherwise), svd (Jacobi) or cod (pivoted-QR complete orthogonal decomposition, faster)"), ("--rtol", "relative cut (default max(m,n)·eps; numpy's default is 1e-15)"),
               ("--atol", "absolute cut (default 0)"), ("--ridge", "instead, the article's limit form (AᵀA + εI)⁻¹Aᵀ at this ε"),
               ("--dtype", "f32 or f64 (default: the file's)"), ("--threads", "threads")],
     flags: [], positionals: 1...1)
@@ -75,7 +75,7 @@ func runPinv(_ args: Arguments) throws {
     let out = try requireOut(args, pinvSpec)
     let threads = try args.int("--threads", min: 1)
     let rtol = try doubleOption(args, "--rtol"), atol = try doubleOption(args, "--atol") ?? 0, ridge = try doubleOption(args, "--ridge")
-    let method = PseudoInverseMethod(rawValue: try args.choice("--method", ["svd", "cod"], default: "svd")!)!
+    let method = PseudoInverseMethod(rawValue: try args.choice("--method", ["auto", "svd", "cod"], default: "auto")!)!
     try withInputs(args) { type, inputs in
         func run<T: SpectralScalar>(_: T.Type) throws {
             let a = try loadInput(T.self, inputs[0], args.positionals[0])

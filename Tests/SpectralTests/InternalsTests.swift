@@ -159,6 +159,44 @@ final class InternalsTests: XCTestCase {
         }
     }
 
+    func testAutomaticPseudoInverse() throws {
+        func rel(_ a: Matrix<Double>, _ b: Matrix<Double>) throws -> Double { try (a - b).frobeniusNorm / max(a.frobeniusNorm, b.frobeniusNorm) }
+        // Equilibrated and full rank (Gaussian: tall, wide, square, and Float): the COD, certified, equal to the SVD
+        // pseudo-inverse to the perturbation bound c·max(m, n)·u·κ (c = 8, as the COD test in LowRankTests).
+        for (m, n, seed) in [(40, 25, UInt64(2)), (25, 40, 3), (30, 30, 5), (200, 120, 6)] {
+            let a = Matrix<Double>.randomNormal(rows: m, cols: n, seed: seed)
+            XCTAssertTrue(isEquilibrated(a.view), "\(m)×\(n) Gaussian is equilibrated")
+            let auto = try pinvView(a.view, rtol: nil, atol: 0, method: .automatic, threads: 1)
+            let svdPath = try pinvView(a.view, rtol: nil, atol: 0, method: .svd, threads: 1)
+            XCTAssertEqual(auto.used, .completeOrthogonal, "\(m)×\(n)")
+            XCTAssertEqual(auto.rank, svdPath.rank)
+            let s = try svd(a, vectors: .none).S
+            XCTAssertLessThanOrEqual(try rel(auto.pinv, svdPath.pinv), 8 * Double(max(m, n)) * 1.1e-16 * s[0] / s[s.count - 1], "\(m)×\(n)")
+        }
+        let af = Matrix<Float>.randomNormal(rows: 40, cols: 25, seed: 2)
+        XCTAssertEqual(try pinvView(af.view, rtol: nil, atol: 0, method: .automatic, threads: 1).used, .completeOrthogonal)
+        // Graded rows (D·G, d from 1 to 1e-8): not equilibrated, so the Jacobi SVD, whatever the COD would say.
+        let g = Matrix<Double>.randomNormal(rows: 30, cols: 20, seed: 7)
+        let graded = Matrix<Double>(rows: 30, cols: 20) { i, j in g[i, j] * pow(10, -8 * Double(i) / 29) }
+        XCTAssertFalse(isEquilibrated(graded.view))
+        XCTAssertEqual(try pinvView(graded.view, rtol: nil, atol: 0, method: .automatic, threads: 1).used, .svd)
+        // A singular value at the cut (σ_min = 1.5·rtol·σ₁, rtol = 1e-10): the bounds cannot prove the rank, so no
+        // certificate; a clear gap (σ = 1, 0.5, 1e-3, then exactly 0) is certified at rank 3, as the SVD's cut says.
+        let q = try qr(Matrix<Double>.randomNormal(rows: 24, cols: 24, seed: 8)).Q()
+        let p = try qr(Matrix<Double>.randomNormal(rows: 24, cols: 24, seed: 9)).Q()
+        func spectrum(_ sigma: [Double]) throws -> Matrix<Double> {
+            try matmul(Matrix<Double>(rows: 24, cols: 24) { i, j in q[i, j] * (j < sigma.count ? sigma[j] : 0) }, p.transposed)
+        }
+        let near = try spectrum([Double](repeating: 1, count: 23) + [1.5e-10])
+        XCTAssertFalse(try codPseudoInverse(near.view, rtol: 1e-10, atol: 0, threads: 1).certified)
+        let gap = try spectrum([1, 0.5, 1e-3])
+        let c = try codPseudoInverse(gap.view, rtol: 1e-10, atol: 0, threads: 1)
+        XCTAssertTrue(c.certified); XCTAssertEqual(c.rank, 3)
+        let svdGap = try pinvView(gap.view, rtol: 1e-10, atol: 0, method: .svd, threads: 1)
+        XCTAssertEqual(svdGap.rank, 3)
+        XCTAssertLessThanOrEqual(try rel(c.pinv, svdGap.pinv), 8 * 24 * 1.1e-16 * 1e3, "rank 3: COD = SVD pinv")
+    }
+
     func testSketchBasisIsOrthonormalAndSpansTheColumns() throws {
         // Cholesky QR in Double for a well-conditioned Float sketch (κ ≈ 1e3), Householder for one that is not
         // (κ ≈ 1e9) or rank-deficient: either way QᵀQ = I and Q·QᵀZ = Z to Float rounding (a few √m·u_Float).

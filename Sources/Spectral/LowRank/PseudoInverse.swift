@@ -1,52 +1,94 @@
-/// The Moore–Penrose pseudo-inverse A⁺ (n×m for an m×n A) through the Jacobi SVD: A⁺ = V·Σ⁺·Uᵀ, where Σ⁺ inverts
-/// the singular values above the cut and zeroes the rest.
+/// The Moore–Penrose pseudo-inverse A⁺ (n×m for an m×n A): A⁺ = V·Σ⁺·Uᵀ, where Σ⁺ inverts the singular values
+/// above the cut and zeroes the rest.
 ///
 /// Cut (scipy.linalg.pinv semantics): keep σᵢ > atol + rtol·σ₁, with defaults atol = 0 and rtol = max(m, n)·eps
 /// (numpy's default is the fixed rcond = 1e-15; pass `rtol: 1e-15` for it). Article: 低秩近似之路(一) — A⁺ is the
 /// minimiser of ‖A·X − I‖_F of least norm, equal to lim_{ε→0⁺} (AᵀA + εI)⁻¹Aᵀ.
 ///
+/// Method (`PseudoInverseMethod`): by default `.automatic` — for an equilibrated A (row and column 2-norms each
+/// within a factor 2, so no grading for the SVD to exploit) a complete orthogonal decomposition from QR with column
+/// pivoting, kept only when bounds from the factorization itself prove it keeps exactly the singular values the
+/// SVD's cut keeps (σ_r ≥ 1/‖X‖_F above the cut's upper bound, σ_{r+1} ≤ ‖R₂₂‖_F below its lower bound); the Jacobi
+/// SVD otherwise. About 3× faster than the SVD at 1024² when it applies, and as accurate.
+///
 /// Accuracy: the Penrose conditions hold to about max(m, n)·eps·κ (κ = σ₁/σ_kept); graded matrices keep
-/// their small singular values to relative accuracy (Jacobi), so A⁺ of a graded A is accurate where gesdd-based
-/// pseudo-inverses are not. Cost: one SVD plus 2·m·n·r flops. The zero matrix gives zeros (never NaN).
+/// their small singular values to relative accuracy (they take the Jacobi SVD), so A⁺ of a graded A is accurate
+/// where gesdd-based pseudo-inverses are not. Cost: one SVD plus 2·m·n·r flops, or one QRCP, a second QR when
+/// A is rank-deficient or wide, and a triangular solve. The zero matrix gives zeros (never NaN).
 ///
 /// ```swift
 /// let x = try pinv(a)                         // n×m
 /// let (x2, rank) = try pinvWithRank(a, rtol: 1e-10)
+/// let viaSVD = try pinv(a, method: .svd)      // always the Jacobi SVD
 /// ```
 /// - Throws: `.nonFinite` on NaN/Inf input; `.invalidArgument` for a negative or non-finite tolerance.
-public func pinv<T: SpectralScalar>(_ a: some MatrixViewable<T>, rtol: T? = nil, atol: T = 0, method: PseudoInverseMethod = .svd,
+public func pinv<T: SpectralScalar>(_ a: some MatrixViewable<T>, rtol: T? = nil, atol: T = 0, method: PseudoInverseMethod = .automatic,
                                     threads: Int? = nil) throws -> Matrix<T> {
     try pinvWithRank(a, rtol: rtol, atol: atol, method: method, threads: threads).pinv
 }
 
-/// A⁺ = P·Z·T⁻ᵀ·Q₁ᵀ from A·P = Q₁·R₁ (QRCP cut at rank r) and R₁ᵀ = Z·T.
-func codPseudoInverse<T: SpectralScalar>(_ a: MatrixView<T>, rtol: T, atol: T, threads: Int?) throws -> (pinv: Matrix<T>, rank: Int) {
+/// A⁺ = P·Z·T⁻ᵀ·Q₁ᵀ from A·P = Q₁·R₁ (QRCP cut at rank r) and R₁ᵀ = Z·T (for full column rank R₁ is square
+/// and A⁺ = P·R₁⁻¹·Q₁ᵀ directly). `certified`: the factorization proves that the SVD's cut keeps exactly r
+/// singular values — σ_r(A) ≥ σ_min(R₁) ≥ 1/‖A⁺‖_F above the largest possible cut atol + rtol·‖A‖_F, and
+/// σ_{r+1}(A) ≤ ‖R₂₂‖_F below the smallest, atol + rtol·|R₀₀| (σ₁ lies between |R₀₀| and ‖A‖_F), each with a factor
+/// 2 to spare for rounding.
+func codPseudoInverse<T: SpectralScalar>(_ a: MatrixView<T>, rtol: T, atol: T, threads: Int?) throws
+    -> (pinv: Matrix<T>, rank: Int, certified: Bool) {
     let (m, n) = (a.rows, a.cols)
     let f = try pivotedQR(a, threads: threads)
     let d = f.diagonal
     let cut = atol + rtol * (d.first ?? 0)
     let r = d.prefix { $0 > cut }.count
-    if r == 0 { return (Matrix<T>(rows: n, cols: m), 0) }
-    let r1 = f.R.view(rows: 0..<r, cols: 0..<n)
-    let second = try qr(r1.transposed, threads: threads)                  // R₁ᵀ = Z·T, T r×r upper
-    let t = second.R.view(rows: 0..<r, cols: 0..<r).copy()
+    if r == 0 { return (Matrix<T>(rows: n, cols: m), 0, false) }
+    let rFull = f.R
     var w = try f.Q(threads: threads).view(rows: 0..<m, cols: 0..<r).transposed.copy()   // Q₁ᵀ, r×m
-    try trsm(side: .left, triangle: .upper, transposeA: true, t, &w, threads: threads)  // T⁻ᵀ·Q₁ᵀ
-    var padded = Matrix<T>(rows: n, cols: m)
-    try padded.setBlock(row: 0, col: 0, from: w)
-    let zw = try second.applyQ(padded, threads: threads)                  // Z·[W; 0], n×m
+    let zw: Matrix<T>
+    if r == n {
+        try trsm(side: .left, triangle: .upper, rFull.view(rows: 0..<n, cols: 0..<n), &w, threads: threads)   // R₁⁻¹·Q₁ᵀ
+        zw = w
+    } else {
+        let second = try qr(rFull.view(rows: 0..<r, cols: 0..<n).transposed, threads: threads)   // R₁ᵀ = Z·T, T r×r upper
+        let t = second.R.view(rows: 0..<r, cols: 0..<r).copy()
+        try trsm(side: .left, triangle: .upper, transposeA: true, t, &w, threads: threads)  // T⁻ᵀ·Q₁ᵀ
+        var padded = Matrix<T>(rows: n, cols: m)
+        try padded.setBlock(row: 0, col: 0, from: w)
+        zw = try second.applyQ(padded, threads: threads)                  // Z·[W; 0], n×m
+    }
     var x = Matrix<T>(rows: n, cols: m)
     x.withUnsafeMutablePointer { xp, ld in
         zw.withUnsafePointer { sp, sld in
             for i in 0..<n { (xp + f.pivots[i] * ld).update(from: sp + i * sld, count: m) }
         }
     }
-    return (x, r)
+    // The bounds, in Double.
+    let normX = x.frobeniusNorm.double, normA = a.frobeniusNorm.double
+    let cutHigh = atol.double + rtol.double * normA, cutLow = cut.double
+    var tail = 0.0                                                        // ‖R₂₂‖_F
+    for i in r..<Swift.min(m, n) { for j in i..<n { let v = rFull[i, j].double; tail += v * v } }
+    let certified = normX.isFinite && normX > 0 && 1 / normX > 2 * cutHigh && 2 * tail.squareRoot() <= cutLow
+    return (x, r, certified)
+}
+
+/// Row and column 2-norms each within a factor 2 of the others (no grading for a Jacobi method to exploit).
+func isEquilibrated<T: SpectralScalar>(_ a: MatrixView<T>) -> Bool {
+    let (m, n) = (a.rows, a.cols)
+    var col = [Double](repeating: 0, count: n)
+    var rowMin = Double.infinity, rowMax = 0.0
+    for i in 0..<m {
+        var r = 0.0
+        for j in 0..<n { let x = a[i, j].double; r += x * x; col[j] += x * x }
+        rowMin = Swift.min(rowMin, r); rowMax = Swift.max(rowMax, r)
+    }
+    guard let colMin = col.min(), let colMax = col.max() else { return false }
+    return rowMin > 0 && colMin > 0 && rowMax <= 4 * rowMin && colMax <= 4 * colMin
 }
 
 /// How `pinv` factors A.
 public enum PseudoInverseMethod: String, Sendable, CaseIterable {
-    /// Jacobi SVD: the exact σ-cut, relative accuracy on graded matrices (default).
+    /// The complete orthogonal decomposition when A is equilibrated and the factorization proves it keeps the same
+    /// singular values as the SVD's cut; the Jacobi SVD otherwise (default).
+    case automatic = "auto"
+    /// Jacobi SVD: the exact σ-cut, relative accuracy on graded matrices.
     case svd
     /// Complete orthogonal decomposition A·P = Q·[Tᵀ 0]·Zᵀ from QR with column pivoting plus a second QR, with the
     /// rank cut at |R_kk| > atol + rtol·|R_00|: about 5× faster than the SVD and as accurate when the numerical
@@ -56,29 +98,40 @@ public enum PseudoInverseMethod: String, Sendable, CaseIterable {
 
 /// `pinv` together with the number of singular values kept (scipy's `return_rank=True`).
 public func pinvWithRank<T: SpectralScalar>(_ a: some MatrixViewable<T>, rtol: T? = nil, atol: T = 0,
-                                            method: PseudoInverseMethod = .svd,
+                                            method: PseudoInverseMethod = .automatic,
                                             threads: Int? = nil) throws -> (pinv: Matrix<T>, rank: Int) {
-    try pinvView(a.view, rtol: rtol, atol: atol, method: method, threads: threads)
+    let r = try pinvView(a.view, rtol: rtol, atol: atol, method: method, threads: threads)
+    return (r.pinv, r.rank)
 }
 
 @_specialize(where T == Float)
 @_specialize(where T == Double)
 func pinvView<T: SpectralScalar>(_ av: MatrixView<T>, rtol: T?, atol: T, method: PseudoInverseMethod,
-                                 threads: Int?) throws -> (pinv: Matrix<T>, rank: Int) {
+                                 threads: Int?) throws -> (pinv: Matrix<T>, rank: Int, used: PseudoInverseMethod) {
     let (m, n) = (av.rows, av.cols)
     let r = rtol ?? T(Double(Swift.max(m, n))) * T.eps
     guard r >= 0, r.isFinite, atol >= 0, atol.isFinite else {
         throw SpectralError.invalidArgument("pinv: tolerances must be finite and ≥ 0 (rtol \(r), atol \(atol))")
     }
-    if m == 0 || n == 0 { return (Matrix<T>(rows: n, cols: m), 0) }
-    if method == .completeOrthogonal { return try codPseudoInverse(av, rtol: r, atol: atol, threads: threads) }
+    if m == 0 || n == 0 { return (Matrix<T>(rows: n, cols: m), 0, method == .automatic ? .svd : method) }
+    if method == .completeOrthogonal {
+        let c = try codPseudoInverse(av, rtol: r, atol: atol, threads: threads)
+        return (c.pinv, c.rank, .completeOrthogonal)
+    }
+    if method == .automatic {
+        try av.requireFinite("pinv: A")
+        if isEquilibrated(av) {
+            let c = try codPseudoInverse(av, rtol: r, atol: atol, threads: threads)
+            if c.certified { return (c.pinv, c.rank, .completeOrthogonal) }
+        }
+    }
     let s = try svd(av, threads: threads)
     let cut = atol + r * (s.S.first ?? 0)
     let keep = s.S.prefix { $0 > cut }.count
-    guard keep > 0, let u = s.U, let vt = s.Vt else { return (Matrix<T>(rows: n, cols: m), 0) }
+    guard keep > 0, let u = s.U, let vt = s.Vt else { return (Matrix<T>(rows: n, cols: m), 0, .svd) }
     // A⁺ = V_k·Σ_k⁻¹·U_kᵀ: scale the kept rows of Vᵀ, then one GEMM.
     let scaled = Matrix<T>(rows: keep, cols: n) { i, j in vt[i, j] / s.S[i] }
-    return (try matmul(scaled.transposed, u.view(rows: 0..<m, cols: 0..<keep).transposed, threads: threads), keep)
+    return (try matmul(scaled.transposed, u.view(rows: 0..<m, cols: 0..<keep).transposed, threads: threads), keep, .svd)
 }
 
 /// The article's limit definition evaluated at a given ε > 0: (AᵀA + εI)⁻¹Aᵀ (ridge regression's solution
