@@ -445,28 +445,12 @@ let bidiagonalValuesMinimum = 64
 @_specialize(where T == Double)
 func equilibratedBidiagonalValues<T: SpectralScalar>(_ a: MatrixView<T>, scale: T, threads: Int) throws -> [T]? {
     let (m, n) = (a.rows, a.cols)
-    // Row and column norms of the scaled A, and its row-major copy.
+    guard isEquilibrated(a, scale: scale.double) else { return nil }
+    // The scaled A, row-major.
     var work = [T](repeating: 0, count: m * n)
-    var colSq = [Double](repeating: 0, count: n)
-    var rowMin = Double.infinity, rowMax = 0.0
     work.withUnsafeMutableBufferPointer { wp in
-        colSq.withUnsafeMutableBufferPointer { cp in
-            for i in 0..<m {
-                var r = 0.0
-                let row = wp.baseAddress! + i * n
-                for j in 0..<n {
-                    let x = a[i, j] * scale
-                    row[j] = x
-                    let xd = x.double
-                    r += xd * xd
-                    cp[j] += xd * xd
-                }
-                rowMin = Swift.min(rowMin, r); rowMax = Swift.max(rowMax, r)
-            }
-        }
+        for i in 0..<m { let row = wp.baseAddress! + i * n; for j in 0..<n { row[j] = a[i, j] * scale } }
     }
-    let colMin = colSq.min() ?? 0, colMax = colSq.max() ?? 0
-    guard rowMin > 0 && colMin > 0 && rowMax <= 4 * rowMin && colMax <= 4 * colMin else { return nil }
     var k = m
     if m >= 2 * n {
         // R of A = QR (columnwise backward stable), n×n.

@@ -69,14 +69,15 @@ func codPseudoInverse<T: SpectralScalar>(_ a: MatrixView<T>, rtol: T, atol: T, t
     return (x, r, certified)
 }
 
-/// Row and column 2-norms each within a factor 2 of the others (no grading for a Jacobi method to exploit).
-func isEquilibrated<T: SpectralScalar>(_ a: MatrixView<T>) -> Bool {
+/// Row and column 2-norms each within a factor 2 of the others (no grading for a Jacobi method to exploit), judged
+/// on A·scale (a power of two that keeps the squares away from under- and overflow).
+func isEquilibrated<T: SpectralScalar>(_ a: MatrixView<T>, scale: Double = 1) -> Bool {
     let (m, n) = (a.rows, a.cols)
     var col = [Double](repeating: 0, count: n)
     var rowMin = Double.infinity, rowMax = 0.0
     for i in 0..<m {
         var r = 0.0
-        for j in 0..<n { let x = a[i, j].double; r += x * x; col[j] += x * x }
+        for j in 0..<n { let x = a[i, j].double * scale; r += x * x; col[j] += x * x }
         rowMin = Swift.min(rowMin, r); rowMax = Swift.max(rowMax, r)
     }
     guard let colMin = col.min(), let colMax = col.max() else { return false }
@@ -120,7 +121,8 @@ func pinvView<T: SpectralScalar>(_ av: MatrixView<T>, rtol: T?, atol: T, method:
     }
     if method == .automatic {
         try av.requireFinite("pinv: A")
-        if isEquilibrated(av) {
+        let big = av.maxAbs.double
+        if big > 0, isEquilibrated(av, scale: Double(sign: .plus, exponent: -big.exponent, significand: 1)) {
             let c = try codPseudoInverse(av, rtol: r, atol: atol, threads: threads)
             if c.certified { return (c.pinv, c.rank, .completeOrthogonal) }
         }
