@@ -188,13 +188,33 @@ final class InternalsTests: XCTestCase {
             try matmul(Matrix<Double>(rows: 24, cols: 24) { i, j in q[i, j] * (j < sigma.count ? sigma[j] : 0) }, p.transposed)
         }
         let near = try spectrum([Double](repeating: 1, count: 23) + [1.5e-10])
-        XCTAssertFalse(try codPseudoInverse(near.view, rtol: 1e-10, atol: 0, threads: 1).certified)
+        XCTAssertFalse(try codSolve(near.view, nil, rtol: 1e-10, atol: 0, threads: 1).certified)
+        XCTAssertTrue(isEquilibrated(near.view), "nearly orthogonal: the QR routes are tried, and both decline")
+        XCTAssertNil(try certifiedCOD(near.view, nil, rtol: 1e-10, atol: 0, threads: 1, caller: "test"))
+        XCTAssertEqual(try pinvView(near.view, rtol: 1e-10, atol: 0, method: .automatic, threads: 1).used, .svd)
         let gap = try spectrum([1, 0.5, 1e-3])
-        let c = try codPseudoInverse(gap.view, rtol: 1e-10, atol: 0, threads: 1)
+        let c = try codSolve(gap.view, nil, rtol: 1e-10, atol: 0, threads: 1)
         XCTAssertTrue(c.certified); XCTAssertEqual(c.rank, 3)
         let svdGap = try pinvView(gap.view, rtol: 1e-10, atol: 0, method: .svd, threads: 1)
         XCTAssertEqual(svdGap.rank, 3)
-        XCTAssertLessThanOrEqual(try rel(c.pinv, svdGap.pinv), 8 * 24 * 1.1e-16 * 1e3, "rank 3: COD = SVD pinv")
+        XCTAssertLessThanOrEqual(try rel(c.x, svdGap.pinv), 8 * 24 * 1.1e-16 * 1e3, "rank 3: COD = SVD pinv")
+        // Least squares through the same decomposition: tall (overdetermined), wide (minimal norm) and the rank-3
+        // gap, each equal to the SVD path's A⁺·B to the same bound, and certified (the right-hand side does not
+        // change the certificate: ‖R₁⁻¹‖_F comes from the inverted factor).
+        let rhs = Matrix<Double>.randomNormal(rows: 24, cols: 3, seed: 10)
+        let ls = try codSolve(gap.view, rhs.view, rtol: 1e-10, atol: 0, threads: 1)
+        XCTAssertTrue(ls.certified); XCTAssertEqual(ls.rank, 3)
+        XCTAssertLessThanOrEqual(try rel(ls.x, try matmul(svdGap.pinv, rhs)), 8 * 24 * 1.1e-16 * 1e3, "rank 3: least squares")
+        for (m, n) in [(200, 120), (60, 90)] {
+            let a = Matrix<Double>.randomNormal(rows: m, cols: n, seed: 11), b = Matrix<Double>.randomNormal(rows: m, cols: 4, seed: 12)
+            let s = try svd(a, vectors: .none).S
+            let bound = 8 * Double(max(m, n)) * 1.1e-16 * s[0] / s[s.count - 1]
+            let sol = try codSolve(a.view, b.view, rtol: Double(max(m, n)) * 2.2e-16, atol: 0, threads: 1)
+            XCTAssertTrue(sol.certified, "\(m)×\(n)")
+            let viaSVD = try leastSquares(a, b, method: .svd)
+            XCTAssertLessThanOrEqual(try rel(sol.x, viaSVD), bound, "\(m)×\(n): COD least squares = SVD's")
+            XCTAssertLessThanOrEqual(try rel(try leastSquares(a, b), viaSVD), bound, "\(m)×\(n): automatic")
+        }
     }
 
     func testSketchBasisIsOrthonormalAndSpansTheColumns() throws {
