@@ -67,15 +67,22 @@ func codSolve<T: SpectralScalar>(_ a: MatrixView<T>, _ b: MatrixView<T>?, rtol: 
             for i in 0..<n { (xp + f.pivots[i] * ld).update(from: sp + i * sld, count: p) }
         }
     }
-    // The bounds, in Double. ‖R₁⁻¹‖_F = ‖T⁻¹‖_F is ‖X‖_F when X = A⁺; otherwise from the inverted factor.
-    var inverse = Matrix<T>.identity(r)
-    if b != nil { try trsm(side: .left, triangle: .upper, tri, &inverse, threads: threads) }
-    let normInv = (b == nil ? x : inverse).frobeniusNorm.double, normA = a.frobeniusNorm.double
+    // The bounds, in Double.
+    let normInv = try inverseNorm(tri, pinv: b == nil ? x : nil, threads: threads), normA = a.frobeniusNorm.double
     let cutHigh = atol.double + rtol.double * normA, cutLow = cut.double
     var tail = 0.0                                                        // ‖R₂₂‖_F
     for i in r..<Swift.min(m, n) { for j in i..<n { let v = rFull[i, j].double; tail += v * v } }
     let certified = normInv.isFinite && normInv > 0 && 1 / normInv > 2 * cutHigh && 2 * tail.squareRoot() <= cutLow
     return (x, r, certified)
+}
+
+/// ‖U⁻¹‖_F of an upper-triangular factor U of A (A = Q·U·(orthogonal) — the factors keep Frobenius norms): ‖A⁺‖_F
+/// itself when the caller has just computed A⁺, otherwise by inverting U (a third of n³ flops).
+func inverseNorm<T: SpectralScalar>(_ u: Matrix<T>, pinv: Matrix<T>?, threads: Int?) throws -> Double {
+    if let pinv { return pinv.frobeniusNorm.double }
+    var inverse = Matrix<T>.identity(u.rows)
+    try trsm(side: .left, triangle: .upper, u, &inverse, threads: threads)
+    return inverse.frobeniusNorm.double
 }
 
 /// The automatic method's QR route: when A is equilibrated (judged on A scaled by a power of two) and a
@@ -92,14 +99,12 @@ func certifiedCOD<T: SpectralScalar>(_ a: MatrixView<T>, _ b: MatrixView<T>?, rt
     if m >= n {
         let f = try qr(a, threads: threads)
         let r = f.R
-        var inverse = Matrix<T>.identity(n)
-        try trsm(side: .left, triangle: .upper, r, &inverse, threads: threads)
-        let normInv = inverse.frobeniusNorm.double
+        var x: Matrix<T>
+        if let b { x = try f.applyQ(b, transpose: true, threads: threads).view(rows: 0..<n, cols: 0..<b.cols).copy() }
+        else { x = try f.Q(threads: threads).transposed.copy() }                           // Q₁ᵀ, n×m
+        try trsm(side: .left, triangle: .upper, r, &x, threads: threads)                  // R⁻¹·Q₁ᵀ·B
+        let normInv = try inverseNorm(r, pinv: b == nil ? x : nil, threads: threads)
         if normInv.isFinite && normInv > 0 && 1 / normInv > 2 * (atol.double + rtol.double * a.frobeniusNorm.double) {
-            var x: Matrix<T>
-            if let b { x = try f.applyQ(b, transpose: true, threads: threads).view(rows: 0..<n, cols: 0..<b.cols).copy() }
-            else { x = try f.Q(threads: threads).transposed.copy() }                       // Q₁ᵀ, n×m
-            try trsm(side: .left, triangle: .upper, r, &x, threads: threads)              // R⁻¹·Q₁ᵀ·B
             return (x, n)
         }
     }
