@@ -25,7 +25,7 @@ let benchLegend: [(op: String, what: String, error: String)] = [
     ("svd-decay", "thin SVD of U·diag(σ)·Vᵀ with σ from 1 to 1e-12 (log-spaced); peer dgejsv on the same matrix", "max relative error of σ (known exactly up to the construction's rounding)"),
     ("pinv", "pseudo-inverse through the SVD; peer numpy.linalg.pinv", "‖AXA − A‖_F/‖A‖_F (peer: its own)"),
     ("pinv-cod", "pseudo-inverse through pivoted QR (complete orthogonal decomposition); peer numpy.linalg.pinv", "‖AXA − A‖_F/‖A‖_F"),
-    ("pinv-auto", "pseudo-inverse, default method (COD when equilibrated and certified, else SVD); peer numpy.linalg.pinv", "‖AXA − A‖_F/‖A‖_F"),
+    ("pinv-auto", "pseudo-inverse, default method (Householder QR or COD when equilibrated and certified, else SVD); peer numpy.linalg.pinv", "‖AXA − A‖_F/‖A‖_F"),
     ("id", "column ID of rank 100, deterministic, σᵢ = 1/i matrix; peer scipy interp_decomp(rand=False)", "‖A − CZ‖_F/‖A‖_F (peer: its own)"),
     ("id-rand", "column ID of rank 100, randomized; peer scipy interp_decomp(rand=True)", "‖A − CZ‖_F/‖A‖_F (peer: its own)"),
     ("rsvd", "rank-20 randomized SVD of a σᵢ = 1/i matrix; peer numpy's full SVD (what it replaces)", "‖A − A₂₀‖_F/‖A‖_F"),

@@ -1,9 +1,9 @@
 import Spectral
 
 let pinvSpec = CommandSpec(
-    name: "pinv", summary: "Moore–Penrose pseudo-inverse by Jacobi SVD (scipy's cut σ > atol + rtol·σ₁); writes X.npy and summary.json (rank, Penrose residuals).",
+    name: "pinv", summary: "Moore–Penrose pseudo-inverse with scipy's cut σ > atol + rtol·σ₁ (a certified QR route, else the Jacobi SVD); writes X.npy and summary.json (rank, Penrose residuals).",
     usage: "spectral pinv A.npy --out DIR [--method auto|svd|cod] [--rtol R] [--atol A] [--ridge EPS] [--dtype f32|f64] [--threads N]",
-    options: [("--out", "output directory"), ("--method", "auto (default: cod when A is equilibrated and the factorization proves the same rank as the SVD's cut, svd otherwise), svd (Jacobi) or cod (pivoted-QR complete orthogonal decomposition, faster)"), ("--rtol", "relative cut (default max(m,n)·eps; numpy's default is 1e-15)"),
+    options: [("--out", "output directory"), ("--method", "auto (default: Householder QR or cod when A is equilibrated and the factorization proves the same rank as the SVD's cut, svd otherwise), svd (Jacobi) or cod (pivoted-QR complete orthogonal decomposition, faster)"), ("--rtol", "relative cut (default max(m,n)·eps; numpy's default is 1e-15)"),
               ("--atol", "absolute cut (default 0)"), ("--ridge", "instead, the article's limit form (AᵀA + εI)⁻¹Aᵀ at this ε"),
               ("--dtype", "f32 or f64 (default: the file's)"), ("--threads", "threads")],
     flags: [], positionals: 1...1)

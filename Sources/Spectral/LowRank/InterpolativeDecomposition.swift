@@ -466,8 +466,7 @@ func sketchPivots<T: SpectralScalar>(_ y: Matrix<T>, maxRank: Int, tolerance: T 
     let products = UnsafeMutablePointer<Double>.allocate(capacity: kmax * n)  // row t: w_tᵀY
     let q = UnsafeMutablePointer<Double>.allocate(capacity: kmax * d)    // the directions, each d contiguous
     let v = UnsafeMutablePointer<Double>.allocate(capacity: d)
-    let wv = UnsafeMutablePointer<Double>.allocate(capacity: d)
-    defer { norms.deallocate(); reference.deallocate(); products.deallocate(); q.deallocate(); v.deallocate(); wv.deallocate() }
+    defer { norms.deallocate(); reference.deallocate(); products.deallocate(); q.deallocate(); v.deallocate() }
     let tol3z = Double.ulpOfOne.squareRoot()
     // Eight consecutive elements of a row as Double.
     @inline(__always) func load8(_ p: UnsafePointer<T>, _ j: Int) -> D {
@@ -501,7 +500,8 @@ func sketchPivots<T: SpectralScalar>(_ y: Matrix<T>, maxRank: Int, tolerance: T 
             if t > 0 && tolerance > 0 && top.squareRoot() <= tolerance.double * r00 { break }
             let nv = residual(yp, ld, best, t).squareRoot()
             if !(nv > 0) { break }
-            for i in 0..<d { v[i] /= nv; q[t * d + i] = v[i]; wv[i] = v[i] }
+            let wv = q + t * d                                                    // the new direction
+            for i in 0..<d { wv[i] = v[i] / nv }
             chosen.append(best); taken[best] = true; norms[best] = -1
             if t == kmax - 1 { break }                                            // no norms needed after the last
             let r = products + t * n

@@ -28,6 +28,13 @@ public func pinv<T: SpectralScalar>(_ a: some MatrixViewable<T>, rtol: T? = nil,
     try pinvWithRank(a, rtol: rtol, atol: atol, method: method, threads: threads).pinv
 }
 
+/// The first k rows of Qᵀ·B for the Householder factorization's Q (m×m); B = nil: of Qᵀ itself, from the thin Q.
+func leadingQTransposeTimes<T: SpectralScalar>(_ f: HouseholderQR<T>, reflectors: Int, rows k: Int, _ b: MatrixView<T>?,
+                                               threads: Int?) throws -> Matrix<T> {
+    if let b { return try f.applyQ(reflectors: reflectors, b, transpose: true, threads: threads).view(rows: 0..<k, cols: 0..<b.cols).copy() }
+    return try f.formQ(reflectors: reflectors, columns: reflectors, threads: threads).view(rows: 0..<f.rows, cols: 0..<k).transposed.copy()
+}
+
 /// X = A⁺·B (B = nil: A⁺ itself) through the complete orthogonal decomposition: A·P = Q₁·R₁ (QRCP cut at rank r
 /// where |R_kk| > atol + rtol·|R₀₀|), R₁ᵀ = Z·T, X = P·Z·T⁻ᵀ·Q₁ᵀ·B; for full column rank R₁ is square and
 /// X = P·R₁⁻¹·Q₁ᵀ·B directly. `certified`: the factorization proves that the SVD's cut keeps exactly r singular
@@ -44,13 +51,10 @@ func codSolve<T: SpectralScalar>(_ a: MatrixView<T>, _ b: MatrixView<T>?, rtol: 
     let r = d.prefix { $0 > cut }.count
     if r == 0 { return (Matrix<T>(rows: n, cols: p), 0, false) }
     let rFull = f.R
-    // W = first r rows of Q₁ᵀ·B (r×p).
-    var w: Matrix<T>
-    if let b { w = try f.applyQ(b, transpose: true, threads: threads).view(rows: 0..<r, cols: 0..<p).copy() }
-    else { w = try f.Q(threads: threads).view(rows: 0..<m, cols: 0..<r).transposed.copy() }
+    var w = try leadingQTransposeTimes(f.qr, reflectors: f.columnsFactored, rows: r, b, threads: threads)   // r×p
     let zw: Matrix<T>, tri: Matrix<T>
     if r == n {
-        tri = rFull.view(rows: 0..<n, cols: 0..<n).copy()
+        tri = rFull                                                                         // n×n when r = n
         try trsm(side: .left, triangle: .upper, tri, &w, threads: threads)                 // R₁⁻¹·W
         zw = w
     } else {
@@ -90,7 +94,7 @@ func inverseNorm<T: SpectralScalar>(_ u: Matrix<T>, pinv: Matrix<T>?, threads: I
 /// tried first (about 2.5× cheaper than QRCP): when 1/‖R⁻¹‖_F ≤ σ_n clears the cut's upper bound with a factor 2
 /// to spare, A has full column rank for the SVD's cut too, and X = R⁻¹·Q₁ᵀ·B. Otherwise the COD (`codSolve`) with
 /// its own certificate.
-func certifiedCOD<T: SpectralScalar>(_ a: MatrixView<T>, _ b: MatrixView<T>?, rtol: T, atol: T, threads: Int?,
+func certifiedQRSolve<T: SpectralScalar>(_ a: MatrixView<T>, _ b: MatrixView<T>?, rtol: T, atol: T, threads: Int?,
                                      caller: String) throws -> (x: Matrix<T>, rank: Int)? {
     try a.requireFinite("\(caller): A")
     let big = a.maxAbs.double
@@ -99,9 +103,7 @@ func certifiedCOD<T: SpectralScalar>(_ a: MatrixView<T>, _ b: MatrixView<T>?, rt
     if m >= n {
         let f = try qr(a, threads: threads)
         let r = f.R
-        var x: Matrix<T>
-        if let b { x = try f.applyQ(b, transpose: true, threads: threads).view(rows: 0..<n, cols: 0..<b.cols).copy() }
-        else { x = try f.Q(threads: threads).transposed.copy() }                           // Q₁ᵀ, n×m
+        var x = try leadingQTransposeTimes(f, reflectors: n, rows: n, b, threads: threads)   // Q₁ᵀ·B, n×p
         try trsm(side: .left, triangle: .upper, r, &x, threads: threads)                  // R⁻¹·Q₁ᵀ·B
         let normInv = try inverseNorm(r, pinv: b == nil ? x : nil, threads: threads)
         if normInv.isFinite && normInv > 0 && 1 / normInv > 2 * (atol.double + rtol.double * a.frobeniusNorm.double) {
@@ -153,26 +155,37 @@ public func pinvWithRank<T: SpectralScalar>(_ a: some MatrixViewable<T>, rtol: T
 @_specialize(where T == Double)
 func pinvView<T: SpectralScalar>(_ av: MatrixView<T>, rtol: T?, atol: T, method: PseudoInverseMethod,
                                  threads: Int?) throws -> (pinv: Matrix<T>, rank: Int, used: PseudoInverseMethod) {
+    let s = try pseudoSolve(av, nil, rtol: rtol, atol: atol, method: method, caller: "pinv", threads: threads)
+    return (s.x, s.rank, s.used)
+}
+
+/// X = A⁺·B, or A⁺ itself for B = nil: the cut's defaults and checks, then the method — the certified QR route for
+/// `.automatic` (`certifiedQRSolve`), the COD, or the Jacobi SVD, X = V_k·Σ_k⁻¹·(U_kᵀ·B).
+func pseudoSolve<T: SpectralScalar>(_ av: MatrixView<T>, _ bv: MatrixView<T>?, rtol: T?, atol: T, method: PseudoInverseMethod,
+                                    caller: String, threads: Int?) throws -> (x: Matrix<T>, rank: Int, used: PseudoInverseMethod) {
     let (m, n) = (av.rows, av.cols)
+    let p = bv?.cols ?? m
     let r = rtol ?? T(Double(Swift.max(m, n))) * T.eps
     guard r >= 0, r.isFinite, atol >= 0, atol.isFinite else {
-        throw SpectralError.invalidArgument("pinv: tolerances must be finite and ≥ 0 (rtol \(r), atol \(atol))")
+        throw SpectralError.invalidArgument("\(caller): tolerances must be finite and ≥ 0 (rtol \(r), atol \(atol))")
     }
-    if m == 0 || n == 0 { return (Matrix<T>(rows: n, cols: m), 0, method == .automatic ? .svd : method) }
+    if m == 0 || n == 0 { return (Matrix<T>(rows: n, cols: p), 0, method == .automatic ? .svd : method) }
     if method == .completeOrthogonal {
-        let c = try codSolve(av, nil, rtol: r, atol: atol, threads: threads)
+        let c = try codSolve(av, bv, rtol: r, atol: atol, threads: threads)
         return (c.x, c.rank, .completeOrthogonal)
     }
-    if method == .automatic, let c = try certifiedCOD(av, nil, rtol: r, atol: atol, threads: threads, caller: "pinv") {
+    if method == .automatic, let c = try certifiedQRSolve(av, bv, rtol: r, atol: atol, threads: threads, caller: caller) {
         return (c.x, c.rank, .completeOrthogonal)
     }
     let s = try svd(av, threads: threads)
     let cut = atol + r * (s.S.first ?? 0)
     let keep = s.S.prefix { $0 > cut }.count
-    guard keep > 0, let u = s.U, let vt = s.Vt else { return (Matrix<T>(rows: n, cols: m), 0, .svd) }
-    // A⁺ = V_k·Σ_k⁻¹·U_kᵀ: scale the kept rows of Vᵀ, then one GEMM.
-    let scaled = Matrix<T>(rows: keep, cols: n) { i, j in vt[i, j] / s.S[i] }
-    return (try matmul(scaled.transposed, u.view(rows: 0..<m, cols: 0..<keep).transposed, threads: threads), keep, .svd)
+    guard keep > 0, let u = s.U, let vt = s.Vt else { return (Matrix<T>(rows: n, cols: p), 0, .svd) }
+    let uk = u.view(rows: 0..<m, cols: 0..<keep).transposed                                        // U_kᵀ, k×m
+    // Σ_k⁻¹·(U_kᵀ·B), or Σ_k⁻¹·U_kᵀ for A⁺; then one GEMM with V_k.
+    var right = try bv.map { try matmul(uk, $0, threads: threads) } ?? uk.copy()
+    for i in 0..<keep { let inv = 1 / s.S[i]; for j in 0..<p { right[i, j] *= inv } }
+    return (try matmul(vt.view(rows: 0..<keep, cols: 0..<n).transposed, right, threads: threads), keep, .svd)
 }
 
 /// The article's limit definition evaluated at a given ε > 0: (AᵀA + εI)⁻¹Aᵀ (ridge regression's solution
@@ -209,19 +222,5 @@ public func leastSquares<T: SpectralScalar>(_ a: some MatrixViewable<T>, _ b: so
         throw SpectralError.shapeMismatch("leastSquares: A is \(shapeString(av.rows, av.cols)), B is \(shapeString(bv.rows, bv.cols))")
     }
     try bv.requireFinite("leastSquares: B")
-    let (m, n) = (av.rows, av.cols)
-    if m == 0 || n == 0 { return Matrix<T>(rows: n, cols: bv.cols) }
-    let r = rtol ?? T(Double(Swift.max(m, n))) * T.eps
-    guard r >= 0, r.isFinite, atol >= 0, atol.isFinite else {
-        throw SpectralError.invalidArgument("leastSquares: tolerances must be finite and ≥ 0 (rtol \(r), atol \(atol))")
-    }
-    if method == .completeOrthogonal { return try codSolve(av, bv, rtol: r, atol: atol, threads: threads).x }
-    if method == .automatic, let c = try certifiedCOD(av, bv, rtol: r, atol: atol, threads: threads, caller: "leastSquares") { return c.x }
-    let s = try svd(av, threads: threads)
-    let cut = atol + r * (s.S.first ?? 0)
-    let keep = s.S.prefix { $0 > cut }.count
-    guard keep > 0, let u = s.U, let vt = s.Vt else { return Matrix<T>(rows: n, cols: bv.cols) }
-    var utb = try matmul(u.view(rows: 0..<m, cols: 0..<keep).transposed, bv, threads: threads)   // k×p
-    for i in 0..<keep { for j in 0..<utb.cols { utb[i, j] /= s.S[i] } }
-    return try matmul(vt.view(rows: 0..<keep, cols: 0..<n).transposed, utb, threads: threads)
+    return try pseudoSolve(av, bv, rtol: rtol, atol: atol, method: method, caller: "leastSquares", threads: threads).x
 }
