@@ -118,8 +118,20 @@ func rowDots<T: SpectralScalar>(_ range: Range<Int>, _ n: Int, _ alpha: T, _ a: 
         y[(i &+ 3) &* incy] = maddScalar(y[(i &+ 3) &* incy], alpha, t3)
         i &+= 4
     }
+    // The leftover rows sum in exactly the order of the four-row pass, so a row's value never depends on where a
+    // chunk boundary (which follows the thread count) falls.
     while i < range.upperBound {
-        y[i &* incy] = maddScalar(y[i &* incy], alpha, dotStrided(n, a.at(i, 0), 1, x, 1))
+        let r0 = UnsafeRawPointer(a.at(i, 0))
+        var s0 = V()
+        var j = 0
+        while j &+ w <= n {
+            let o = j &* st
+            s0 = madd(s0, r0.loadUnaligned(fromByteOffset: o, as: V.self), xr.loadUnaligned(fromByteOffset: o, as: V.self))
+            j &+= w
+        }
+        var t0 = horizontalSum(s0)
+        while j < n { t0 = maddScalar(t0, a[i, j], x[j]); j &+= 1 }
+        y[i &* incy] = maddScalar(y[i &* incy], alpha, t0)
         i &+= 1
     }
 }

@@ -31,9 +31,9 @@ func bidiagonalize<T: SpectralScalar>(_ m: Int, _ n: Int, _ a: UnsafeMutablePoin
     var k0 = 0
     if n >= 4 * nb {
         // Column-major panel buffers: UX = [U X] (m × 2nb), YV = [Y V] (n × 2nb); vectors start at their own row.
-        BufferPool.shared.with(T.self, count: 2 * nb * (m + n) + (parts + 3) * Swift.max(m, n) + 2 * nb) { buf in
+        BufferPool.shared.with(T.self, count: 2 * nb * (m + n) + (maxReductionSlots + 3) * Swift.max(m, n) + 2 * nb) { buf in
             let ux = buf, yv = ux + 2 * nb * m, col = yv + 2 * nb * n, w = col + Swift.max(m, n)
-            let row = w + parts * Swift.max(m, n), t1 = row + Swift.max(m, n), t2 = t1 + nb
+            let row = w + maxReductionSlots * Swift.max(m, n), t1 = row + Swift.max(m, n), t2 = t1 + nb
             let box = UncheckedSendable((a, w))
             while n - k0 > 2 * nb {
                 ux.update(repeating: 0, count: 2 * nb * m)
@@ -55,16 +55,18 @@ func bidiagonalize<T: SpectralScalar>(_ m: Int, _ n: Int, _ a: UnsafeMutablePoin
                     (uCol(i) + k).update(from: col + k, count: m - k)
                     let cols = n - k - 1
                     // y = τ·(A[k:, k+1:]ᵀu − Y·(Uᵀu) − V·(Xᵀu)), A read as it was before the panel.
-                    let team = (m - k) * cols >= 16_384 ? parts : 1
+                    let slots = reductionSlots(rows: m - k, cols: cols), team = Swift.min(parts, slots)
                     parallelFor(team) { t in
                         let (a, w) = box.value
-                        let wt = w + t * Swift.max(m, n)
-                        wt.update(repeating: 0, count: cols)
-                        for r in k..<m where (r >> 3) % team == t && col[r] != 0 {
-                            axpyStrided(cols, col[r], a + r * ld + k + 1, 1, wt, 1)
+                        for s in stride(from: t, to: slots, by: team) {
+                            let ws = w + s * Swift.max(m, n)
+                            ws.update(repeating: 0, count: cols)
+                            for r in k..<m where (r >> 3) % slots == s && col[r] != 0 {
+                                axpyStrided(cols, col[r], a + r * ld + k + 1, 1, ws, 1)
+                            }
                         }
                     }
-                    for t in 1..<team { axpyStrided(cols, 1, w + t * Swift.max(m, n), 1, w, 1) }
+                    for s in 1..<slots { axpyStrided(cols, 1, w + s * Swift.max(m, n), 1, w, 1) }
                     for j in 0..<i {
                         t1[j] = dotStrided(m - k, uCol(j) + k, 1, col + k, 1)
                         t2[j] = dotStrided(m - k, xCol(j) + k, 1, col + k, 1)
@@ -93,7 +95,7 @@ func bidiagonalize<T: SpectralScalar>(_ m: Int, _ n: Int, _ a: UnsafeMutablePoin
                     parallelFor(team) { t in
                         let (a, _) = box.value
                         let xi = vBox.value
-                        for r in (k + 1)..<m where (r >> 3) % team == t {
+                        for r in (k + 1)..<m where ((r >> 3) % slots) % team == t {
                             xi[r] = dotStrided(cols, a + r * ld + k + 1, 1, row, 1)
                         }
                     }
@@ -114,6 +116,17 @@ func bidiagonalize<T: SpectralScalar>(_ m: Int, _ n: Int, _ a: UnsafeMutablePoin
     bidiagonalizeUnblocked(m - k0, n - k0, a + k0 * ld + k0, ld, d: d + k0, e: e + k0, tauP: tauP + k0, threads: threads)
 }
 
+/// At most this many partial sums in a row-split reduction (`reductionSlots`).
+let maxReductionSlots = 8
+
+/// The partial sums a reduction over the rows of a rows×cols block keeps: rows go to slot (row / 8) mod slots, each
+/// slot sums its rows in order and the slots combine in order. The count depends on the block only, never on the
+/// threads (which take whole slots), so the result has the same bits on any thread count; one slot per 32 rows keeps
+/// the combining pass under 1/32 of the work.
+func reductionSlots(rows: Int, cols: Int) -> Int {
+    rows * cols >= 16_384 ? Swift.min(maxReductionSlots, Swift.max(1, rows / 32)) : 1
+}
+
 /// The fused unblocked reduction behind `bidiagonalize` (its last columns, and small matrices): each step reads and
 /// writes the trailing block twice, the pending right update of the previous step travelling with the product Aᵀu
 /// and the left update with the product A·v.
@@ -125,8 +138,8 @@ func bidiagonalizeUnblocked<T: SpectralScalar>(_ m: Int, _ n: Int, _ a: UnsafeMu
     precondition(m >= n)
     if n == 0 { return }
     let parts = Swift.max(1, threads)
-    BufferPool.shared.with(T.self, count: 2 * m + (parts + 1) * n) { buf in
-        let u = buf, z = u + m, w = z + m, v = w + parts * n
+    BufferPool.shared.with(T.self, count: 2 * m + (maxReductionSlots + 1) * n) { buf in
+        let u = buf, z = u + m, w = z + m, v = w + maxReductionSlots * n
         z.update(repeating: 0, count: m)
         let box = UncheckedSendable((a, u, z, w, v))
         var pi: T = 0           // π of the pending right update A[k:, k:] −= π·z·vᵀ (none at k = 0)
@@ -140,20 +153,22 @@ func bidiagonalizeUnblocked<T: SpectralScalar>(_ m: Int, _ n: Int, _ a: UnsafeMu
             if cols == 0 { break }
             // Rows go to the threads in interleaved blocks of 8 (each keeps its rows from step to step); small
             // trailing blocks stay on one thread, where a region's start-up would cost more than it saves.
-            let team = (m - k) * cols >= 16_384 ? parts : 1
-            // w = τ·A[k:, k+1:]ᵀ·u (a partial sum per thread), applying the pending right update on the way.
+            let slots = reductionSlots(rows: m - k, cols: cols), team = Swift.min(parts, slots)
+            // w = τ·A[k:, k+1:]ᵀ·u (a partial sum per slot of rows), applying the pending right update on the way.
             let piNow = pi
             parallelFor(team) { t in
                 let (a, u, z, w, v) = box.value
-                let wt = w + t * n
-                wt.update(repeating: 0, count: cols)
-                for i in k..<m where (i >> 3) % team == t {
-                    let row = a + i * ld + k + 1
-                    if piNow != 0 { axpyStrided(cols, -piNow * z[i], v + 1, 1, row, 1) }
-                    if tau != 0 && u[i - k] != 0 { axpyStrided(cols, u[i - k], row, 1, wt, 1) }
+                for s in stride(from: t, to: slots, by: team) {
+                    let ws = w + s * n
+                    ws.update(repeating: 0, count: cols)
+                    for i in k..<m where (i >> 3) % slots == s {
+                        let row = a + i * ld + k + 1
+                        if piNow != 0 { axpyStrided(cols, -piNow * z[i], v + 1, 1, row, 1) }
+                        if tau != 0 && u[i - k] != 0 { axpyStrided(cols, u[i - k], row, 1, ws, 1) }
+                    }
                 }
             }
-            for t in 1..<team { axpyStrided(cols, 1, w + t * n, 1, w, 1) }
+            for s in 1..<slots { axpyStrided(cols, 1, w + s * n, 1, w, 1) }
             for j in 0..<cols { w[j] *= tau }
             // Row k after the left update, and its right reflector (v₀ = 1 at column k+1).
             let rowK = a + k * ld + k + 1
@@ -163,10 +178,10 @@ func bidiagonalizeUnblocked<T: SpectralScalar>(_ m: Int, _ n: Int, _ a: UnsafeMu
             tauP[k] = p
             v[0] = 1
             for j in 1..<Swift.max(cols, 1) { rowK[j] = v[j] }
-            // z = A[k+1:, k+1:]·v, applying the left update to each row on the way.
+            // z = A[k+1:, k+1:]·v, applying the left update to each row on the way (rows keep their slot's thread).
             parallelFor(team) { t in
                 let (a, u, z, w, v) = box.value
-                for i in (k + 1)..<m where (i >> 3) % team == t {
+                for i in (k + 1)..<m where ((i >> 3) % slots) % team == t {
                     let row = a + i * ld + k + 1
                     if tau != 0 && u[i - k] != 0 { axpyStrided(cols, -u[i - k], w, 1, row, 1) }
                     z[i] = p != 0 ? dotStrided(cols, row, 1, v, 1) : 0

@@ -1,0 +1,169 @@
+import XCTest
+import Spectral
+
+/// Every public operation returns bitwise identical results for any thread count (Docs/RELIABILITY.md): the
+/// reductions combine fixed-size blocks in an order that depends on the problem only.
+final class DeterminismTests: XCTestCase {
+    static let threadCounts = [1, 2, 3, 7]
+
+    /// Runs `op` at every thread count and asserts the outputs equal the one-thread output element by element.
+    func assertSameOnAnyThreads<S: Equatable>(_ name: String, file: StaticString = #filePath, line: UInt = #line,
+                                             _ op: (Int) throws -> [S]) {
+        do {
+            let reference = try op(1)
+            XCTAssertFalse(reference.isEmpty, "\(name): empty output", file: file, line: line)
+            for t in Self.threadCounts.dropFirst() {
+                let out = try op(t)
+                XCTAssertEqual(out.count, reference.count, "\(name): \(t) threads changed the output size", file: file, line: line)
+                if let i = zip(out, reference).enumerated().first(where: { $0.element.0 != $0.element.1 })?.offset {
+                    XCTFail("\(name): \(t) threads differ from 1 thread at output element \(i)", file: file, line: line)
+                }
+            }
+        } catch {
+            XCTFail("\(name): \(error)", file: file, line: line)
+        }
+    }
+
+    func testBLAS() {
+        do {
+            let a = Matrix<Double>.randomNormal(rows: 517, cols: 389, seed: 1)
+            let b = Matrix<Double>.randomNormal(rows: 389, cols: 263, seed: 2)
+            let x = (0..<389).map { Double($0 % 7) - 3.1 }
+            let xt = (0..<517).map { Double($0 % 5) - 1.7 }
+            assertSameOnAnyThreads("gemm f64") { try matmul(a, b, threads: $0).elements }
+            assertSameOnAnyThreads("gemm f64 transposed") { try matmul(a.transposed, a, threads: $0).elements }
+            assertSameOnAnyThreads("gemv f64") { try matvec(a, x, threads: $0) }
+            assertSameOnAnyThreads("gemv f64 transposed") { try matvec(a, xt, transpose: true, threads: $0) }
+            assertSameOnAnyThreads("syrk f64") { try gram(a, threads: $0).elements }
+            assertSameOnAnyThreads("syrk f64 transposed") { try gram(a, transpose: true, threads: $0).elements }
+            let l = Matrix<Double>(rows: 389, cols: 389) { i, j in j < i ? 0.01 * Double((i &* 31 &+ j) % 17) : (i == j ? 2 : 0) }
+            assertSameOnAnyThreads("trsm f64") { t in var c = b; try trsm(side: .left, triangle: .lower, l, &c, threads: t); return c.elements }
+            assertSameOnAnyThreads("trsm f64 right") { t in var c = a; try trsm(side: .right, triangle: .lower, transposeA: true, l, &c, threads: t); return c.elements }
+        }
+        let af = Matrix<Float>.randomNormal(rows: 1031, cols: 523, seed: 3)
+        let bf = Matrix<Float>.randomNormal(rows: 523, cols: 769, seed: 4)
+        let xf = (0..<523).map { Float($0 % 7) - 3.1 }
+        let xtf = (0..<1031).map { Float($0 % 5) - 1.7 }
+        assertSameOnAnyThreads("gemm f32") { try matmul(af, bf, threads: $0).elements }
+        assertSameOnAnyThreads("gemv f32") { try matvec(af, xf, threads: $0) }
+        assertSameOnAnyThreads("gemv f32 transposed") { try matvec(af, xtf, transpose: true, threads: $0) }
+        assertSameOnAnyThreads("syrk f32") { try gram(af, threads: $0).elements }
+    }
+
+    func testFactorizations() {
+        for (m, n) in [(300, 200), (211, 307)] {
+            let a = Matrix<Double>.randomNormal(rows: m, cols: n, seed: UInt64(m))
+            assertSameOnAnyThreads("qr \(m)×\(n)") { t in
+                let f = try qr(a, threads: t)
+                return f.R.elements + (try f.Q(threads: t)).elements
+            }
+            assertSameOnAnyThreads("qrcp \(m)×\(n)") { t in
+                let f = try pivotedQR(a, threads: t)
+                return f.R.elements + (try f.Q(threads: t)).elements + f.pivots.map(Double.init)
+            }
+            assertSameOnAnyThreads("svd \(m)×\(n)") { t in
+                let s = try svd(a, threads: t)
+                return s.S + s.U!.elements + s.Vt!.elements
+            }
+            assertSameOnAnyThreads("svd values \(m)×\(n)") { try svd(a, vectors: .none, threads: $0).S }
+        }
+        // The large path (n ≥ 320: blocked bidiagonal warm start, block Jacobi).
+        let big = Matrix<Double>.randomNormal(rows: 389, cols: 347, seed: 9)
+        assertSameOnAnyThreads("svd 389×347") { t in
+            let s = try svd(big, threads: t)
+            return s.S + s.U!.elements + s.Vt!.elements
+        }
+        assertSameOnAnyThreads("svd values 389×347") { try svd(big, vectors: .none, threads: $0).S }
+        let f = Matrix<Float>.randomNormal(rows: 300, cols: 200, seed: 5)
+        assertSameOnAnyThreads("svd f32") { t in let s = try svd(f, threads: t); return s.S + s.U!.elements }
+    }
+
+    func testLowRank() {
+        let a = Matrix<Double>.randomNormal(rows: 300, cols: 200, seed: 11)
+        let b = Matrix<Double>.randomNormal(rows: 300, cols: 7, seed: 12)
+        for method in PseudoInverseMethod.allCases {
+            assertSameOnAnyThreads("pinv \(method)") { try pinv(a, method: method, threads: $0).elements }
+            assertSameOnAnyThreads("leastSquares \(method)") { try leastSquares(a, b, method: method, threads: $0).elements }
+        }
+        assertSameOnAnyThreads("ridge") { try ridgePseudoInverse(a, epsilon: 0.1, threads: $0).elements }
+        assertSameOnAnyThreads("truncatedSVD") { t in let r = try truncatedSVD(a, rank: 20, threads: t); return r.U.elements + r.S + r.Vt.elements + [r.error] }
+        assertSameOnAnyThreads("randomizedSVD") { t in
+            let r = try randomizedSVD(a, rank: 20, seed: 3, threads: t)
+            return r.U.elements + r.S + r.Vt.elements + [r.error]
+        }
+        for randomized in [false, true] {
+            assertSameOnAnyThreads("id randomized=\(randomized)") { t in
+                let d = try interpolativeDecomposition(a, rank: 30, randomized: randomized, seed: 4, threads: t)
+                return d.projection.elements + d.indices.map(Double.init)
+            }
+        }
+        assertSameOnAnyThreads("row id") { t in
+            let d = try rowInterpolativeDecomposition(a, rank: 30, threads: t)
+            return d.projection.elements + d.indices.map(Double.init)
+        }
+        for selection in CURSelection.allCases {
+            for middle in CURMiddle.allCases {
+                assertSameOnAnyThreads("cur \(selection) \(middle)") { t in
+                    let c = try cur(a, rank: 15, selection: selection, middle: middle, seed: 5, threads: t)
+                    return c.U.elements + c.C.elements + c.R.elements + [c.error, c.optimalError] + (c.rows + c.cols).map(Double.init)
+                }
+            }
+        }
+        let y = Matrix<Double>.randomNormal(rows: 200, cols: 150, seed: 13)
+        for selection in [CRSelection.topNorms, .optimalSampling, .uniformSampling] {
+            for middle in [CRMiddle.plain, .diagonal, .full] {
+                assertSameOnAnyThreads("cr \(selection) \(middle)") { t in
+                    let c = try approximateProduct(a, y, rank: 40, selection: selection, middle: middle, seed: 6, threads: t)
+                    return c.product.elements + c.middle.elements + c.indices.map(Double.init)
+                }
+            }
+        }
+        assertSameOnAnyThreads("bestApproximation") { try bestApproximation(a, columnSpaceOf: b, threads: $0).elements }
+    }
+
+    func testMatrixSign() {
+        let x = Matrix<Float>.randomNormal(rows: 257, cols: 611, seed: 21)
+        for schedule in [NewtonSchulzSchedule.jordan, .polarExpress] {
+            for normalization in [NewtonSchulzNormalization.frobenius, .tight] {
+                assertSameOnAnyThreads("newtonSchulz \(schedule.name) \(normalization)") {
+                    try newtonSchulz(x, schedule: schedule, normalization: normalization, threads: $0).elements
+                }
+            }
+        }
+        assertSameOnAnyThreads("newtonSchulz tall") { try newtonSchulz(x.transposed.copy(), threads: $0).elements }
+        let batch = (0..<5).map { Matrix<Float>.randomNormal(rows: 131, cols: 197, seed: UInt64(30 + $0)) }
+        assertSameOnAnyThreads("newtonSchulzBatch") { try newtonSchulzBatch(batch, threads: $0).flatMap(\.elements) }
+        let xd = Matrix<Double>.randomNormal(rows: 150, cols: 230, seed: 22)
+        assertSameOnAnyThreads("msignExact") { try msignExact(xd, threads: $0).elements }
+        assertSameOnAnyThreads("msignDiagnostics") { t in
+            let d = try msignDiagnostics(xd, threads: t)
+            return [d.0, d.1, d.2].map { $0 }
+        }
+        assertSameOnAnyThreads("muon") { t in
+            var w = [Matrix<Float>.randomNormal(rows: 129, cols: 257, seed: 40), Matrix<Float>.randomNormal(rows: 300, cols: 70, seed: 41)]
+            var opt = Muon<Float>(shapes: w.map { ($0.rows, $0.cols) })
+            for s in 0..<3 {
+                let g = w.enumerated().map { i, m in Matrix<Float>.randomNormal(rows: m.rows, cols: m.cols, seed: UInt64(50 + 10 * s + i)) }
+                try opt.step(&w, gradients: g, threads: t)
+            }
+            return w.flatMap(\.elements) + opt.momenta.flatMap(\.elements)
+        }
+    }
+
+    func testSoftmaxTopKAttention() {
+        let x = Matrix<Float>.randomNormal(rows: 257, cols: 1031, seed: 60)
+        assertSameOnAnyThreads("softmaxRows") { try x.softmaxRows(threads: $0).elements }
+        for method in TopKMethod.allCases where method != .suIterative {
+            assertSameOnAnyThreads("smoothTopKRows \(method)") { try smoothTopKRows(x, k: 17, temperature: 0.5, method: method, threads: $0).elements }
+        }
+        let q = Matrix<Float>.randomNormal(rows: 300, cols: 64, seed: 61)
+        let k = Matrix<Float>.randomNormal(rows: 520, cols: 64, seed: 62)
+        let v = Matrix<Float>.randomNormal(rows: 520, cols: 40, seed: 63)
+        for causal in [false, true] {
+            assertSameOnAnyThreads("attention causal=\(causal)") { t in
+                let r = try attention(q, k, v, scale: .entropyInvariant(), causal: causal, threads: t)
+                return r.output.elements + r.entropy
+            }
+        }
+    }
+}
