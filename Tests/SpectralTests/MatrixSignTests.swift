@@ -6,8 +6,8 @@ final class MatrixSignTests: XCTestCase {
 
     func diagonal(_ m: Matrix<Double>) -> [Double] { (0..<min(m.shape.rows, m.shape.cols)).map { m[$0, $0] } }
 
-    /// spec/msign.md §7.1: outputs on diag(1, 0.5, 0.1, 0.01) per schedule (tolerance 1e-5: the 1e-7 in the
-    /// normalisation shifts x by about 1e-7 relative, amplified by the slope of f).
+    /// spec/msign.md §7.1: outputs on diag(1, 0.5, 0.1, 0.01) per schedule (tolerance 1e-5: the spec's values come
+    /// from Muon's normalisation with +1e-7, which shifts x by about 1e-7 relative, amplified by the slope of f).
     func testDiagonalOracles() throws {
         let cases: [(NewtonSchulzSchedule, Int, [Double])] = [
             (.jordan, 5, [0.698963, 1.118781, 0.712010, 0.686561]),
@@ -173,8 +173,7 @@ final class MuonTests: XCTestCase {
         let w0 = w[0]
         var opt = Muon<Double>(shapes: [(8, 4)])
         try opt.step(&w, gradients: [g])
-        // From zero momentum (EMA, Nesterov): u = ((1 − β) + β(1 − β))·g, and NS is scale-invariant (up to the 1e-7
-        // in its normalisation), so W₁ = W₀ − lr·√(8/4)·NS(g).
+        // From zero momentum (EMA, Nesterov): u = ((1 − β) + β(1 − β))·g, and NS is scale-invariant, so W₁ = W₀ − lr·√(8/4)·NS(g).
         let expected = try w0 - (try newtonSchulz(g)) * (0.02 * 2.0.squareRoot())
         XCTAssertLessThanOrEqual(try (w[0] - expected).maxAbs, 1e-8)
         XCTAssertLessThanOrEqual(try (opt.momenta[0] - g * 0.05).maxAbs, 1e-15, "m = (1 − β)·g")

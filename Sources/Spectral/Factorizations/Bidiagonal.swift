@@ -458,13 +458,13 @@ let bidiagonalValuesMinimum = 64
 /// Householder QR first. `scale` is svd's power of two that brings the largest entry to about 1.
 @_specialize(where T == Float)
 @_specialize(where T == Double)
-func equilibratedBidiagonalValues<T: SpectralScalar>(_ a: MatrixView<T>, scale: T, threads: Int) throws -> [T]? {
+func equilibratedBidiagonalValues<T: SpectralScalar>(_ a: MatrixView<T>, scale: PowerOfTwoScale<T>, threads: Int) throws -> [T]? {
     let (m, n) = (a.rows, a.cols)
-    guard isEquilibrated(a, scale: scale.double) else { return nil }
+    guard isEquilibrated(a, scale: scale) else { return nil }
     // The scaled A, row-major.
     var work = [T](repeating: 0, count: m * n)
     work.withUnsafeMutableBufferPointer { wp in
-        for i in 0..<m { let row = wp.baseAddress! + i * n; for j in 0..<n { row[j] = a[i, j] * scale } }
+        for i in 0..<m { let row = wp.baseAddress! + i * n; for j in 0..<n { row[j] = scale.down(a[i, j]) } }
     }
     var k = m
     if m >= 2 * n {
@@ -478,6 +478,7 @@ func equilibratedBidiagonalValues<T: SpectralScalar>(_ a: MatrixView<T>, scale: 
     }
     let dd = d.map { $0.double }, ed = ee.prefix(n - 1).map { $0.double }
     guard var sigma = bidiagonalSingularValues(dd, ed), bidiagonalRightVectors(dd, ed, &sigma, threads: threads) != nil else { return nil }
-    let unscale = 1 / scale
-    return sigma.sorted(by: >).map { T($0) * unscale }
+    let values = sigma.sorted(by: >).map { scale.up(T($0)) }
+    try requireRepresentable(values)
+    return values
 }

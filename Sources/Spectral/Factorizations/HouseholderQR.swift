@@ -72,14 +72,37 @@ public func qr<T: SpectralScalar>(_ a: some MatrixViewable<T>, threads: Int? = n
     try av.requireFinite("qr: A")
     let nt = try resolveThreads(threads)
     let (m, n) = (av.rows, av.cols)
-    var f = av.transposed.copy()   // column-major A
+    let scale = PowerOfTwoScale(maxAbs: av.maxAbs)
+    var f = av.transposed.copy()   // column-major A, scaled to a largest entry in [1, 2)
+    f.scaleDown(by: scale)
     var tau = [T](repeating: 0, count: Swift.min(m, n))
     f.withUnsafeMutablePointer { p, _ in
         tau.withUnsafeMutableBufferPointer { tp in
             householderQRInPlace(m, n, StridedPointer(p, 1, m), tp.baseAddress!, threads: nt)
         }
     }
+    try unscaleFactors(&f, rows: m, cols: n, done: Swift.min(m, n), scale, "qr")
     return HouseholderQR(rows: m, cols: n, factors: f, tau: tau)
+}
+
+/// Puts the scale back on a factorization of A·2^-e held column-major in `f` (row j of f is column j of A): R's
+/// entries (and a truncated QRCP's trailing block) take 2^e; the reflectors below the diagonal of the first `done`
+/// columns, and τ, do not depend on the scale. Throws `.overflow` when R leaves the range (column norms of A above
+/// the largest finite value).
+func unscaleFactors<T: SpectralScalar>(_ f: inout Matrix<T>, rows m: Int, cols n: Int, done: Int, _ s: PowerOfTwoScale<T>,
+                                       _ op: String) throws {
+    if s.isIdentity { return }
+    var finite = true
+    f.withUnsafeMutablePointer { p, ld in
+        for j in 0..<n {
+            let col = p + j * ld
+            for i in 0..<(j < done ? Swift.min(j + 1, m) : m) {
+                col[i] = s.up(col[i])
+                if !col[i].isFinite { finite = false }
+            }
+        }
+    }
+    if !finite { throw SpectralError.overflow("\(op): R overflows \(T.self) (A's column norms exceed its largest finite value)") }
 }
 
 /// dgeqrf on a column-major m×n array (column stride ≥ m, row stride 1).

@@ -82,6 +82,14 @@ public func svd<T: SpectralScalar>(_ a: some MatrixViewable<T>, vectors: Singula
     return try svdTall(av, vectors: vectors, rankTolerance: rankTolerance, maxSweeps: maxSweeps, threads: nt)
 }
 
+/// Throws `.overflow` when singular values given back their scale leave the range (σ₁ of an input near overflow
+/// can exceed the largest finite value: it is up to √(mn) times the largest entry).
+func requireRepresentable<T: SpectralScalar>(_ values: [T]) throws {
+    if let s = values.first(where: { !$0.isFinite }) {
+        throw SpectralError.overflow("svd: σ₁ (\(s)) exceeds the largest finite \(T.self); scale A down")
+    }
+}
+
 /// Size from which the Jacobi phase runs the block (BLAS-3, parallel) method instead of the scalar kernel: below
 /// it the scalar kernel is faster on one thread (256: 38 vs 48 ms) and as fast as the block method on two.
 let blockJacobiMinimum = 320
@@ -112,8 +120,7 @@ func svdTall<T: SpectralScalar>(_ a: MatrixView<T>, vectors: SingularVectors, ra
         return SingularValueDecomposition(U: wantVectors ? identityLike(m, uCols) : nil, S: [T](repeating: 0, count: n),
                                           Vt: wantVectors ? identityLike(n, n) : nil, rank: 0, sweeps: 0)
     }
-    let e = maxEntry.exponent
-    let scale = T(sign: .plus, exponent: -e, significand: 1)
+    let scale = PowerOfTwoScale(maxAbs: maxEntry)      // any finite input: subnormal to near overflow
     if vectors == .none && rankTolerance == nil && n >= bidiagonalValuesMinimum,
        let values = try equilibratedBidiagonalValues(a, scale: scale, threads: threads) {
         return SingularValueDecomposition(U: nil, S: values, Vt: nil, rank: values.prefix { $0 > 0 }.count, sweeps: 0)
@@ -121,7 +128,7 @@ func svdTall<T: SpectralScalar>(_ a: MatrixView<T>, vectors: SingularVectors, ra
     // Rows in non-increasing ∞-norm (dgejsv's full pivoting: with column pivoting it behaves like complete pivoting).
     let rowNorms = (0..<m).map { i in (0..<n).reduce(T(0)) { Swift.max($0, Swift.abs(a[i, $1])) } }
     let rowOrder = (0..<m).sorted { rowNorms[$0] > rowNorms[$1] || (rowNorms[$0] == rowNorms[$1] && $0 < $1) }
-    let sorted = Matrix<T>(rows: m, cols: n) { i, j in a[rowOrder[i], j] * scale }
+    let sorted = Matrix<T>(rows: m, cols: n) { i, j in scale.down(a[rowOrder[i], j]) }
 
     // A·P₁ = Q₁·R₁, rank cut, R₁ᵀ = Q₂·R₂.
     let f1 = try pivotedQR(sorted, threads: threads)
@@ -213,8 +220,8 @@ func svdTall<T: SpectralScalar>(_ a: MatrixView<T>, vectors: SingularVectors, ra
     }
     // Order by σ descending (de Rijk leaves it nearly sorted).
     let order = (0..<nr).sorted { sigma[$0] > sigma[$1] || (sigma[$0] == sigma[$1] && $0 < $1) }
-    let unscale = 1 / scale
-    var values = order.map { sigma[$0] * unscale }
+    var values = order.map { scale.up(sigma[$0]) }
+    try requireRepresentable(values)
     values += [T](repeating: 0, count: n - nr)
     guard wantVectors else {
         return SingularValueDecomposition(U: nil, S: values, Vt: nil, rank: nr, sweeps: outcome.sweeps)

@@ -65,7 +65,9 @@ public func pivotedQR<T: SpectralScalar>(_ a: some MatrixViewable<T>, maxRank: I
         throw SpectralError.invalidArgument("pivotedQR: maxRank must be in 0...\(kmax), got \(r)")
     }
     guard tolerance >= 0 && tolerance.isFinite else { throw SpectralError.invalidArgument("pivotedQR: tolerance must be finite and ≥ 0") }
-    var f = av.transposed.copy()
+    let scale = PowerOfTwoScale(maxAbs: av.maxAbs)
+    var f = av.transposed.copy()      // column-major A, scaled to a largest entry in [1, 2)
+    f.scaleDown(by: scale)
     var tau = [T](repeating: 0, count: kmax)
     var piv = Array(0..<n)
     var done = 0
@@ -75,6 +77,7 @@ public func pivotedQR<T: SpectralScalar>(_ a: some MatrixViewable<T>, maxRank: I
                                     tolerance: tolerance, threads: nt)
         }
     }
+    try unscaleFactors(&f, rows: m, cols: n, done: done, scale, "pivotedQR")
     return PivotedQR(rows: m, cols: n, pivots: piv, columnsFactored: done,
                      qr: HouseholderQR(rows: m, cols: n, factors: f, tau: tau))
 }

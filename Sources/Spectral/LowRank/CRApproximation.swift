@@ -53,6 +53,18 @@ func approximateProductView<T: SpectralScalar>(_ xv: MatrixView<T>, _ yv: Matrix
     let l = xv.cols
     guard r >= 1 && r <= l else { throw SpectralError.invalidArgument("approximateProduct: rank must be in 1...\(l), got \(r)") }
     try xv.requireFinite("approximateProduct: X"); try yv.requireFinite("approximateProduct: Y")
+    let bigX = xv.maxAbs, bigY = yv.maxAbs
+    if !PowerOfTwoScale.isComfortable(bigX) || !PowerOfTwoScale.isComfortable(bigY) {
+        // X = 2^a·X', Y = 2^b·Y': the same pairs are chosen; C takes 2^a, R 2^b, the product 2^(a+b), Λ neither.
+        let sx = PowerOfTwoScale(maxAbs: bigX), sy = PowerOfTwoScale(maxAbs: bigY)
+        let d = try approximateProductView(xv.copy(scaledDownBy: sx).view, yv.copy(scaledDownBy: sy).view, rank: r, selection: selection,
+                                           middle: middle, seed: seed, threads: threads)
+        var c = d.C, rr = d.R, product = d.product
+        let what = "approximateProduct: the product X·Y overflows \(T.self)"
+        try c.scaleUp(by: sx, what); try rr.scaleUp(by: sy, what)
+        try product.scaleUp(by: PowerOfTwoScale(exponent: sx.exponent + sy.exponent), what)
+        return CRApproximation(indices: d.indices, C: c, middle: d.middle, R: rr, product: product)
+    }
     let weights: [Double] = (0..<l).map { i in
         xv.view(rows: 0..<xv.rows, cols: i..<(i + 1)).frobeniusNorm.double * yv.view(rows: i..<(i + 1), cols: 0..<yv.cols).frobeniusNorm.double
     }

@@ -54,6 +54,16 @@ func curView<T: SpectralScalar>(_ av: MatrixView<T>, rank k: Int, selection: CUR
     let (m, n) = (av.rows, av.cols)
     try checkRank("cur", k, m, n)
     try av.requireFinite("cur: A")
+    let big = av.maxAbs
+    if !PowerOfTwoScale.isComfortable(big) {
+        // CUR of 2^e·A': C and R take 2^e, U takes 2^-e, the errors 2^e; the indices do not change.
+        let sc = PowerOfTwoScale(maxAbs: big)
+        let d = try curView(av.copy(scaledDownBy: sc).view, rank: k, selection: selection, middle: middle, seed: seed, threads: threads)
+        var c = d.C, u = d.U, r = d.R
+        let what = "cur: the middle matrix U overflows \(T.self) (A's selected block is too ill-conditioned for its range)"
+        try c.scaleUp(by: sc, what); try r.scaleUp(by: sc, what); try u.scaleUp(by: sc, degree: -1, what)
+        return CURDecomposition(rows: d.rows, cols: d.cols, C: c, U: u, R: r, error: sc.up(d.error), optimalError: sc.up(d.optimalError))
+    }
     let s = try svd(av, threads: threads)
     var g = SpectralRandom(seed: seed)
     let rows: [Int], cols: [Int]

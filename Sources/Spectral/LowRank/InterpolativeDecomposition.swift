@@ -89,6 +89,13 @@ func interpolativeDecompositionView<T: SpectralScalar>(_ av: MatrixView<T>, rank
         throw SpectralError.invalidArgument("interpolativeDecomposition: give exactly one of rank and tolerance")
     }
     if let k = rank { try checkRank("interpolativeDecomposition", k, m, n) }
+    let big = av.maxAbs
+    if big.isFinite && !PowerOfTwoScale.isComfortable(big) {
+        // The ID of 2^e·A' is that of A' (indices and projection are scale-free); A' keeps the products in range.
+        return try interpolativeDecompositionView(av.copy(scaledDownBy: PowerOfTwoScale(maxAbs: big)).view, rank: rank, tolerance: tolerance,
+                                                  randomized: randomized, oversample: oversample, powerIterations: powerIterations,
+                                                  seed: seed, threads: threads)
+    }
     if let e = tolerance, !(e > 0 && e < 1) { throw SpectralError.invalidArgument("interpolativeDecomposition: tolerance must be in (0, 1), got \(e)") }
     guard oversample >= 0, powerIterations >= 0 else {
         throw SpectralError.invalidArgument("interpolativeDecomposition: oversample and powerIterations must be ≥ 0")

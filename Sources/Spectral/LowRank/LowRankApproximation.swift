@@ -51,6 +51,16 @@ public func randomizedSVD<T: SpectralScalar>(_ a: some MatrixViewable<T>, rank: 
         throw SpectralError.invalidArgument("randomizedSVD: oversample and powerIterations must be ≥ 0")
     }
     try av.requireFinite("randomizedSVD: A")
+    let big = av.maxAbs
+    if !PowerOfTwoScale.isComfortable(big) {
+        // The sketch's products square A's scale: work on A·2^-e, give S and the error back their 2^e.
+        let sc = PowerOfTwoScale(maxAbs: big)
+        let d = try randomizedSVD(av.copy(scaledDownBy: sc), rank: rank, oversample: oversample, powerIterations: powerIterations,
+                                  seed: seed, threads: threads)
+        let values = d.S.map { sc.up($0) }
+        try requireRepresentable(values)
+        return LowRankApproximation(U: d.U, S: values, Vt: d.Vt, error: sc.up(d.error))
+    }
     let l = Swift.min(rank + oversample, Swift.min(m, n))
     var g = SpectralRandom(seed: seed)
     let omega = Matrix<T>.gaussianSketch(rows: n, cols: l, using: &g)

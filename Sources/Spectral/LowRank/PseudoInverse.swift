@@ -96,9 +96,8 @@ func inverseNorm<T: SpectralScalar>(_ u: Matrix<T>, pinv: Matrix<T>?, threads: I
 /// its own certificate.
 func certifiedQRSolve<T: SpectralScalar>(_ a: MatrixView<T>, _ b: MatrixView<T>?, rtol: T, atol: T, threads: Int?,
                                      caller: String) throws -> (x: Matrix<T>, rank: Int)? {
-    try a.requireFinite("\(caller): A")
-    let big = a.maxAbs.double
-    guard big > 0, isEquilibrated(a, scale: Double(sign: .plus, exponent: -big.exponent, significand: 1)) else { return nil }
+    let big = a.maxAbs
+    guard big > 0, isEquilibrated(a, scale: PowerOfTwoScale(maxAbs: big)) else { return nil }
     let (m, n) = (a.rows, a.cols)
     if m >= n {
         let f = try qr(a, threads: threads)
@@ -116,13 +115,13 @@ func certifiedQRSolve<T: SpectralScalar>(_ a: MatrixView<T>, _ b: MatrixView<T>?
 
 /// Row and column 2-norms each within a factor 2 of the others (no grading for a Jacobi method to exploit), judged
 /// on A·scale (a power of two that keeps the squares away from under- and overflow).
-func isEquilibrated<T: SpectralScalar>(_ a: MatrixView<T>, scale: Double = 1) -> Bool {
+func isEquilibrated<T: SpectralScalar>(_ a: MatrixView<T>, scale: PowerOfTwoScale<T> = PowerOfTwoScale(exponent: 0)) -> Bool {
     let (m, n) = (a.rows, a.cols)
     var col = [Double](repeating: 0, count: n)
     var rowMin = Double.infinity, rowMax = 0.0
     for i in 0..<m {
         var r = 0.0
-        for j in 0..<n { let x = a[i, j].double * scale; r += x * x; col[j] += x * x }
+        for j in 0..<n { let x = scale.down(a[i, j]).double; r += x * x; col[j] += x * x }
         rowMin = Swift.min(rowMin, r); rowMax = Swift.max(rowMax, r)
     }
     guard let colMin = col.min(), let colMax = col.max() else { return false }
@@ -170,6 +169,17 @@ func pseudoSolve<T: SpectralScalar>(_ av: MatrixView<T>, _ bv: MatrixView<T>?, r
         throw SpectralError.invalidArgument("\(caller): tolerances must be finite and ≥ 0 (rtol \(r), atol \(atol))")
     }
     if m == 0 || n == 0 { return (Matrix<T>(rows: n, cols: p), 0, method == .automatic ? .svd : method) }
+    try av.requireFinite("\(caller): A")
+    // Inputs whose squares would leave the range are solved at unit scale: X = (2^a·A')⁺·(2^b·B') = 2^(b−a)·A'⁺·B'.
+    let maxA = av.maxAbs, maxB = bv?.maxAbs ?? 1
+    if !PowerOfTwoScale.isComfortable(maxA) || !PowerOfTwoScale.isComfortable(maxB) {
+        let sa = PowerOfTwoScale(maxAbs: maxA), sb = PowerOfTwoScale(maxAbs: maxB)
+        let a1 = av.copy(scaledDownBy: sa), b1 = bv?.copy(scaledDownBy: sb)
+        var s = try pseudoSolve(a1.view, b1?.view, rtol: r, atol: sa.down(atol), method: method, caller: caller, threads: threads)
+        try s.x.scaleUp(by: PowerOfTwoScale(exponent: sb.exponent - sa.exponent), degree: 1,
+                        "\(caller): the result overflows \(T.self) (A's kept singular values are too small for its range)")
+        return s
+    }
     if method == .completeOrthogonal {
         let c = try codSolve(av, bv, rtol: r, atol: atol, threads: threads)
         return (c.x, c.rank, .completeOrthogonal)

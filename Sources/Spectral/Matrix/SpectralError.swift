@@ -11,6 +11,9 @@ public enum SpectralError: Error, Equatable, CustomStringConvertible, Sendable {
     case aliasing(String)
     /// A matrix is exactly singular where an inverse is needed (zero pivot of a triangular solve).
     case singular(String)
+    /// The exact result is finite for the finite input but outside the type's range (e.g. A⁺ of a matrix whose
+    /// smallest kept singular value is below 1/greatestFiniteMagnitude).
+    case overflow(String)
     /// An iteration hit its cap without meeting its convergence test.
     case notConverged(String)
     /// A file could not be read or written, or its contents are corrupt or unsupported.
@@ -23,6 +26,7 @@ public enum SpectralError: Error, Equatable, CustomStringConvertible, Sendable {
         case .nonFinite(let m): return "non-finite input: \(m)"
         case .aliasing(let m): return "aliasing: \(m)"
         case .singular(let m): return "singular matrix: \(m)"
+        case .overflow(let m): return "overflow: \(m)"
         case .notConverged(let m): return "not converged: \(m)"
         case .io(let m): return "I/O error: \(m)"
         }

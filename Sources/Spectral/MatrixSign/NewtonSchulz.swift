@@ -14,7 +14,8 @@ public func msignExact<T: SpectralScalar>(_ m: some MatrixViewable<T>, threads: 
 
 /// msign(M) by Newton–Schulz iterations (articles msign算子的Newton-Schulz迭代 上/下; Polar Express).
 ///
-/// X₀ = M/(‖M‖_F + ε) (ε = 1e-7, as Muon), then T odd-polynomial steps X ← a·X + b·(XXᵀ)X + c·(XXᵀ)²X, evaluated on
+/// X₀ = M/‖M‖_F (Muon adds ε = 1e-7 to the norm; we scale M exactly by a power of two instead, so the output does
+/// not depend on M's scale, from subnormal to near overflow), then T odd-polynomial steps X ← a·X + b·(XXᵀ)X + c·(XXᵀ)²X, evaluated on
 /// the smaller Gram side (the transpose when rows > cols) as A = XXᵀ (syrk), B = b·A + c·A² (A² by syrk, A being
 /// symmetric), X ← a·X + B·X (one GEMM): 4p²q + 2p³ flops per quintic step for p = min, q = max of the sizes.
 /// Every singular value x = σ/‖M‖_F goes through the scalar composite f = p_T∘…∘p_1; the singular vectors are
@@ -56,7 +57,7 @@ func newtonSchulzSteps(_ steps: Int?, schedule: NewtonSchulzSchedule, inputScale
 
 /// How `newtonSchulz` scales its input.
 public enum NewtonSchulzNormalization: Sendable {
-    /// X₀ = M/(‖M‖_F + 1e-7), as every Muon implementation.
+    /// X₀ = M/‖M‖_F (Muon's M/(‖M‖_F + 1e-7) without the ε, which makes the answer depend on M's scale).
     case frobenius
     /// Su (上): after the first Gram, divide further by ν = ‖(XXᵀ)²‖_F^{1/4} = (Σσ⁸)^{1/8} ≥ σ₁, a tighter bound than
     /// the Frobenius norm computed almost for free (A² is needed anyway); small singular values start larger.
@@ -80,8 +81,13 @@ func newtonSchulzInPlace<T: SpectralScalar>(_ x: inout Matrix<T>, schedule: Newt
                                             tight: Bool, threads: Int, workspace ws: inout NewtonSchulzWorkspace<T>) throws {
     let (p, q) = (x.rows, x.cols)
     if p == 0 || q == 0 { return }
+    // X₀ = M/(‖M‖_F·inputScale), scale-free: M is first brought to a largest entry in [1, 2) by a power of two (exact),
+    // so the norm is neither subnormal nor overflowing and no ε is needed (a fixed ε, as Muon's 1e-7, changes the
+    // answer for small M: 68% off at 2^-1030). The zero matrix stays zero.
+    x.scaleDown(by: PowerOfTwoScale(maxAbs: x.maxAbs))
     let norm = x.frobeniusNorm
-    x.scale(by: 1 / ((norm + T(1e-7)) * inputScale))
+    if norm == 0 { return }
+    x.scale(by: 1 / (norm * inputScale))
     if steps == 0 { return }
     precondition(ws.a.rows == p && ws.y.rows == p && ws.y.cols == q, "Newton–Schulz workspace of another shape")
     // The buffers move out of the workspace (so each is uniquely referenced, written without a copy) and back.
