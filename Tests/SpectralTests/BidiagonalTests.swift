@@ -110,9 +110,7 @@ final class BidiagonalTests: XCTestCase {
         // backward stable), and the warm start converges in at most 3 sweeps on a Gaussian 400 (10 without).
         let a = Matrix<Double>.randomNormal(rows: 420, cols: 400, seed: 31)
         let warm = try svd(a)
-        warmStartEnabled = false
-        defer { warmStartEnabled = true }
-        let cold = try svd(a)
+        let cold = try svd(a.view, warmStart: WarmStartPolicy(enabled: false))
         for i in 0..<400 { XCTAssertEqual(warm.S[i], cold.S[i], accuracy: 8 * 20 * u * cold.S[0]) }
         XCTAssertLessThanOrEqual(warm.sweeps, 3)
         XCTAssertGreaterThanOrEqual(cold.sweeps, 8)
@@ -151,20 +149,16 @@ final class BidiagonalTests: XCTestCase {
     func testStronglyGradedInputsKeepTheirAccuracyAndConverge() throws {
         // D₁·G·D₂ graded over 10^±15 and 10^±30 per side (κ ≈ 1e30 and 1e60). The bidiagonal SVD resolves directions
         // only down to u·σ₁, so the warm start is skipped there (QRCP's |R_rr/R_00| below 64u); forced on
-        // (warmStartRange = 0) it must still end converged — at κ = 1e60 it needs the fallback to the plain iteration
+        // (WarmStartPolicy.range = 0) it must still end converged — at κ = 1e60 it needs the fallback to the plain iteration
         // (it once threw notConverged) — and agree with the plain iteration to the 1e-12 relative bar.
         for (n, span) in [(200, 15.0), (200, 30.0)] {
             let g = Matrix<Double>.randomNormal(rows: n, cols: n, seed: 3)
             let d1 = (0..<n).map { pow(10, -span * Double(($0 * 7) % n) / Double(n)) }
             let d2 = (0..<n).map { pow(10, -span * Double(($0 * 11) % n) / Double(n)) }
             let a = Matrix<Double>(rows: n, cols: n) { i, j in d1[i] * g[i, j] * d2[j] }
-            warmStartEnabled = false
-            let cold = try svd(a)
-            warmStartEnabled = true
+            let cold = try svd(a.view, warmStart: WarmStartPolicy(enabled: false))
             let auto = try svd(a)
-            warmStartRange = 0
-            defer { warmStartRange = 64 }
-            let forced = try svd(a)
+            let forced = try svd(a.view, warmStart: WarmStartPolicy(range: 0))
             for i in 0..<n {
                 XCTAssertEqual(auto.S[i], cold.S[i], accuracy: 1e-12 * cold.S[i], "span \(span): σ\(i) (warm start skipped)")
                 XCTAssertEqual(forced.S[i], cold.S[i], accuracy: 1e-12 * cold.S[i], "span \(span): σ\(i) (warm start forced)")

@@ -70,16 +70,22 @@ public struct SingularValueDecomposition<T: SpectralScalar>: Sendable {
 /// ```
 public func svd<T: SpectralScalar>(_ a: some MatrixViewable<T>, vectors: SingularVectors = .thin, rankTolerance: T? = nil,
                                    maxSweeps: Int = 60, threads: Int? = nil) throws -> SingularValueDecomposition<T> {
-    let av = a.view
+    try svd(a.view, vectors: vectors, rankTolerance: rankTolerance, maxSweeps: maxSweeps, threads: threads, warmStart: WarmStartPolicy())
+}
+
+/// `svd` with an explicit warm-start policy (the tests compare against the plain iteration through it).
+func svd<T: SpectralScalar>(_ av: MatrixView<T>, vectors: SingularVectors = .thin, rankTolerance: T? = nil, maxSweeps: Int = 60,
+                            threads: Int? = nil, warmStart: WarmStartPolicy) throws -> SingularValueDecomposition<T> {
     try av.requireFinite("svd: A")
     if let r = rankTolerance, !(r >= 0 && r < 1) { throw SpectralError.invalidArgument("svd: rankTolerance must be in [0, 1), got \(r)") }
     guard maxSweeps >= 1 else { throw SpectralError.invalidArgument("svd: maxSweeps must be at least 1") }
     let nt = try resolveThreads(threads)
     if av.rows < av.cols {
-        let t = try svdTall(av.transposed, vectors: vectors, rankTolerance: rankTolerance, maxSweeps: maxSweeps, threads: nt)
+        let t = try svdTall(av.transposed, vectors: vectors, rankTolerance: rankTolerance, maxSweeps: maxSweeps, threads: nt,
+                            warmStart: warmStart)
         return SingularValueDecomposition(U: t.Vt?.transposed.copy(), S: t.S, Vt: t.U?.transposed.copy(), rank: t.rank, sweeps: t.sweeps)
     }
-    return try svdTall(av, vectors: vectors, rankTolerance: rankTolerance, maxSweeps: maxSweeps, threads: nt)
+    return try svdTall(av, vectors: vectors, rankTolerance: rankTolerance, maxSweeps: maxSweeps, threads: nt, warmStart: warmStart)
 }
 
 /// Throws `.overflow` when singular values given back their scale leave the range (σ₁ of an input near overflow
@@ -96,20 +102,24 @@ let blockJacobiMinimum = 320
 
 /// Size from which the Jacobi phase starts from a bidiagonal SVD's right singular vectors (`jacobiWarmStart`).
 let warmStartMinimum = 64
-/// Off only in tests, to compare with the plain iteration.
-nonisolated(unsafe) var warmStartEnabled = true
-/// The warm start is used when |R₁[r−1, r−1]| ≥ this·u·|R₁[0, 0]| (QRCP's estimate of σ_min/σ₁). The bidiagonal
-/// SVD resolves singular vectors only down to about u·σ₁: below that its Q mixes the tiny directions at random
-/// and destroys the grading the preconditioner built (a D₁·G·D₂ with κ = 1e30 took 27 sweeps warm against 5 cold,
-/// and κ = 1e60 did not converge in 60). σ from 1 to 1e-12 (κ = 1e12) still gains: 2 sweeps against 8. Tests set
-/// it to 0 to exercise the fallback.
-nonisolated(unsafe) var warmStartRange = 64.0
+/// When the Jacobi iteration starts from a bidiagonal SVD's right singular vectors (a parameter, not a global, so
+/// that tests comparing with the plain iteration cannot race with other tests).
+struct WarmStartPolicy: Sendable {
+    /// Off only in tests, to compare with the plain iteration.
+    var enabled = true
+    /// The warm start is used when |R₁[r−1, r−1]| ≥ this·u·|R₁[0, 0]| (QRCP's estimate of σ_min/σ₁). The bidiagonal
+    /// SVD resolves singular vectors only down to about u·σ₁: below that its Q mixes the tiny directions at random
+    /// and destroys the grading the preconditioner built (a D₁·G·D₂ with κ = 1e30 took 27 sweeps warm against 5
+    /// cold, and κ = 1e60 did not converge in 60). σ from 1 to 1e-12 (κ = 1e12) still gains: 2 sweeps against 8.
+    /// Tests set it to 0 to exercise the fallback.
+    var range = 64.0
+}
 
 /// m ≥ n.
 @_specialize(where T == Float)
 @_specialize(where T == Double)
 func svdTall<T: SpectralScalar>(_ a: MatrixView<T>, vectors: SingularVectors, rankTolerance: T?, maxSweeps: Int,
-                                threads: Int) throws -> SingularValueDecomposition<T> {
+                                threads: Int, warmStart: WarmStartPolicy) throws -> SingularValueDecomposition<T> {
     let (m, n) = (a.rows, a.cols)
     let wantVectors = vectors != .none
     let uCols = vectors == .full ? m : n
@@ -149,9 +159,9 @@ func svdTall<T: SpectralScalar>(_ a: MatrixView<T>, vectors: SingularVectors, ra
     // path), verified, with accumulation as the fallback.
     let solveForV = wantVectors && nr == n && nr >= blockJacobiMinimum
     // Large inputs start from X·Q, Q from a bidiagonal SVD — only where it resolves every direction
-    // (`warmStartRange`). The original X is kept (a reference; the iteration's first write copies) when something
+    // (`WarmStartPolicy.range`). The original X is kept (a reference; the iteration's first write copies) when something
     // may need to start over from it: the V-solve's fallback, or a warm iteration that hits the sweep cap.
-    let useWarm = nr >= warmStartMinimum && warmStartEnabled && d1[nr - 1].double >= warmStartRange * T.eps.double * d1[0].double
+    let useWarm = nr >= warmStartMinimum && warmStart.enabled && d1[nr - 1].double >= warmStart.range * T.eps.double * d1[0].double
     let x0 = solveForV || useWarm ? xs : Matrix<T>(rows: 0, cols: 0)
     var sigma = [T](repeating: 0, count: nr)
     let tol = T.sqrtValue(T(Double(m))) * T.eps

@@ -47,7 +47,8 @@ public struct AttentionResult<T: SpectralScalar>: Sendable {
 /// it every query sees all nk keys. Cost 2·nq·nk·(d + dv) flops in GEMM plus one exp per score; the nq×nk score matrix
 /// is materialised. Softmax rows are max-shifted (no overflow).
 /// - Throws: `.shapeMismatch` unless Q, K share d and K, V share nk; `.nonFinite` on NaN/Inf input;
-///   `.invalidArgument` for a causal mask with nq > nk.
+///   `.invalidArgument` for a causal mask with nq > nk; `.overflow` when a score q·k is beyond the type's range (the
+///   softmax of such a row is undefined in that type: never a silent NaN).
 public func attention<T: SpectralScalar>(_ q: some MatrixViewable<T>, _ k: some MatrixViewable<T>, _ v: some MatrixViewable<T>,
                                          scale: AttentionScale = .standard, causal: Bool = false, threads: Int? = nil) throws -> AttentionResult<T> {
     try attentionView(q.view, k.view, v.view, scale: scale, causal: causal, threads: threads)
@@ -65,6 +66,7 @@ func attentionView<T: SpectralScalar>(_ q: MatrixView<T>, _ k: MatrixView<T>, _ 
     let (nq, nk, d) = (q.rows, k.rows, q.cols)
     var scores = try matmul(q, k.transposed, threads: threads)           // nq×nk
     var entropy = [T](repeating: 0, count: nq)
+    var overflowRow: Int? = nil
     let offset = nk - nq
     scores.withUnsafeMutablePointer { sp, ld in
         for i in 0..<nq {
@@ -86,13 +88,18 @@ func attentionView<T: SpectralScalar>(_ q: MatrixView<T>, _ k: MatrixView<T>, _ 
                 entropy[i] = T(log(sum) - weighted / sum)                 // H = log S − Σ eⱼtⱼ/S
             }
             for j in visible..<nk { row[j] = 0 }
+            if !entropy[i].isFinite && overflowRow == nil { overflowRow = i }
         }
+    }
+    // Finite inputs whose scores λ·q·k leave the range (±inf, or inf − inf in the product) would give NaN rows.
+    if let i = overflowRow {
+        throw SpectralError.overflow("attention: the scores Q·Kᵀ of query \(i) overflow \(T.self) (entries of Q and K up to \(q.maxAbs) and \(k.maxAbs)); scale Q or K down or compute in Double")
     }
     return AttentionResult(output: try matmul(scores, v, threads: threads), entropy: entropy)
 }
 
 /// In place: row ← softmax(λ·row) over n entries, 16 lanes with the vectorised exp; returns the entropy
-/// H = log S − Σ eⱼ·tⱼ/S (tⱼ = λ·xⱼ − max), which needs no logarithm per entry.
+/// H = log S − Σ eⱼ·tⱼ/S (tⱼ = λ·xⱼ − max), which needs no logarithm per entry; NaN when the row is not finite.
 func softmaxRowWithEntropy(_ row: UnsafeMutablePointer<Float>, _ n: Int, _ lam: Float) -> Float {
     let r = UnsafeMutableRawPointer(row)
     let lv = SIMD16<Float>(repeating: lam)
@@ -106,28 +113,36 @@ func softmaxRowWithEntropy(_ row: UnsafeMutablePointer<Float>, _ n: Int, _ lam: 
     var m = vmax.max()
     while j < n { m = Swift.max(m, lam * row[j]); j += 1 }
     let mv = SIMD16<Float>(repeating: m)
-    var sum = SIMD16<Float>(), weighted = SIMD16<Float>()
+    // S = Σ eⱼ and W = Σ eⱼ·tⱼ in blocks of Float lanes combined in Double (`BlockedSum`).
+    var sum = BlockedSum(), weighted = BlockedSum()
     j = 0
     while j + 16 <= n {
-        let t = UnsafeRawPointer(r).loadUnaligned(fromByteOffset: j * 4, as: SIMD16<Float>.self) * lv - mv
-        let e = exp16(t)
-        r.storeBytes(of: e, toByteOffset: j * 4, as: SIMD16<Float>.self)
-        sum += e; weighted = madd(weighted, e, t)
-        j += 16
+        var sumPart = SIMD16<Float>(), weightedPart = SIMD16<Float>()
+        let end = Swift.min(n, j + BlockedSum.block)
+        while j + 16 <= end {
+            let t = UnsafeRawPointer(r).loadUnaligned(fromByteOffset: j * 4, as: SIMD16<Float>.self) * lv - mv
+            let e = exp16(t)
+            r.storeBytes(of: e, toByteOffset: j * 4, as: SIMD16<Float>.self)
+            sumPart += e; weightedPart = madd(weightedPart, e, t)
+            j += 16
+        }
+        sum.add(sumPart); weighted.add(weightedPart)
     }
-    var s = sum.sum(), w = weighted.sum()
+    var s = sum.value, w = weighted.value
     if j < n {
         var tail = SIMD16<Float>(repeating: -200)
         for t in 0..<(n - j) { tail[t] = lam * row[j + t] - m }
         let e = exp16(tail)
-        for t in 0..<(n - j) { row[j + t] = e[t]; s += e[t]; w += e[t] * tail[t] }
+        for t in 0..<(n - j) { row[j + t] = e[t]; s += Double(e[t]); w += Double(e[t]) * Double(tail[t]) }
     }
-    let inv = SIMD16<Float>(repeating: 1 / s)
+    // Scores beyond Float's range (±inf, or inf − inf inside the product) leave no defined softmax: NaN tells the caller.
+    guard m.isFinite, s.isFinite, s > 0 else { return .nan }
+    let inv = SIMD16<Float>(repeating: Float(1 / s))
     j = 0
     while j + 16 <= n {
         r.storeBytes(of: UnsafeRawPointer(r).loadUnaligned(fromByteOffset: j * 4, as: SIMD16<Float>.self) * inv, toByteOffset: j * 4, as: SIMD16<Float>.self)
         j += 16
     }
-    while j < n { row[j] /= s; j += 1 }
-    return Swift.max(0, log(s) - w / s)
+    while j < n { row[j] *= inv[0]; j += 1 }
+    return Float(Swift.max(0, log(s) - w / s))
 }

@@ -98,21 +98,27 @@ func softmaxRowsFast<T: SpectralScalar>(_ a: Matrix<T>, threads: Int = 1) -> Mat
                     while j < n { if row[j] > mx { mx = row[j] }; j += 1 }
                     // Pass 2: exp(x − max) and its sum.
                     let shift = SIMD16<Float>(repeating: mx)
-                    var acc = SIMD16<Float>()
+                    var total = BlockedSum()
                     j = 0
                     while j + 16 <= n {
-                        let e = exp16(rr.loadUnaligned(fromByteOffset: j * 4, as: SIMD16<Float>.self) - shift)
-                        ro.storeBytes(of: e, toByteOffset: j * 4, as: SIMD16<Float>.self)
-                        acc += e
-                        j += 16
+                        var acc = SIMD16<Float>()
+                        let end = Swift.min(n, j + BlockedSum.block)
+                        while j + 16 <= end {
+                            let e = exp16(rr.loadUnaligned(fromByteOffset: j * 4, as: SIMD16<Float>.self) - shift)
+                            ro.storeBytes(of: e, toByteOffset: j * 4, as: SIMD16<Float>.self)
+                            acc += e
+                            j += 16
+                        }
+                        total.add(acc)
                     }
-                    var s = acc.sum()
+                    var sd = total.value
                     if j < n {
                         var tail = SIMD16<Float>(repeating: -100)
                         for t in 0..<(n - j) { tail[t] = row[j + t] - mx }
                         let e = exp16(tail)
-                        for t in 0..<(n - j) { o[j + t] = e[t]; s += e[t] }
+                        for t in 0..<(n - j) { o[j + t] = e[t]; sd += Double(e[t]) }
                     }
+                    let s = Float(sd)
                     // NaN, +∞ or an all −∞ row make the sum non-finite or zero: redo that row carefully in Double.
                     if !s.isFinite || s == 0 {
                         let p = softmax((0..<n).map { Double(row[$0]) })
@@ -120,14 +126,14 @@ func softmaxRowsFast<T: SpectralScalar>(_ a: Matrix<T>, threads: Int = 1) -> Mat
                         continue
                     }
                     // Pass 3: scale.
-                    let inv = SIMD16<Float>(repeating: 1 / s)
+                    let inv = SIMD16<Float>(repeating: Float(1 / sd))
                     j = 0
                     while j + 16 <= n {
                         ro.storeBytes(of: UnsafeRawPointer(ro).loadUnaligned(fromByteOffset: j * 4, as: SIMD16<Float>.self) * inv,
                                       toByteOffset: j * 4, as: SIMD16<Float>.self)
                         j += 16
                     }
-                    while j < n { o[j] *= 1 / s; j += 1 }
+                    while j < n { o[j] *= inv[0]; j += 1 }
                 }
                 }
             }
@@ -139,4 +145,18 @@ func softmaxRowsFast<T: SpectralScalar>(_ a: Matrix<T>, threads: Int = 1) -> Mat
         for j in 0..<n { out[i, j] = T(p[j]) }
     }
     return out
+}
+
+/// A long sum of Float vectors kept accurate: each lane adds at most `block`/16 = 16 terms in Float, and those
+/// partial sums are combined in Double, so a row of 10⁶ positive terms is summed to about 16u (Float alone drifts as
+/// n·u: 1e-3 relative in the worst case at that length) for two conversions per 256 terms.
+struct BlockedSum {
+    static let block = 256
+    var lo = SIMD8<Double>(), hi = SIMD8<Double>()
+    @inline(__always)
+    mutating func add(_ v: SIMD16<Float>) {
+        lo += SIMD8<Double>(v.lowHalf)
+        hi += SIMD8<Double>(v.highHalf)
+    }
+    var value: Double { (lo + hi).sum() }
 }
