@@ -167,5 +167,65 @@ printf 'import sys\nsys.exit(1)\n' > "$work/nonumpy.py"    # a peer that dies at
 "$bin" bench gemv --quick --threads 1 --compare --peer "$work/nonumpy.py" > "$work/bench.txt" 2> "$work/bench.err" || fail "bench with a dead peer"
 grep -q "did not start" "$work/bench.err" && grep -q "^gemv" "$work/bench.txt" || fail "bench: a dead peer is not explained"
 "$bin" info --help | grep -q "usage: spectral info" || fail "info --help"
+# Same bytes on any thread count (Docs/RELIABILITY.md §1), on shapes that take the parallel paths.
+python3 - "$work" <<'PY'
+import sys, numpy as np
+d = sys.argv[1]
+r = np.random.default_rng(3)
+np.save(f"{d}/D.npy", r.standard_normal((300, 200)))
+np.save(f"{d}/E.npy", r.standard_normal((200, 150)))
+np.save(f"{d}/F.npy", r.standard_normal((257, 611)).astype(np.float32))
+np.save(f"{d}/Xr.npy", r.standard_normal((257, 1031)).astype(np.float32))
+np.save(f"{d}/Qa.npy", r.standard_normal((300, 64)).astype(np.float32))
+np.save(f"{d}/Ka.npy", r.standard_normal((520, 64)).astype(np.float32))
+np.save(f"{d}/Va.npy", r.standard_normal((520, 40)).astype(np.float32))
+# 2^-1030 (subnormal) and 2^1018 versions of D, and the unit-scale matrices holding the same numbers.
+for name, p in (("tiny", -1030), ("huge", 1018)):
+    s = np.ldexp(r.standard_normal((300, 200)), p)
+    np.save(f"{d}/{name}.npy", s); np.save(f"{d}/{name}_lift.npy", np.ldexp(s, -p))
+PY
+same_on_threads() {
+  local name=$1; shift
+  for t in 1 2 3; do "$bin" "$@" --threads $t --out "$work/t_${name}_$t" > /dev/null || fail "$name --threads $t"; done
+  for t in 2 3; do
+    for f in "$work/t_${name}_1"/*.npy; do
+      cmp -s "$f" "$work/t_${name}_$t/$(basename "$f")" || fail "$name: $(basename "$f") differs between --threads 1 and $t"
+    done
+  done
+}
+same_on_threads gemm gemm "$work/D.npy" "$work/E.npy"
+same_on_threads qr qr "$work/D.npy"
+same_on_threads qrcp qrcp "$work/D.npy"
+same_on_threads svd svd "$work/D.npy"
+same_on_threads svdvals svd "$work/D.npy" --values-only
+same_on_threads pinv pinv "$work/D.npy"
+same_on_threads lowrank lowrank "$work/D.npy" --rank 20 --randomized
+same_on_threads cr cr "$work/D.npy" "$work/E.npy" --rank 40
+same_on_threads id id "$work/D.npy" --rank 30 --randomized
+same_on_threads cur cur "$work/D.npy" --rank 15
+same_on_threads msign msign "$work/F.npy" --schedule polar-express
+same_on_threads topk topk "$work/Xr.npy" --k 17
+same_on_threads attention attention "$work/Qa.npy" "$work/Ka.npy" "$work/Va.npy" --scale entropy
+# Any finite input (§2): at 2^-1030 and 2^1018 the outputs are the unit-scale ones times the matching power of two.
+for s in tiny huge; do
+  for c in svd qrcp msign; do
+    "$bin" $c "$work/$s.npy" --out "$work/s_${c}_$s" > /dev/null || fail "$c on $s input"
+    "$bin" $c "$work/${s}_lift.npy" --out "$work/s_${c}_${s}_lift" > /dev/null || fail "$c on ${s}_lift"
+  done
+  "$bin" id "$work/$s.npy" --rank 30 --out "$work/s_id_$s" > /dev/null || fail "id on $s input"
+  "$bin" id "$work/${s}_lift.npy" --rank 30 --out "$work/s_id_${s}_lift" > /dev/null || fail "id on ${s}_lift"
+done
+expect 1 "$work/o" "$bin" pinv "$work/tiny.npy" --out "$work/o"         # A⁺ beyond Double's range: an error
+python3 - "$work" <<'PY'
+import sys, numpy as np
+d = sys.argv[1]
+for s, p in (("tiny", -1030), ("huge", 1018)):
+    for c, f, degree in (("svd", "S", 1), ("svd", "U", 0), ("svd", "Vt", 0), ("qrcp", "R", 1), ("msign", "X", 0), ("id", "proj", 0)):
+        x = np.ldexp(np.load(f"{d}/s_{c}_{s}/{f}.npy"), -degree * p)
+        y = np.load(f"{d}/s_{c}_{s}_lift/{f}.npy")
+        # 64u of the largest entry, plus the half-ulp of a subnormal output's own rounding, brought back.
+        tol = 64 * 2.0**-52 * np.abs(y).max() + np.ldexp(1.0, -1075 - degree * p)
+        assert np.abs(x - y).max() <= tol, (c, f, s, np.abs(x - y).max())
+PY
 ls -a "$work" | grep -q partial && fail "a staging directory was left behind"
 echo "cli_smoke: all checks passed"
