@@ -184,7 +184,7 @@ func prepareJob<T: SpectralScalar>(_: T.Type, _ c: BenchCase) throws -> BenchJob
     case "softmax":
         let x = Matrix<T>.randomNormal(rows: c.shape[0], cols: c.shape[1], seed: 1)
         let p = Box(Matrix<T>(rows: 0, cols: 0))
-        return BenchJob(run: { p.value = x.softmaxRows(threads: th) }, error: {
+        return BenchJob(run: { p.value = try x.softmaxRows(threads: th) }, error: {
             var worst = 0.0
             for i in stride(from: 0, to: x.rows, by: Swift.max(1, x.rows / 8)) {
                 let ref = softmax((0..<x.cols).map { x[i, $0].double })

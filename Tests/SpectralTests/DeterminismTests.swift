@@ -4,7 +4,7 @@ import Spectral
 /// Every public operation returns bitwise identical results for any thread count (Docs/RELIABILITY.md): the
 /// reductions combine fixed-size blocks in an order that depends on the problem only.
 final class DeterminismTests: XCTestCase {
-    static let threadCounts = [1, 2, 3, 7]
+    static let threadCounts = [1, 2, 3, 7, 1_000_000]   // a huge count is clamped to what the work can use
 
     /// Runs `op` at every thread count and asserts the outputs equal the one-thread output element by element.
     func assertSameOnAnyThreads<S: Equatable>(_ name: String, file: StaticString = #filePath, line: UInt = #line,
@@ -21,6 +21,25 @@ final class DeterminismTests: XCTestCase {
             }
         } catch {
             XCTFail("\(name): \(error)", file: file, line: line)
+        }
+    }
+
+    /// threads: 0 or negative is an error everywhere (softmaxRows once returned a matrix it never wrote).
+    func testThreadCountsBelowOneThrow() {
+        let x = Matrix<Float>.randomNormal(rows: 300, cols: 400, seed: 70)
+        for t in [0, -1] {
+            func check(_ name: String, _ op: () throws -> Void) {
+                XCTAssertThrowsError(try op(), "\(name) threads \(t)") { error in
+                    guard case SpectralError.invalidArgument = error else { return XCTFail("\(name): \(error)") }
+                }
+            }
+            check("softmaxRows") { _ = try x.softmaxRows(threads: t) }
+            check("gemm") { _ = try matmul(x, x.transposed, threads: t) }
+            check("svd") { _ = try svd(x, threads: t) }
+            check("newtonSchulz") { _ = try newtonSchulz(x, threads: t) }
+            check("attention") { _ = try attention(x, x, x, threads: t) }
+            check("smoothTopKRows") { _ = try smoothTopKRows(x, k: 3, method: .threExp, threads: t) }
+            check("interpolativeDecomposition") { _ = try interpolativeDecomposition(x, rank: 3, threads: t) }
         }
     }
 

@@ -464,7 +464,8 @@ func equilibratedBidiagonalValues<T: SpectralScalar>(_ a: MatrixView<T>, scale: 
     // The scaled A, row-major.
     var work = [T](repeating: 0, count: m * n)
     work.withUnsafeMutableBufferPointer { wp in
-        for i in 0..<m { let row = wp.baseAddress! + i * n; for j in 0..<n { row[j] = scale.down(a[i, j]) } }
+        let down = PowerOfTwoFactors<T>(-scale.exponent)
+        for i in 0..<m { let row = wp.baseAddress! + i * n; for j in 0..<n { row[j] = down.apply(a[i, j]) } }
     }
     var k = m
     if m >= 2 * n {

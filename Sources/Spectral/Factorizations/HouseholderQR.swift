@@ -89,18 +89,14 @@ public func qr<T: SpectralScalar>(_ a: some MatrixViewable<T>, threads: Int? = n
 /// entries (and a truncated QRCP's trailing block) take 2^e; the reflectors below the diagonal of the first `done`
 /// columns, and τ, do not depend on the scale. Throws `.overflow` when R leaves the range (column norms of A above
 /// the largest finite value).
+@_specialize(where T == Float)
+@_specialize(where T == Double)
 func unscaleFactors<T: SpectralScalar>(_ f: inout Matrix<T>, rows m: Int, cols n: Int, done: Int, _ s: PowerOfTwoScale<T>,
                                        _ op: String) throws {
     if s.isIdentity { return }
     var finite = true
     f.withUnsafeMutablePointer { p, ld in
-        for j in 0..<n {
-            let col = p + j * ld
-            for i in 0..<(j < done ? Swift.min(j + 1, m) : m) {
-                col[i] = s.up(col[i])
-                if !col[i].isFinite { finite = false }
-            }
-        }
+        for j in 0..<n where !scaleByPowerOfTwo(p + j * ld, j < done ? Swift.min(j + 1, m) : m, s.exponent) { finite = false }
     }
     if !finite { throw SpectralError.overflow("\(op): R overflows \(T.self) (A's column norms exceed its largest finite value)") }
 }

@@ -138,7 +138,8 @@ func svdTall<T: SpectralScalar>(_ a: MatrixView<T>, vectors: SingularVectors, ra
     // Rows in non-increasing ∞-norm (dgejsv's full pivoting: with column pivoting it behaves like complete pivoting).
     let rowNorms = (0..<m).map { i in (0..<n).reduce(T(0)) { Swift.max($0, Swift.abs(a[i, $1])) } }
     let rowOrder = (0..<m).sorted { rowNorms[$0] > rowNorms[$1] || (rowNorms[$0] == rowNorms[$1] && $0 < $1) }
-    let sorted = Matrix<T>(rows: m, cols: n) { i, j in scale.down(a[rowOrder[i], j]) }
+    let down = PowerOfTwoFactors<T>(-scale.exponent)
+    let sorted = Matrix<T>(rows: m, cols: n) { i, j in down.apply(a[rowOrder[i], j]) }
 
     // A·P₁ = Q₁·R₁, rank cut, R₁ᵀ = Q₂·R₂.
     let f1 = try pivotedQR(sorted, threads: threads)

@@ -27,15 +27,17 @@ public struct NpyArray: Sendable, Equatable {
         }
     }
 
-    public var shape: [Int]
-    public var values: Values
+    /// The dimensions; read-only, so that shape and values always agree (set both through `init(shape:values:)`).
+    public private(set) var shape: [Int]
+    /// The elements in C order; read-only (see `shape`).
+    public private(set) var values: Values
     /// The dtype as stored in the file it was read from (`"<f4"`, `">i8"`, ...), or the one it will be written as.
     public private(set) var sourceDescr: String
 
     /// An array from values in C order; throws when the shape does not match the count or is more than 3-D.
     public init(shape: [Int], values: Values) throws {
         guard (1...3).contains(shape.count) else { throw SpectralError.invalidArgument(".npy arrays here are 1-D to 3-D, got \(shape.count)-D") }
-        guard shape.allSatisfy({ $0 >= 0 }), shape.reduce(1, *) == values.count else {
+        guard shape.allSatisfy({ $0 >= 0 }), checkedProduct(shape) == values.count else {
             throw SpectralError.shapeMismatch("shape \(shape) does not hold \(values.count) values")
         }
         self.shape = shape; self.values = values
@@ -71,6 +73,7 @@ public struct NpyArray: Sendable, Equatable {
         if shape.count == 2 { (r, c) = (shape[0], shape[1]) }
         else if shape.count == 1 && allowVector { (r, c) = (1, shape[0]) }
         else { throw SpectralError.shapeMismatch("expected a 2-D array, got shape \(shape)") }
+        guard checkedProduct([r, c]) == values.count else { throw SpectralError.shapeMismatch("shape \(shape) does not hold \(values.count) values") }
         var m = Matrix<T>(rows: r, cols: c)
         m.withUnsafeMutablePointer { p, _ in
             switch values {
@@ -255,4 +258,15 @@ func writeFileAtomically(_ path: String, _ bytes: [UInt8]) throws {
         unlink(tmp)
         throw SpectralError.io("\(path): cannot rename into place (\(String(cString: strerror(errno))))")
     }
+}
+
+/// The product of the dimensions, or nil when it overflows Int (a corrupt header can claim any shape).
+func checkedProduct(_ dims: [Int]) -> Int? {
+    var n = 1
+    for d in dims {
+        let (p, overflow) = n.multipliedReportingOverflow(by: d)
+        if overflow { return nil }
+        n = p
+    }
+    return n
 }

@@ -119,9 +119,10 @@ func isEquilibrated<T: SpectralScalar>(_ a: MatrixView<T>, scale: PowerOfTwoScal
     let (m, n) = (a.rows, a.cols)
     var col = [Double](repeating: 0, count: n)
     var rowMin = Double.infinity, rowMax = 0.0
+    let down = PowerOfTwoFactors<T>(-scale.exponent)
     for i in 0..<m {
         var r = 0.0
-        for j in 0..<n { let x = scale.down(a[i, j]).double; r += x * x; col[j] += x * x }
+        for j in 0..<n { let x = down.apply(a[i, j]).double; r += x * x; col[j] += x * x }
         rowMin = Swift.min(rowMin, r); rowMax = Swift.max(rowMax, r)
     }
     guard let colMin = col.min(), let colMax = col.max() else { return false }

@@ -2,7 +2,8 @@
 ///
 /// Reference type so that `Matrix` can copy on write; the buffer is only mutated through a `Matrix` that holds
 /// the sole reference, which is why the unchecked `Sendable` conformance is sound.
-public final class MatrixStorage<T: SpectralScalar>: @unchecked Sendable {
+@usableFromInline
+final class MatrixStorage<T: SpectralScalar>: @unchecked Sendable {
     @usableFromInline let pointer: UnsafeMutablePointer<T>
     @usableFromInline let count: Int
     /// Bytes of the block behind `pointer` (a block reused from `LargeBlockCache` may be larger than needed).

@@ -7,14 +7,8 @@
 struct PowerOfTwoScale<T: SpectralScalar> {
     /// e: the largest entry lies in [2^e, 2^(e+1)); 0 for a zero (or non-finite) largest entry.
     let exponent: Int
-    /// Two representable factors whose product is 2^-e.
-    let first: T, second: T
 
-    init(exponent e: Int) {
-        exponent = e
-        first = T(sign: .plus, exponent: T.Exponent(-e / 2), significand: 1)
-        second = T(sign: .plus, exponent: T.Exponent(-e - (-e / 2)), significand: 1)
-    }
+    init(exponent e: Int) { exponent = e }
 
     /// The scaling that brings `maxAbs` into [1, 2).
     init(maxAbs: T) {
@@ -26,11 +20,11 @@ struct PowerOfTwoScale<T: SpectralScalar> {
 
     /// x·2^-e (exact unless the result is subnormal).
     @inline(__always)
-    func down(_ x: T) -> T { x * first * second }
+    func down(_ x: T) -> T { PowerOfTwoFactors<T>(-exponent).apply(x) }
 
     /// x·2^(degree·e): exact unless the result is subnormal (rounded once) or beyond the range (±inf).
     @inline(__always)
-    func up(_ x: T, degree: Int = 1) -> T { T(sign: .plus, exponent: T.Exponent(degree * exponent), significand: x) }
+    func up(_ x: T, degree: Int = 1) -> T { PowerOfTwoFactors<T>(degree * exponent).apply(x) }
 
     /// Whether A's entries lie where products of two entries, summed over a dimension, neither overflow nor sink to
     /// subnormals: the routines that form Gram-type products (sketches, normal equations, Frobenius norms) scale
@@ -41,22 +35,57 @@ struct PowerOfTwoScale<T: SpectralScalar> {
     }
 }
 
+/// Multiplication by 2^k as one representable power of two when 2^k is normal (one rounding, as scalbn), else as
+/// two (2^1030 and 2^-1030 are not representable; the first factor is the one that cannot make the result subnormal).
+struct PowerOfTwoFactors<T: SpectralScalar> {
+    let first: T, second: T
+    @inline(__always)
+    init(_ k: Int) {
+        let limit = Int(T.greatestFiniteMagnitude.exponent)
+        if k >= -limit + 1 && k <= limit {
+            first = T(sign: .plus, exponent: T.Exponent(k), significand: 1); second = 1
+        } else {
+            let half = k / 2
+            first = T(sign: .plus, exponent: T.Exponent(half), significand: 1)
+            second = T(sign: .plus, exponent: T.Exponent(k - half), significand: 1)
+        }
+    }
+    @inline(__always)
+    func apply(_ x: T) -> T { second == 1 ? x * first : x * first * second }
+}
+
+/// p[i] ← p[i]·2^k for i < n; false when a result is not finite (overflow). Specialised: it runs over whole matrices.
+@_specialize(where T == Float)
+@_specialize(where T == Double)
+func scaleByPowerOfTwo<T: SpectralScalar>(_ p: UnsafeMutablePointer<T>, _ n: Int, _ k: Int) -> Bool {
+    if k == 0 || n == 0 { return true }
+    let f = PowerOfTwoFactors<T>(k)
+    var finite = true
+    if f.second == 1 {
+        let a = f.first
+        for i in 0..<n { p[i] *= a }
+        if k > 0 { for i in 0..<n where !p[i].isFinite { finite = false; break } }
+    } else {
+        let a = f.first, b = f.second
+        for i in 0..<n { p[i] = p[i] * a * b }
+        if k > 0 { for i in 0..<n where !p[i].isFinite { finite = false; break } }
+    }
+    return finite
+}
+
 extension Matrix {
     /// Multiplies every element by 2^-e (see `PowerOfTwoScale.down`).
     mutating func scaleDown(by s: PowerOfTwoScale<T>) {
         if s.isIdentity { return }
-        let n = count, f1 = s.first, f2 = s.second
-        withUnsafeMutablePointer { p, _ in for i in 0..<n { p[i] = p[i] * f1 * f2 } }
+        let n = count
+        withUnsafeMutablePointer { p, _ in _ = scaleByPowerOfTwo(p, n, -s.exponent) }
     }
 
     /// Multiplies every element by 2^(degree·e); throws `.overflow` naming `what` when a result leaves the range.
     mutating func scaleUp(by s: PowerOfTwoScale<T>, degree: Int = 1, _ what: @autoclosure () -> String) throws {
         if s.isIdentity || degree == 0 { return }
         let n = count
-        var finite = true
-        withUnsafeMutablePointer { p, _ in
-            for i in 0..<n { p[i] = s.up(p[i], degree: degree); if !p[i].isFinite { finite = false } }
-        }
+        let finite = withUnsafeMutablePointer { p, _ in scaleByPowerOfTwo(p, n, degree * s.exponent) }
         if !finite { throw SpectralError.overflow(what()) }
     }
 }

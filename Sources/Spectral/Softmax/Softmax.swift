@@ -46,8 +46,9 @@ public func onlineLogSumExp(_ x: [Double]) -> Double {
 
 extension Matrix {
     /// Row-wise softmax (each row sums to 1): Float rows use the vectorised exp (1 ulp) and run on `threads` threads
-    /// (default `Spectral.defaultThreads`), Double rows use libm.
-    public func softmaxRows(threads: Int? = nil) -> Matrix { softmaxRowsFast(self, threads: threads ?? Spectral.defaultThreads) }
+    /// (default `Spectral.defaultThreads`; more than the rows are clamped), Double rows use libm.
+    /// - Throws: `.invalidArgument` for `threads < 1`.
+    public func softmaxRows(threads: Int? = nil) throws -> Matrix { softmaxRowsFast(self, threads: try resolveThreads(threads)) }
 
     /// Row-wise log-softmax.
     public func logSoftmaxRows() -> Matrix {
