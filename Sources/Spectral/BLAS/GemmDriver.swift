@@ -101,7 +101,9 @@ func gemmStrided<T: SpectralScalar>(
                 }
             }
             parallelFor(nt) { t in
-                let rows = splitM ? rowCuts[t] * mr..<Swift.min(rowCuts[t + 1] * mr, m) : 0..<m
+                // A thread past the last panel (more threads than panels) gets an empty range, not lo > hi.
+                let lo = splitM ? Swift.min(rowCuts[t] * mr, m) : 0
+                let rows = splitM ? lo..<Swift.max(lo, Swift.min(rowCuts[t + 1] * mr, m)) : 0..<m
                 let panels = splitM ? 0..<nPanels : evenSplit(nPanels, nt, t)
                 let aPack = aPacks + t * (aStride + sStride)
                 let scratch = aPack + aStride
