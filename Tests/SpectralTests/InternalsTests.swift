@@ -190,7 +190,7 @@ final class InternalsTests: XCTestCase {
         let near = try spectrum([Double](repeating: 1, count: 23) + [1.5e-10])
         XCTAssertFalse(try codSolve(near.view, nil, rtol: 1e-10, atol: 0, threads: 1).certified)
         XCTAssertTrue(isEquilibrated(near.view), "nearly orthogonal: the QR routes are tried, and both decline")
-        XCTAssertNil(try certifiedQRSolve(near.view, nil, rtol: 1e-10, atol: 0, threads: 1, caller: "test"))
+        XCTAssertNil(try certifiedQRSolve(near.view, nil, maxAbs: near.maxAbs, rtol: 1e-10, atol: 0, threads: 1))
         XCTAssertEqual(try pinvView(near.view, rtol: 1e-10, atol: 0, method: .automatic, threads: 1).used, .svd)
         let gap = try spectrum([1, 0.5, 1e-3])
         let c = try codSolve(gap.view, nil, rtol: 1e-10, atol: 0, threads: 1)

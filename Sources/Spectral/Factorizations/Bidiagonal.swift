@@ -480,6 +480,6 @@ func equilibratedBidiagonalValues<T: SpectralScalar>(_ a: MatrixView<T>, scale: 
     let dd = d.map { $0.double }, ed = ee.prefix(n - 1).map { $0.double }
     guard var sigma = bidiagonalSingularValues(dd, ed), bidiagonalRightVectors(dd, ed, &sigma, threads: threads) != nil else { return nil }
     let values = sigma.sorted(by: >).map { scale.up(T($0)) }
-    try requireRepresentable(values)
+    try requireRepresentable(values, "svd")
     return values
 }

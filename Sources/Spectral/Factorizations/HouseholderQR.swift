@@ -69,11 +69,11 @@ public struct HouseholderQR<T: SpectralScalar>: Sendable {
 /// - Throws: `.nonFinite` on NaN/Inf input; `.invalidArgument` for `threads < 1`.
 public func qr<T: SpectralScalar>(_ a: some MatrixViewable<T>, threads: Int? = nil) throws -> HouseholderQR<T> {
     let av = a.view
-    try av.requireFinite("qr: A")
+    let big = try av.finiteMaxAbs("qr: A")
     let nt = try resolveThreads(threads)
     let (m, n) = (av.rows, av.cols)
-    let scale = PowerOfTwoScale(maxAbs: av.maxAbs)
-    var f = av.transposed.copy()   // column-major A, scaled to a largest entry in [1, 2)
+    let scale = PowerOfTwoScale(outsideComfort: big)
+    var f = av.transposed.copy()   // column-major A (scaled into [1, 2) when its entries leave the comfortable range)
     f.scaleDown(by: scale)
     var tau = [T](repeating: 0, count: Swift.min(m, n))
     f.withUnsafeMutablePointer { p, _ in

@@ -76,23 +76,24 @@ public func svd<T: SpectralScalar>(_ a: some MatrixViewable<T>, vectors: Singula
 /// `svd` with an explicit warm-start policy (the tests compare against the plain iteration through it).
 func svd<T: SpectralScalar>(_ av: MatrixView<T>, vectors: SingularVectors = .thin, rankTolerance: T? = nil, maxSweeps: Int = 60,
                             threads: Int? = nil, warmStart: WarmStartPolicy) throws -> SingularValueDecomposition<T> {
-    try av.requireFinite("svd: A")
+    let maxEntry = try av.finiteMaxAbs("svd: A")
     if let r = rankTolerance, !(r >= 0 && r < 1) { throw SpectralError.invalidArgument("svd: rankTolerance must be in [0, 1), got \(r)") }
     guard maxSweeps >= 1 else { throw SpectralError.invalidArgument("svd: maxSweeps must be at least 1") }
     let nt = try resolveThreads(threads)
     if av.rows < av.cols {
-        let t = try svdTall(av.transposed, vectors: vectors, rankTolerance: rankTolerance, maxSweeps: maxSweeps, threads: nt,
-                            warmStart: warmStart)
+        let t = try svdTall(av.transposed, maxEntry: maxEntry, vectors: vectors, rankTolerance: rankTolerance, maxSweeps: maxSweeps,
+                            threads: nt, warmStart: warmStart)
         return SingularValueDecomposition(U: t.Vt?.transposed.copy(), S: t.S, Vt: t.U?.transposed.copy(), rank: t.rank, sweeps: t.sweeps)
     }
-    return try svdTall(av, vectors: vectors, rankTolerance: rankTolerance, maxSweeps: maxSweeps, threads: nt, warmStart: warmStart)
+    return try svdTall(av, maxEntry: maxEntry, vectors: vectors, rankTolerance: rankTolerance, maxSweeps: maxSweeps, threads: nt,
+                       warmStart: warmStart)
 }
 
 /// Throws `.overflow` when singular values given back their scale leave the range (σ₁ of an input near overflow
 /// can exceed the largest finite value: it is up to √(mn) times the largest entry).
-func requireRepresentable<T: SpectralScalar>(_ values: [T]) throws {
-    if let s = values.first(where: { !$0.isFinite }) {
-        throw SpectralError.overflow("svd: σ₁ (\(s)) exceeds the largest finite \(T.self); scale A down")
+func requireRepresentable<T: SpectralScalar>(_ values: [T], _ op: String) throws {
+    if values.contains(where: { !$0.isFinite }) {
+        throw SpectralError.overflow("\(op): σ₁ exceeds the largest finite \(T.self) (A's norm is beyond its range); scale A down")
     }
 }
 
@@ -115,17 +116,16 @@ struct WarmStartPolicy: Sendable {
     var range = 64.0
 }
 
-/// m ≥ n.
+/// m ≥ n; `maxEntry` is A's largest |aᵢⱼ| (finite).
 @_specialize(where T == Float)
 @_specialize(where T == Double)
-func svdTall<T: SpectralScalar>(_ a: MatrixView<T>, vectors: SingularVectors, rankTolerance: T?, maxSweeps: Int,
+func svdTall<T: SpectralScalar>(_ a: MatrixView<T>, maxEntry: T, vectors: SingularVectors, rankTolerance: T?, maxSweeps: Int,
                                 threads: Int, warmStart: WarmStartPolicy) throws -> SingularValueDecomposition<T> {
     let (m, n) = (a.rows, a.cols)
     let wantVectors = vectors != .none
     let uCols = vectors == .full ? m : n
     func identityLike(_ r: Int, _ c: Int) -> Matrix<T> { Matrix<T>.diagonal([T](repeating: 1, count: Swift.min(r, c)), rows: r, cols: c) }
     // Scale so the largest entry is about 1: a power of two, so scaling is exact.
-    let maxEntry = a.maxAbs
     if n == 0 || maxEntry == 0 {
         return SingularValueDecomposition(U: wantVectors ? identityLike(m, uCols) : nil, S: [T](repeating: 0, count: n),
                                           Vt: wantVectors ? identityLike(n, n) : nil, rank: 0, sweeps: 0)
@@ -232,7 +232,7 @@ func svdTall<T: SpectralScalar>(_ a: MatrixView<T>, vectors: SingularVectors, ra
     // Order by σ descending (de Rijk leaves it nearly sorted).
     let order = (0..<nr).sorted { sigma[$0] > sigma[$1] || (sigma[$0] == sigma[$1] && $0 < $1) }
     var values = order.map { scale.up(sigma[$0]) }
-    try requireRepresentable(values)
+    try requireRepresentable(values, "svd")
     values += [T](repeating: 0, count: n - nr)
     guard wantVectors else {
         return SingularValueDecomposition(U: nil, S: values, Vt: nil, rank: nr, sweeps: outcome.sweeps)

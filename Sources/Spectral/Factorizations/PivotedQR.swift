@@ -57,7 +57,7 @@ public struct PivotedQR<T: SpectralScalar>: Sendable {
 public func pivotedQR<T: SpectralScalar>(_ a: some MatrixViewable<T>, maxRank: Int? = nil, tolerance: T = 0,
                                          threads: Int? = nil) throws -> PivotedQR<T> {
     let av = a.view
-    try av.requireFinite("pivotedQR: A")
+    let big = try av.finiteMaxAbs("pivotedQR: A")
     let nt = try resolveThreads(threads)
     let (m, n) = (av.rows, av.cols)
     let kmax = Swift.min(m, n)
@@ -65,8 +65,8 @@ public func pivotedQR<T: SpectralScalar>(_ a: some MatrixViewable<T>, maxRank: I
         throw SpectralError.invalidArgument("pivotedQR: maxRank must be in 0...\(kmax), got \(r)")
     }
     guard tolerance >= 0 && tolerance.isFinite else { throw SpectralError.invalidArgument("pivotedQR: tolerance must be finite and ≥ 0") }
-    let scale = PowerOfTwoScale(maxAbs: av.maxAbs)
-    var f = av.transposed.copy()      // column-major A, scaled to a largest entry in [1, 2)
+    let scale = PowerOfTwoScale(outsideComfort: big)
+    var f = av.transposed.copy()      // column-major A (scaled into [1, 2) when its entries leave the comfortable range)
     f.scaleDown(by: scale)
     var tau = [T](repeating: 0, count: kmax)
     var piv = Array(0..<n)

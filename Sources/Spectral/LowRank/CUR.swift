@@ -53,8 +53,7 @@ func curView<T: SpectralScalar>(_ av: MatrixView<T>, rank k: Int, selection: CUR
                                 threads: Int?) throws -> CURDecomposition<T> {
     let (m, n) = (av.rows, av.cols)
     try checkRank("cur", k, m, n)
-    try av.requireFinite("cur: A")
-    let big = av.maxAbs
+    let big = try av.finiteMaxAbs("cur: A")
     if !PowerOfTwoScale.isComfortable(big) {
         // CUR of 2^e·A': C and R take 2^e, U takes 2^-e, the errors 2^e; the indices do not change.
         let sc = PowerOfTwoScale(maxAbs: big)

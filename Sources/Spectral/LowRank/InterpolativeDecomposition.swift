@@ -89,13 +89,15 @@ func interpolativeDecompositionView<T: SpectralScalar>(_ av: MatrixView<T>, rank
         throw SpectralError.invalidArgument("interpolativeDecomposition: give exactly one of rank and tolerance")
     }
     if let k = rank { try checkRank("interpolativeDecomposition", k, m, n) }
-    let big = av.maxAbs
-    if big.isFinite && !PowerOfTwoScale.isComfortable(big) {
-        // The ID of 2^e·A' is that of A' (indices and projection are scale-free); A' keeps the products in range.
+    // The ID of 2^e·A' is that of A' (indices and projection are scale-free): inputs whose products would leave the
+    // range are decomposed as A'. The Float-sketch path checks the range in its own pass over A (and declines).
+    func rescaled(_ big: T) throws -> InterpolativeDecomposition<T>? {
+        if PowerOfTwoScale.isComfortable(big) { return nil }
         return try interpolativeDecompositionView(av.copy(scaledDownBy: PowerOfTwoScale(maxAbs: big)).view, rank: rank, tolerance: tolerance,
                                                   randomized: randomized, oversample: oversample, powerIterations: powerIterations,
                                                   seed: seed, threads: threads)
     }
+    if !floatSketch, let d = try rescaled(av.maxAbs) { return d }
     if let e = tolerance, !(e > 0 && e < 1) { throw SpectralError.invalidArgument("interpolativeDecomposition: tolerance must be in (0, 1), got \(e)") }
     guard oversample >= 0, powerIterations >= 0 else {
         throw SpectralError.invalidArgument("interpolativeDecomposition: oversample and powerIterations must be ≥ 0")
@@ -113,6 +115,7 @@ func interpolativeDecompositionView<T: SpectralScalar>(_ av: MatrixView<T>, rank
             // the projection below is computed from A itself in full precision.
             (pivots, factored) = sel
         } else {
+            if floatSketch, let d = try rescaled(av.maxAbs) { return d }
             var d = Swift.min(m, (rank ?? 22) + oversample)
             var g = SpectralRandom(seed: seed)
             while true {
@@ -123,8 +126,7 @@ func interpolativeDecompositionView<T: SpectralScalar>(_ av: MatrixView<T>, rank
                 var y: Matrix<T>? = nil
                 do { y = try sketch(av, rows: d, powerIterations: powerIterations, using: &g, threads: threads) } catch SpectralError.nonFinite(_) {}
                 if y == nil || !y!.isFinite {
-                    var scaled = av.copy()
-                    scaled.scale(by: T(sign: .plus, exponent: -av.maxAbs.exponent, significand: 1))
+                    let scaled = av.copy(scaledDownBy: PowerOfTwoScale(maxAbs: av.maxAbs))
                     g = g0
                     y = try sketch(scaled.view, rows: d, powerIterations: powerIterations, using: &g, threads: threads)
                 }
@@ -246,7 +248,8 @@ func converted<T: SpectralScalar, U: SpectralScalar>(_ a: MatrixView<T>, to _: U
 /// Column choice of the randomized ID for Double input at a fixed rank, from a Float copy of A (scaled by a power
 /// of two so that its largest entry is about 1): the sketch, its power iterations and the truncated QRCP in Float.
 /// nil — use the Double sketch — for Float input, or when A's nonzero entries span more than Float can hold
-/// (below 2⁻¹⁰⁰ of the largest), where rounding to Float would lose columns.
+/// (below 2⁻¹⁰⁰ of the largest), where rounding to Float would lose columns, or outside the comfortable range
+/// (`PowerOfTwoScale.isComfortable`), which the caller first scales A into.
 func floatSketchSelection<T: SpectralScalar>(_ av: MatrixView<T>, rank k: Int, oversample: Int, powerIterations: Int,
                                              seed: UInt64, threads: Int?) throws -> (pivots: [Int], factored: Int)? {
     guard T.self == Double.self else { return nil }
@@ -295,7 +298,7 @@ func floatSketchSelection<T: SpectralScalar>(_ av: MatrixView<T>, rank k: Int, o
     if bigB >= 0x7FF0_0000_0000_0000 { try av.requireFinite("interpolativeDecomposition: A") }
     let big = Double(bitPattern: bigB)
     let small = smallB == .max ? Double.infinity : Double(bitPattern: smallB + 1)
-    guard big > 0, small >= big * 0x1p-100 else { return nil }
+    guard big > 0, small >= big * 0x1p-100, PowerOfTwoScale<Double>.isComfortable(big) else { return nil }
     if Swift.abs(Int(big.exponent)) > 20 {
         af = converted(av, to: Float.self, scale: Double(sign: .plus, exponent: -big.exponent, significand: 1))
     }

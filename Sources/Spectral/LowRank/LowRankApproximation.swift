@@ -50,15 +50,14 @@ public func randomizedSVD<T: SpectralScalar>(_ a: some MatrixViewable<T>, rank: 
     guard oversample >= 0, powerIterations >= 0 else {
         throw SpectralError.invalidArgument("randomizedSVD: oversample and powerIterations must be ≥ 0")
     }
-    try av.requireFinite("randomizedSVD: A")
-    let big = av.maxAbs
+    let big = try av.finiteMaxAbs("randomizedSVD: A")
     if !PowerOfTwoScale.isComfortable(big) {
         // The sketch's products square A's scale: work on A·2^-e, give S and the error back their 2^e.
         let sc = PowerOfTwoScale(maxAbs: big)
         let d = try randomizedSVD(av.copy(scaledDownBy: sc), rank: rank, oversample: oversample, powerIterations: powerIterations,
                                   seed: seed, threads: threads)
         let values = d.S.map { sc.up($0) }
-        try requireRepresentable(values)
+        try requireRepresentable(values, "randomizedSVD")
         return LowRankApproximation(U: d.U, S: values, Vt: d.Vt, error: sc.up(d.error))
     }
     let l = Swift.min(rank + oversample, Swift.min(m, n))

@@ -94,9 +94,8 @@ func inverseNorm<T: SpectralScalar>(_ u: Matrix<T>, pinv: Matrix<T>?, threads: I
 /// tried first (about 2.5× cheaper than QRCP): when 1/‖R⁻¹‖_F ≤ σ_n clears the cut's upper bound with a factor 2
 /// to spare, A has full column rank for the SVD's cut too, and X = R⁻¹·Q₁ᵀ·B. Otherwise the COD (`codSolve`) with
 /// its own certificate.
-func certifiedQRSolve<T: SpectralScalar>(_ a: MatrixView<T>, _ b: MatrixView<T>?, rtol: T, atol: T, threads: Int?,
-                                     caller: String) throws -> (x: Matrix<T>, rank: Int)? {
-    let big = a.maxAbs
+func certifiedQRSolve<T: SpectralScalar>(_ a: MatrixView<T>, _ b: MatrixView<T>?, maxAbs big: T, rtol: T, atol: T,
+                                         threads: Int?) throws -> (x: Matrix<T>, rank: Int)? {
     guard big > 0, isEquilibrated(a, scale: PowerOfTwoScale(maxAbs: big)) else { return nil }
     let (m, n) = (a.rows, a.cols)
     if m >= n {
@@ -169,10 +168,9 @@ func pseudoSolve<T: SpectralScalar>(_ av: MatrixView<T>, _ bv: MatrixView<T>?, r
     guard r >= 0, r.isFinite, atol >= 0, atol.isFinite else {
         throw SpectralError.invalidArgument("\(caller): tolerances must be finite and ≥ 0 (rtol \(r), atol \(atol))")
     }
+    let maxA = try av.finiteMaxAbs("\(caller): A"), maxB = try bv?.finiteMaxAbs("\(caller): B") ?? 1
     if m == 0 || n == 0 { return (Matrix<T>(rows: n, cols: p), 0, method == .automatic ? .svd : method) }
-    try av.requireFinite("\(caller): A")
     // Inputs whose squares would leave the range are solved at unit scale: X = (2^a·A')⁺·(2^b·B') = 2^(b−a)·A'⁺·B'.
-    let maxA = av.maxAbs, maxB = bv?.maxAbs ?? 1
     if !PowerOfTwoScale.isComfortable(maxA) || !PowerOfTwoScale.isComfortable(maxB) {
         let sa = PowerOfTwoScale(maxAbs: maxA), sb = PowerOfTwoScale(maxAbs: maxB)
         let a1 = av.copy(scaledDownBy: sa), b1 = bv?.copy(scaledDownBy: sb)
@@ -185,7 +183,7 @@ func pseudoSolve<T: SpectralScalar>(_ av: MatrixView<T>, _ bv: MatrixView<T>?, r
         let c = try codSolve(av, bv, rtol: r, atol: atol, threads: threads)
         return (c.x, c.rank, .completeOrthogonal)
     }
-    if method == .automatic, let c = try certifiedQRSolve(av, bv, rtol: r, atol: atol, threads: threads, caller: caller) {
+    if method == .automatic, let c = try certifiedQRSolve(av, bv, maxAbs: maxA, rtol: r, atol: atol, threads: threads) {
         return (c.x, c.rank, .completeOrthogonal)
     }
     let s = try svd(av, threads: threads)
@@ -232,6 +230,5 @@ public func leastSquares<T: SpectralScalar>(_ a: some MatrixViewable<T>, _ b: so
     guard bv.rows == av.rows else {
         throw SpectralError.shapeMismatch("leastSquares: A is \(shapeString(av.rows, av.cols)), B is \(shapeString(bv.rows, bv.cols))")
     }
-    try bv.requireFinite("leastSquares: B")
     return try pseudoSolve(av, bv, rtol: rtol, atol: atol, method: method, caller: "leastSquares", threads: threads).x
 }

@@ -49,6 +49,14 @@ extension Matrix {
 }
 
 extension MatrixViewable {
+    /// The largest |aᵢⱼ|, after the same check as `requireFinite` — one pass for both when the input is finite
+    /// (a NaN or ±Inf makes the largest entry non-finite, and only then is the offending position looked up).
+    func finiteMaxAbs(_ what: String) throws -> Scalar {
+        let big = maxAbs
+        if !big.isFinite { try requireFinite(what) }
+        return big
+    }
+
     /// Throws `SpectralError.nonFinite` naming `what` and the first offending position if any element is NaN or ±Inf.
     /// The validation helper every algorithm that needs finite input calls first.
     public func requireFinite(_ what: String = "input") throws {

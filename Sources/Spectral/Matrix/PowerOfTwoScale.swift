@@ -1,6 +1,8 @@
-/// Exact scaling by a power of two (LAPACK xLASCL's idea): the factorizations work on A·2^-e, where 2^e is the
-/// binade of A's largest entry, and give their outputs back with the matching power, so any finite input — from
-/// subnormal to the edge of overflow — meets the same arithmetic as a unit-scale one and gets its accuracy.
+/// Exact scaling by a power of two (LAPACK xLASCL's idea): an operation whose input is outside the comfortable range
+/// (`isComfortable`) works on A·2^-e, where 2^e is the binade of A's largest entry, and gives its outputs back with
+/// the matching power, so any finite input — from subnormal to the edge of overflow — meets the same arithmetic as a
+/// unit-scale one and gets its accuracy. (Inside that range every operation is already exactly scale-equivariant:
+/// scaling by a power of two commutes with its roundings, so unit-scale inputs pay nothing.)
 ///
 /// Multiplying by a power of two is exact whenever the result is normal, and 2^-e alone is not representable for
 /// every e (2^1030 for a subnormal input), so the scaling is applied as two representable factors.
@@ -13,6 +15,11 @@ struct PowerOfTwoScale<T: SpectralScalar> {
     /// The scaling that brings `maxAbs` into [1, 2).
     init(maxAbs: T) {
         self.init(exponent: maxAbs > 0 && maxAbs.isFinite ? Int(maxAbs.exponent) : 0)
+    }
+
+    /// The scaling into [1, 2) when `maxAbs` is not comfortable (`isComfortable`), else none.
+    init(outsideComfort maxAbs: T) {
+        self.init(exponent: Self.isComfortable(maxAbs) ? 0 : PowerOfTwoScale(maxAbs: maxAbs).exponent)
     }
 
     /// True when the scaling does nothing.
@@ -60,16 +67,10 @@ struct PowerOfTwoFactors<T: SpectralScalar> {
 func scaleByPowerOfTwo<T: SpectralScalar>(_ p: UnsafeMutablePointer<T>, _ n: Int, _ k: Int) -> Bool {
     if k == 0 || n == 0 { return true }
     let f = PowerOfTwoFactors<T>(k)
+    for i in 0..<n { p[i] = f.apply(p[i]) }
+    // Only scaling up can overflow.
     var finite = true
-    if f.second == 1 {
-        let a = f.first
-        for i in 0..<n { p[i] *= a }
-        if k > 0 { for i in 0..<n where !p[i].isFinite { finite = false; break } }
-    } else {
-        let a = f.first, b = f.second
-        for i in 0..<n { p[i] = p[i] * a * b }
-        if k > 0 { for i in 0..<n where !p[i].isFinite { finite = false; break } }
-    }
+    if k > 0 { for i in 0..<n where !p[i].isFinite { finite = false; break } }
     return finite
 }
 

@@ -81,12 +81,15 @@ func newtonSchulzInPlace<T: SpectralScalar>(_ x: inout Matrix<T>, schedule: Newt
                                             tight: Bool, threads: Int, workspace ws: inout NewtonSchulzWorkspace<T>) throws {
     let (p, q) = (x.rows, x.cols)
     if p == 0 || q == 0 { return }
-    // X₀ = M/(‖M‖_F·inputScale), scale-free: M is first brought to a largest entry in [1, 2) by a power of two (exact),
-    // so the norm is neither subnormal nor overflowing and no ε is needed (a fixed ε, as Muon's 1e-7, changes the
-    // answer for small M: 68% off at 2^-1030). The zero matrix stays zero.
-    x.scaleDown(by: PowerOfTwoScale(maxAbs: x.maxAbs))
-    let norm = x.frobeniusNorm
+    // X₀ = M/(‖M‖_F·inputScale), scale-free and without an ε (a fixed ε, as Muon's 1e-7, changes the answer for small
+    // M: 68% off at 2^-1030). ‖M‖_F is computed safely; when it is outside the comfortable range (where 1/‖M‖_F could
+    // overflow), M is first scaled exactly by a power of two. The zero matrix stays zero.
+    var norm = x.frobeniusNorm
     if norm == 0 { return }
+    if !PowerOfTwoScale.isComfortable(norm) {
+        x.scaleDown(by: PowerOfTwoScale(maxAbs: norm.isFinite ? norm : x.maxAbs))     // ‖M‖_F itself may overflow
+        norm = x.frobeniusNorm
+    }
     x.scale(by: 1 / (norm * inputScale))
     if steps == 0 { return }
     precondition(ws.a.rows == p && ws.y.rows == p && ws.y.cols == q, "Newton–Schulz workspace of another shape")
