@@ -33,7 +33,7 @@ func writeBenchPlots(records: [BenchRecord], dir: String, peak: (f32: Double, f6
     let grid = (0...240).map { pow(10, -4 + Double($0) / 60) }
     for sch in NewtonSchulzSchedule.all {
         let steps = sch.defaultSteps
-        ms.series.append(.init(name: "\(sch.name) (\(steps))", points: grid.map { ($0, sch.composite($0, steps: steps)) }, markers: false))
+        ms.series.append(.init(name: "\(sch.name) (\(steps))", points: try grid.map { ($0, try sch.composite($0, steps: steps)) }, markers: false))
     }
     paths.append(try writeTextFile(ms.svg(height: 520), dir: dir, name: "msign_schedules.svg"))
 

@@ -57,7 +57,7 @@ func runMsignCoefficients(_ args: Arguments) throws {
     let safety = try doubleOption(args, "--safety") ?? 1.01
     let s = try PolarExpress.schedule(lower: l, steps: steps, degree: degree, cushion: cushion, safetyFactor: safety,
                                       safetyInRecursion: args.switches.contains("--safety-in-recursion"))
-    let range = s.compositeRange(lower: l, steps: steps)
+    let range = try s.compositeRange(lower: l, steps: steps)
     if args.switches.contains("--json") {
         print(JSON.object([("l", .number(l)), ("steps", .int(steps)), ("degree", .int(degree)), ("cushion", .number(cushion)),
                            ("safety", .number(safety)), ("rows", .array(s.rows.map { .array($0.map { JSON.string(String($0)) }) })),
@@ -92,7 +92,7 @@ func runMuonDemo(_ args: Arguments) throws {
         return (loss, grad)
     }
     var config = MuonConfiguration(); config.learningRate = lrMuon
-    var muon = Muon<Float>(shapes: [(r, c)], configuration: config)
+    var muon = try Muon<Float>(shapes: [(r, c)], configuration: config)
     var wMuon = [Matrix<Float>(rows: r, cols: c)], wSGD = Matrix<Float>(rows: r, cols: c)
     var velocity = Matrix<Float>(rows: r, cols: c)
     print("step\tmuon_loss\tsgd_loss   (least squares 64×128, 512 samples; Muon lr \(lrMuon), momentum SGD lr \(lrSGD), β = 0.95)")

@@ -160,7 +160,7 @@ final class DeterminismTests: XCTestCase {
         }
         assertSameOnAnyThreads("muon") { t in
             var w = [Matrix<Float>.randomNormal(rows: 129, cols: 257, seed: 40), Matrix<Float>.randomNormal(rows: 300, cols: 70, seed: 41)]
-            var opt = Muon<Float>(shapes: w.map { ($0.rows, $0.cols) })
+            var opt = try Muon<Float>(shapes: w.map { ($0.rows, $0.cols) })
             for s in 0..<3 {
                 let g = w.enumerated().map { i, m in Matrix<Float>.randomNormal(rows: m.rows, cols: m.cols, seed: UInt64(50 + 10 * s + i)) }
                 try opt.step(&w, gradients: g, threads: t)

@@ -53,7 +53,7 @@ final class MatrixSignTests: XCTestCase {
         XCTAssertEqual(try newtonSchulz(Matrix<Double>(rows: 3, cols: 5)), Matrix<Double>(rows: 3, cols: 5), "zero gives zero")
     }
 
-    func testCompositeRanges() {
+    func testCompositeRanges() throws {
         // spec/msign.md §4 [computed]: (min, max) of f on [1e-3, 1].
         let cases: [(NewtonSchulzSchedule, Int, Double, Double)] = [
             (.jordan, 5, 0.470544, 1.202369), (.jordan, 6, 0.681831, 1.202369), (.dion, 5, 0.474982, 1.145020),
@@ -62,11 +62,11 @@ final class MatrixSignTests: XCTestCase {
             (.polarExpress, 6, 0.994407, 1.001185), (.nanochat, 5, 0.858873, 1.141127),
         ]
         for (s, t, lo, hi) in cases {
-            let r = s.compositeRange(steps: t)
+            let r = try s.compositeRange(steps: t)
             XCTAssertEqual(r.min, lo, accuracy: 2e-6, "\(s.name) T=\(t) min"); XCTAssertEqual(r.max, hi, accuracy: 2e-6, "\(s.name) T=\(t) max")
         }
-        XCTAssertEqual(NewtonSchulzSchedule.classicCubic.composite(1e-3, steps: 5), 0.007594, accuracy: 1e-6)
-        XCTAssertEqual(NewtonSchulzSchedule.classicQuintic.composite(1e-3, steps: 10), 0.498715, accuracy: 1e-6)
+        XCTAssertEqual(try NewtonSchulzSchedule.classicCubic.composite(1e-3, steps: 5), 0.007594, accuracy: 1e-6)
+        XCTAssertEqual(try NewtonSchulzSchedule.classicQuintic.composite(1e-3, steps: 10), 0.498715, accuracy: 1e-6)
     }
 
     func testFloatAndErrors() throws {
@@ -83,6 +83,28 @@ final class MatrixSignTests: XCTestCase {
 }
 
 final class PolarExpressTests: XCTestCase {
+    /// A user's schedule is checked when it is made (before: an empty table trapped in the iteration, a NaN
+    /// coefficient gave an all-NaN result) and negative step counts throw instead of trapping in a range.
+    func testScheduleValidation() throws {
+        func invalid(_ rows: [[Double]]) {
+            XCTAssertThrowsError(try NewtonSchulzSchedule(name: "mine", provenance: "test", rows: rows), "\(rows)") { e in
+                guard case .invalidArgument = e as? SpectralError else { return XCTFail("\(e)") }
+            }
+        }
+        invalid([]); invalid([[]]); invalid([[1.5, -0.5], []]); invalid([[.nan, 1]]); invalid([[3, -.infinity, 1]])
+        let mine = try NewtonSchulzSchedule(name: "mine", provenance: "test", rows: [[1.5, -0.5]])
+        XCTAssertEqual(mine.rows, NewtonSchulzSchedule.classicCubic.rows)
+        XCTAssertEqual(mine.coefficients(step: -3), [1.5, -0.5])
+        XCTAssertThrowsError(try mine.composite(0.5, steps: -1))
+        XCTAssertThrowsError(try mine.compositeRange(steps: -1))
+        XCTAssertThrowsError(try mine.compositeRange(lower: 0, steps: 3))
+        XCTAssertThrowsError(try mine.compositeRange(lower: .nan, steps: 3))
+        XCTAssertEqual(try mine.composite(0.5, steps: 0), 0.5)
+        XCTAssertThrowsError(try PolarExpress.schedule(lower: 1e-3, steps: 3, safetyFactor: .nan))
+        let x = try newtonSchulz(Matrix<Double>.randomNormal(rows: 5, cols: 7, seed: 1), schedule: mine, steps: 30)
+        XCTAssertLessThanOrEqual(try msignDiagnostics(x).orthogonality, 1e-12)
+    }
+
     func testOptimalPolynomials() {
         XCTAssertEqual(PolarExpress.optimalCubic(lower: 1, upper: 1), [1.5, -0.5])
         let q = PolarExpress.optimalQuintic(lower: 1e-3, upper: 1)
@@ -115,7 +137,7 @@ final class PolarExpressTests: XCTestCase {
         // Greedy errors E_T = 1 − l_{T+1}, degree 5 without cushion or safety: 0.99153, 0.964572, 0.859771, 0.545893, 0.113448.
         for (t, e) in [(1, 0.99153), (2, 0.964572), (3, 0.859771), (4, 0.545893), (5, 0.113448)] {
             let s = try PolarExpress.schedule(steps: t, cushion: 0, safetyFactor: 1)
-            XCTAssertEqual(1 - s.composite(1e-3, steps: t), e, accuracy: 2e-6, "E_\(t)")
+            XCTAssertEqual(1 - (try s.composite(1e-3, steps: t)), e, accuracy: 2e-6, "E_\(t)")
         }
         XCTAssertThrowsError(try PolarExpress.schedule(lower: 0, steps: 3))
         XCTAssertThrowsError(try PolarExpress.schedule(steps: 3, degree: 7))
@@ -123,9 +145,9 @@ final class PolarExpressTests: XCTestCase {
 }
 
 extension PolarExpressTests {
-    func testRepoScheduleConverges() {
+    func testRepoScheduleConverges() throws {
         // spec §4: repo default, T = 8: max |f − 1| ≈ 2e-6 on [1e-3, 1].
-        XCTAssertLessThanOrEqual(NewtonSchulzSchedule.polarExpressRepo.compositeRange(steps: 8).maxError, 3e-6)
+        XCTAssertLessThanOrEqual(try NewtonSchulzSchedule.polarExpressRepo.compositeRange(steps: 8).maxError, 3e-6)
         XCTAssertEqual(NewtonSchulzSchedule.polarExpressRepo.rows.count, 10)
     }
 }
@@ -171,7 +193,7 @@ final class MuonTests: XCTestCase {
         let g = Matrix<Double>.randomNormal(rows: 8, cols: 4, seed: 1)
         var w = [Matrix<Double>.randomNormal(rows: 8, cols: 4, seed: 2)]
         let w0 = w[0]
-        var opt = Muon<Double>(shapes: [(8, 4)])
+        var opt = try Muon<Double>(shapes: [(8, 4)])
         try opt.step(&w, gradients: [g])
         // From zero momentum (EMA, Nesterov): u = ((1 − β) + β(1 − β))·g, and NS is scale-invariant, so W₁ = W₀ − lr·√(8/4)·NS(g).
         let expected = try w0 - (try newtonSchulz(g)) * (0.02 * 2.0.squareRoot())
@@ -184,7 +206,7 @@ final class MuonTests: XCTestCase {
         config.momentumStyle = .classic; config.nesterov = false; config.scaling = .matchAdamW; config.weightDecay = 0.1
         let g = Matrix<Float>.randomNormal(rows: 16, cols: 32, seed: 3)
         var w = [Matrix<Float>(rows: 16, cols: 32, repeating: 1)]
-        var opt = Muon<Float>(shapes: [(16, 32)], configuration: config)
+        var opt = try Muon<Float>(shapes: [(16, 32)], configuration: config)
         try opt.step(&w, gradients: [g])
         XCTAssertEqual(opt.momenta[0], g, "classic momentum from zero: m = g")
         let expected = try Matrix<Float>(rows: 16, cols: 32, repeating: 1 - 0.02 * 0.1) - (try newtonSchulz(g)) * Float(0.02 * 0.2 * 32.0.squareRoot())
@@ -201,13 +223,47 @@ final class MuonTests: XCTestCase {
         XCTAssertEqual(w, wBefore, "weights unchanged on a rejected step")
     }
 
+    /// A rejected step changes nothing: neither the momentum buffers nor the weights (before: the buffers were
+    /// updated before Newton–Schulz threw, and a step whose weights overflowed returned ±inf silently).
+    func testRejectedStepIsAllOrNothing() throws {
+        let g = [Matrix<Float>.randomNormal(rows: 6, cols: 4, seed: 4), Matrix<Float>.randomNormal(rows: 3, cols: 5, seed: 5)]
+        var opt = try Muon<Float>(shapes: [(6, 4), (3, 5)])
+        var w = [Matrix<Float>.randomNormal(rows: 6, cols: 4, seed: 6), Matrix<Float>.randomNormal(rows: 3, cols: 5, seed: 7)]
+        try opt.step(&w, gradients: g)                        // non-zero momenta to protect
+        let (m0, w0) = (opt.momenta, w)
+        func rejected(_ what: String, _ configure: (inout MuonConfiguration) -> Void, threads: Int? = nil,
+                      weights: [Matrix<Float>]? = nil, gradients: [Matrix<Float>]? = nil) {
+            var o = opt
+            configure(&o.configuration)
+            var ww = weights ?? w
+            let before = ww
+            XCTAssertThrowsError(try o.step(&ww, gradients: gradients ?? g, threads: threads), what) { e in
+                XCTAssertTrue(e is SpectralError, what)
+            }
+            XCTAssertEqual(o.momenta, m0, "\(what): momenta unchanged")
+            XCTAssertEqual(ww, before, "\(what): weights unchanged")
+        }
+        rejected("negative steps", { $0.steps = -1 })
+        rejected("zero threads", { _ in }, threads: 0)
+        rejected("NaN learning rate", { $0.learningRate = .nan })
+        rejected("momentum above 1", { $0.momentum = 1.5 })
+        var bigW = w; bigW[1] = Matrix(rows: 3, cols: 5, repeating: Float.greatestFiniteMagnitude)
+        rejected("weights that overflow", { $0.learningRate = -1e38 }, weights: bigW)
+        var infW = w; infW[1][0, 0] = .infinity
+        rejected("an infinite weight", { _ in }, weights: infW)
+        var bigG = g; bigG[1][0, 0] = Float.greatestFiniteMagnitude
+        rejected("an update that overflows", { $0.momentumStyle = .classic; $0.momentum = 1 }, gradients: bigG)
+        XCTAssertEqual(w, w0)
+        XCTAssertThrowsError(try Muon<Float>(shapes: [(2, -1)])) { XCTAssertEqual($0 as? SpectralError, .invalidArgument("Muon: parameter 0 has the negative size 2×-1")) }
+    }
+
     func testMuonTrainsLeastSquares() throws {
         let target = Matrix<Double>.randomNormal(rows: 16, cols: 32, std: 1 / 32.0.squareRoot(), seed: 1)
         let x = Matrix<Double>.randomNormal(rows: 32, cols: 128, seed: 2)
         let y = try matmul(target, x)
         var w = [Matrix<Double>(rows: 16, cols: 32)]
         var config = MuonConfiguration(); config.learningRate = 0.05
-        var opt = Muon<Double>(shapes: [(16, 32)], configuration: config)
+        var opt = try Muon<Double>(shapes: [(16, 32)], configuration: config)
         func loss() throws -> Double { let r = try matmul(w[0], x) - y; return r.frobeniusNorm * r.frobeniusNorm / 128 }
         let start = try loss()
         for _ in 0..<100 {

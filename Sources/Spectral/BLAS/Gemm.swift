@@ -7,6 +7,7 @@
 ///
 /// Accuracy: each element satisfies |ĉᵢⱼ − cᵢⱼ| ≤ γ_k·(|α|·|A|·|B| + |β|·|C|)ᵢⱼ with γ_k ≈ k·eps (the standard
 /// bound for inner products). Non-finite inputs propagate as IEEE 754 says; β = 0 ignores what C held (even NaN).
+/// Finite inputs whose product leaves the type's range throw `.overflow` (C then holds the IEEE result).
 ///
 /// ```swift
 /// var c = Matrix<Float>(rows: 64, cols: 32)
@@ -14,7 +15,7 @@
 /// try gemm(alpha: 2, a, b, beta: 1, into: &c, transposeB: true)  // C = 2·A·Bᵀ + C
 /// ```
 /// - Throws: `SpectralError.shapeMismatch` naming the shapes when they do not agree; `.aliasing` when C shares
-///   storage with A or B; `.invalidArgument` for `threads < 1`.
+///   storage with A or B; `.invalidArgument` for `threads < 1`; `.overflow` when finite inputs give a non-finite C.
 public func gemm<T: SpectralScalar>(
     alpha: T = 1, _ a: some MatrixViewable<T>, _ b: some MatrixViewable<T>, beta: T = 0, into c: inout Matrix<T>,
     transposeA: Bool = false, transposeB: Bool = false, threads: Int? = nil
@@ -31,11 +32,13 @@ public func gemm<T: SpectralScalar>(
     }
     let nt = try resolveThreads(threads)
     let (m, n, k) = (av.rows, bv.cols, av.cols)
+    let priorFinite = beta == 0 || c.allFinite                 // β = 0 ignores what C held
     c.withUnsafeMutablePointer { p, ld in
         withExtendedLifetime((av.storage, bv.storage)) {
             gemmStrided(m, n, k, alpha, av.strided, bv.strided, beta, StridedPointer(p, ld, 1), threads: nt)
         }
     }
+    try requireNoBLASOverflow("gemm", output: c.view) { priorFinite && alpha.isFinite && beta.isFinite && av.allFinite && bv.allFinite }
 }
 
 /// The product op(A)·op(B) as a new matrix. See `gemm` for cost, accuracy and errors.

@@ -54,7 +54,9 @@ func gemvStrided<T: SpectralScalar>(_ m: Int, _ n: Int, _ alpha: T, _ a: Strided
 /// Matrix–vector product y ← α·op(A)·x + β·y.
 ///
 /// Cost 2·m·n flops, memory-bound (one pass over A). Accuracy: |ŷᵢ − yᵢ| ≤ γ_n·(|α|·|A|·|x| + |β|·|y|)ᵢ.
-/// - Throws: `.shapeMismatch` when x or y has the wrong length; `.invalidArgument` for `threads < 1`.
+/// Non-finite inputs propagate as IEEE 754 says; finite inputs whose result leaves the type's range throw.
+/// - Throws: `.shapeMismatch` when x or y has the wrong length; `.invalidArgument` for `threads < 1`; `.overflow`
+///   when finite inputs give a non-finite y (y then holds the IEEE result).
 public func gemv<T: SpectralScalar>(alpha: T = 1, _ a: some MatrixViewable<T>, _ x: [T], beta: T = 0, into y: inout [T],
                                     transpose: Bool = false, threads: Int? = nil) throws {
     let av = transpose ? a.view.transposed : a.view
@@ -64,6 +66,7 @@ public func gemv<T: SpectralScalar>(alpha: T = 1, _ a: some MatrixViewable<T>, _
     let nt = try resolveThreads(threads)
     let (m, n) = (av.rows, av.cols)
     if m == 0 { return }
+    let priorFinite = beta == 0 || y.allSatisfy(\.isFinite)
     x.withUnsafeBufferPointer { xp in
         y.withUnsafeMutableBufferPointer { yp in
             withExtendedLifetime(av.storage) {
@@ -71,6 +74,10 @@ public func gemv<T: SpectralScalar>(alpha: T = 1, _ a: some MatrixViewable<T>, _
                 gemvStrided(m, n, alpha, av.strided, xb, 1, beta, yp.baseAddress!, 1, threads: nt)
             }
         }
+    }
+    if y.allSatisfy(\.isFinite) { return }
+    if priorFinite && alpha.isFinite && beta.isFinite && x.allSatisfy(\.isFinite) && av.allFinite {
+        throw SpectralError.overflow("gemv: finite inputs give a result beyond \(T.self)'s range (y holds ±inf or NaN)")
     }
 }
 

@@ -119,15 +119,21 @@ func requireSameLength(_ op: String, _ a: Int, _ b: Int) throws {
     guard a == b else { throw SpectralError.shapeMismatch("\(op): vectors of length \(a) and \(b)") }
 }
 
-/// Σ xᵢ·yᵢ. Throws `.shapeMismatch` on different lengths.
+/// Σ xᵢ·yᵢ (0 for empty vectors). Non-finite inputs propagate as IEEE 754 says.
+/// - Throws: `.shapeMismatch` on different lengths; `.overflow` when finite vectors give a non-finite sum.
 public func dot<T: SpectralScalar>(_ x: [T], _ y: [T]) throws -> T {
     try requireSameLength("dot", x.count, y.count)
-    return x.withUnsafeBufferPointer { xp in y.withUnsafeBufferPointer { yp in
+    if x.isEmpty { return 0 }
+    let s = x.withUnsafeBufferPointer { xp in y.withUnsafeBufferPointer { yp in
         dotStrided(x.count, xp.baseAddress!, 1, yp.baseAddress!, 1)
     } }
+    if !s.isFinite && x.allSatisfy(\.isFinite) && y.allSatisfy(\.isFinite) {
+        throw SpectralError.overflow("dot: finite vectors give a sum beyond \(T.self)'s range")
+    }
+    return s
 }
 
-/// y ← α·x + y. Throws `.shapeMismatch` on different lengths.
+/// y ← α·x + y, elementwise IEEE 754 arithmetic (as the matrix operators). Throws `.shapeMismatch` on different lengths.
 public func axpy<T: SpectralScalar>(_ alpha: T, _ x: [T], _ y: inout [T]) throws {
     try requireSameLength("axpy", x.count, y.count)
     let n = x.count
@@ -136,7 +142,7 @@ public func axpy<T: SpectralScalar>(_ alpha: T, _ x: [T], _ y: inout [T]) throws
     } }
 }
 
-/// x ← α·x.
+/// x ← α·x, elementwise IEEE 754 arithmetic.
 public func scal<T: SpectralScalar>(_ alpha: T, _ x: inout [T]) {
     let n = x.count
     x.withUnsafeMutableBufferPointer { if n > 0 { scalStrided(n, alpha, $0.baseAddress!, 1) } }

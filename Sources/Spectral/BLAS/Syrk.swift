@@ -61,7 +61,8 @@ func transpose8x8<T: SpectralScalar>(_ src: UnsafeMutablePointer<T>, _ lds: Int,
 ///
 /// Computes one triangle (≈ n²·k flops, half of a GEMM) and mirrors it, so the result is exactly symmetric.
 /// Only the lower triangle of the incoming C is read when β ≠ 0. Accuracy as `gemm`.
-/// - Throws: `.shapeMismatch` when C is not n×n; `.aliasing` when C shares storage with A.
+/// - Throws: `.shapeMismatch` when C is not n×n; `.aliasing` when C shares storage with A; `.overflow` when finite
+///   inputs give a non-finite C (as `gemm`).
 public func syrk<T: SpectralScalar>(alpha: T = 1, _ a: some MatrixViewable<T>, beta: T = 0, into c: inout Matrix<T>,
                                     transpose: Bool = false, threads: Int? = nil) throws {
     let av = transpose ? a.view.transposed : a.view
@@ -71,9 +72,11 @@ public func syrk<T: SpectralScalar>(alpha: T = 1, _ a: some MatrixViewable<T>, b
     if av.storage === c.storage { throw SpectralError.aliasing("syrk: C shares storage with A; pass a copy") }
     let nt = try resolveThreads(threads)
     let (n, k) = (av.rows, av.cols)
+    let priorFinite = beta == 0 || c.allFinite
     c.withUnsafeMutablePointer { p, ld in
         withExtendedLifetime(av.storage) { syrkStrided(n, k, alpha, av.strided, beta, StridedPointer(p, ld, 1), threads: nt) }
     }
+    try requireNoBLASOverflow("syrk", output: c.view) { priorFinite && alpha.isFinite && beta.isFinite && av.allFinite }
 }
 
 /// The Gram matrix A·Aᵀ (or Aᵀ·A with `transpose: true`) through `syrk`.

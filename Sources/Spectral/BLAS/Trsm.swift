@@ -147,7 +147,8 @@ func substitute<T: SpectralScalar>(_ n: Int, _ r: Int, _ a: StridedPointer<T>, l
 /// try trsm(side: .right, triangle: .upper, transposeA: true, r, &y)  // Y·Rᵀ = B
 /// ```
 /// - Throws: `.shapeMismatch` when A is not square or does not match B; `.singular` when a diagonal entry is
-///   exactly zero (B is left unchanged); `.aliasing` when B shares storage with A.
+///   exactly zero (B is left unchanged); `.aliasing` when B shares storage with A; `.overflow` when finite inputs
+///   give a non-finite solution (a nearly singular A; B then holds the IEEE result).
 public func trsm<T: SpectralScalar>(side: Side, triangle: Triangular, transposeA: Bool = false, unitDiagonal: Bool = false,
                                     alpha: T = 1, _ a: some MatrixViewable<T>, _ b: inout Matrix<T>, threads: Int? = nil) throws {
     let av = a.view
@@ -162,6 +163,7 @@ public func trsm<T: SpectralScalar>(side: Side, triangle: Triangular, transposeA
     if !unitDiagonal {
         for i in 0..<n where av[i, i] == 0 { throw SpectralError.singular("trsm: A[\(i), \(i)] is zero") }
     }
+    let priorFinite = b.allFinite
     // op(A) as a strided view; the right side is the left side of the transposed problem.
     var op = transposeA ? av.strided.transposed : av.strided
     var lower = (triangle == .lower) != transposeA
@@ -176,6 +178,13 @@ public func trsm<T: SpectralScalar>(side: Side, triangle: Triangular, transposeA
             }
             if alpha != 1 { for i in 0..<m { scalStrided(r, alpha, p + i * ld, 1) } }
             trsmLeftStrided(rows, rhs, op, lower: lower, unit: unitDiagonal, bs, threads: nt)
+        }
+    }
+    try requireNoBLASOverflow("trsm", output: b.view) {
+        // Only the triangle the solve read (and its diagonal unless unit) has to be finite.
+        priorFinite && alpha.isFinite && (0..<n).allSatisfy { i in
+            let js = triangle == .lower ? 0..<(unitDiagonal ? i : i + 1) : (unitDiagonal ? i + 1 : i)..<n
+            return js.allSatisfy { av[i, $0].isFinite }
         }
     }
 }

@@ -9,7 +9,8 @@ import Darwin
 /// Reading accepts format versions 1.0, 2.0 and 3.0, little- and big-endian, C and Fortran order, and the
 /// element types `f4` and `f8` (kept), `f2`, `i4` and `i8` (converted: f2 → Float exactly, i4 → Double exactly,
 /// i8 → Double, exact up to 2^53, larger magnitudes round). Anything else (bool, complex, unsigned, strings,
-/// objects) is rejected with an error that names the dtype. Values are held in C (row-major) order.
+/// objects) is rejected with an error that names the dtype. Values are held in C (row-major) order. Dimensions are
+/// limited to 2³¹ − 1, and to 2²⁴ in an array with no elements.
 ///
 /// ```swift
 /// let x = try NpyArray.read(path: "A.npy")
@@ -67,7 +68,8 @@ public struct NpyArray: Sendable, Equatable {
     }
 
     /// The array as a matrix of `T`: 2-D arrays as they are, 1-D arrays of length n as 1×n when `allowVector`.
-    /// Converting f8 to Float rounds. - Throws: `.shapeMismatch` for other dimensions.
+    /// Converting f8 to Float rounds. - Throws: `.shapeMismatch` for other dimensions; `.overflow` when a finite value
+    /// is beyond `T`'s range (an f8 value above Float's largest, which would otherwise become ±inf).
     public func matrix<T: SpectralScalar>(_: T.Type = T.self, allowVector: Bool = false) throws -> Matrix<T> {
         let (r, c): (Int, Int)
         if shape.count == 2 { (r, c) = (shape[0], shape[1]) }
@@ -82,8 +84,16 @@ public struct NpyArray: Sendable, Equatable {
             case .int64(let v): for i in 0..<v.count { p[i] = T(Double(v[i])) }
             }
         }
+        if T.self == Float.self, case .float64(let v) = values, let i = v.indices.first(where: { v[$0].isFinite && !Float(v[$0]).isFinite }) {
+            throw SpectralError.overflow("element \(i) (\(v[i])) is beyond Float's range")
+        }
         return m
     }
+
+    /// The largest dimension a file may declare (2³¹ − 1).
+    public static let maxDimension = Int(Int32.max)
+    /// The largest dimension of an array with no elements (2²⁴): its other sides still size the outputs.
+    public static let maxEmptyDimension = 1 << 24
 
     /// Reads a .npy file. - Throws: `SpectralError.io` naming the file and the problem for a missing, truncated
     /// or corrupt file, an unsupported dtype or version, or a data size that does not match the header.
@@ -119,13 +129,17 @@ public struct NpyArray: Sendable, Equatable {
         var count = 1
         for d in h.shape {
             let (p, o) = count.multipliedReportingOverflow(by: d)
-            guard !o else { throw fail("shape \(h.shape) is too large") }
+            guard !o, d <= NpyArray.maxDimension else { throw fail("shape \(h.shape) is too large") }
             count = p
         }
+        // An empty array with a huge side is cheap to read but not to use (a QRCP of 0×10¹⁴ needs 10¹⁴ pivots).
+        if count == 0, let d = h.shape.first(where: { $0 > NpyArray.maxEmptyDimension }) {
+            throw fail("shape \(h.shape): an empty array with a dimension of \(d) (above \(NpyArray.maxEmptyDimension)) is not supported")
+        }
         let d = h.descr
-        guard d.count >= 3 else { throw fail("unsupported dtype '\(d)'") }
+        guard d.count >= 3 else { throw fail("unsupported dtype \(quoted(d))") }
         let order = d.first!, kind = String(d.dropFirst())
-        guard order == "<" || order == ">" || order == "|" || order == "=" else { throw fail("unsupported dtype '\(d)'") }
+        guard order == "<" || order == ">" || order == "|" || order == "=" else { throw fail("unsupported dtype \(quoted(d))") }
         let big = order == ">"
         let size: Int
         switch kind {
@@ -133,7 +147,7 @@ public struct NpyArray: Sendable, Equatable {
         case "f4", "i4": size = 4
         case "f8", "i8": size = 8
         default:
-            throw fail("unsupported dtype '\(d)' (supported: f4, f8; f2, i4, i8 are converted)")
+            throw fail("unsupported dtype \(quoted(d)) (supported: f4, f8; f2, i4, i8 are converted)")
         }
         let (need, o) = count.multipliedReportingOverflow(by: size)
         guard !o else { throw fail("shape \(h.shape) is too large") }

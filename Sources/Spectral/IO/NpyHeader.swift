@@ -49,7 +49,7 @@ struct NpyHeaderParser {
         while true {
             if peek() == ")" { i += 1; break }
             let w = word().filter { $0 != "L" }  // Python 2 long suffix
-            guard let v = Int(w), v >= 0 else { throw fail("shape entry '\(w)' is not a non-negative integer") }
+            guard let v = Int(w), v >= 0 else { throw fail("shape entry \(quoted(w)) is not a non-negative integer") }
             out.append(v)
             if peek() == "," { i += 1 } else { try expect(")"); break }
         }
@@ -67,10 +67,10 @@ struct NpyHeaderParser {
             case "descr": descr = try string()
             case "fortran_order":
                 let w = word()
-                guard w == "True" || w == "False" else { throw fail("fortran_order is '\(w)'") }
+                guard w == "True" || w == "False" else { throw fail("fortran_order is \(quoted(w))") }
                 fortran = w == "True"
             case "shape": shape = try tuple()
-            default: throw fail("unknown key '\(key)'")
+            default: throw fail("unknown key \(quoted(key))")
             }
             if peek() == "," { i += 1 } else { try expect("}"); break }
         }
@@ -79,4 +79,14 @@ struct NpyHeaderParser {
         guard let s = shape else { throw fail("no 'shape'") }
         return NpyHeader(descr: d, fortranOrder: f, shape: s)
     }
+}
+
+/// A fragment of a file quoted in an error message: control characters escaped (the message stays one line) and
+/// at most 40 characters kept.
+func quoted(_ s: String) -> String {
+    var out = ""
+    for u in s.unicodeScalars.prefix(40) {
+        out += u.value < 0x20 || u.value == 0x7F ? u.escaped(asASCII: true) : String(u)
+    }
+    return "'" + out + (s.unicodeScalars.count > 40 ? "…" : "") + "'"
 }

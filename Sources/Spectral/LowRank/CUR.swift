@@ -61,7 +61,11 @@ func curView<T: SpectralScalar>(_ av: MatrixView<T>, rank k: Int, selection: CUR
         var c = d.C, u = d.U, r = d.R
         let what = "cur: the middle matrix U overflows \(T.self) (A's selected block is too ill-conditioned for its range)"
         try c.scaleUp(by: sc, what); try r.scaleUp(by: sc, what); try u.scaleUp(by: sc, degree: -1, what)
-        return CURDecomposition(rows: d.rows, cols: d.cols, C: c, U: u, R: r, error: sc.up(d.error), optimalError: sc.up(d.optimalError))
+        let (error, optimal) = (sc.up(d.error), sc.up(d.optimalError))
+        guard error.isFinite, optimal.isFinite else {
+            throw SpectralError.overflow("cur: the error ‖A − CUR‖_F is beyond \(T.self)'s range (A near overflow and a poor selection or middle)")
+        }
+        return CURDecomposition(rows: d.rows, cols: d.cols, C: c, U: u, R: r, error: error, optimalError: optimal)
     }
     let s = try svd(av, threads: threads)
     var g = SpectralRandom(seed: seed)

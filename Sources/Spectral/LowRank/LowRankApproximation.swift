@@ -58,7 +58,9 @@ public func randomizedSVD<T: SpectralScalar>(_ a: some MatrixViewable<T>, rank: 
                                   seed: seed, threads: threads)
         let values = d.S.map { sc.up($0) }
         try requireRepresentable(values, "randomizedSVD")
-        return LowRankApproximation(U: d.U, S: values, Vt: d.Vt, error: sc.up(d.error))
+        let error = sc.up(d.error)
+        guard error.isFinite else { throw SpectralError.overflow("randomizedSVD: the error ‖A − A_r‖_F is beyond \(T.self)'s range") }
+        return LowRankApproximation(U: d.U, S: values, Vt: d.Vt, error: error)
     }
     let l = Swift.min(rank + oversample, Swift.min(m, n))
     var g = SpectralRandom(seed: seed)

@@ -85,7 +85,11 @@ func codSolve<T: SpectralScalar>(_ a: MatrixView<T>, _ b: MatrixView<T>?, rtol: 
 func inverseNorm<T: SpectralScalar>(_ u: Matrix<T>, pinv: Matrix<T>?, threads: Int?) throws -> Double {
     if let pinv { return pinv.frobeniusNorm.double }
     var inverse = Matrix<T>.identity(u.rows)
-    try trsm(side: .left, triangle: .upper, u, &inverse, threads: threads)
+    do {
+        try trsm(side: .left, triangle: .upper, u, &inverse, threads: threads)
+    } catch SpectralError.singular, SpectralError.overflow {
+        return .infinity                                                  // U⁻¹ does not exist in T: no certificate
+    }
     return inverse.frobeniusNorm.double
 }
 
@@ -101,15 +105,26 @@ func certifiedQRSolve<T: SpectralScalar>(_ a: MatrixView<T>, _ b: MatrixView<T>?
     if m >= n {
         let f = try qr(a, threads: threads)
         let r = f.R
-        var x = try leadingQTransposeTimes(f, reflectors: n, rows: n, b, threads: threads)   // Q₁ᵀ·B, n×p
-        try trsm(side: .left, triangle: .upper, r, &x, threads: threads)                  // R⁻¹·Q₁ᵀ·B
-        let normInv = try inverseNorm(r, pinv: b == nil ? x : nil, threads: threads)
-        if normInv.isFinite && normInv > 0 && 1 / normInv > 2 * (atol.double + rtol.double * a.frobeniusNorm.double) {
-            return (x, n)
+        // An exactly zero pivot (a rank-deficient A such as all ones) or a solution beyond T's range: not of full
+        // column rank in T, so no certificate; the COD below decides.
+        if (0..<n).allSatisfy({ r[$0, $0] != 0 }) {
+            var x = try leadingQTransposeTimes(f, reflectors: n, rows: n, b, threads: threads)   // Q₁ᵀ·B, n×p
+            var solved = true
+            do {
+                try trsm(side: .left, triangle: .upper, r, &x, threads: threads)              // R⁻¹·Q₁ᵀ·B
+            } catch SpectralError.overflow { solved = false }
+            let normInv = solved ? try inverseNorm(r, pinv: b == nil ? x : nil, threads: threads) : .infinity
+            if normInv.isFinite && normInv > 0 && 1 / normInv > 2 * (atol.double + rtol.double * a.frobeniusNorm.double) {
+                return (x, n)
+            }
         }
     }
-    let c = try codSolve(a, b, rtol: rtol, atol: atol, threads: threads)
-    return c.certified ? (c.x, c.rank) : nil
+    do {
+        let c = try codSolve(a, b, rtol: rtol, atol: atol, threads: threads)
+        return c.certified ? (c.x, c.rank) : nil
+    } catch SpectralError.overflow {
+        return nil                                                        // the SVD route decides (and names it)
+    }
 }
 
 /// Row and column 2-norms each within a factor 2 of the others (no grading for a Jacobi method to exploit), judged

@@ -49,6 +49,12 @@ extension Matrix {
 }
 
 extension MatrixViewable {
+    /// True when no element is NaN or ±Inf (the vectorised pass of `requireFinite`).
+    var allFinite: Bool {
+        let v = view
+        return withExtendedLifetime(v.storage) { firstNonFinite(v.rows, v.cols, v.strided) == nil }
+    }
+
     /// The largest |aᵢⱼ|, after the same check as `requireFinite` — one pass for both when the input is finite
     /// (a NaN or ±Inf makes the largest entry non-finite, and only then is the offending position looked up).
     func finiteMaxAbs(_ what: String) throws -> Scalar {
@@ -106,4 +112,13 @@ func firstNonFinite<T: SpectralScalar>(_ m: Int, _ n: Int, _ a: StridedPointer<T
     var acc: T = 0
     for i in 0..<m { for j in 0..<n { acc += a[i, j] - a[i, j] } }
     return acc == 0 ? nil : locate()
+}
+
+/// The BLAS layer's overflow rule (Docs/RELIABILITY.md): non-finite inputs propagate as IEEE 754 says, but when
+/// every input is finite and the output is not, the exact result left the type's range and the call throws
+/// `.overflow` naming the operation. Only the output is scanned on the normal path; the inputs are scanned only
+/// when the output holds a non-finite value. `inputsFinite` answers for everything the call read.
+func requireNoBLASOverflow<T: SpectralScalar>(_ op: String, output: MatrixView<T>, inputsFinite: () -> Bool) throws {
+    if output.allFinite || !inputsFinite() { return }
+    throw SpectralError.overflow("\(op): finite inputs give a result beyond \(T.self)'s range (the output holds ±inf or NaN)")
 }

@@ -34,7 +34,7 @@ public struct MuonConfiguration: Sendable {
 ///
 /// ```swift
 /// var config = MuonConfiguration(); config.learningRate = 0.02
-/// var opt = Muon<Float>(shapes: weights.map { ($0.rows, $0.cols) }, configuration: config)
+/// var opt = try Muon<Float>(shapes: weights.map { ($0.rows, $0.cols) }, configuration: config)
 /// try opt.step(&weights, gradients: grads)
 /// ```
 public struct Muon<T: SpectralScalar>: Sendable {
@@ -42,52 +42,80 @@ public struct Muon<T: SpectralScalar>: Sendable {
     /// One momentum buffer per weight.
     public private(set) var momenta: [Matrix<T>]
 
-    public init(shapes: [(rows: Int, cols: Int)], configuration: MuonConfiguration = MuonConfiguration()) {
+    /// An optimizer for weights of these shapes, its momentum buffers zero.
+    /// - Throws: `.invalidArgument` for a negative size.
+    public init(shapes: [(rows: Int, cols: Int)], configuration: MuonConfiguration = MuonConfiguration()) throws {
+        for (i, s) in shapes.enumerated() where s.rows < 0 || s.cols < 0 {
+            throw SpectralError.invalidArgument("Muon: parameter \(i) has the negative size \(shapeString(s.rows, s.cols))")
+        }
         self.configuration = configuration
         momenta = shapes.map { Matrix<T>(rows: $0.rows, cols: $0.cols) }
     }
 
-    /// One optimizer step. - Throws: `.shapeMismatch` when the weights or gradients do not match the buffers;
-    /// `.nonFinite` for NaN/Inf gradients (the weights are left unchanged).
+    /// One optimizer step, all or nothing: when it throws, the weights and the momentum buffers are as they were.
+    /// - Throws: `.shapeMismatch` when the weights or gradients do not match the buffers; `.nonFinite` for NaN/Inf
+    ///   weights or gradients; `.invalidArgument` for a configuration that is not finite (learning rate, momentum,
+    ///   weight decay), a momentum outside [0, 1], negative steps, or threads < 1; `.overflow` when the new momentum
+    ///   or weights would overflow the type.
     public mutating func step(_ weights: inout [Matrix<T>], gradients: [Matrix<T>], threads: Int? = nil) throws {
+        // Everything is checked and computed first; the weights and buffers are assigned only at the end.
         guard weights.count == momenta.count, gradients.count == momenta.count else {
             throw SpectralError.shapeMismatch("Muon: \(momenta.count) buffers, \(weights.count) weights, \(gradients.count) gradients")
         }
+        let cfg = configuration
+        guard cfg.learningRate.isFinite, cfg.weightDecay.isFinite else {
+            throw SpectralError.invalidArgument("Muon: learning rate and weight decay must be finite")
+        }
+        guard cfg.momentum >= 0 && cfg.momentum <= 1 else {
+            throw SpectralError.invalidArgument("Muon: momentum must be in [0, 1], got \(cfg.momentum)")
+        }
+        let nt = try resolveThreads(threads)
+        let steps = try newtonSchulzSteps(cfg.steps, schedule: cfg.schedule, inputScale: 1)
         for i in 0..<momenta.count {
             let (r, c) = (momenta[i].rows, momenta[i].cols)
             guard weights[i].rows == r, weights[i].cols == c, gradients[i].rows == r, gradients[i].cols == c else {
                 throw SpectralError.shapeMismatch("Muon: parameter \(i) expects \(shapeString(r, c))")
             }
             try gradients[i].requireFinite("Muon: gradient \(i)")
+            try weights[i].requireFinite("Muon: weight \(i)")
         }
-        let cfg = configuration
         let beta = T(cfg.momentum), lr = T(cfg.learningRate), wd = T(cfg.weightDecay)
-        var updates: [Matrix<T>] = []
+        var newMomenta: [Matrix<T>] = [], newWeights: [Matrix<T>] = []
         for i in 0..<momenta.count {
             let g = gradients[i]
+            let m: Matrix<T>
             switch cfg.momentumStyle {
-            case .exponentialMovingAverage: momenta[i] = try momenta[i] * beta + g * (1 - beta)
-            case .classic: momenta[i] = try momenta[i] * beta + g
+            case .exponentialMovingAverage: m = try momenta[i] * beta + g * (1 - beta)
+            case .classic: m = try momenta[i] * beta + g
             }
+            try requireNoOverflow(m, "Muon: momentum \(i)")
             let u: Matrix<T>
             if cfg.nesterov {
-                u = cfg.momentumStyle == .classic ? try g + momenta[i] * beta : try g * (1 - beta) + momenta[i] * beta
+                u = cfg.momentumStyle == .classic ? try g + m * beta : try g * (1 - beta) + m * beta
             } else {
-                u = momenta[i]
+                u = m
             }
-            updates.append(u)
-        }
-        let orthogonal = try updates.map { try newtonSchulz($0, schedule: cfg.schedule, steps: cfg.steps, threads: threads) }
-        for i in 0..<momenta.count {
-            let (r, c) = (Double(momenta[i].rows), Double(momenta[i].cols))
+            try requireNoOverflow(u, "Muon: update \(i)")
+            let orthogonal = try newtonSchulz(u, schedule: cfg.schedule, steps: steps, threads: nt)
+            let (rd, cd) = (Double(m.rows), Double(m.cols))
             let scale: Double
             switch cfg.scaling {
-            case .jordan: scale = Swift.max(1, r / c).squareRoot()
-            case .matchAdamW: scale = 0.2 * Swift.max(r, c).squareRoot()
+            case .jordan: scale = Swift.max(1, rd / cd).squareRoot()
+            case .matchAdamW: scale = 0.2 * Swift.max(rd, cd).squareRoot()
             case .none: scale = 1
             }
-            if wd != 0 { weights[i].scale(by: 1 - lr * wd) }
-            weights[i] = try weights[i] - orthogonal[i] * (lr * T(scale))
+            var w = weights[i]
+            if wd != 0 { w.scale(by: 1 - lr * wd) }
+            w = try w - orthogonal * (lr * T(scale))
+            try requireNoOverflow(w, "Muon: weight \(i)")
+            newMomenta.append(m); newWeights.append(w)
         }
+        momenta = newMomenta
+        weights = newWeights
     }
+}
+
+/// Throws `.overflow` naming `what` when a result computed from finite data is not finite.
+private func requireNoOverflow<T: SpectralScalar>(_ m: Matrix<T>, _ what: String) throws {
+    if !m.isFinite { throw SpectralError.overflow("\(what) overflows \(T.self)") }
 }

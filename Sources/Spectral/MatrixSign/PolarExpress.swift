@@ -82,6 +82,6 @@ public enum PolarExpress {
                 t == rows.count - 1 ? r : r.enumerated().map { k, v in v / pow(safetyFactor, Double(2 * k + 1)) }
             }
         }
-        return NewtonSchulzSchedule(name: "generated", provenance: "Polar Express generator: l = \(l), T = \(steps), degree \(degree), cushion \(cushion), safety \(safetyFactor)", rows: rows)
+        return try NewtonSchulzSchedule(name: "generated", provenance: "Polar Express generator: l = \(l), T = \(steps), degree \(degree), cushion \(cushion), safety \(safetyFactor)", rows: rows)
     }
 }

@@ -14,12 +14,25 @@ public struct NewtonSchulzSchedule: Sendable, Equatable {
     /// Coefficients per step, lowest degree first: (a, b) cubic, (a, b, c) quintic, longer for higher odd degrees.
     public let rows: [[Double]]
 
-    public init(name: String, provenance: String, rows: [[Double]]) {
+    /// A schedule from its coefficient rows.
+    /// - Throws: `.invalidArgument` when there are no rows, a row is empty, or a coefficient is NaN or infinite
+    ///   (each would trap or give NaN in the iteration).
+    public init(name: String, provenance: String, rows: [[Double]]) throws {
+        guard !rows.isEmpty else { throw SpectralError.invalidArgument("schedule '\(name)': no coefficient rows") }
+        for (t, r) in rows.enumerated() {
+            guard !r.isEmpty else { throw SpectralError.invalidArgument("schedule '\(name)': row \(t) has no coefficients") }
+            guard r.allSatisfy(\.isFinite) else { throw SpectralError.invalidArgument("schedule '\(name)': row \(t) has a NaN or infinite coefficient") }
+        }
+        self.init(checked: name, provenance: provenance, rows: rows)
+    }
+
+    /// The built-in tables and the generator's output, already known to be valid.
+    init(checked name: String, provenance: String, rows: [[Double]]) {
         self.name = name; self.provenance = provenance; self.rows = rows
     }
 
-    /// The coefficients of step t (0-based); the last row repeats.
-    public func coefficients(step t: Int) -> [Double] { rows[Swift.min(t, rows.count - 1)] }
+    /// The coefficients of step t (0-based; a negative t is step 0); the last row repeats.
+    public func coefficients(step t: Int) -> [Double] { rows[Swift.max(0, Swift.min(t, rows.count - 1))] }
 
     /// The default number of steps: the table's length (5 for single-row schedules).
     public var defaultSteps: Int { rows.count == 1 ? 5 : rows.count }
@@ -32,20 +45,24 @@ public struct NewtonSchulzSchedule: Sendable, Equatable {
         return result
     }
 
-    /// The composite f = p_T∘…∘p_1 at x.
-    public func composite(_ x: Double, steps: Int) -> Double {
+    /// The composite f = p_T∘…∘p_1 at x. - Throws: `.invalidArgument` for steps < 0.
+    public func composite(_ x: Double, steps: Int) throws -> Double {
+        guard steps >= 0 else { throw SpectralError.invalidArgument("composite: steps must be ≥ 0, got \(steps)") }
         var v = x
         for t in 0..<steps { v = apply(step: t, to: v) }
         return v
     }
 
     /// Range of the composite on [l, 1]: (min f, max f, max |f − 1|), over 20 001 log-spaced and 20 001 linear points.
-    public func compositeRange(lower l: Double = 1e-3, steps: Int) -> (min: Double, max: Double, maxError: Double) {
+    /// - Throws: `.invalidArgument` for steps < 0 or l outside (0, 1].
+    public func compositeRange(lower l: Double = 1e-3, steps: Int) throws -> (min: Double, max: Double, maxError: Double) {
+        guard steps >= 0 else { throw SpectralError.invalidArgument("compositeRange: steps must be ≥ 0, got \(steps)") }
+        guard l > 0 && l <= 1 else { throw SpectralError.invalidArgument("compositeRange: lower must be in (0, 1], got \(l)") }
         var lo = Double.infinity, hi = -Double.infinity, err = 0.0
         let n = 20_000
         for i in 0...n {
             for x in [l * pow10(Double(i) / Double(n) * -log10(l)), l + (1 - l) * Double(i) / Double(n)] {
-                let f = composite(x, steps: steps)
+                let f = try composite(x, steps: steps)
                 lo = Swift.min(lo, f); hi = Swift.max(hi, f); err = Swift.max(err, Swift.abs(f - 1))
             }
         }
@@ -54,27 +71,27 @@ public struct NewtonSchulzSchedule: Sendable, Equatable {
 
     // MARK: published schedules (spec/msign.md §3)
 
-    public static let classicCubic = NewtonSchulzSchedule(name: "classic-cubic", provenance: "Newton–Schulz cubic (1.5, −0.5)", rows: [[1.5, -0.5]])
-    public static let classicQuintic = NewtonSchulzSchedule(name: "classic-quintic", provenance: "Newton–Schulz quintic (15/8, −10/8, 3/8)",
+    public static let classicCubic = NewtonSchulzSchedule(checked: "classic-cubic", provenance: "Newton–Schulz cubic (1.5, −0.5)", rows: [[1.5, -0.5]])
+    public static let classicQuintic = NewtonSchulzSchedule(checked: "classic-quintic", provenance: "Newton–Schulz quintic (15/8, −10/8, 3/8)",
                                                              rows: [[15.0 / 8, -10.0 / 8, 3.0 / 8]])
-    public static let jordan = NewtonSchulzSchedule(name: "jordan", provenance: "Keller Jordan, Muon (KellerJordan/Muon muon.py)",
+    public static let jordan = NewtonSchulzSchedule(checked: "jordan", provenance: "Keller Jordan, Muon (KellerJordan/Muon muon.py)",
                                                     rows: [[3.4445, -4.7750, 2.0315]])
-    public static let su = NewtonSchulzSchedule(name: "su", provenance: "Su Jianlin, msign算子的Newton-Schulz迭代(上): one shared triple",
+    public static let su = NewtonSchulzSchedule(checked: "su", provenance: "Su Jianlin, msign算子的Newton-Schulz迭代(上): one shared triple",
                                                 rows: [[3.3748, -4.6969, 2.1433]])
     public static let youJiacheng = NewtonSchulzSchedule(
-        name: "youjiacheng", provenance: "YouJiacheng's 6-step table, via Su (上); entries /1024",
+        checked: "youjiacheng", provenance: "YouJiacheng's 6-step table, via Su (上); entries /1024",
         rows: [[3955, -8306, 5008], [3735, -6681, 3463], [3799, -6499, 3211], [4019, -6385, 2906], [2677, -3029, 1162], [2172, -1833, 682]]
             .map { $0.map { $0 / 1024 } })
     public static let suX = NewtonSchulzSchedule(
-        name: "su-x", provenance: "Su (上) Ours-X (k = 50); entries /1024",
+        checked: "su-x", provenance: "Su (上) Ours-X (k = 50); entries /1024",
         rows: [[4140, -7553, 3571], [3892, -6637, 2973], [3668, -6456, 3021], [3248, -6211, 3292], [2792, -5759, 3796], [3176, -5507, 4048]]
             .map { $0.map { $0 / 1024 } })
     public static let suX2 = NewtonSchulzSchedule(
-        name: "su-x2", provenance: "Su (上) Ours-X2 (k = 200); entries /1024",
+        checked: "su-x2", provenance: "Su (上) Ours-X2 (k = 200); entries /1024",
         rows: [[4059, -7178, 3279], [3809, -6501, 2925], [3488, -6308, 3063], [2924, -5982, 3514], [2439, -5439, 4261], [3148, -5464, 4095]]
             .map { $0.map { $0 / 1024 } })
     public static let suX3 = NewtonSchulzSchedule(
-        name: "su-x3", provenance: "Su (上) Ours-X3, 5 steps",
+        checked: "su-x3", provenance: "Su (上) Ours-X3, 5 steps",
         rows: [[4.6182, -12.9582, 9.3299], [3.8496, -7.9585, 4.3052], [3.5204, -7.2918, 4.0606], [3.2067, -6.8243, 4.2802], [3.2978, -5.7848, 3.8917]])
     /// Polar Express, the paper's table (l = 1e-3, cushion 0.02407327424182761) with basic.py's safety factor:
     /// rows 1–7 evaluated as p(x/1.01), the last row as published.
@@ -91,22 +108,22 @@ public struct NewtonSchulzSchedule: Sendable, Equatable {
         ]
         let s = 1.01
         let rows = raw.enumerated().map { t, r in t < 7 ? [r[0] / s, r[1] / (s * s * s), r[2] / (s * s * s * s * s)] : r }
-        return NewtonSchulzSchedule(name: "polar-express", provenance: "Amsel et al. 2505.16932, table with safety factor 1.01 (NoahAmsel/PolarExpress basic.py)", rows: rows)
+        return NewtonSchulzSchedule(checked: "polar-express", provenance: "Amsel et al. 2505.16932, table with safety factor 1.01 (NoahAmsel/PolarExpress basic.py)", rows: rows)
     }()
     public static let nanochat = NewtonSchulzSchedule(
-        name: "nanochat", provenance: "modded-nanogpt / nanochat Polar Express coefficients",
+        checked: "nanochat", provenance: "modded-nanogpt / nanochat Polar Express coefficients",
         rows: [[8.156554524902461, -22.48329292557795, 15.878769915207462], [4.042929935166739, -2.808917465908714, 0.5000178451051316],
                [3.8916678022926607, -2.772484153217685, 0.5060648178503393], [3.285753657755655, -2.3681294933425376, 0.46449024233003106],
                [2.3465413258596377, -1.7097828382687081, 0.42323551169305323]])
     public static let dion = NewtonSchulzSchedule(
-        name: "dion", provenance: "microsoft/dion newton_schulz_triton.py",
+        checked: "dion", provenance: "microsoft/dion newton_schulz_triton.py",
         rows: [[4.0848, -6.8946, 2.9270], [3.9505, -6.3029, 2.6377], [3.7418, -5.5913, 2.3037], [2.8769, -3.1427, 1.2046], [2.8366, -3.0525, 1.2012]])
 
     /// Polar Express, the repository default `optimal_composition(l=1e-3, num_iters=10, safety_factor_eps=1e-2,
     /// cushion=0.02)`, regenerated by `PolarExpress.schedule` (matches the published rows to 1e-9).
     public static let polarExpressRepo: NewtonSchulzSchedule = {
         let g = try! PolarExpress.schedule(lower: 1e-3, steps: 10, degree: 5, cushion: 0.02, safetyFactor: 1.01, safetyInRecursion: true)
-        return NewtonSchulzSchedule(name: "polar-express-repo", provenance: "NoahAmsel/PolarExpress repository default (regenerated)", rows: g.rows)
+        return NewtonSchulzSchedule(checked: "polar-express-repo", provenance: "NoahAmsel/PolarExpress repository default (regenerated)", rows: g.rows)
     }()
 
     /// Every built-in schedule, by CLI name.

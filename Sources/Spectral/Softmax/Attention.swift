@@ -18,8 +18,9 @@ public enum AttentionScale: Sendable, Equatable {
     /// λ = m²/√d with m = 1 + 0.1·mscale·ln(scale) for scale > 1, else 1 (YaRN's factor applied to q and k).
     case yarn(scale: Double, mscale: Double = 1)
 
-    /// λ for n visible keys and head size d.
+    /// λ for n visible keys and head size d (0 for d ≤ 0: the scores of an empty head are all zero).
     public func lambda(keys n: Int, headSize d: Int) -> Double {
+        if d <= 0 { return 0 }
         let rd = Double(d).squareRoot(), ln = log(Double(Swift.max(n, 1)))
         switch self {
         case .standard: return 1 / rd
@@ -62,9 +63,15 @@ func attentionView<T: SpectralScalar>(_ q: MatrixView<T>, _ k: MatrixView<T>, _ 
         throw SpectralError.shapeMismatch("attention: Q is \(shapeString(q.rows, q.cols)), K is \(shapeString(k.rows, k.cols)), V is \(shapeString(v.rows, v.cols))")
     }
     guard !causal || q.rows <= k.rows else { throw SpectralError.invalidArgument("attention: a causal mask needs nq ≤ nk (\(q.rows) > \(k.rows))") }
+    guard k.rows > 0 || q.rows == 0 else { throw SpectralError.invalidArgument("attention: no keys (K is \(shapeString(k.rows, k.cols))) for \(q.rows) queries") }
     try q.requireFinite("attention: Q"); try k.requireFinite("attention: K"); try v.requireFinite("attention: V")
     let (nq, nk, d) = (q.rows, k.rows, q.cols)
-    var scores = try matmul(q, k.transposed, threads: threads)           // nq×nk
+    var scores: Matrix<T>                                               // nq×nk
+    do {
+        scores = try matmul(q, k.transposed, threads: threads)
+    } catch SpectralError.overflow {
+        throw SpectralError.overflow("attention: the scores Q·Kᵀ overflow \(T.self) (entries of Q and K up to \(q.maxAbs) and \(k.maxAbs)); scale Q or K down or compute in Double")
+    }
     var entropy = [T](repeating: 0, count: nq)
     var overflowRow: Int? = nil
     let offset = nk - nq

@@ -46,11 +46,36 @@ public func onlineLogSumExp(_ x: [Double]) -> Double {
 
 extension Matrix {
     /// Row-wise softmax (each row sums to 1): Float rows use the vectorised exp (1 ulp) and run on `threads` threads
-    /// (default `Spectral.defaultThreads`; more than the rows are clamped), Double rows use libm.
-    /// - Throws: `.invalidArgument` for `threads < 1`.
-    public func softmaxRows(threads: Int? = nil) throws -> Matrix { softmaxRowsFast(self, threads: try resolveThreads(threads)) }
+    /// (default `Spectral.defaultThreads`; more than the rows are clamped), Double rows use libm. −∞ entries (masked
+    /// positions) give exactly 0; a row holding +∞ gets the limit, its +∞ entries sharing the mass equally.
+    /// - Throws: `.invalidArgument` for `threads < 1` or a row that is entirely −∞ (nothing to normalise);
+    ///   `.nonFinite` for NaN.
+    public func softmaxRows(threads: Int? = nil) throws -> Matrix {
+        let nt = try resolveThreads(threads)
+        var infiniteRows: [Int] = []
+        if !allFinite {
+            for i in 0..<rows {
+                var rowMax = -T.infinity
+                for j in 0..<cols {
+                    let v = self[i, j]
+                    if v.isNaN { throw SpectralError.nonFinite("softmaxRows: x[\(i), \(j)] is NaN") }
+                    rowMax = Swift.max(rowMax, v)
+                }
+                if rowMax == -.infinity && cols > 0 {
+                    throw SpectralError.invalidArgument("softmaxRows: row \(i) is entirely −∞ (every position masked)")
+                }
+                if rowMax == .infinity { infiniteRows.append(i) }
+            }
+        }
+        var out = softmaxRowsFast(self, threads: nt)
+        for i in infiniteRows {
+            let count = (0..<cols).filter { self[i, $0] == .infinity }.count
+            for j in 0..<cols { out[i, j] = self[i, j] == .infinity ? 1 / T(Double(count)) : 0 }
+        }
+        return out
+    }
 
-    /// Row-wise log-softmax.
+    /// Row-wise log-softmax (as `logSoftmax`: NaN propagates, −∞ entries give −∞).
     public func logSoftmaxRows() -> Matrix {
         var out = Matrix(rows: rows, cols: cols)
         for i in 0..<rows {
@@ -60,6 +85,6 @@ extension Matrix {
         return out
     }
 
-    /// Row-wise logsumexp.
+    /// Row-wise logsumexp (as `logSumExp`: −∞ entries are ignored, NaN propagates).
     public func logSumExpRows() -> [T] { (0..<rows).map { i in T(logSumExp((0..<cols).map { self[i, $0].double })) } }
 }

@@ -25,7 +25,8 @@ public enum TopKMethod: String, Sendable, CaseIterable {
     case suIterative = "su-iterative"
 }
 
-/// Smooth top-k of one vector. - Throws: `.invalidArgument` unless 0 ≤ k ≤ n and τ > 0; `.nonFinite` for NaN or +∞.
+/// Smooth top-k of one vector. Any finite x works, from subnormal to near overflow (`scaledForThresholds`).
+/// - Throws: `.invalidArgument` unless 0 ≤ k ≤ n and τ > 0; `.nonFinite` for NaN or +∞.
 public func smoothTopK(_ x: [Double], k: Int, temperature tau: Double = 1, method: TopKMethod) throws -> [Double] {
     let n = x.count
     guard k >= 0 && k <= n else { throw SpectralError.invalidArgument("top-k: k must be in 0...\(n), got \(k)") }
@@ -38,7 +39,8 @@ public func smoothTopK(_ x: [Double], k: Int, temperature tau: Double = 1, metho
     if k == 0 { return [Double](repeating: 0, count: n) }
     if method == .hard { return hardTopKMask(x, k: k) }
     if k == finite { return x.map { $0 > -.infinity ? 1 : 0 } }
-    let z = x.map { $0 / tau }
+    // Su's iteration is not a function of the differences alone (it multiplies x − min by 1 − p): x/τ as it is.
+    let z = method == .suIterative ? x.map { $0 / tau } : scaledForThresholds(x, tau)
     switch method {
     case .hard: return hardTopKMask(x, k: k)
     case .gradTopK: return gradTopK(z, k)
@@ -90,6 +92,29 @@ public func smoothTopKRows<T: SpectralScalar>(_ x: some MatrixViewable<T>, k: In
     }
     if let failure { throw failure }
     return out
+}
+
+/// z = x/τ, the argument of every method. When the finite entries of z span 2⁴⁰ or more (or x/τ overflows), the
+/// thresholds' O(1) offsets would vanish next to the values (x₁ − log 2 == x₁ near 1e308 gave Σp = 1 instead of 2),
+/// so z is rebuilt from the sorted gaps instead: zᵢ = zᵢ₋₁ − min((xᵢ₋₁ − xᵢ)/τ, 2048). Every method depends on the
+/// differences only, and each f is saturated across a gap wider than 2048 (e^−746 is already 0 in Double; clip's
+/// width is 1), so no p changes, while unit-scale differences between neighbours are kept. −∞ stays −∞.
+func scaledForThresholds(_ x: [Double], _ tau: Double) -> [Double] {
+    let finite = x.indices.filter { x[$0] > -.infinity }
+    guard let hi = finite.map({ x[$0] }).max(), let lo = finite.map({ x[$0] }).min() else { return x.map { $0 / tau } }
+    let spread = (hi / 2 - lo / 2) / tau * 2
+    if spread < 0x1p40 { return x.map { $0 / tau } }
+    let order = finite.sorted { x[$0] > x[$1] || (x[$0] == x[$1] && $0 < $1) }
+    var z = [Double](repeating: -.infinity, count: x.count)
+    var current = 0.0
+    for (t, i) in order.enumerated() {
+        if t > 0 {
+            let gap = (x[order[t - 1]] / 2 - x[i] / 2) / tau * 2          // ≥ 0, +inf when beyond the range
+            current -= Swift.min(gap, 2048)
+        }
+        z[i] = current
+    }
+    return z
 }
 
 /// The error of one row, with the row named.
@@ -267,8 +292,10 @@ func threClip(_ x: [Double], _ k: Int) -> [Double] {
         if sum(mid) > Double(k) { lo = mid } else { hi = mid }
         if hi - lo <= 1e-15 * Swift.max(1, abs(lo)) { break }
     }
-    // The sum is linear in λ between breakpoints: finish exactly on the active set.
+    // The sum is linear in λ between breakpoints: finish exactly on the active set. On a flat stretch (no active
+    // entry) any λ there is exact; hi has Σ ≤ k, so it is taken when its saturated entries already make k.
     var lambda = (lo + hi) / 2
+    if finite.allSatisfy({ $0 - hi <= 0 || $0 - hi >= 1 }) && finite.filter({ $0 - hi >= 1 }).count == k { lambda = hi }
     let active = finite.filter { $0 - lambda > 0 && $0 - lambda < 1 }
     let saturated = Double(finite.filter { $0 - lambda >= 1 }.count)
     if !active.isEmpty { lambda = (active.reduce(0, +) + saturated - Double(k)) / Double(active.count) }
