@@ -67,7 +67,7 @@ public struct Matrix<T: SpectralScalar>: @unchecked Sendable {
         guard elements.count == rows * cols else {
             throw SpectralError.shapeMismatch("\(elements.count) elements cannot fill a \(shapeString(rows, cols)) matrix")
         }
-        elements.withUnsafeBufferPointer { storage.pointer.update(from: $0.baseAddress!, count: $0.count) }
+        elements.withUnsafeBufferPointer { if let base = $0.baseAddress, $0.count > 0 { storage.pointer.update(from: base, count: $0.count) } }
     }
 
     /// The n×n identity.

@@ -74,26 +74,33 @@ final class WorkerPool: @unchecked Sendable {
         }
     }
 
+    /// Starts workers until there are `want`. A thread that cannot be created (pthread_create fails: a process or
+    /// memory limit) is not an error: the caller claims every iteration no worker takes, so the region completes
+    /// with the workers there are, and the pool tries again at the next region.
     private func ensureWorkers(_ want: Int) {
         growLock.withLock {
             while workers < want {
-                workers += 1
                 var tid = pthread_t(bitPattern: 0)
                 let me = Unmanaged.passRetained(self).toOpaque()
                 #if canImport(Glibc)
                 var attr = pthread_attr_t()
                 pthread_attr_init(&attr)
                 pthread_attr_setstacksize(&attr, 1 << 20)
-                pthread_create(&tid, &attr, { arg in
+                let rc = pthread_create(&tid, &attr, { arg in
                     Unmanaged<WorkerPool>.fromOpaque(arg!).takeUnretainedValue().loop()       // never returns
                 }, me)
                 pthread_attr_destroy(&attr)
                 #else
-                pthread_create(&tid, nil, { arg in
+                let rc = pthread_create(&tid, nil, { arg in
                     Unmanaged<WorkerPool>.fromOpaque(arg).takeUnretainedValue().loop()        // never returns
                 }, me)
                 #endif
+                if rc != 0 {
+                    Unmanaged<WorkerPool>.fromOpaque(me).release()
+                    return
+                }
                 pthread_detach(tid)
+                workers += 1
             }
         }
     }
