@@ -6,7 +6,9 @@ Usage: peers.py --cases OP:DTYPE:SHAPE,... [--min-time S]     (batch: one line p
   OP gemm (SHAPE MxNxK: a @ b), syrk (NxK: a @ a.T, which numpy sends to OpenBLAS syrk),
   gemv (MxN: a @ x), qr and qrcp (MxN: scipy.linalg.qr(mode="r"), without and with pivoting: the factorization, Q not formed, as ours),
   pinv, pinv-cod, pinv-auto (numpy.linalg.pinv), id / id-rand (scipy interp_decomp(A, 100, rand=False/True) on a 1/i-spectrum
-  matrix; float64 only, as scipy), rsvd (numpy's full SVD of the same matrix, what a rank-20 randomized SVD replaces),
+  matrix; float64 only, as scipy), rsvd (the same randomized SVD as ours in numpy: rank 20, oversample 10, 2 power
+  iterations; rsvd-full: numpy's full SVD, what it replaces), pinv-auto-deficient / pinv-auto-graded (pinv on
+  Spectral's rank-deficient and graded matrices),
   ns-jordan / ns-pe (MxN: Newton–Schulz, Keller Jordan 5 steps / Polar Express 8 steps, as `newton_schulz` below),
   svd/svdvals (MxN: numpy.linalg.svd = LAPACK gesdd, thin, with/without vectors), svd-gejsv (MxN: LAPACK's
   preconditioned Jacobi SVD dgejsv/sgejsv with its default options), svd-decay (dgejsv on Spectral's matrix with
@@ -56,17 +58,64 @@ def newton_schulz_batched(g, coeffs, steps):
     return x
 
 
-def thre_sigmoid_bisect(x, k, tol=1e-12):
-    """Row-wise ThreTopK-sigmoid by vectorized bisection to the same tolerance as ours (|Σp − k| ≤ 1e-12·k)."""
-    lo = x.min(axis=1, keepdims=True) - 40.0
-    hi = x.max(axis=1, keepdims=True) + 40.0
-    for _ in range(60):
-        mid = (lo + hi) / 2
-        s = (1 / (1 + np.exp(-(x - mid)))).sum(axis=1, keepdims=True)
+def thre_sigmoid_newton(x, k):
+    """Row-wise ThreTopK-sigmoid with our algorithm and stopping rule, vectorized over rows: λ with Σσ(xᵢ − λ) = k,
+    bracketed, safeguarded Newton (a bisection step when Newton leaves the bracket), until |Σp − k| ≤ 1e-13·k
+    for every row; in float64 as ours (the rows are widened, the result rounded back to the input dtype)."""
+    z = x.astype(np.float64)
+    n = z.shape[1]
+    inv = np.log(k / n) - np.log1p(-k / n)
+    lo = z.min(axis=1, keepdims=True) - inv - 1
+    hi = z.max(axis=1, keepdims=True) - inv + 1
+    lam = (lo + hi) / 2
+    t = np.empty_like(z)
+    for _ in range(200):
+        np.subtract(z, lam, out=t)
+        np.negative(t, out=t)
+        np.exp(t, out=t)
+        t += 1
+        np.reciprocal(t, out=t)                       # p = σ(z − λ)
+        s = t.sum(axis=1, keepdims=True)
+        if np.all(np.abs(s - k) <= 1e-13 * k):
+            break
+        slope = (t * (1 - t)).sum(axis=1, keepdims=True)
         big = s > k
-        lo = np.where(big, mid, lo)
-        hi = np.where(big, hi, mid)
-    return 1 / (1 + np.exp(-(x - (lo + hi) / 2)))
+        lo = np.where(big, lam, lo)
+        hi = np.where(big, hi, lam)
+        newton = lam + (s - k) / np.maximum(slope, 1e-300)
+        lam = np.where((newton > lo) & (newton < hi), newton, (lo + hi) / 2)
+    return t.astype(x.dtype)
+
+
+def softmax_rows_inplace(x, out, mx, s):
+    """Row softmax as numpy at its best: the input's dtype throughout, no temporaries (out= everywhere)."""
+    np.max(x, axis=1, keepdims=True, out=mx)
+    np.subtract(x, mx, out=out)
+    np.exp(out, out=out)
+    np.sum(out, axis=1, keepdims=True, out=s)
+    np.divide(out, s, out=out)
+    return out
+
+
+def randomized_svd(a, rank, oversample, power_iterations, rng):
+    """The randomized SVD ours runs (Halko–Martinsson–Tropp), in numpy: Gaussian sketch of rank + oversample
+    columns, power iterations re-orthonormalised by QR on both sides, then the SVD of B = QᵀA."""
+    l = min(rank + oversample, *a.shape)
+    q, _ = np.linalg.qr(a @ rng.standard_normal((a.shape[1], l)).astype(a.dtype))
+    for _ in range(power_iterations):
+        z, _ = np.linalg.qr(a.T @ q)
+        q, _ = np.linalg.qr(a @ z)
+    ub, s, vt = np.linalg.svd(q.T @ a, full_matrices=False)
+    return q @ ub[:, :rank], s[:rank], vt[:rank]
+
+
+def check_dtype(result, dt):
+    """Every array a Float case's peer returns is float32 (NumPy 2 promotes a float64 scalar times a float32 array to
+    float64: the peer would do Double work)."""
+    arrays = result if isinstance(result, tuple) else (result,)
+    for r in arrays:
+        if isinstance(r, np.ndarray) and r.dtype != dt:
+            raise TypeError(f"peer computed in {r.dtype}, the case is {np.dtype(dt).name}")
 
 
 def grad_topk_dp(x, k):
@@ -158,17 +207,25 @@ def make_case(case, rng, path=None):
         a = matrix(lambda: rng.standard_normal((m, n)).astype(dt))
         f = la.dgejsv if dt == np.float64 else la.sgejsv
         fn = lambda: f(a)
-    elif op in ("pinv", "pinv-cod", "pinv-auto"):
+    elif op in ("pinv", "pinv-cod", "pinv-auto", "pinv-auto-deficient", "pinv-auto-graded"):
         m, n = dims
         a = matrix(lambda: rng.standard_normal((m, n)).astype(dt))
         fn = lambda: np.linalg.pinv(a)
         fn.error = lambda: np.linalg.norm(a @ np.linalg.pinv(a) @ a - a) / np.linalg.norm(a)
-    elif op in ("id", "id-rand", "rsvd"):
+    elif op in ("id", "id-rand", "rsvd", "rsvd-full"):
         import scipy.linalg.interpolative as sli
         m, n = dims
         k = min(m, n, 512)
         a = matrix(lambda: ((rng.standard_normal((m, k)) / (np.arange(k) + 1.0)) @ rng.standard_normal((k, n))).astype(np.float64))
         if op == "rsvd":
+            # The same randomized algorithm as ours (rank 20, oversample 10, 2 power iterations, QR re-orthonormalised).
+            fn = lambda: randomized_svd(a, 20, 10, 2, np.random.default_rng(1))
+
+            def error(a=a):
+                u, sv, vt = randomized_svd(a, 20, 10, 2, np.random.default_rng(1))
+                return np.linalg.norm(a - (u * sv) @ vt) / np.linalg.norm(a)
+            fn.error = error
+        elif op == "rsvd-full":
             fn = lambda: np.linalg.svd(a, full_matrices=False)      # the full SVD the randomized one replaces
         else:
             rand = op == "id-rand"
@@ -193,13 +250,14 @@ def make_case(case, rng, path=None):
     elif op == "softmax":
         m, n = dims
         x = rng.standard_normal((m, n)).astype(dt)
-        def fn(x=x):
-            e = np.exp(x - x.max(axis=1, keepdims=True))
-            return e / e.sum(axis=1, keepdims=True)
+        out, mx, s = np.empty_like(x), np.empty((m, 1), dt), np.empty((m, 1), dt)
+        fn = lambda: softmax_rows_inplace(x, out, mx, s)
+        fn.threads = "1"
     elif op == "thre-sigmoid":
         m, n = dims
         x = rng.standard_normal((m, n)).astype(dt)
-        fn = lambda: thre_sigmoid_bisect(x, n // 8)
+        fn = lambda: thre_sigmoid_newton(x, n // 8)
+        fn.threads = "1"
     elif op == "gradtopk":
         m, n = dims
         x = rng.standard_normal(n)
@@ -207,12 +265,22 @@ def make_case(case, rng, path=None):
     elif op in ("attention", "attention-entropy"):
         n = dims[0]
         q, k, v = (rng.standard_normal((n, 64)).astype(dt) for _ in range(3))
-        lam = 1 / 8 if op == "attention" else np.log(n) / np.log(512) / 8
-        def fn(q=q, k=k, v=v, lam=lam):
-            s = lam * (q @ k.T)
-            e = np.exp(s - s.max(axis=1, keepdims=True))
-            p = e / e.sum(axis=1, keepdims=True)
-            return p @ v, -(p * np.log(np.maximum(p, 1e-30))).sum(axis=1)
+        lam = dt(1 / 8 if op == "attention" else np.log(n) / np.log(512) / 8)   # a float32 scalar for float32 work
+        s, t, o = np.empty((n, n), dt), np.empty((n, n), dt), np.empty((n, 64), dt)
+        mx, tot = np.empty((n, 1), dt), np.empty((n, 1), dt)
+        tiny = dt(np.finfo(dt).tiny)
+        def fn(q=q, k=k, v=v, lam=lam, s=s, t=t, o=o):
+            np.matmul(q, k.T, out=s)
+            np.multiply(s, lam, out=s)
+            softmax_rows_inplace(s, s, mx, tot)
+            np.matmul(s, v, out=o)
+            if op == "attention":
+                return o
+            np.maximum(s, tiny, out=t)                  # the entropy −Σ p log p, in place
+            np.log(t, out=t)
+            np.multiply(t, s, out=t)
+            return o, -t.sum(axis=1)
+        fn.threads = "BLAS for the products, 1 for the rest"
     else:
         raise ValueError(f"unknown op {op}")
     return fn
@@ -240,9 +308,12 @@ def serve():
                 cache.clear()            # one case's inputs at a time: the suite walks the cases in order
                 cache[case] = make_case(case, rng, path)
             fn = cache[case]
+            if case.split(":")[1] == "f32":
+                check_dtype(fn(), np.float32)
             seconds = median_time(fn, min_time)
-            error = f" {fn.error():.3g}" if hasattr(fn, "error") else ""
-            print(f"{case} {seconds:.9g}{error}", flush=True)
+            error = f" {fn.error():.3g}" if hasattr(fn, "error") else " nan"
+            threads = getattr(fn, "threads", "BLAS")
+            print(f"{case} {seconds:.9g}{error} threads={threads.replace(' ', '_')}", flush=True)
         except Exception as e:          # a missing module or an unknown op: report it, keep serving
             print(f"{case} error {type(e).__name__}: {e}".replace("\n", " "), flush=True)
 

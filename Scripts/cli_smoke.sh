@@ -39,6 +39,8 @@ assert s["op"] == "gemm" and s["shape"] == [37, 41, 23] and s["relerr"] < 1e-5, 
 PY
 
 "$bin" qr "$work/A.npy" --out "$work/qr" --full || fail "qr"
+# Relative one-character output paths (Foundation's path functions trapped on them).
+(cd "$work" && "$bin" qr A.npy --out o && "$bin" gemm A.npy B.npy --out g/ && test -f o/R.npy && test -f g/C.npy) || fail "relative --out o"
 "$bin" qrcp "$work/Bt.npy" --out "$work/qrcp" || fail "qrcp"
 "$bin" qrcp "$work/Bt.npy" --rank 5 --out "$work/qrcp5" || fail "qrcp --rank"
 "$bin" svd "$work/Bt.npy" --out "$work/svd" || fail "svd"

@@ -27,6 +27,8 @@ struct BenchRecord {
     let error: Double?
     let peerSeconds: Double?
     let peerError: Double?
+    /// The threads the peer really used (see `PeerServer.time`).
+    var peerThreads: String? = nil
     let ratios: [Double]
     var gflops: Double { c.flops > 0 ? c.flops / seconds / 1e9 : 0 }
     var peerGflops: Double? { peerSeconds.map { c.flops > 0 ? c.flops / $0 / 1e9 : 0 } }
@@ -116,7 +118,7 @@ func runBench(_ args: Arguments) throws {
         printError("[\(index + 1)/\(cases.count)] \(c.op) \(c.dtype) \(c.shapeText) threads=\(c.threads)  (\(String(format: "%.0f", now() - started)) s)")
         let job = c.dtype == "f32" ? try prepareJob(Float.self, c) : try prepareJob(Double.self, c)
         var ours: [Double] = [], peerTimes: [Double] = [], ratios: [Double] = []
-        var peerError: Double? = nil
+        var peerError: Double? = nil, peerThreads: String? = nil
         if let peer = server(c.threads) {
             // The peer works on our very matrix where the case has one (written once, removed after the case).
             var inputPath: String? = nil
@@ -140,13 +142,14 @@ func runBench(_ args: Arguments) throws {
                 if c.threads > 1 { usleep(150_000) }
                 peerTimes.append(p.seconds)
                 peerError = p.error ?? peerError
+                peerThreads = p.threads
                 ratios.append(p.seconds / median(mine))
             }
         } else {
             ours = try timeRuns(minTime, warmup: true, job.run)
         }
         let rec = BenchRecord(c: c, seconds: median(ours), error: try job.error(), peerSeconds: peerTimes.isEmpty ? nil : median(peerTimes),
-                              peerError: peerError, ratios: ratios)
+                              peerError: peerError, peerThreads: peerThreads, ratios: ratios)
         records.append(rec)
         print(tableRow(rec, compare: compare))
         fflushStdout()
@@ -243,6 +246,7 @@ func jsonLine(_ r: BenchRecord) -> JSON {
                                ("error", r.error.map(JSON.number) ?? .null)]
     if let p = r.peerSeconds {
         f += [("peer_seconds", .number(p)), ("peer_gflops", .number(r.peerGflops ?? 0)), ("peer_error", r.peerError.map(JSON.number) ?? .null),
+              ("peer_threads", r.peerThreads.map(JSON.string) ?? .null),
               ("ratio", .number(r.ratio ?? .nan)), ("ratio_min", .number(r.ratios.min() ?? .nan)), ("ratio_max", .number(r.ratios.max() ?? .nan))]
     }
     return .object(f)

@@ -42,9 +42,10 @@ final class PeerServer {
         versions = String(ready.dropFirst(6))
     }
 
-    /// Median seconds of the peer on `c` over about `minTime` seconds, and its own accuracy figure if it has one;
-    /// nil when the peer cannot run this case (the reason goes to stderr once).
-    func time(_ c: BenchCase, minTime: Double, inputPath: String? = nil) -> (seconds: Double, error: Double?)? {
+    /// Median seconds of the peer on `c` over about `minTime` seconds, its own accuracy figure if it has one, and
+    /// the threads it really used ("2" for OpenBLAS at 2 threads; "1" for numpy's element-wise code, which is
+    /// single-threaded whatever OpenBLAS is given); nil when the peer cannot run this case (the reason on stderr).
+    func time(_ c: BenchCase, minTime: Double, inputPath: String? = nil) -> (seconds: Double, error: Double?, threads: String)? {
         guard process.isRunning else { return nil }
         input.write(Data("\(c.peerKey) \(minTime)\(inputPath.map { " " + $0 } ?? "")\n".utf8))
         guard let line = readLine() else { return nil }
@@ -55,7 +56,16 @@ final class PeerServer {
             return nil
         }
         guard let s = Double(f[1]) else { return nil }
-        return (s, f.count > 2 ? Double(f[2]) : nil)
+        var error: Double? = nil, used = String(threads)
+        for token in f.dropFirst(2) {
+            if token.hasPrefix("threads=") {
+                let t = token.dropFirst(8).replacingOccurrences(of: "_", with: " ")
+                used = t == "BLAS" ? String(threads) : t.replacingOccurrences(of: "BLAS", with: "\(threads)")
+            } else if let e = Double(token), e.isFinite {
+                error = e
+            }
+        }
+        return (s, error, used)
     }
 
     private func readLine() -> String? {

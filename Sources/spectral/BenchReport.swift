@@ -41,14 +41,14 @@ func benchReport(_ ctx: ReportContext) -> String {
         let recs = ctx.records.filter { fam.ops.contains($0.c.op) }
         if recs.isEmpty { continue }
         s += "### \(fam.name)\n\n"
-        s += "| benchmark | dtype | shape | threads | Spectral ms | GFLOP/s | error |" + (ctx.compare ? " peer ms | ratio [min–max] | peer error |" : "") + "\n"
-        s += "|---|---|---|---|---|---|---|" + (ctx.compare ? "---|---|---|" : "") + "\n"
+        s += "| benchmark | dtype | shape | threads | Spectral ms | GFLOP/s | error |" + (ctx.compare ? " peer ms | peer threads | ratio [min–max] | peer error |" : "") + "\n"
+        s += "|---|---|---|---|---|---|---|" + (ctx.compare ? "---|---|---|---|" : "") + "\n"
         for r in recs {
             s += "| \(r.c.op) | \(r.c.dtype) | \(r.c.shapeText) | \(r.c.threads) | \(fmtMs(r.seconds)) | \(r.gflops > 0 ? String(format: "%.1f", r.gflops) : "–") | \(fmtErr(r.error)) |"
             if ctx.compare {
                 if let p = r.peerSeconds, let ratio = r.ratio {
-                    s += " \(fmtMs(p)) | **\(String(format: "%.2f", ratio))** [\(String(format: "%.2f–%.2f", r.ratios.min()!, r.ratios.max()!))] | \(fmtErr(r.peerError)) |"
-                } else { s += " – | – | – |" }
+                    s += " \(fmtMs(p)) | \(r.peerThreads ?? "–") | **\(String(format: "%.2f", ratio))** [\(String(format: "%.2f–%.2f", r.ratios.min()!, r.ratios.max()!))] | \(fmtErr(r.peerError)) |"
+                } else { s += " – | – | – | – |" }
             }
             s += "\n"
         }
@@ -57,7 +57,7 @@ func benchReport(_ ctx: ReportContext) -> String {
     if !ctx.plots.isEmpty {
         s += "### Plots\n\n"
         for p in ctx.plots {
-            let name = (p as NSString).lastPathComponent
+            let name = splitPath(p).last
             s += "![\(name)](\(p))\n"
         }
         s += "\n"
@@ -71,18 +71,20 @@ func benchReport(_ ctx: ReportContext) -> String {
 /// One line per benchmark: its largest case, on one thread and on the most threads run.
 func benchSummary(_ ctx: ReportContext) -> String {
     let maxThreads = ctx.records.map(\.c.threads).max() ?? 1
-    var s = "| benchmark | dtype | shape | Spectral ms, 1 thread | ratio | Spectral ms, \(maxThreads) threads | ratio |\n|---|---|---|---|---|---|---|\n"
+    var s = "| benchmark | dtype | shape | peer | Spectral ms, 1 thread | ratio | Spectral ms, \(maxThreads) threads | ratio (peer threads) | error: Spectral / peer |\n|---|---|---|---|---|---|---|---|---|\n"
     var done = Set<String>()
     for r in ctx.records where !done.contains(r.c.op) {
         done.insert(r.c.op)
         let same = ctx.records.filter { $0.c.op == r.c.op }
         guard let big = same.max(by: { $0.c.shape.reduce(1, *) < $1.c.shape.reduce(1, *) }) else { continue }
         let rows = same.filter { $0.c.shape == big.c.shape && $0.c.dtype == big.c.dtype }
-        func cell(_ t: Int) -> String {
+        func cell(_ t: Int, threads: Bool = false) -> String {
             guard let x = rows.first(where: { $0.c.threads == t }) else { return "– | –" }
-            return "\(fmtMs(x.seconds)) | \(x.ratio.map { String(format: "%.2f", $0) } ?? "–")"
+            let peer = threads ? x.peerThreads.map { " (\($0))" } ?? "" : ""
+            return "\(fmtMs(x.seconds)) | \(x.ratio.map { String(format: "%.2f", $0) } ?? "–")\(peer)"
         }
-        s += "| \(r.c.op) | \(big.c.dtype) | \(big.c.shapeText) | \(cell(1)) | \(cell(maxThreads)) |\n"
+        let last = rows.first(where: { $0.c.threads == maxThreads }) ?? rows[0]
+        s += "| \(r.c.op) | \(big.c.dtype) | \(big.c.shapeText) | \(benchPeerName[r.c.op] ?? "–") | \(cell(1)) | \(cell(maxThreads, threads: true)) | \(fmtErr(last.error)) / \(fmtErr(last.peerError)) |\n"
     }
     s += "\nRatio = numpy/scipy time ÷ Spectral time in the same run (above 1: Spectral faster). Run of \(isoDate()); details in Docs/PERFORMANCE.md.\n"
     return s
@@ -120,7 +122,7 @@ func benchReportRelinked(_ content: String, _ reportPath: String) -> String {
     for line in content.split(separator: "\n", omittingEmptySubsequences: false) {
         if line.hasPrefix("!["), let open = line.firstIndex(of: "("), line.hasSuffix(")") {
             let target = String(line[line.index(after: open)..<line.index(before: line.endIndex)])
-            out += line[...open] + relativePath(from: (reportPath as NSString).deletingLastPathComponent, to: target) + ")\n"
+            out += line[...open] + relativePath(from: splitPath(reportPath).parent, to: target) + ")\n"
         } else {
             out += line + "\n"
         }

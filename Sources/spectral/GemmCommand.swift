@@ -56,9 +56,9 @@ func gemmFiles<T: SpectralScalar>(_: T.Type, _ an: NpyArray, _ bn: NpyArray, _ a
 /// ‖C·x − op(A)·(op(B)·x)‖ / (‖A‖_F·‖B‖_F·‖x‖) for a fixed random x, in Double: a cheap check of the product
 /// (Freivalds) whose size is about k·eps for a correct result.
 func freivaldsResidual<T: SpectralScalar>(_ a: MatrixView<T>, _ b: MatrixView<T>, _ c: Matrix<T>, _ ta: Bool, _ tb: Bool) -> Double {
-    let ad = Matrix<Double>(rows: a.rows, cols: a.cols) { a[$0, $1].double }
-    let bd = Matrix<Double>(rows: b.rows, cols: b.cols) { b[$0, $1].double }
-    let cd = Matrix<Double>(rows: c.rows, cols: c.cols) { c[$0, $1].double }
+    let ad = Matrix<Double>(converting: a)
+    let bd = Matrix<Double>(converting: b)
+    let cd = Matrix<Double>(converting: c)
     var g = SpectralRandom(seed: 7)
     let x = (0..<c.cols).map { _ in g.normal() }
     guard let bx = try? matvec(bd, x, transpose: tb), let abx = try? matvec(ad, bx, transpose: ta),

@@ -1,15 +1,17 @@
 import Spectral
 
 let msignSpec = CommandSpec(
-    name: "msign", summary: "msign(A) by Newton–Schulz (or exactly by SVD); writes X.npy and summary.json (singular-value band, ‖XXᵀ − I‖).",
-    usage: "spectral msign A.npy --out DIR [--schedule NAME] [--steps T] [--input-scale S] [--exact] [--dtype f32|f64] [--threads N]",
+    name: "msign", summary: "msign(A) by Newton–Schulz (or exactly by SVD); writes X.npy and summary.json (‖XXᵀ − I‖_F on the smaller side from 64 sampled rows in Double; with --check also the singular-value band).",
+    usage: "spectral msign A.npy --out DIR [--schedule NAME] [--steps T] [--input-scale S] [--exact] [--check] [--dtype f32|f64] [--threads N]",
     options: [("--out", "output directory"),
               ("--schedule", "one of \(NewtonSchulzSchedule.all.map(\.name).joined(separator: ", ")) (default jordan)"),
               ("--steps", "number of steps (default: the schedule's length, 5 for single-row schedules)"),
               ("--input-scale", "extra divisor of the normalised input (Polar Express uses 1.01)"),
               ("--normalization", "frobenius (default) or tight (Su: ‖(XXᵀ)²‖_F^{1/4} after the first Gram)"),
               ("--dtype", "f32 or f64 (default: the file's)"), ("--threads", "threads")],
-    flags: [("--exact", "U·Vᵀ from the Jacobi SVD instead of iterating")], positionals: 1...1)
+    flags: [("--exact", "U·Vᵀ from the Jacobi SVD instead of iterating"),
+            ("--check", "also the singular-value band σ_min, σ_max of X and the full ‖XXᵀ − I‖_F (an SVD of X: about the iteration's cost)")],
+    positionals: 1...1)
 
 let msignCoefficientsSpec = CommandSpec(
     name: "msign-coefficients", summary: "Generate a Polar Express coefficient table (greedy minimax odd polynomials on [l, 1]) and print it with its composite range.",
@@ -34,15 +36,21 @@ func runMsign(_ args: Arguments) throws {
             let t0 = now()
             let x = exact ? try msignExact(a, threads: threads) : try newtonSchulz(a, schedule: schedule, steps: steps, inputScale: scale, normalization: normalization, threads: threads)
             let seconds = now() - t0
-            let diag = try msignDiagnostics(x, threads: threads)
-            var dir = OutputDirectory(path: out)
-            dir.add("X.npy", npy: NpyArray(x))
-            dir.add("summary.json", json: .object([
+            // ‖XXᵀ − I‖_F on the smaller side from 64 sampled rows; the singular-value band (an SVD of X) with --check.
+            var fields: [(String, JSON)] = [
                 ("op", .string("msign")), ("dtype", .string(T.dtypeName)), ("shape", shapeJSON(a)),
                 ("method", .string(exact ? "exact" : schedule.name)), ("steps", exact ? .null : .int(steps ?? schedule.defaultSteps)),
-                ("seconds", .number(seconds)), ("sigma_min", .number(diag.sigmaMin.double)), ("sigma_max", .number(diag.sigmaMax.double)),
-                ("orthogonality", .number(diag.orthogonality.double)),
-            ]))
+                ("seconds", .number(seconds)),
+                ("orthogonality", .number(try sampledOrthogonality(x.view, columns: x.rows > x.cols))),
+            ]
+            if args.switches.contains("--check") {
+                let diag = try msignDiagnostics(x, threads: threads)
+                fields += [("sigma_min", .number(diag.sigmaMin.double)), ("sigma_max", .number(diag.sigmaMax.double)),
+                           ("orthogonality_full", .number(diag.orthogonality.double))]
+            }
+            var dir = OutputDirectory(path: out)
+            dir.add("X.npy", npy: NpyArray(x))
+            dir.add("summary.json", json: .object(fields))
             try dir.commit()
         }
         if type == Float.self { try run(Float.self) } else { try run(Double.self) }

@@ -45,8 +45,8 @@ struct OutputDirectory {
         var isDir: ObjCBool = false
         let exists = fm.fileExists(atPath: path, isDirectory: &isDir)
         if exists && !isDir.boolValue { throw SpectralError.io("\(path) exists and is not a directory") }
-        let parent = (path as NSString).deletingLastPathComponent
-        let stage = (parent.isEmpty ? "." : parent) + "/.\((path as NSString).lastPathComponent).partial-\(getpid())"
+        let (parent, last) = splitPath(path)
+        let stage = parent + "/.\(last).partial-\(getpid())"
         do {
             try fm.createDirectory(atPath: stage, withIntermediateDirectories: true)
         } catch {
@@ -74,6 +74,17 @@ struct OutputDirectory {
             throw SpectralError.io("cannot write output directory \(path): \(error.localizedDescription)")
         }
     }
+}
+
+/// (parent directory, last component) of a path, trailing slashes ignored: "o" → (".", "o"), "a/b/" → ("a", "b"),
+/// "/x" → ("/", "x"). Written out because Foundation's `deletingLastPathComponent` traps on a one-character path
+/// on Linux (`--out o` crashed every command).
+func splitPath(_ path: String) -> (parent: String, last: String) {
+    var p = Substring(path)
+    while p.count > 1 && p.hasSuffix("/") { p = p.dropLast() }
+    guard let slash = p.lastIndex(of: "/") else { return (".", String(p)) }
+    let parent = p[..<slash]
+    return (parent.isEmpty ? "/" : String(parent), String(p[p.index(after: slash)...]))
 }
 
 func now() -> Double { Double(DispatchTime.now().uptimeNanoseconds) * 1e-9 }

@@ -2,6 +2,22 @@ import XCTest
 import Spectral
 
 final class LowRankTests: XCTestCase {
+    /// The route the default method took is reported as it is: the plain Householder QR route is `.householderQR`
+    /// (it was reported as the COD), rank-deficient input leaves it, graded input goes to the SVD.
+    func testPinvRouteIsReported() throws {
+        let gaussian = Matrix<Double>.randomNormal(rows: 60, cols: 40, seed: 1)
+        XCTAssertEqual(try pinvWithRoute(gaussian).route, .householderQR)
+        XCTAssertEqual(try pinvWithRoute(gaussian.transposed.copy()).route, .completeOrthogonal)      // wide: no plain QR
+        let deficient = try matmul(Matrix<Double>.randomNormal(rows: 60, cols: 20, seed: 2), Matrix<Double>.randomNormal(rows: 20, cols: 40, seed: 3))
+        let d = try pinvWithRoute(deficient)
+        XCTAssertNotEqual(d.route, .householderQR); XCTAssertEqual(d.rank, 20)
+        let graded = Matrix<Double>(rows: 60, cols: 40) { i, j in gaussian[i, j] * pow(10, -12 * Double(j) / 39) }
+        XCTAssertEqual(try pinvWithRoute(graded).route, .svd)
+        XCTAssertEqual(try pinvWithRoute(gaussian, method: .svd).route, .svd)
+        XCTAssertEqual(try pinvWithRoute(gaussian, method: .completeOrthogonal).route, .completeOrthogonal)
+        XCTAssertEqual(try pinvWithRoute(gaussian).pinv, try pinv(gaussian))
+    }
+
     func rel(_ a: Matrix<Double>, _ b: Matrix<Double>) throws -> Double {
         let s = max(a.frobeniusNorm, b.frobeniusNorm)
         return s == 0 ? 0 : try (a - b).frobeniusNorm / s

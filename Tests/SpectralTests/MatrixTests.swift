@@ -20,6 +20,22 @@ final class MatrixTests: XCTestCase {
         XCTAssertThrowsError(try b.setBlock(row: 2, col: 2, from: a))
     }
 
+    /// Conversion between element types (numpy's astype), from any view: exact widening, round-to-nearest narrowing.
+    func testConverting() throws {
+        let d = try Matrix<Double>(rows: [[1.0 / 3, -2], [1e300, 0x1p-149], [4, 5]])
+        let f = Matrix<Float>(converting: d)
+        XCTAssertEqual(f.elements, [Float(1.0 / 3), -2, .infinity, 0x1p-149, 4, 5])
+        XCTAssertEqual(Matrix<Double>(converting: f).elements, f.elements.map(Double.init))
+        XCTAssertEqual(Matrix<Double>(converting: d.transposed), d.transposed.copy())
+        XCTAssertEqual(Matrix<Float>(converting: d.view(rows: 1..<3, cols: 0..<1)).elements, [.infinity, 4])
+        XCTAssertEqual(Matrix<Float>(converting: Matrix<Double>(rows: 0, cols: 3)).shape.cols, 3)
+        // The .npy fast paths (little-endian copies) agree with element-by-element conversion.
+        let back: Matrix<Double> = try NpyArray.parse(NpyArray(f).encoded()).matrix()
+        XCTAssertEqual(back.elements, f.elements.map(Double.init))
+        let narrowed: Matrix<Float> = try NpyArray(Matrix<Double>(converting: f)).matrix()
+        XCTAssertEqual(narrowed, f)
+    }
+
     func testCopyOnWriteAndViewsSnapshot() {
         var a = Matrix<Float>.identity(3)
         let b = a

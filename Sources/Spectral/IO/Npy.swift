@@ -45,13 +45,26 @@ public struct NpyArray: Sendable, Equatable {
         switch values { case .float32: sourceDescr = "<f4"; case .float64: sourceDescr = "<f8"; case .int64: sourceDescr = "<i8" }
     }
 
-    /// A 2-D array holding the matrix (as f4 or f8).
+    /// A 2-D array holding the matrix (as f4 or f8). One copy at memory speed.
     public init<T: SpectralScalar>(_ m: Matrix<T>) {
         shape = [m.rows, m.cols]
+        let n = m.rows * m.cols
         if T.self == Float.self {
-            values = .float32(m.elements.map { Float($0.double) }); sourceDescr = "<f4"
-        } else {
+            let v = m.withUnsafePointer { p, _ in
+                [Float](unsafeUninitializedCapacity: n) { b, c in
+                    UnsafeMutableRawPointer(b.baseAddress!).copyMemory(from: UnsafeRawPointer(p), byteCount: n * 4); c = n
+                }
+            }
+            values = .float32(v); sourceDescr = "<f4"
+        } else if T.self != Double.self {
             values = .float64(m.elements.map(\.double)); sourceDescr = "<f8"
+        } else {
+            let v = m.withUnsafePointer { p, _ in
+                [Double](unsafeUninitializedCapacity: n) { b, c in
+                    UnsafeMutableRawPointer(b.baseAddress!).copyMemory(from: UnsafeRawPointer(p), byteCount: n * 8); c = n
+                }
+            }
+            values = .float64(v); sourceDescr = "<f8"
         }
     }
 
@@ -78,9 +91,16 @@ public struct NpyArray: Sendable, Equatable {
         guard checkedProduct([r, c]) == values.count else { throw SpectralError.shapeMismatch("shape \(shape) does not hold \(values.count) values") }
         var m = Matrix<T>(rows: r, cols: c)
         m.withUnsafeMutablePointer { p, _ in
+            let raw = UnsafeMutableRawPointer(p)
             switch values {
-            case .float32(let v): for i in 0..<v.count { p[i] = T(Double(v[i])) }
-            case .float64(let v): for i in 0..<v.count { p[i] = T(v[i]) }
+            case .float32(let v):
+                if T.self == Float.self { v.withUnsafeBytes { if let b = $0.baseAddress { raw.copyMemory(from: b, byteCount: $0.count) } } }
+                else if T.self == Double.self { let d = raw.assumingMemoryBound(to: Double.self); for i in 0..<v.count { d[i] = Double(v[i]) } }
+                else { for i in 0..<v.count { p[i] = T(Double(v[i])) } }
+            case .float64(let v):
+                if T.self == Double.self { v.withUnsafeBytes { if let b = $0.baseAddress { raw.copyMemory(from: b, byteCount: $0.count) } } }
+                else if T.self == Float.self { let f = raw.assumingMemoryBound(to: Float.self); for i in 0..<v.count { f[i] = Float(v[i]) } }
+                else { for i in 0..<v.count { p[i] = T(v[i]) } }
             case .int64(let v): for i in 0..<v.count { p[i] = T(Double(v[i])) }
             }
         }
@@ -162,7 +182,23 @@ public struct NpyArray: Sendable, Equatable {
             return v
         }
         var values: Values
+        // Little-endian f4/f8 on a little-endian host (every file numpy writes here): one copy at memory speed.
+        let native = !big && 1.littleEndian == 1
         switch kind {
+        case "f4" where native:
+            values = .float32(bytes.withUnsafeBytes { src in
+                [Float](unsafeUninitializedCapacity: count) { b, c in
+                    if count > 0 { UnsafeMutableRawPointer(b.baseAddress!).copyMemory(from: src.baseAddress! + body, byteCount: count * 4) }
+                    c = count
+                }
+            })
+        case "f8" where native:
+            values = .float64(bytes.withUnsafeBytes { src in
+                [Double](unsafeUninitializedCapacity: count) { b, c in
+                    if count > 0 { UnsafeMutableRawPointer(b.baseAddress!).copyMemory(from: src.baseAddress! + body, byteCount: count * 8) }
+                    c = count
+                }
+            })
         case "f4": values = .float32((0..<count).map { Float(bitPattern: UInt32(word($0))) })
         case "f2": values = .float32((0..<count).map { Float(Float16Bits(UInt16(word($0)))) })
         case "f8": values = .float64((0..<count).map { Double(bitPattern: word($0)) })
@@ -194,6 +230,14 @@ public struct NpyArray: Sendable, Equatable {
         out += v2 ? [UInt8(hl & 255), UInt8(hl >> 8 & 255), UInt8(hl >> 16 & 255), UInt8(hl >> 24 & 255)] : [UInt8(hl & 255), UInt8(hl >> 8)]
         out += Array(header.utf8)
         out.reserveCapacity(out.count + values.count * size)
+        if 1.littleEndian == 1 {                                 // the host's bytes are the file's: one copy
+            switch values {
+            case .float32(let v): v.withUnsafeBytes { out.append(contentsOf: $0) }
+            case .float64(let v): v.withUnsafeBytes { out.append(contentsOf: $0) }
+            case .int64(let v): v.withUnsafeBytes { out.append(contentsOf: $0) }
+            }
+            return out
+        }
         func put(_ w: UInt64) { for b in 0..<size { out.append(UInt8(w >> (8 * b) & 255)) } }
         switch values {
         case .float32(let v): for x in v { put(UInt64(x.bitPattern)) }

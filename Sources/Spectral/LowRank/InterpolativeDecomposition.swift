@@ -230,6 +230,10 @@ func sketchBasis<T: SpectralScalar>(transposed zt: Matrix<T>, threads: Int?) thr
 /// A·scale in another precision (rounded when narrowing; `scale` a power of two keeps it exact otherwise).
 @_specialize(where T == Double, U == Float)
 @_specialize(where T == Float, U == Double)
+@_specialize(where T == Double, U == Float)
+@_specialize(where T == Float, U == Double)
+@_specialize(where T == Double, U == Double)
+@_specialize(where T == Float, U == Float)
 func converted<T: SpectralScalar, U: SpectralScalar>(_ a: MatrixView<T>, to _: U.Type, scale: Double = 1) -> Matrix<U> {
     var out = Matrix<U>(uninitializedRows: a.rows, cols: a.cols)
     let src = a.strided, n = a.cols

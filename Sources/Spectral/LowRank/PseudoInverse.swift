@@ -99,7 +99,7 @@ func inverseNorm<T: SpectralScalar>(_ u: Matrix<T>, pinv: Matrix<T>?, threads: I
 /// to spare, A has full column rank for the SVD's cut too, and X = R⁻¹·Q₁ᵀ·B. Otherwise the COD (`codSolve`) with
 /// its own certificate.
 func certifiedQRSolve<T: SpectralScalar>(_ a: MatrixView<T>, _ b: MatrixView<T>?, maxAbs big: T, rtol: T, atol: T,
-                                         threads: Int?) throws -> (x: Matrix<T>, rank: Int)? {
+                                         threads: Int?) throws -> (x: Matrix<T>, rank: Int, route: PseudoInverseRoute)? {
     guard big > 0, isEquilibrated(a, scale: PowerOfTwoScale(maxAbs: big)) else { return nil }
     let (m, n) = (a.rows, a.cols)
     if m >= n {
@@ -115,13 +115,13 @@ func certifiedQRSolve<T: SpectralScalar>(_ a: MatrixView<T>, _ b: MatrixView<T>?
             } catch SpectralError.overflow { solved = false }
             let normInv = solved ? try inverseNorm(r, pinv: b == nil ? x : nil, threads: threads) : .infinity
             if normInv.isFinite && normInv > 0 && 1 / normInv > 2 * (atol.double + rtol.double * a.frobeniusNorm.double) {
-                return (x, n)
+                return (x, n, .householderQR)
             }
         }
     }
     do {
         let c = try codSolve(a, b, rtol: rtol, atol: atol, threads: threads)
-        return c.certified ? (c.x, c.rank) : nil
+        return c.certified ? (c.x, c.rank, .completeOrthogonal) : nil
     } catch SpectralError.overflow {
         return nil                                                        // the SVD route decides (and names it)
     }
@@ -157,6 +157,30 @@ public enum PseudoInverseMethod: String, Sendable, CaseIterable {
     case completeOrthogonal = "cod"
 }
 
+/// The factorization a pseudo-inverse or least-squares solve actually used.
+public enum PseudoInverseRoute: String, Sendable {
+    /// Householder QR, A of certified full column rank: X = R⁻¹·Q₁ᵀ (`.automatic` only).
+    case householderQR = "qr"
+    /// The complete orthogonal decomposition from QR with column pivoting (`.completeOrthogonal`, or `.automatic`
+    /// when its rank is certified).
+    case completeOrthogonal = "cod"
+    /// The Jacobi SVD (`.svd`, or `.automatic` when no QR route is certified: graded, rank-deficient near the cut).
+    case svd
+}
+
+/// `pinv` together with the number of singular values kept and the route the method took (which factorization
+/// `.automatic` settled on). As `pinv` otherwise.
+///
+/// ```swift
+/// let r = try pinvWithRoute(a)          // r.route == .householderQR for a well-conditioned Gaussian
+/// ```
+public func pinvWithRoute<T: SpectralScalar>(_ a: some MatrixViewable<T>, rtol: T? = nil, atol: T = 0,
+                                             method: PseudoInverseMethod = .automatic,
+                                             threads: Int? = nil) throws -> (pinv: Matrix<T>, rank: Int, route: PseudoInverseRoute) {
+    let r = try pinvView(a.view, rtol: rtol, atol: atol, method: method, threads: threads)
+    return (r.pinv, r.rank, r.used)
+}
+
 /// `pinv` together with the number of singular values kept (scipy's `return_rank=True`).
 public func pinvWithRank<T: SpectralScalar>(_ a: some MatrixViewable<T>, rtol: T? = nil, atol: T = 0,
                                             method: PseudoInverseMethod = .automatic,
@@ -168,7 +192,7 @@ public func pinvWithRank<T: SpectralScalar>(_ a: some MatrixViewable<T>, rtol: T
 @_specialize(where T == Float)
 @_specialize(where T == Double)
 func pinvView<T: SpectralScalar>(_ av: MatrixView<T>, rtol: T?, atol: T, method: PseudoInverseMethod,
-                                 threads: Int?) throws -> (pinv: Matrix<T>, rank: Int, used: PseudoInverseMethod) {
+                                 threads: Int?) throws -> (pinv: Matrix<T>, rank: Int, used: PseudoInverseRoute) {
     let s = try pseudoSolve(av, nil, rtol: rtol, atol: atol, method: method, caller: "pinv", threads: threads)
     return (s.x, s.rank, s.used)
 }
@@ -176,7 +200,7 @@ func pinvView<T: SpectralScalar>(_ av: MatrixView<T>, rtol: T?, atol: T, method:
 /// X = A⁺·B, or A⁺ itself for B = nil: the cut's defaults and checks, then the method — the certified QR route for
 /// `.automatic` (`certifiedQRSolve`), the COD, or the Jacobi SVD, X = V_k·Σ_k⁻¹·(U_kᵀ·B).
 func pseudoSolve<T: SpectralScalar>(_ av: MatrixView<T>, _ bv: MatrixView<T>?, rtol: T?, atol: T, method: PseudoInverseMethod,
-                                    caller: String, threads: Int?) throws -> (x: Matrix<T>, rank: Int, used: PseudoInverseMethod) {
+                                    caller: String, threads: Int?) throws -> (x: Matrix<T>, rank: Int, used: PseudoInverseRoute) {
     let (m, n) = (av.rows, av.cols)
     let p = bv?.cols ?? m
     let r = rtol ?? T(Double(Swift.max(m, n))) * T.eps
@@ -184,7 +208,7 @@ func pseudoSolve<T: SpectralScalar>(_ av: MatrixView<T>, _ bv: MatrixView<T>?, r
         throw SpectralError.invalidArgument("\(caller): tolerances must be finite and ≥ 0 (rtol \(r), atol \(atol))")
     }
     let maxA = try av.finiteMaxAbs("\(caller): A"), maxB = try bv?.finiteMaxAbs("\(caller): B") ?? 1
-    if m == 0 || n == 0 { return (Matrix<T>(rows: n, cols: p), 0, method == .automatic ? .svd : method) }
+    if m == 0 || n == 0 { return (Matrix<T>(rows: n, cols: p), 0, method == .completeOrthogonal ? .completeOrthogonal : .svd) }
     // Inputs whose squares would leave the range are solved at unit scale: X = (2^a·A')⁺·(2^b·B') = 2^(b−a)·A'⁺·B'.
     if !PowerOfTwoScale.isComfortable(maxA) || !PowerOfTwoScale.isComfortable(maxB) {
         let sa = PowerOfTwoScale(maxAbs: maxA), sb = PowerOfTwoScale(maxAbs: maxB)
@@ -199,7 +223,7 @@ func pseudoSolve<T: SpectralScalar>(_ av: MatrixView<T>, _ bv: MatrixView<T>?, r
         return (c.x, c.rank, .completeOrthogonal)
     }
     if method == .automatic, let c = try certifiedQRSolve(av, bv, maxAbs: maxA, rtol: r, atol: atol, threads: threads) {
-        return (c.x, c.rank, .completeOrthogonal)
+        return (c.x, c.rank, c.route)
     }
     let s = try svd(av, threads: threads)
     let cut = atol + r * (s.S.first ?? 0)

@@ -70,6 +70,16 @@ public struct Matrix<T: SpectralScalar>: @unchecked Sendable {
         elements.withUnsafeBufferPointer { if let base = $0.baseAddress, $0.count > 0 { storage.pointer.update(from: base, count: $0.count) } }
     }
 
+    /// A copy of `m` converted to this element type (numpy's `astype`): Float → Double exactly, Double → Float
+    /// rounded to nearest (values beyond Float's range become ±inf, as a conversion does). Any view, one pass.
+    ///
+    /// ```swift
+    /// let wide = Matrix<Double>(converting: floats)     // for a residual in Double
+    /// ```
+    public init<U: SpectralScalar>(converting m: some MatrixViewable<U>) {
+        self = converted(m.view, to: T.self)
+    }
+
     /// The n×n identity.
     public static func identity(_ n: Int) -> Matrix {
         var m = Matrix(rows: n, cols: n)
