@@ -4,7 +4,7 @@ import Spectral
 let benchSpec = CommandSpec(
     name: "bench",
     summary: "Microbenchmarks of every algorithm family (blas factorizations lowrank msign softmax-topk), each with its accuracy; with --compare, numpy/scipy interleaved on the same cases; --plot writes SVG plots, --report the performance page.",
-    usage: "spectral bench [FAMILY|BENCHMARK ...] [--quick] [--compare] [--plot DIR] [--report FILE] [--sizes N,...] [--dtype f32|f64] [--threads N,...] [--json FILE]",
+    usage: "spectral bench [FAMILY|BENCHMARK ...] [--quick] [--compare] [--plot DIR] [--report FILE] [--sizes N,...] [--dtype f32|f64] [--threads N,...] [--json FILE]\n       spectral bench cli [--quick] [--rounds R] [--json FILE]   (each command end to end: wall vs its algorithm time and the .npy IO)",
     options: [("--sizes", "square sizes instead of the defaults (gemm: m = n = k; gradtopk: n)"),
               ("--shapes", "explicit shapes MxNxK (gemm) or MxN (the others)"),
               ("--dtype", "run every selected benchmark in f32 or f64 (default: each benchmark's own types)"),
@@ -36,6 +36,7 @@ struct BenchRecord {
 }
 
 func runBench(_ args: Arguments) throws {
+    if args.positionals == ["cli"] { return try runBenchCLI(args) }
     let quick = args.switches.contains("--quick")
     var ops: [String] = []
     for name in args.positionals {
