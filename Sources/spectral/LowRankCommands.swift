@@ -120,7 +120,7 @@ func runLowRank(_ args: Arguments) throws {
             dir.add("U.npy", npy: NpyArray(r.U)); dir.add("S.npy", npy: try vectorNpy(r.S)); dir.add("Vt.npy", npy: NpyArray(r.Vt))
             dir.add("summary.json", json: .object([
                 ("op", .string("lowrank")), ("dtype", .string(T.dtypeName)), ("shape", shapeJSON(a)), ("rank", .int(rank)),
-                ("method", .string(randomized ? "randomized" : "truncated")), ("seed", .int(Int(seed))), ("seconds", .number(seconds)),
+                ("method", .string(randomized ? "randomized" : "truncated")), ("seed", seedJSON(seed)), ("seconds", .number(seconds)),
                 ("error", .number(r.error.double)), ("relative_error", .number(a.frobeniusNorm > 0 ? r.error.double / a.frobeniusNorm.double : 0)),
             ]))
             try dir.commit()
@@ -147,7 +147,7 @@ func runCR(_ args: Arguments) throws {
             dir.add("P.npy", npy: NpyArray(r.product)); dir.add("idx.npy", npy: try indexNpy(r.indices))
             dir.add("summary.json", json: .object([
                 ("op", .string("cr")), ("dtype", .string(T.dtypeName)), ("x_shape", shapeJSON(x)), ("y_shape", shapeJSON(y)),
-                ("rank", .int(rank)), ("select", .string(select)), ("middle", .string(middle)), ("seed", .int(Int(seed))),
+                ("rank", .int(rank)), ("select", .string(select)), ("middle", .string(middle)), ("seed", seedJSON(seed)),
                 ("seconds", .number(seconds)), ("relative_error", .number(try relativeResidual(exact, r.product))),
             ]))
             try dir.commit()
@@ -175,7 +175,7 @@ func runID(_ args: Arguments) throws {
             dir.add("idx.npy", npy: try indexNpy(id.indices)); dir.add("proj.npy", npy: NpyArray(id.projection))
             dir.add("summary.json", json: .object([
                 ("op", .string("id")), ("dtype", .string(T.dtypeName)), ("shape", shapeJSON(a)), ("rank", .int(id.rank)),
-                ("method", .string(randomized ? "randomized" : "deterministic")), ("seed", .int(Int(seed))), ("seconds", .number(seconds)),
+                ("method", .string(randomized ? "randomized" : "deterministic")), ("seed", seedJSON(seed)), ("seconds", .number(seconds)),
                 ("relative_error", .number(err)), ("max_abs_proj", .number(id.projection.maxAbs.double)),
             ]))
             try dir.commit()
@@ -201,7 +201,7 @@ func runCUR(_ args: Arguments) throws {
             dir.add("C.npy", npy: NpyArray(c.C)); dir.add("U.npy", npy: NpyArray(c.U)); dir.add("R.npy", npy: NpyArray(c.R))
             dir.add("summary.json", json: .object([
                 ("op", .string("cur")), ("dtype", .string(T.dtypeName)), ("shape", shapeJSON(a)), ("rank", .int(rank)),
-                ("select", .string(select.rawValue)), ("middle", .string(middle.rawValue)), ("seed", .int(Int(seed))),
+                ("select", .string(select.rawValue)), ("middle", .string(middle.rawValue)), ("seed", seedJSON(seed)),
                 ("seconds", .number(seconds)), ("error", .number(c.error.double)), ("optimal_error", .number(c.optimalError.double)),
                 ("ratio", .number(c.ratio.double)),
             ]))
@@ -226,3 +226,6 @@ func sampledPenrose<T: SpectralScalar>(_ a: Matrix<T>, _ x: Matrix<T>) throws ->
     let xaCols = try matmul(gatherRows(ad.transposed, rx), xd, transposeB: true)         // ((XA)[:, S])ᵀ = A[:, S]ᵀ·Xᵀ
     return (try rel(aS, try matmul(axS, ad)), try rel(xS, try matmul(xaS, xd)), try rel(axS, axCols), try rel(xaS, xaCols))
 }
+
+/// A seed in summary.json: a number, or its decimal text above Int.max (JSON readers lose precision there anyway).
+func seedJSON(_ s: UInt64) -> JSON { s <= UInt64(Int.max) ? .int(Int(s)) : .string(String(s)) }

@@ -91,8 +91,8 @@ func runMuonDemo(_ args: Arguments) throws {
     // Y = W*·X + noise with W* 64×128 (unit-scale entries), X 128×512 Gaussian; loss ‖W·X − Y‖²_F / N.
     let (r, c, n) = (64, 128, 512)
     let target = Matrix<Float>.randomNormal(rows: r, cols: c, std: 1 / Float(c).squareRoot(), seed: seed)
-    let x = Matrix<Float>.randomNormal(rows: c, cols: n, seed: seed + 1)
-    let y = try matmul(target, x) + Matrix<Float>.randomNormal(rows: r, cols: n, std: 0.01, seed: seed + 2)
+    let x = Matrix<Float>.randomNormal(rows: c, cols: n, seed: seed &+ 1)
+    let y = try matmul(target, x) + Matrix<Float>.randomNormal(rows: r, cols: n, std: 0.01, seed: seed &+ 2)
     func lossAndGradient(_ w: Matrix<Float>) throws -> (Float, Matrix<Float>) {
         let residual = try matmul(w, x, threads: threads) - y
         let loss = residual.frobeniusNorm * residual.frobeniusNorm / Float(n)

@@ -2,6 +2,20 @@ import XCTest
 import Spectral
 
 final class LowRankTests: XCTestCase {
+    /// Found by review: a tolerance ID of a matrix with no columns trapped (rank 1 > n = 0), and a huge oversample
+    /// overflowed rank + oversample.
+    func testEmptyToleranceIDAndHugeOversample() throws {
+        let empty = Matrix<Double>(rows: 3, cols: 0)
+        for randomized in [false, true] {
+            let d = try interpolativeDecomposition(empty, tolerance: 0.5, randomized: randomized)
+            XCTAssertEqual(d.rank, 0); XCTAssertEqual(d.indices, [])
+        }
+        XCTAssertEqual(try rowInterpolativeDecomposition(Matrix<Double>(rows: 0, cols: 4), tolerance: 0.5).rank, 0)
+        let a = Matrix<Double>.randomNormal(rows: 12, cols: 9, seed: 4)
+        XCTAssertEqual(try randomizedSVD(a, rank: 2, oversample: .max, seed: 1).S.count, 2)
+        XCTAssertEqual(try interpolativeDecomposition(a, rank: 3, randomized: true, oversample: .max, seed: 1).rank, 3)
+    }
+
     /// The route the default method took is reported as it is: the plain Householder QR route is `.householderQR`
     /// (it was reported as the COD), rank-deficient input leaves it, graded input goes to the SVD.
     func testPinvRouteIsReported() throws {

@@ -105,6 +105,18 @@ final class PolarExpressTests: XCTestCase {
         XCTAssertLessThanOrEqual(try msignDiagnostics(x).orthogonality, 1e-12)
     }
 
+    /// Found by review: an input scale of 1e-320 gave an all-NaN X; the scale is bounded and divergence is an error.
+    func testInputScaleAndDivergence() {
+        let m = Matrix<Float>.randomNormal(rows: 6, cols: 9, seed: 3)
+        for s in [1e-320, 0, -1, 1e39, .nan] {
+            XCTAssertThrowsError(try newtonSchulz(m, inputScale: s), "\(s)")
+        }
+        XCTAssertThrowsError(try newtonSchulz(m, steps: 40, inputScale: 0x1p-20)) { e in
+            guard case SpectralError.overflow = e else { return XCTFail("\(e)") }
+        }
+        XCTAssertNoThrow(try newtonSchulz(m, inputScale: 1.01))
+    }
+
     func testOptimalPolynomials() {
         XCTAssertEqual(PolarExpress.optimalCubic(lower: 1, upper: 1), [1.5, -0.5])
         let q = PolarExpress.optimalQuintic(lower: 1e-3, upper: 1)

@@ -175,9 +175,12 @@ final class NpyFuzzTests: XCTestCase {
             self.replacing($0, key: "shape", with: "(0, 2147483647)")
         }).contains("is not supported"))
         let empty = try NpyArray.parse(withHeader(try NpyArray(shape: [0, 4], values: .float64([])).encoded()) {
-            self.replacing($0, key: "shape", with: "(0, 16777216)")
+            self.replacing($0, key: "shape", with: "(0, 8192)")
         })
-        XCTAssertEqual(empty.shape, [0, 16_777_216])
+        XCTAssertEqual(empty.shape, [0, 8192])
+        XCTAssertTrue(message(withHeader(try NpyArray(shape: [0, 4], values: .float64([])).encoded()) {
+            self.replacing($0, key: "shape", with: "(0, 16777216)")
+        }).contains("is not supported"))
         // An f8 value beyond Float's range does not become inf when read as Float.
         XCTAssertThrowsError(try NpyArray(shape: [1, 2], values: .float64([1, 1e300])).matrix(Float.self)) {
             XCTAssertEqual($0 as? SpectralError, .overflow("element 1 (1e+300) is beyond Float's range"))

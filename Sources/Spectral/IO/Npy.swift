@@ -10,7 +10,7 @@ import Darwin
 /// element types `f4` and `f8` (kept), `f2`, `i4` and `i8` (converted: f2 → Float exactly, i4 → Double exactly,
 /// i8 → Double, exact up to 2^53, larger magnitudes round). Anything else (bool, complex, unsigned, strings,
 /// objects) is rejected with an error that names the dtype. Values are held in C (row-major) order. Dimensions are
-/// limited to 2³¹ − 1, and to 2²⁴ in an array with no elements.
+/// limited to 2³¹ − 1, and to 2¹³ in an array with no elements.
 ///
 /// ```swift
 /// let x = try NpyArray.read(path: "A.npy")
@@ -112,8 +112,9 @@ public struct NpyArray: Sendable, Equatable {
 
     /// The largest dimension a file may declare (2³¹ − 1).
     public static let maxDimension = Int(Int32.max)
-    /// The largest dimension of an array with no elements (2²⁴): its other sides still size the outputs.
-    public static let maxEmptyDimension = 1 << 24
+    /// The largest dimension of an array with no elements (2¹³): its sides still size the outputs (the full SVD of
+    /// 0×n has an n×n V, 512 MiB at n = 2¹³ in f8; a 0×2²⁴ file asked for 2 PB).
+    public static let maxEmptyDimension = 1 << 13
 
     /// Reads a .npy file. - Throws: `SpectralError.io` naming the file and the problem for a missing, truncated
     /// or corrupt file, an unsupported dtype or version, or a data size that does not match the header.

@@ -81,6 +81,8 @@ public func interpolativeDecomposition<T: SpectralScalar>(_ a: some MatrixViewab
 func interpolativeDecompositionView<T: SpectralScalar>(_ av: MatrixView<T>, rank: Int?, tolerance: T?, randomized: Bool,
                                                        oversample: Int, powerIterations: Int, seed: UInt64,
                                                        threads: Int?) throws -> InterpolativeDecomposition<T> {
+    // More oversampling than the matrix has rows or columns changes nothing (and must not overflow k + oversample).
+    let oversample = oversample < 0 ? oversample : Swift.min(oversample, Swift.max(av.rows, av.cols))
     let (m, n) = (av.rows, av.cols)
     // The Float-sketch path checks finiteness in its own pass over A.
     let floatSketch = randomized && m > 1 && rank != nil && T.self == Double.self
@@ -137,7 +139,7 @@ func interpolativeDecompositionView<T: SpectralScalar>(_ av: MatrixView<T>, rank
                 d = Swift.min(m, 2 * d)
             }
         }
-        let k = rank ?? Swift.max(1, factored)
+        let k = rank ?? Swift.min(n, Swift.max(1, factored))          // n = 0: rank 0
         if n == k { return InterpolativeDecomposition(rank: k, indices: pivots, projection: Matrix<T>(rows: k, cols: 0)) }
         // Fixed rank: the sketch's QRCP ran past k to `idCandidates`; drop the surplus by exact loss.
         if rank != nil && factored > k,
@@ -157,7 +159,7 @@ func interpolativeDecompositionView<T: SpectralScalar>(_ av: MatrixView<T>, rank
         return InterpolativeDecomposition(rank: k, indices: pivots, projection: gatherColumns(all.view, Array(pivots.suffix(n - k))))
     }
     let f = try factor(av)
-    let k = rank ?? Swift.max(1, f.columnsFactored)
+    let k = rank ?? Swift.min(n, Swift.max(1, f.columnsFactored))
     var proj = Matrix<T>(rows: k, cols: n - k)
     let r = f.R
     let r11 = r.view(rows: 0..<Swift.min(k, r.rows), cols: 0..<k).copy()

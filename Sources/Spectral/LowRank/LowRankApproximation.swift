@@ -62,7 +62,7 @@ public func randomizedSVD<T: SpectralScalar>(_ a: some MatrixViewable<T>, rank: 
         guard error.isFinite else { throw SpectralError.overflow("randomizedSVD: the error ‖A − A_r‖_F is beyond \(T.self)'s range") }
         return LowRankApproximation(U: d.U, S: values, Vt: d.Vt, error: error)
     }
-    let l = Swift.min(rank + oversample, Swift.min(m, n))
+    let l = rank + Swift.min(oversample, Swift.min(m, n) - rank)              // ≤ min(m, n), no overflow
     var g = SpectralRandom(seed: seed)
     let omega = Matrix<T>.gaussianSketch(rows: n, cols: l, using: &g)
     var q = try qr(try matmul(av, omega, threads: threads), threads: threads).Q(threads: threads)      // m×l

@@ -25,7 +25,7 @@ public func msignExact<T: SpectralScalar>(_ m: some MatrixViewable<T>, threads: 
 ///   - schedule: coefficient table (default Keller Jordan's); a shorter table repeats its last row.
 ///   - steps: number of steps (default: the schedule's own length, 5 for single-row schedules).
 ///   - inputScale: extra divisor of the normalised input (Polar Express uses 1.01; nanochat 1.02).
-/// - Throws: `.nonFinite` on NaN/Inf input; `.invalidArgument` for steps < 0 or inputScale ≤ 0.
+/// - Throws: `.nonFinite` on NaN/Inf input; `.invalidArgument` for steps < 0 or inputScale outside [2⁻³⁰, 2³⁰].
 public func newtonSchulz<T: SpectralScalar>(_ m: some MatrixViewable<T>, schedule: NewtonSchulzSchedule = .jordan, steps: Int? = nil,
                                             inputScale: Double = 1, normalization: NewtonSchulzNormalization = .frobenius,
                                             threads: Int? = nil) throws -> Matrix<T> {
@@ -44,6 +44,10 @@ func newtonSchulzOne<T: SpectralScalar>(_ mv: MatrixView<T>, schedule: NewtonSch
     let wide = mv.rows <= mv.cols
     var x = wide ? mv.copy() : mv.transposed.copy()            // p×q with p ≤ q
     try newtonSchulzInPlace(&x, schedule: schedule, steps: steps, inputScale: inputScale, tight: tight, threads: threads, workspace: &ws)
+    // A schedule or input scale that puts singular values outside the polynomials' basin diverges: say so.
+    if !x.isFinite {
+        throw SpectralError.overflow("newtonSchulz: the iteration diverged (singular values of X₀ = M/(‖M‖_F·\(inputScale)) outside the schedule's range)")
+    }
     return wide ? x : x.transposed.copy()
 }
 
@@ -51,7 +55,10 @@ func newtonSchulzOne<T: SpectralScalar>(_ mv: MatrixView<T>, schedule: NewtonSch
 func newtonSchulzSteps(_ steps: Int?, schedule: NewtonSchulzSchedule, inputScale: Double) throws -> Int {
     let t = steps ?? schedule.defaultSteps
     guard t >= 0 else { throw SpectralError.invalidArgument("newtonSchulz: steps must be ≥ 0, got \(t)") }
-    guard inputScale > 0, inputScale.isFinite else { throw SpectralError.invalidArgument("newtonSchulz: inputScale must be > 0") }
+    // X₀ = M/(‖M‖_F·s) must stay representable in Float: s within [2⁻³⁰, 2³⁰] (published values are 1 to 1.02).
+    guard inputScale >= 0x1p-30, inputScale <= 0x1p30 else {
+        throw SpectralError.invalidArgument("newtonSchulz: inputScale must be in [2^-30, 2^30], got \(inputScale)")
+    }
     return t
 }
 
