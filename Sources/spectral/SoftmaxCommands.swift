@@ -44,6 +44,9 @@ func runTopK(_ args: Arguments) throws {
                                          : try threTopKVJP(ps[i], x: xs[i], temperature: tau, method: method, v: vs[i])
             for j in 0..<x.cols { gm[i, j] = gr[j] }
         }
+        if dtype == "f32", let i = gm.elements.firstIndex(where: { !Float($0).isFinite }) {
+            throw SpectralError.overflow("topk: G[\(i / x.cols), \(i % x.cols)] = \(gm.elements[i]) is beyond Float's range; use --dtype f64")
+        }
         g = gm
     }
     let seconds = now() - t0

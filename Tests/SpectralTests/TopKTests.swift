@@ -2,6 +2,19 @@ import XCTest
 import Spectral
 
 final class TopKTests: XCTestCase {
+    /// Found by review: gradients with NaN or near-overflow v, or τ = 0, returned NaN/∞ without a word.
+    func testGradientsRejectBadInput() throws {
+        let x = [0.3, -1.0, 2.0, 0.5], p = try smoothTopK(x, k: 2, method: .threSigmoid)
+        XCTAssertThrowsError(try gradTopKJVP(x, k: 2, v: [1, .nan, 0, 0]))
+        XCTAssertThrowsError(try threTopKVJP(p, x: x, method: .threSigmoid, v: [1, .infinity, 0, 0]))
+        XCTAssertThrowsError(try threTopKVJP(p, x: x, temperature: 0, method: .threSigmoid, v: [1, 0, 0, 0]))
+        XCTAssertThrowsError(try threTopKVJP(p, x: x, temperature: 1e-310, method: .threSigmoid, v: [1.7e308, -1.7e308, 0, 0])) {
+            guard case SpectralError.overflow = $0 else { return XCTFail("\($0)") }
+        }
+        XCTAssertEqual(logElementarySymmetric(x, k: -1), -.infinity)
+        XCTAssertEqual(try gradTopKJVP(x, k: 2, v: [1, 1, 1, 1]).map { abs($0) }.max()!, 0, accuracy: 1e-12)
+    }
+
     let smooth: [TopKMethod] = [.gradTopK, .threExp, .threSigmoid, .threSmooth, .threClip]
     let x4: [Double] = [3, 2, 1, 4]
 

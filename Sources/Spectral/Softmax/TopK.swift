@@ -187,6 +187,7 @@ func gradTopK(_ x: [Double], _ k: Int) -> [Double] {
 
 /// log Z_k by the additive DP (for tests and the JVP).
 public func logElementarySymmetric(_ x: [Double], k: Int) -> Double {
+    if k < 0 { return -.infinity }                       // no subsets of negative size: Z = 0
     var e = [Double](repeating: -.infinity, count: k + 1)
     e[0] = 0
     for v in x where v > -.infinity {
@@ -317,7 +318,7 @@ func suIterative(_ x: [Double], _ k: Int) -> [Double] {
 
 /// Vector–Jacobian product of ThreTopK (any f): J = diag(g) − g·gᵀ/Σg with g = f′(x − λ)/τ, symmetric, so the
 /// VJP equals the JVP: v ↦ g⊙(v − ⟨g, v⟩/Σg). `p` is the forward output.
-public func threTopKVJP(_ p: [Double], x: [Double], temperature tau: Double = 1, method: TopKMethod, v: [Double]) throws -> [Double] {
+func threTopKVJPBody(_ p: [Double], x: [Double], temperature tau: Double, method: TopKMethod, v: [Double]) throws -> [Double] {
     guard p.count == v.count, x.count == v.count else { throw SpectralError.shapeMismatch("VJP: lengths \(x.count), \(p.count), \(v.count)") }
     let g: [Double]
     switch method {
@@ -350,7 +351,7 @@ private func logAddExpDual(_ a: Dual, _ b: Dual) -> Dual {
 /// forward-mode differentiation (dual numbers) through the same additive prefix/suffix log-DP, O(nk). J is
 /// symmetric positive semidefinite with J·1 = 0, so this is also the VJP.
 /// - Throws: as `smoothTopK`, plus `.shapeMismatch` when v's length differs from x's.
-public func gradTopKJVP(_ x: [Double], k: Int, temperature tau: Double = 1, v: [Double]) throws -> [Double] {
+func gradTopKJVPBody(_ x: [Double], k: Int, temperature tau: Double, v: [Double]) throws -> [Double] {
     guard v.count == x.count else { throw SpectralError.shapeMismatch("gradTopKJVP: x has \(x.count), v has \(v.count)") }
     let p = try smoothTopK(x, k: k, temperature: tau, method: .gradTopK)   // validates
     let n = x.count
@@ -388,4 +389,31 @@ public func gradTopKJVP(_ x: [Double], k: Int, temperature tau: Double = 1, v: [
         // p_i = exp(z_i + acc − log Z): d p_i = p_i·(dz_i + d acc − d log Z).
         return p[i] * (zs[i].d + acc.d - logZ.d)
     }
+}
+
+/// Vector–Jacobian product of ThreTopK (see `threTopKVJPBody` for the formula). `p` is the forward output.
+/// - Throws: `.shapeMismatch` on different lengths; `.invalidArgument` unless τ > 0 is finite; `.nonFinite` for NaN
+///   or ±∞ in v or p; `.overflow` when finite inputs give a non-finite product (v near overflow over a small τ).
+public func threTopKVJP(_ p: [Double], x: [Double], temperature tau: Double = 1, method: TopKMethod, v: [Double]) throws -> [Double] {
+    guard tau > 0 && tau.isFinite else { throw SpectralError.invalidArgument("threTopKVJP: temperature must be > 0, got \(tau)") }
+    try requireFiniteVector(v, "threTopKVJP: v"); try requireFiniteVector(p, "threTopKVJP: p")
+    return try requireFiniteResult(try threTopKVJPBody(p, x: x, temperature: tau, method: method, v: v), "threTopKVJP")
+}
+
+/// Jacobian–vector product of GradTopK (see `gradTopKJVPBody`). - Throws: as `smoothTopK`, plus `.shapeMismatch`
+/// when v's length differs from x's, `.nonFinite` for NaN or ±∞ in v, `.overflow` when the product is not finite.
+public func gradTopKJVP(_ x: [Double], k: Int, temperature tau: Double = 1, v: [Double]) throws -> [Double] {
+    try requireFiniteVector(v, "gradTopKJVP: v")
+    return try requireFiniteResult(try gradTopKJVPBody(x, k: k, temperature: tau, v: v), "gradTopKJVP")
+}
+
+func requireFiniteVector(_ v: [Double], _ what: String) throws {
+    if let i = v.firstIndex(where: { !$0.isFinite }) { throw SpectralError.nonFinite("\(what)[\(i)] is \(v[i])") }
+}
+
+func requireFiniteResult(_ r: [Double], _ what: String) throws -> [Double] {
+    if r.contains(where: { !$0.isFinite }) {
+        throw SpectralError.overflow("\(what): the product is beyond Double's range (v or 1/τ too large)")
+    }
+    return r
 }
