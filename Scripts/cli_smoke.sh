@@ -3,6 +3,7 @@
 # Usage: Scripts/cli_smoke.sh PATH/TO/spectral
 set -euo pipefail
 bin=${1:?usage: cli_smoke.sh SPECTRAL_BINARY}
+bin=$(cd "$(dirname "$bin")" && pwd)/$(basename "$bin")      # absolute: some checks run from another directory
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 fail() { echo "cli_smoke: FAIL: $*" >&2; exit 1; }
@@ -40,7 +41,7 @@ PY
 
 "$bin" qr "$work/A.npy" --out "$work/qr" --full || fail "qr"
 # Relative one-character output paths (Foundation's path functions trapped on them).
-(cd "$work" && "$bin" qr A.npy --out o && "$bin" gemm A.npy B.npy --out g/ && test -f o/R.npy && test -f g/C.npy) || fail "relative --out o"
+(cd "$work" && "$bin" qr A.npy --out q && "$bin" gemm A.npy B.npy --out g/ && test -f q/R.npy && test -f g/C.npy && rm -rf q g) || fail "relative --out q"
 "$bin" qrcp "$work/Bt.npy" --out "$work/qrcp" || fail "qrcp"
 "$bin" qrcp "$work/Bt.npy" --rank 5 --out "$work/qrcp5" || fail "qrcp --rank"
 "$bin" svd "$work/Bt.npy" --out "$work/svd" || fail "svd"
