@@ -66,7 +66,7 @@ public func gemv<T: SpectralScalar>(alpha: T = 1, _ a: some MatrixViewable<T>, _
     let nt = try resolveThreads(threads)
     let (m, n) = (av.rows, av.cols)
     if m == 0 { return }
-    let priorFinite = beta == 0 || y.allSatisfy(\.isFinite)
+    let priorFinite = beta == 0 || vectorIsFinite(y)
     x.withUnsafeBufferPointer { xp in
         y.withUnsafeMutableBufferPointer { yp in
             withExtendedLifetime(av.storage) {
@@ -75,8 +75,8 @@ public func gemv<T: SpectralScalar>(alpha: T = 1, _ a: some MatrixViewable<T>, _
             }
         }
     }
-    if y.allSatisfy(\.isFinite) { return }
-    if priorFinite && alpha.isFinite && beta.isFinite && x.allSatisfy(\.isFinite) && av.allFinite {
+    if vectorIsFinite(y) { return }
+    if priorFinite && alpha.isFinite && beta.isFinite && vectorIsFinite(x) && av.allFinite {
         throw SpectralError.overflow("gemv: finite inputs give a result beyond \(T.self)'s range (y holds ±inf or NaN)")
     }
 }
@@ -140,5 +140,13 @@ func rowDots<T: SpectralScalar>(_ range: Range<Int>, _ n: Int, _ alpha: T, _ a: 
         while j < n { t0 = maddScalar(t0, a[i, j], x[j]); j &+= 1 }
         y[i &* incy] = maddScalar(y[i &* incy], alpha, t0)
         i &+= 1
+    }
+}
+
+/// No NaN or ±Inf in v: the vectorised pass of `requireFinite` on a 1×n view.
+func vectorIsFinite<T: SpectralScalar>(_ v: [T]) -> Bool {
+    v.withUnsafeBufferPointer { b in
+        guard let base = b.baseAddress, b.count > 0 else { return true }
+        return firstNonFinite(1, b.count, StridedPointer(UnsafeMutablePointer(mutating: base), b.count, 1)) == nil
     }
 }

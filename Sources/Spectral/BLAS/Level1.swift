@@ -127,7 +127,7 @@ public func dot<T: SpectralScalar>(_ x: [T], _ y: [T]) throws -> T {
     let s = x.withUnsafeBufferPointer { xp in y.withUnsafeBufferPointer { yp in
         dotStrided(x.count, xp.baseAddress!, 1, yp.baseAddress!, 1)
     } }
-    if !s.isFinite && x.allSatisfy(\.isFinite) && y.allSatisfy(\.isFinite) {
+    if !s.isFinite && vectorIsFinite(x) && vectorIsFinite(y) {
         throw SpectralError.overflow("dot: finite vectors give a sum beyond \(T.self)'s range")
     }
     return s

@@ -48,24 +48,18 @@ public struct NpyArray: Sendable, Equatable {
     /// A 2-D array holding the matrix (as f4 or f8). One copy at memory speed.
     public init<T: SpectralScalar>(_ m: Matrix<T>) {
         shape = [m.rows, m.cols]
-        let n = m.rows * m.cols
-        if T.self == Float.self {
-            let v = m.withUnsafePointer { p, _ in
-                [Float](unsafeUninitializedCapacity: n) { b, c in
-                    UnsafeMutableRawPointer(b.baseAddress!).copyMemory(from: UnsafeRawPointer(p), byteCount: n * 4); c = n
+        func copied<E>(_: E.Type) -> [E] {                   // E is T itself: a byte copy
+            let n = m.rows * m.cols
+            return m.withUnsafePointer { p, _ in
+                [E](unsafeUninitializedCapacity: n) { b, c in
+                    if n > 0 { UnsafeMutableRawPointer(b.baseAddress!).copyMemory(from: UnsafeRawPointer(p), byteCount: n * MemoryLayout<E>.stride) }
+                    c = n
                 }
             }
-            values = .float32(v); sourceDescr = "<f4"
-        } else if T.self != Double.self {
-            values = .float64(m.elements.map(\.double)); sourceDescr = "<f8"
-        } else {
-            let v = m.withUnsafePointer { p, _ in
-                [Double](unsafeUninitializedCapacity: n) { b, c in
-                    UnsafeMutableRawPointer(b.baseAddress!).copyMemory(from: UnsafeRawPointer(p), byteCount: n * 8); c = n
-                }
-            }
-            values = .float64(v); sourceDescr = "<f8"
         }
+        if T.self == Float.self { values = .float32(copied(Float.self)); sourceDescr = "<f4" }
+        else if T.self == Double.self { values = .float64(copied(Double.self)); sourceDescr = "<f8" }
+        else { values = .float64(m.elements.map(\.double)); sourceDescr = "<f8" }
     }
 
     /// Number of dimensions.

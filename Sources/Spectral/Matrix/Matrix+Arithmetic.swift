@@ -41,11 +41,7 @@ extension Matrix {
     }
 
     /// True when every element is finite (no NaN, no ±Inf).
-    public var isFinite: Bool {
-        let p = storage.pointer
-        for i in 0..<count where !p[i].isFinite { return false }
-        return true
-    }
+    public var isFinite: Bool { allFinite }
 }
 
 extension MatrixViewable {

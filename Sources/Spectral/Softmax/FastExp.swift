@@ -69,10 +69,14 @@ public func fastExp(_ x: [Float]) -> [Float] {
 /// scale. Each entry within a few ulps (exp 1 ulp, the sum's rounding n·eps/16 relative), rows sum to 1 within n·eps.
 @_specialize(where T == Float)
 @_specialize(where T == Double)
-func softmaxRowsFast<T: SpectralScalar>(_ a: Matrix<T>, threads: Int = 1) -> Matrix<T> {
+/// Returns the rows that were not finite-and-normalisable (NaN, +∞ or all −∞: their sum was non-finite or zero),
+/// sorted; the caller decides what they mean. Finite rows never land there (their largest term is e⁰ = 1).
+func softmaxRowsFast<T: SpectralScalar>(_ a: Matrix<T>, threads: Int = 1) -> (Matrix<T>, unusual: [Int]) {
     var out = Matrix<T>(uninitializedRows: a.rows, cols: a.cols)     // every row is written in full below
     let (m, n) = (a.rows, a.cols)
-    if m == 0 || n == 0 { return out }
+    if m == 0 || n == 0 { return (out, []) }
+    var unusual: [Int] = []
+    let lock = Lock()
     if T.self == Float.self {
         a.withUnsafePointer { ap, _ in
             out.withUnsafeMutablePointer { op, _ in
@@ -123,6 +127,7 @@ func softmaxRowsFast<T: SpectralScalar>(_ a: Matrix<T>, threads: Int = 1) -> Mat
                     if !s.isFinite || s == 0 {
                         let p = softmax((0..<n).map { Double(row[$0]) })
                         for t in 0..<n { o[t] = Float(p[t]) }
+                        lock.withLock { unusual.append(i) }
                         continue
                     }
                     // Pass 3: scale.
@@ -138,13 +143,14 @@ func softmaxRowsFast<T: SpectralScalar>(_ a: Matrix<T>, threads: Int = 1) -> Mat
                 }
             }
         }
-        return out
+        return (out, unusual.sorted())
     }
     for i in 0..<m {
         let p = softmax((0..<n).map { a[i, $0].double })
+        if p.contains(where: { $0.isNaN || $0 == 1 }) || p.allSatisfy({ $0 == 0 }) { unusual.append(i) }   // NaN, +∞ (or one entry), all −∞
         for j in 0..<n { out[i, j] = T(p[j]) }
     }
-    return out
+    return (out, unusual)
 }
 
 /// A long sum of Float vectors kept accurate: each lane adds at most `block`/16 = 16 terms in Float, and those

@@ -51,26 +51,15 @@ extension Matrix {
     /// - Throws: `.invalidArgument` for `threads < 1` or a row that is entirely −∞ (nothing to normalise);
     ///   `.nonFinite` for NaN.
     public func softmaxRows(threads: Int? = nil) throws -> Matrix {
-        let nt = try resolveThreads(threads)
-        var infiniteRows: [Int] = []
-        if !allFinite {
-            for i in 0..<rows {
-                var rowMax = -T.infinity
-                for j in 0..<cols {
-                    let v = self[i, j]
-                    if v.isNaN { throw SpectralError.nonFinite("softmaxRows: x[\(i), \(j)] is NaN") }
-                    rowMax = Swift.max(rowMax, v)
-                }
-                if rowMax == -.infinity && cols > 0 {
-                    throw SpectralError.invalidArgument("softmaxRows: row \(i) is entirely −∞ (every position masked)")
-                }
-                if rowMax == .infinity { infiniteRows.append(i) }
+        // No validation pass: the kernel reports the rows whose sum was not finite (only non-finite rows), and
+        // only those are looked at here.
+        let (out, unusual) = softmaxRowsFast(self, threads: try resolveThreads(threads))
+        // Those rows were already redone by `softmax` (+∞ entries share the mass); NaN and all −∞ are errors.
+        for i in unusual {
+            if let j = (0..<cols).first(where: { self[i, $0].isNaN }) { throw SpectralError.nonFinite("softmaxRows: x[\(i), \(j)] is NaN") }
+            if (0..<cols).allSatisfy({ self[i, $0] == -.infinity }) {
+                throw SpectralError.invalidArgument("softmaxRows: row \(i) is entirely −∞ (every position masked)")
             }
-        }
-        var out = softmaxRowsFast(self, threads: nt)
-        for i in infiniteRows {
-            let count = (0..<cols).filter { self[i, $0] == .infinity }.count
-            for j in 0..<cols { out[i, j] = self[i, j] == .infinity ? 1 / T(Double(count)) : 0 }
         }
         return out
     }

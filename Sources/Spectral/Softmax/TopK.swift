@@ -100,10 +100,10 @@ public func smoothTopKRows<T: SpectralScalar>(_ x: some MatrixViewable<T>, k: In
 /// differences only, and each f is saturated across a gap wider than 2048 (e^−746 is already 0 in Double; clip's
 /// width is 1), so no p changes, while unit-scale differences between neighbours are kept. −∞ stays −∞.
 func scaledForThresholds(_ x: [Double], _ tau: Double) -> [Double] {
+    var hi = -Double.infinity, lo = Double.infinity               // over the finite entries, no allocation
+    for v in x where v > -.infinity { hi = Swift.max(hi, v); lo = Swift.min(lo, v) }
+    if hi < lo || (hi / 2 - lo / 2) / tau * 2 < 0x1p40 { return x.map { $0 / tau } }
     let finite = x.indices.filter { x[$0] > -.infinity }
-    guard let hi = finite.map({ x[$0] }).max(), let lo = finite.map({ x[$0] }).min() else { return x.map { $0 / tau } }
-    let spread = (hi / 2 - lo / 2) / tau * 2
-    if spread < 0x1p40 { return x.map { $0 / tau } }
     let order = finite.sorted { x[$0] > x[$1] || (x[$0] == x[$1] && $0 < $1) }
     var z = [Double](repeating: -.infinity, count: x.count)
     var current = 0.0
@@ -408,6 +408,7 @@ public func gradTopKJVP(_ x: [Double], k: Int, temperature tau: Double = 1, v: [
 }
 
 func requireFiniteVector(_ v: [Double], _ what: String) throws {
+    if vectorIsFinite(v) { return }
     if let i = v.firstIndex(where: { !$0.isFinite }) { throw SpectralError.nonFinite("\(what)[\(i)] is \(v[i])") }
 }
 
