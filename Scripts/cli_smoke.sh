@@ -142,6 +142,8 @@ expect 1 "$work/o" "$bin" gemm "$work/A.npy" "$work/nan.npy" --out "$work/o"
 expect 1 "$work/o" "$bin" gemm "$work/A.npy" "$work/c64.npy" --out "$work/o"
 expect 1 "$work/o" "$bin" gemm "$work/A.npy" "$work/corrupt.npy" --out "$work/o"
 expect 1 "$work/o" "$bin" gemm "$work/A.npy" "$work/missing.npy" --out "$work/o"
+expect 1 "$work/o" "$bin" gemm "$work/A.npy" "$work/missing
+line.npy" --out "$work/o"                          # a newline in a path is escaped: still one line
 expect 2 "$work/o" "$bin" qrcp "$work/A.npy" --rank x --out "$work/o"
 expect 2 "$work/o" "$bin" svd "$work/A.npy" --values-only --full --out "$work/o"
 expect 1 "$work/o" "$bin" qrcp "$work/A.npy" --rank 99 --out "$work/o"
@@ -154,9 +156,12 @@ expect 1 "$work/o" "$bin" lowrank "$work/Bt.npy" --rank 99 --out "$work/o"
 expect 1 "$work/o" "$bin" cr "$work/A.npy" "$work/A.npy" --rank 2 --out "$work/o"
 expect 1 "$work/o" "$bin" msign "$work/A.npy" --schedule nope --out "$work/o"
 expect 2 "" "$bin" msign-coefficients --steps 0
+expect 2 "" "$bin" muon-demo --steps 5 --lr-sgd 1e300                  # beyond Float: refused before running
+expect 1 "" "$bin" muon-demo --steps 5 --lr-sgd 1e30                   # diverges: said, not printed as NaN
 expect 1 "$work/o" "$bin" topk "$work/x4.npy" --k 9 --out "$work/o"
 expect 2 "$work/o" "$bin" topk "$work/x4.npy" --k 1 --method best --out "$work/o"
 expect 1 "$work/o" "$bin" attention "$work/A.npy" "$work/B.npy" "$work/A.npy" --out "$work/o"
+expect 2 "$work/o" "$bin" attention "$work/A.npy" "$work/A.npy" "$work/A.npy" --scale entropy --base 1 --out "$work/o"
 for c in qr qrcp svd pinv lowrank cr id cur msign msign-coefficients muon-demo topk attention; do "$bin" $c --help | grep -q "usage: spectral $c" || fail "$c --help"; done
 "$bin" gemm --help | grep -q "usage: spectral gemm" || fail "gemm --help"
 "$bin" bench --help | grep -q "usage: spectral bench" || fail "bench --help"

@@ -88,6 +88,9 @@ func runMuonDemo(_ args: Arguments) throws {
     let steps = try args.int("--steps", default: 200, min: 1)!, seed = try seedOption(args)
     let threads = try args.int("--threads", min: 1)
     let lrMuon = try doubleOption(args, "--lr-muon") ?? 0.05, lrSGD = try doubleOption(args, "--lr-sgd") ?? 0.05
+    for (name, lr) in [("--lr-muon", lrMuon), ("--lr-sgd", lrSGD)] where !(lr > 0 && Float(lr).isFinite) {
+        throw UsageError(message: "muon-demo: \(name) must be a positive number within Float's range, got \(lr)")
+    }
     // Y = W*·X + noise with W* 64×128 (unit-scale entries), X 128×512 Gaussian; loss ‖W·X − Y‖²_F / N.
     let (r, c, n) = (64, 128, 512)
     let target = Matrix<Float>.randomNormal(rows: r, cols: c, std: 1 / Float(c).squareRoot(), seed: seed)
@@ -105,7 +108,13 @@ func runMuonDemo(_ args: Arguments) throws {
     var velocity = Matrix<Float>(rows: r, cols: c)
     print("step\tmuon_loss\tsgd_loss   (least squares 64×128, 512 samples; Muon lr \(lrMuon), momentum SGD lr \(lrSGD), β = 0.95)")
     for step in 0...steps {
-        let (lm, gm) = try lossAndGradient(wMuon[0]), (ls, gs) = try lossAndGradient(wSGD)
+        // A learning rate far too large makes either method diverge: say which, never print NaN.
+        func evaluate(_ w: Matrix<Float>, _ name: String, _ lr: Double) throws -> (Float, Matrix<Float>) {
+            let diverged = SpectralError.overflow("muon-demo: \(name) diverged at step \(step) (the loss left Float's range with lr \(lr)); use a smaller learning rate")
+            guard let r = try? lossAndGradient(w), r.0.isFinite, r.1.isFinite else { throw diverged }
+            return r
+        }
+        let (lm, gm) = try evaluate(wMuon[0], "Muon", lrMuon), (ls, gs) = try evaluate(wSGD, "momentum SGD", lrSGD)
         if step % Swift.max(1, steps / 10) == 0 || step == steps { print("\(step)\t\(lm)\t\(ls)") }
         if step == steps { break }
         try muon.step(&wMuon, gradients: [gm], threads: threads)

@@ -90,8 +90,11 @@ func splitPath(_ path: String) -> (parent: String, last: String) {
 func now() -> Double { Double(DispatchTime.now().uptimeNanoseconds) * 1e-9 }
 
 /// Prints one line to standard error.
+/// Prints one line on standard error: control characters in the message (a newline in a file name) are escaped.
 func printError(_ s: String) {
-    FileHandle.standardError.write(Data((s + "\n").utf8))
+    var line = ""
+    for u in s.unicodeScalars { line += u.value < 0x20 || u.value == 0x7F ? u.escaped(asASCII: true) : String(u) }
+    FileHandle.standardError.write(Data((line + "\n").utf8))
 }
 
 /// Flushes standard output so progress lines appear as they are produced.

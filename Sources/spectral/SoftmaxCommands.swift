@@ -72,6 +72,7 @@ func runAttention(_ args: Arguments) throws {
     case "general": scale = .general(kappa: try doubleOption(args, "--kappa") ?? 1 / 0.24)
     default: scale = .standard
     }
+    do { try scale.validate() } catch SpectralError.invalidArgument(let m) { throw UsageError(message: m) }
     try withInputs(args) { type, inputs in
         func run<T: SpectralScalar>(_: T.Type) throws {
             let q: Matrix<T> = try inputs[0].matrix(), k: Matrix<T> = try inputs[1].matrix(), v: Matrix<T> = try inputs[2].matrix()

@@ -117,14 +117,36 @@ final class PolarExpressTests: XCTestCase {
         XCTAssertNoThrow(try newtonSchulz(m, inputScale: 1.01))
     }
 
-    func testOptimalPolynomials() {
-        XCTAssertEqual(PolarExpress.optimalCubic(lower: 1, upper: 1), [1.5, -0.5])
-        let q = PolarExpress.optimalQuintic(lower: 1e-3, upper: 1)
+    func testOptimalPolynomialsRejectIntervalsWithoutAnAnswer() throws {
+        // [0, 0] returned NaN coefficients; l = 0 has no answer (p(0) = 0 for every odd p), nor l > u or NaN.
+        for (l, u) in [(0.0, 0.0), (0, 1), (-1, 1), (0.5, 0.25), (.nan, 1), (1e-3, .infinity), (1e-3, 1e200), (1e-200, 1)] {
+            XCTAssertThrowsError(try PolarExpress.optimalCubic(lower: l, upper: u), "[\(l), \(u)]")
+            XCTAssertThrowsError(try PolarExpress.optimalQuintic(lower: l, upper: u), "[\(l), \(u)]")
+        }
+        // Every accepted interval gives finite coefficients whose polynomial keeps |p(x) − 1| ≤ E on [l, u] (a minimax
+        // error is attained, so the grid's maximum is E up to the Remez stopping tolerance and the grid spacing).
+        for (l, u) in [(1e-9, 1.0), (1e-3, 1), (0.3, 0.9), (1e-50, 1e-45), (1e40, 1e50), (2.0, 2.0)] {
+            let c3 = try PolarExpress.optimalCubic(lower: l, upper: u)
+            let q = try PolarExpress.optimalQuintic(lower: l, upper: u)
+            XCTAssertTrue((c3 + q.coefficients + [q.error]).allSatisfy(\.isFinite), "[\(l), \(u)]")
+            var worst = 0.0
+            for i in 0...2000 {
+                let x = l + (u - l) * Double(i) / 2000
+                worst = max(worst, abs(q.coefficients[0] * x + q.coefficients[1] * x * x * x + q.coefficients[2] * x * x * x * x * x - 1))
+            }
+            XCTAssertLessThanOrEqual(worst, q.error + 1e-9, "[\(l), \(u)]")
+            XCTAssertGreaterThanOrEqual(worst, q.error - 1e-6, "[\(l), \(u)]")
+        }
+    }
+
+    func testOptimalPolynomials() throws {
+        XCTAssertEqual(try PolarExpress.optimalCubic(lower: 1, upper: 1), [1.5, -0.5])
+        let q = try PolarExpress.optimalQuintic(lower: 1e-3, upper: 1)
         XCTAssertEqual(q.coefficients[0], 8.470328803848073, accuracy: 1e-9)
         XCTAssertEqual(q.coefficients[1], -25.108074706661885, accuracy: 1e-9)
         XCTAssertEqual(q.coefficients[2], 18.62927559911802, accuracy: 1e-9)
         XCTAssertEqual(q.error, 0.991529696, accuracy: 1e-9)
-        XCTAssertEqual(PolarExpress.optimalQuintic(lower: 1, upper: 1).coefficients, [1.875, -1.25, 0.375])
+        XCTAssertEqual(try PolarExpress.optimalQuintic(lower: 1, upper: 1).coefficients, [1.875, -1.25, 0.375])
     }
 
     func testReproducesThePublishedTables() throws {
@@ -238,6 +260,10 @@ final class MuonTests: XCTestCase {
     /// A rejected step changes nothing: neither the momentum buffers nor the weights (before: the buffers were
     /// updated before Newton–Schulz threw, and a step whose weights overflowed returned ±inf silently).
     func testRejectedStepIsAllOrNothing() throws {
+        // Shapes whose element count overflows Int trapped in the buffers' allocation.
+        XCTAssertThrowsError(try Muon<Float>(shapes: [(2, 2), (Int.max / 2, 3)])) { e in
+            guard case SpectralError.invalidArgument = e else { return XCTFail("\(e)") }
+        }
         let g = [Matrix<Float>.randomNormal(rows: 6, cols: 4, seed: 4), Matrix<Float>.randomNormal(rows: 3, cols: 5, seed: 5)]
         var opt = try Muon<Float>(shapes: [(6, 4), (3, 5)])
         var w = [Matrix<Float>.randomNormal(rows: 6, cols: 4, seed: 6), Matrix<Float>.randomNormal(rows: 3, cols: 5, seed: 7)]

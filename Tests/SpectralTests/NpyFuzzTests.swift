@@ -164,6 +164,14 @@ final class NpyFuzzTests: XCTestCase {
         XCTAssertTrue(message(withHeader(good) { self.replacing($0, key: "shape", with: "(3, 4)") }).contains("needs 96"))
         var v = good; v[6] = 4
         XCTAssertTrue(message(v).contains("unsupported .npy format version 4.0"))
+        // A file name with a newline split the message (two lines on the CLI's stderr): paths are escaped.
+        do { _ = try NpyArray.parse(Array(good.prefix(9)), file: "a\nb.npy"); XCTFail("decoded") } catch {
+            XCTAssertEqual("\(error)".split(separator: "\n").count, 1, "\(error)")
+            XCTAssertTrue("\(error)".contains("a\\nb.npy"), "\(error)")
+        }
+        do { _ = try NpyArray.read(path: "no such dir\n/x.npy"); XCTFail("read") } catch {
+            XCTAssertFalse("\(error)".contains("\n"), "\(error)")
+        }
         XCTAssertTrue(message(Array(good.prefix(9))).contains("bad magic"))
         XCTAssertTrue(message(Array(good.prefix(good.count - 1))).contains("data has 47 bytes"))
         // An empty array with a huge side is refused (its outputs would not be: a QRCP of 0×10¹⁴ needs 10¹⁴ pivots);

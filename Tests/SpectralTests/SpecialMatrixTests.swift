@@ -151,6 +151,20 @@ final class SpecialMatrixTests: XCTestCase {
         let r = try attention(q0, q0, v)
         XCTAssertEqual(r.output, try Matrix(rows: [[3, 5], [3, 5], [3, 5]]))
         XCTAssertThrowsError(try attention(Matrix<Double>(rows: 2, cols: 3), Matrix<Double>(rows: 0, cols: 3), Matrix<Double>(rows: 0, cols: 1)))
+        // Scale parameters: base 1 gave λ = ∞ (reported as "scores overflow"), base 0 or 0.5 a negative λ in silence,
+        // κ = 1e300 a λ beyond Float. Each is now an argument error naming the parameter.
+        let qf = Matrix<Float>.randomNormal(rows: 4, cols: 8, seed: 1), vf = Matrix<Float>.randomNormal(rows: 4, cols: 2, seed: 2)
+        let bad: [AttentionScale] = [.entropyInvariant(base: 1), .entropyInvariant(base: 0), .entropyInvariant(base: 0.5),
+                                     .entropyInvariant(base: .nan), .entropyInvariant(base: .infinity), .general(kappa: .nan),
+                                     .general(kappa: 1e300), .ssmax(s: .infinity), .yarn(scale: 0), .yarn(scale: 2, mscale: .nan)]
+        for scale in bad {
+            XCTAssertThrowsError(try attention(qf, qf, vf, scale: scale), "\(scale)") { e in
+                guard case SpectralError.invalidArgument = e else { return XCTFail("\(scale): \(e)") }
+            }
+        }
+        for scale: AttentionScale in [.standard, .entropyInvariant(base: 1.5), .general(kappa: -2), .ssmax(s: 0), .yarn(scale: 0.5)] {
+            XCTAssertNoThrow(try attention(qf, qf, vf, scale: scale, causal: true), "\(scale)")
+        }
         // Softmax: NaN is an error, a row of −∞ has nothing to normalise, +∞ rows take the limit.
         XCTAssertThrowsError(try Matrix<Float>(rows: 1, cols: 3) { _, j in j == 1 ? .nan : 0 }.softmaxRows())
         XCTAssertThrowsError(try Matrix<Float>(rows: 1, cols: 3, repeating: -.infinity).softmaxRows())

@@ -15,6 +15,32 @@ final class TopKTests: XCTestCase {
         XCTAssertEqual(try gradTopKJVP(x, k: 2, v: [1, 1, 1, 1]).map { abs($0) }.max()!, 0, accuracy: 1e-12)
     }
 
+    /// Found by review: at |x| ≈ 1e17 the log-DP (forward and JVP) summed values of that size and lost every
+    /// unit-scale digit (finite but wrong). p and J depend on the differences only: shifted inputs must agree.
+    func testGradTopKJVPIsShiftInvariantAtHugeMagnitudes() throws {
+        // 1e17 + 16·j is exact in Double (the spacing there is 16); with τ = 16, z = 6.25e15 + j against z = j.
+        let offsets: [Double] = [0, 3, 1, 4, 2, 5], v: [Double] = [0.7, -1.2, 0.4, 2.0, -0.3, 0.9]
+        let near = try gradTopKJVP(offsets.map { 16 * $0 }, k: 3, temperature: 16, v: v)
+        for base in [1e17, -1e17, 0x1p56] {          // the Double spacing at each is 16
+            let xs = offsets.map { base + 16 * $0 }
+            let far = try gradTopKJVP(xs, k: 3, temperature: 16, v: v)
+            for i in 0..<v.count { XCTAssertEqual(far[i], near[i], accuracy: 1e-13, "base \(base), i \(i)") }
+            for method in TopKMethod.allCases where method != .suIterative {      // Su's iteration is not shift-invariant
+                let p = try smoothTopK(xs, k: 3, temperature: 16, method: method)
+                let q = try smoothTopK(offsets.map { 16 * $0 }, k: 3, temperature: 16, method: method)
+                for i in 0..<v.count { XCTAssertEqual(p[i], q[i], accuracy: 1e-13, "\(method), base \(base), i \(i)") }
+            }
+        }
+        // A spread beyond 2⁴⁰: the entries at ±1e308 are saturated (no coupling), the middle ones are the k = 1 answer.
+        let mid = try gradTopKJVP([0.5, 0.6, 0.7], k: 1, v: [1, -2, 0.5])
+        let wide = try gradTopKJVP([1e308, 0.5, 0.6, 0.7, -1e308], k: 2, v: [3, 1, -2, 0.5, 7])
+        // The narrowed gaps put the middle entries at z ≈ −2048, where z carries an absolute rounding of 2048·ε; it
+        // enters each product through weights e^(z − log Z) multiplied by v: |error| ≤ 2048·ε·‖v‖₁ ≈ 6e-12.
+        let bound = 2048 * Double.ulpOfOne * 13.5
+        XCTAssertEqual(wide[0], 0, accuracy: bound); XCTAssertEqual(wide[4], 0, accuracy: bound)
+        for i in 0..<3 { XCTAssertEqual(wide[i + 1], mid[i], accuracy: bound, "i \(i)") }
+    }
+
     let smooth: [TopKMethod] = [.gradTopK, .threExp, .threSigmoid, .threSmooth, .threClip]
     let x4: [Double] = [3, 2, 1, 4]
 

@@ -118,7 +118,7 @@ public struct NpyArray: Sendable, Equatable {
 
     /// Parses the bytes of a .npy file (`file` only names it in errors).
     public static func parse(_ bytes: [UInt8], file: String = "<memory>") throws -> NpyArray {
-        func fail(_ what: String) -> SpectralError { .io("\(file): \(what)") }
+        func fail(_ what: String) -> SpectralError { .io("\(displayPath(file)): \(what)") }
         let magic: [UInt8] = [0x93, 0x4E, 0x55, 0x4D, 0x50, 0x59]
         guard bytes.count >= 10, Array(bytes[0..<6]) == magic else { throw fail("not a .npy file (bad magic)") }
         let major = bytes[6], minor = bytes[7]
@@ -282,7 +282,7 @@ func Float16Bits(_ h: UInt16) -> Float {
 }
 
 func readFile(_ path: String) throws -> [UInt8] {
-    guard let f = fopen(path, "rb") else { throw SpectralError.io("\(path): cannot open (\(String(cString: strerror(errno))))") }
+    guard let f = fopen(path, "rb") else { throw SpectralError.io("\(displayPath(path)): cannot open (\(String(cString: strerror(errno))))") }
     defer { fclose(f) }
     var out: [UInt8] = []
     var chunk = [UInt8](repeating: 0, count: 1 << 20)
@@ -290,7 +290,7 @@ func readFile(_ path: String) throws -> [UInt8] {
         let n = chunk.withUnsafeMutableBytes { fread($0.baseAddress, 1, $0.count, f) }
         if n > 0 { out.append(contentsOf: chunk[0..<n]) }
         if n < chunk.count {
-            if ferror(f) != 0 { throw SpectralError.io("\(path): read error") }
+            if ferror(f) != 0 { throw SpectralError.io("\(displayPath(path)): read error") }
             break
         }
     }
@@ -300,16 +300,16 @@ func readFile(_ path: String) throws -> [UInt8] {
 /// Writes `bytes` to a temporary file beside `path`, then renames it into place.
 func writeFileAtomically(_ path: String, _ bytes: [UInt8]) throws {
     let tmp = path + ".tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
-    guard let f = fopen(tmp, "wb") else { throw SpectralError.io("\(path): cannot create (\(String(cString: strerror(errno))))") }
+    guard let f = fopen(tmp, "wb") else { throw SpectralError.io("\(displayPath(path)): cannot create (\(String(cString: strerror(errno))))") }
     let written = bytes.withUnsafeBytes { fwrite($0.baseAddress, 1, $0.count, f) }
     let closed = fclose(f)
     guard written == bytes.count, closed == 0 else {
         unlink(tmp)
-        throw SpectralError.io("\(path): write failed")
+        throw SpectralError.io("\(displayPath(path)): write failed")
     }
     guard rename(tmp, path) == 0 else {
         unlink(tmp)
-        throw SpectralError.io("\(path): cannot rename into place (\(String(cString: strerror(errno))))")
+        throw SpectralError.io("\(displayPath(path)): cannot rename into place (\(String(cString: strerror(errno))))")
     }
 }
 

@@ -11,7 +11,7 @@ struct NpyHeaderParser {
     private var i = 0
     private let file: String
 
-    init(_ text: String, file: String) { chars = Array(text); self.file = file }
+    init(_ text: String, file: String) { chars = Array(text); self.file = displayPath(file) }
 
     private func fail(_ what: String) -> SpectralError { .io("\(file): corrupt .npy header (\(what))") }
 
@@ -79,6 +79,14 @@ struct NpyHeaderParser {
         guard let s = shape else { throw fail("no 'shape'") }
         return NpyHeader(descr: d, fortranOrder: f, shape: s)
     }
+}
+
+/// A path as it appears in an error message: control characters escaped (a newline in a file name must not split
+/// the one-line message), nothing truncated.
+func displayPath(_ s: String) -> String {
+    var out = ""
+    for u in s.unicodeScalars { out += u.value < 0x20 || u.value == 0x7F ? u.escaped(asASCII: true) : String(u) }
+    return out
 }
 
 /// A fragment of a file quoted in an error message: control characters escaped (the message stays one line) and

@@ -43,13 +43,13 @@ public struct Muon<T: SpectralScalar>: Sendable {
     public private(set) var momenta: [Matrix<T>]
 
     /// An optimizer for weights of these shapes, its momentum buffers zero.
-    /// - Throws: `.invalidArgument` for a negative size.
+    /// - Throws: `.invalidArgument` for a negative size or one whose element count overflows `Int`.
     public init(shapes: [(rows: Int, cols: Int)], configuration: MuonConfiguration = MuonConfiguration()) throws {
         for (i, s) in shapes.enumerated() where s.rows < 0 || s.cols < 0 {
             throw SpectralError.invalidArgument("Muon: parameter \(i) has the negative size \(shapeString(s.rows, s.cols))")
         }
         self.configuration = configuration
-        momenta = shapes.map { Matrix<T>(rows: $0.rows, cols: $0.cols) }
+        momenta = try shapes.map { try Matrix<T>(zeros: $0.rows, $0.cols) }
     }
 
     /// One optimizer step, all or nothing: when it throws, the weights and the momentum buffers are as they were.

@@ -10,7 +10,13 @@ import Darwin
 public enum PolarExpress {
     /// The optimal cubic a·x + b·x³ on [l, u] (closed form): α = √(3/(u² + lu + l²)), β = 4/(2 + lu(l + u)α³),
     /// a = 1.5αβ, b = −0.5α³β. optimalCubic(1, 1) = (1.5, −0.5).
-    public static func optimalCubic(lower l: Double, upper u: Double) -> [Double] {
+    /// - Throws: `.invalidArgument` unless 0 < l ≤ u < ∞ (the interval must exclude 0: no odd polynomial maps 0 to 1).
+    public static func optimalCubic(lower l: Double, upper u: Double) throws -> [Double] {
+        try checkInterval(l, u)
+        return optimalCubicBody(l, u)
+    }
+
+    static func optimalCubicBody(_ l: Double, _ u: Double) -> [Double] {
         let alpha = (3 / (u * u + l * u + l * l)).squareRoot()
         let beta = 4 / (2 + l * u * (l + u) * alpha * alpha * alpha)
         return [1.5 * alpha * beta, -0.5 * alpha * alpha * alpha * beta]
@@ -19,7 +25,24 @@ public enum PolarExpress {
     /// The optimal quintic a·x + b·x³ + c·x⁵ on [l, u] by Remez exchange on its four alternation points (l, q, r, u),
     /// with q, r the critical points; returns [a, b, c] and the error E. On [1e-3, 1]: (8.4703, −25.1081, 18.6293),
     /// E = 0.99153.
-    public static func optimalQuintic(lower l: Double, upper u: Double) -> (coefficients: [Double], error: Double) {
+    /// - Throws: `.invalidArgument` unless 0 < l ≤ u < ∞.
+    public static func optimalQuintic(lower l: Double, upper u: Double) throws -> (coefficients: [Double], error: Double) {
+        try checkInterval(l, u)
+        return optimalQuinticBody(l, u)
+    }
+
+    /// Rejects an interval on which the minimax problem has no finite answer: l ≤ 0 (p(0) = 0 for every odd p),
+    /// l > u, or a bound that is NaN, ∞ or so large that u⁵ overflows.
+    static func checkInterval(_ l: Double, _ u: Double) throws {
+        guard l.isFinite && u.isFinite && l > 0 && l <= u else {
+            throw SpectralError.invalidArgument("the interval must satisfy 0 < lower ≤ upper < ∞, got [\(l), \(u)]")
+        }
+        guard u <= 1e60 && l >= 1e-60 else {
+            throw SpectralError.invalidArgument("the interval [\(l), \(u)] is outside [1e-60, 1e60] (its fifth powers leave Double's range)")
+        }
+    }
+
+    static func optimalQuinticBody(_ l: Double, _ u: Double) -> (coefficients: [Double], error: Double) {
         if l / u >= 1 - 5e-6 { return ([15.0 / 8 / u, -10.0 / 8 / (u * u * u), 3.0 / 8 / (u * u * u * u * u)], 0) }
         var q = (3 * l + u) / 4, r = (l + 3 * u) / 4
         var previous = Double.infinity
@@ -63,7 +86,7 @@ public enum PolarExpress {
         var rows: [[Double]] = []
         for _ in 0..<steps {
             let left = Swift.max(lo, cushion * hi)
-            var c = degree == 3 ? optimalCubic(lower: left, upper: hi) : optimalQuintic(lower: left, upper: hi).coefficients
+            var c = degree == 3 ? optimalCubicBody(left, hi) : optimalQuinticBody(left, hi).coefficients
             func p(_ x: Double) -> Double { var s = 0.0, pw = x; for k in c { s += k * pw; pw *= x * x }; return s }
             if cushion * hi > lo {
                 let gamma = 2 / (p(lo) + p(hi))

@@ -18,7 +18,26 @@ public enum AttentionScale: Sendable, Equatable {
     /// λ = m²/√d with m = 1 + 0.1·mscale·ln(scale) for scale > 1, else 1 (YaRN's factor applied to q and k).
     case yarn(scale: Double, mscale: Double = 1)
 
-    /// λ for n visible keys and head size d (0 for d ≤ 0: the scores of an empty head are all zero).
+    /// Checks the parameters: every one finite, the entropy-invariant base > 1 (log_base is undefined or negative
+    /// otherwise: base 1 divides by log 1 = 0), the YaRN scale > 0.
+    /// - Throws: `.invalidArgument` naming the parameter.
+    public func validate() throws {
+        switch self {
+        case .standard: return
+        case .entropyInvariant(let base):
+            guard base.isFinite && base > 1 else { throw SpectralError.invalidArgument("attention scale: the entropy-invariant base must be a finite number > 1, got \(base)") }
+        case .general(let kappa):
+            guard kappa.isFinite else { throw SpectralError.invalidArgument("attention scale: κ must be finite, got \(kappa)") }
+        case .ssmax(let s):
+            guard s.isFinite else { throw SpectralError.invalidArgument("attention scale: s must be finite, got \(s)") }
+        case .yarn(let scale, let mscale):
+            guard scale.isFinite && scale > 0 else { throw SpectralError.invalidArgument("attention scale: the YaRN scale must be a finite number > 0, got \(scale)") }
+            guard mscale.isFinite else { throw SpectralError.invalidArgument("attention scale: the YaRN mscale must be finite, got \(mscale)") }
+        }
+    }
+
+    /// λ for n visible keys and head size d (0 for d ≤ 0: the scores of an empty head are all zero). Parameters are
+    /// not checked here (`validate()` does; `attention` calls it).
     public func lambda(keys n: Int, headSize d: Int) -> Double {
         if d <= 0 { return 0 }
         let rd = Double(d).squareRoot(), ln = log(Double(Swift.max(n, 1)))
@@ -47,7 +66,8 @@ public struct AttentionResult<T: SpectralScalar>: Sendable {
 /// With `causal`, query i sees keys 0…(nk − nq + i) (queries are the last nq positions) and λ uses that count; without
 /// it every query sees all nk keys. Cost 2·nq·nk·(d + dv) flops in GEMM plus one exp per score; the nq×nk score matrix
 /// is materialised. Softmax rows are max-shifted (no overflow).
-/// - Throws: `.shapeMismatch` unless Q, K share d and K, V share nk; `.nonFinite` on NaN/Inf input;
+/// - Throws: `.invalidArgument` for a scale whose parameters are out of range (`AttentionScale.validate()`);
+///   `.shapeMismatch` unless Q, K share d and K, V share nk; `.nonFinite` on NaN/Inf input;
 ///   `.invalidArgument` for a causal mask with nq > nk; `.overflow` when a score q·k is beyond the type's range (the
 ///   softmax of such a row is undefined in that type: never a silent NaN).
 public func attention<T: SpectralScalar>(_ q: some MatrixViewable<T>, _ k: some MatrixViewable<T>, _ v: some MatrixViewable<T>,
@@ -59,6 +79,7 @@ public func attention<T: SpectralScalar>(_ q: some MatrixViewable<T>, _ k: some 
 @_specialize(where T == Double)
 func attentionView<T: SpectralScalar>(_ q: MatrixView<T>, _ k: MatrixView<T>, _ v: MatrixView<T>, scale: AttentionScale, causal: Bool,
                                       threads: Int?) throws -> AttentionResult<T> {
+    try scale.validate()
     guard q.cols == k.cols, k.rows == v.rows else {
         throw SpectralError.shapeMismatch("attention: Q is \(shapeString(q.rows, q.cols)), K is \(shapeString(k.rows, k.cols)), V is \(shapeString(v.rows, v.cols))")
     }
@@ -75,6 +96,13 @@ func attentionView<T: SpectralScalar>(_ q: MatrixView<T>, _ k: MatrixView<T>, _ 
     var entropy = [T](repeating: 0, count: nq)
     var overflowRow: Int? = nil
     let offset = nk - nq
+    // λ is monotone in the number of visible keys, so its extremes are at the fewest and the most keys any query sees.
+    for n in Set([causal ? offset + 1 : nk, nk]) where nq > 0 {
+        let lam = scale.lambda(keys: n, headSize: d)
+        guard T(lam).isFinite else {
+            throw SpectralError.invalidArgument("attention scale: λ = \(lam) for \(n) keys is beyond \(T.self)'s range")
+        }
+    }
     scores.withUnsafeMutablePointer { sp, ld in
         for i in 0..<nq {
             let visible = causal ? offset + i + 1 : nk

@@ -94,15 +94,24 @@ public func smoothTopKRows<T: SpectralScalar>(_ x: some MatrixViewable<T>, k: In
     return out
 }
 
-/// z = x/τ, the argument of every method. When the finite entries of z span 2⁴⁰ or more (or x/τ overflows), the
-/// thresholds' O(1) offsets would vanish next to the values (x₁ − log 2 == x₁ near 1e308 gave Σp = 1 instead of 2),
-/// so z is rebuilt from the sorted gaps instead: zᵢ = zᵢ₋₁ − min((xᵢ₋₁ − xᵢ)/τ, 2048). Every method depends on the
-/// differences only, and each f is saturated across a gap wider than 2048 (e^−746 is already 0 in Double; clip's
-/// width is 1), so no p changes, while unit-scale differences between neighbours are kept. −∞ stays −∞.
+/// z = (x − max x)/τ, the argument of every method but Su's iteration (all of them depend on the differences only;
+/// shifting the largest finite entry to 0 keeps the unit-scale digits of x ≈ 1e17 that x/τ's log-DP and threshold
+/// sums lost). When the finite entries span 2⁴⁰ or more (relative to τ), the thresholds' O(1) offsets would vanish
+/// next to the values (x₁ − log 2 == x₁ near 1e308 gave Σp = 1 instead of 2), so z is rebuilt from the sorted gaps
+/// instead: zᵢ = zᵢ₋₁ − min((xᵢ₋₁ − xᵢ)/τ, 2048). Each f is saturated across a gap wider than 2048 (e^−746 is already
+/// 0 in Double; clip's width is 1), so no p changes, while unit-scale differences between neighbours are kept (to an
+/// absolute 2048·ε ≈ 4.5e-13 in z). −∞ stays −∞.
 func scaledForThresholds(_ x: [Double], _ tau: Double) -> [Double] {
     var hi = -Double.infinity, lo = Double.infinity               // over the finite entries, no allocation
     for v in x where v > -.infinity { hi = Swift.max(hi, v); lo = Swift.min(lo, v) }
-    if hi < lo || (hi / 2 - lo / 2) / tau * 2 < 0x1p40 { return x.map { $0 / tau } }
+    if hi < lo { return x.map { $0 / tau } }                     // no finite entry: all −∞
+    if (hi / 2 - lo / 2) / tau * 2 < 0x1p40 {
+        return x.map { v in
+            if v == -.infinity { return -.infinity }
+            let d = v - hi                                        // exact when v is near hi (Sterbenz)
+            return d.isFinite ? d / tau : (v / 2 - hi / 2) / tau * 2
+        }
+    }
     let finite = x.indices.filter { x[$0] > -.infinity }
     let order = finite.sorted { x[$0] > x[$1] || (x[$0] == x[$1] && $0 < $1) }
     var z = [Double](repeating: -.infinity, count: x.count)
@@ -357,7 +366,10 @@ func gradTopKJVPBody(_ x: [Double], k: Int, temperature tau: Double, v: [Double]
     let n = x.count
     let finite = x.filter { $0 > -.infinity }.count
     if k == 0 || k == finite { return [Double](repeating: 0, count: n) }
-    let zs = zip(x, v).map { Dual(v: $0 / tau, d: $1 / tau) }
+    // J depends on the differences of z only (log Z_k(z + c·1) = log Z_k(z) + k·c), so the DP runs on the forward
+    // pass's z = (x − max x)/τ (at |x| ≈ 1e17, x/τ lost every unit-scale digit); when the spread is ≥ 2⁴⁰ the gaps
+    // are narrowed (`scaledForThresholds`): the coupling across a gap wider than 2048 is e^−2048 = 0.
+    let zs = zip(scaledForThresholds(x, tau), v).map { Dual(v: $0, d: $1 / tau) }
     var prefix = [[Dual]](repeating: [Dual](repeating: .negInf, count: k + 1), count: n + 1)
     prefix[0][0] = Dual(v: 0, d: 0)
     for i in 0..<n {
