@@ -1,7 +1,7 @@
 import Spectral
 
 let pinvSpec = CommandSpec(
-    name: "pinv", summary: "Moore–Penrose pseudo-inverse with scipy's cut σ > atol + rtol·σ₁ (a certified QR route, else the Jacobi SVD); writes X.npy and summary.json (the route taken: qr, cod or svd; rank; the four Penrose residuals on 64 sampled rows in Double).",
+    name: "pinv", summary: "Moore–Penrose pseudo-inverse with scipy's cut σ > atol + rtol·σ₁ (a certified QR route, else the Jacobi SVD); writes X.npy and summary.json (the route taken: qr, cod or svd; rank; the four Penrose residuals, estimated by 8 Gaussian probes in Double).",
     usage: "spectral pinv A.npy --out DIR [--method auto|svd|cod] [--rtol R] [--atol A] [--ridge EPS] [--dtype f32|f64] [--threads N]",
     options: [("--out", "output directory"), ("--method", "auto (default: Householder QR or cod when A is equilibrated and the factorization proves the same rank as the SVD's cut, svd otherwise), svd (Jacobi) or cod (pivoted-QR complete orthogonal decomposition, faster)"), ("--rtol", "relative cut (default max(m,n)·eps; numpy's default is 1e-15)"),
               ("--atol", "absolute cut (default 0)"), ("--ridge", "instead, the article's limit form (AᵀA + εI)⁻¹Aᵀ at this ε"),
@@ -17,7 +17,7 @@ let lowrankSpec = CommandSpec(
     flags: [("--randomized", "Halko–Martinsson–Tropp randomized SVD instead of the exact truncation")], positionals: 1...1)
 
 let crSpec = CommandSpec(
-    name: "cr", summary: "CR approximate multiplication X·Y ≈ C·Λ·R from r column–row pairs; writes P.npy, idx.npy and summary.json (error vs X·Y).",
+    name: "cr", summary: "CR approximate multiplication X·Y ≈ C·Λ·R from r column–row pairs; writes P.npy, idx.npy and summary.json (relative error ‖XY − P‖_F/‖XY‖_F, estimated by 8 Gaussian probes in Double).",
     usage: "spectral cr X.npy Y.npy --rank R --out DIR [--select top|optimal|uniform] [--middle plain|diagonal|full] [--seed S]",
     options: [("--out", "output directory"), ("--rank", "pairs r, 1 ≤ r ≤ inner dimension"),
               ("--select", "top (largest ‖xᵢ‖‖yᵢ‖), optimal (sampling ∝ ‖xᵢ‖‖yᵢ‖, default), uniform"),
@@ -26,7 +26,7 @@ let crSpec = CommandSpec(
     flags: [], positionals: 2...2)
 
 let idSpec = CommandSpec(
-    name: "id", summary: "Column interpolative decomposition A ≈ A[:, idx[:k]]·[I, proj] in scipy's format; writes idx.npy, proj.npy and summary.json.",
+    name: "id", summary: "Column interpolative decomposition A ≈ A[:, idx[:k]]·[I, proj] in scipy's format; writes idx.npy, proj.npy and summary.json (relative error ‖A − CZ‖_F/‖A‖_F, estimated by 8 Gaussian probes in Double).",
     usage: "spectral id A.npy --out DIR (--rank K | --tol E) [--randomized] [--oversample P] [--seed S]",
     options: [("--out", "output directory"), ("--rank", "k, 1 ≤ k ≤ min(m, n)"), ("--tol", "relative precision ε in (0, 1)"),
               ("--oversample", "randomized: extra sketch rows (default 30; QRCP of the sketch picks k + min(2p/3, k) candidates, the exact loss keeps k)"),
@@ -88,7 +88,7 @@ func runPinv(_ args: Arguments) throws {
                 (x, rank, route) = (r.pinv, r.rank, r.route.rawValue)
             }
             let seconds = now() - t0
-            let pen = try sampledPenrose(a, x)
+            let pen = try probePenrose(a, x)
             var dir = OutputDirectory(path: out)
             dir.add("X.npy", npy: NpyArray(x))
             dir.add("summary.json", json: .object([
@@ -142,13 +142,16 @@ func runCR(_ args: Arguments) throws {
             let r = try approximateProduct(x, y, rank: rank, selection: select == "top" ? .topNorms : select == "uniform" ? .uniformSampling : .optimalSampling,
                                            middle: middle == "diagonal" ? .diagonal : middle == "full" ? .full : .plain, seed: seed, threads: threads)
             let seconds = now() - t0
-            let exact = try matmul(x, y, threads: threads)
+            // ‖X·Y − P‖_F/‖X·Y‖_F by probes: X·(Y·g) against P·g (the exact product is never formed: it would cost
+            // the full multiplication CR approximates).
+            let g = probes(y.cols, exponent: binade(x.view) + binade(y.view))
+            let relErr = try relativeDifference(try widenedProduct(x, try widenedProduct(y, g)), try widenedProduct(r.product, g))
             var dir = OutputDirectory(path: out)
             dir.add("P.npy", npy: NpyArray(r.product)); dir.add("idx.npy", npy: try indexNpy(r.indices))
             dir.add("summary.json", json: .object([
                 ("op", .string("cr")), ("dtype", .string(T.dtypeName)), ("x_shape", shapeJSON(x)), ("y_shape", shapeJSON(y)),
                 ("rank", .int(rank)), ("select", .string(select)), ("middle", .string(middle)), ("seed", seedJSON(seed)),
-                ("seconds", .number(seconds)), ("relative_error", .number(try relativeResidual(exact, r.product))),
+                ("seconds", .number(seconds)), ("relative_error", .number(relErr)),
             ]))
             try dir.commit()
         }
@@ -170,7 +173,8 @@ func runID(_ args: Arguments) throws {
             let id = try interpolativeDecomposition(a, rank: rank, tolerance: tol.map { T($0) }, randomized: randomized,
                                                     oversample: over, powerIterations: power, seed: seed, threads: threads)
             let seconds = now() - t0
-            let err = try relativeResidual(a, try id.reconstruct(from: a, threads: threads))
+            // ‖A − C·Z‖_F/‖A‖_F by probes: C·Z·g = A·(scatter of Z·g onto the chosen columns).
+            let err = try probeIDResidual(a.view, id.interpolationMatrix.view, skeleton: id.skeletonColumns)
             var dir = OutputDirectory(path: out)
             dir.add("idx.npy", npy: try indexNpy(id.indices)); dir.add("proj.npy", npy: NpyArray(id.projection))
             dir.add("summary.json", json: .object([
@@ -209,22 +213,6 @@ func runCUR(_ args: Arguments) throws {
         }
         if type == Float.self { try run(Float.self) } else { try run(Double.self) }
     }
-}
-
-/// The four Penrose conditions on 64 sampled rows, in Double (see `sampleIndices`): ‖(AXA − A)[S, :]‖/‖A[S, :]‖,
-/// ‖(XAX − X)[S, :]‖/‖X[S, :]‖, and ‖(AX)[S, :] − ((AX)[:, S])ᵀ‖/‖(AX)[S, :]‖ (likewise XA).
-func sampledPenrose<T: SpectralScalar>(_ a: Matrix<T>, _ x: Matrix<T>) throws -> (axa: Double, xax: Double, ax: Double, xa: Double) {
-    let ad = Matrix<Double>(converting: a), xd = Matrix<Double>(converting: x)
-    let ra = sampleIndices(a.rows), rx = sampleIndices(x.rows)
-    func rel(_ p: Matrix<Double>, _ q: Matrix<Double>) throws -> Double {
-        let n = p.frobeniusNorm, d = try (p - q).frobeniusNorm
-        return n > 0 ? d / n : d
-    }
-    let aS = gatherRows(ad.view, ra), xS = gatherRows(xd.view, rx)
-    let axS = try matmul(aS, xd), xaS = try matmul(xS, ad)                               // (AX)[S, :], (XA)[S, :]
-    let axCols = try matmul(gatherRows(xd.transposed, ra), ad, transposeB: true)         // ((AX)[:, S])ᵀ = X[:, S]ᵀ·Aᵀ
-    let xaCols = try matmul(gatherRows(ad.transposed, rx), xd, transposeB: true)         // ((XA)[:, S])ᵀ = A[:, S]ᵀ·Xᵀ
-    return (try rel(aS, try matmul(axS, ad)), try rel(xS, try matmul(xaS, xd)), try rel(axS, axCols), try rel(xaS, xaCols))
 }
 
 /// A seed in summary.json: a number, or its decimal text above Int.max (JSON readers lose precision there anyway).

@@ -1,7 +1,7 @@
 import Spectral
 
 let msignSpec = CommandSpec(
-    name: "msign", summary: "msign(A) by Newton–Schulz (or exactly by SVD); writes X.npy and summary.json (‖XXᵀ − I‖_F on the smaller side from 64 sampled rows in Double; with --check also the singular-value band).",
+    name: "msign", summary: "msign(A) by Newton–Schulz (or exactly by SVD); writes X.npy and summary.json (‖XXᵀ − I‖_F on the smaller side, estimated by 8 Gaussian probes in Double; with --check also the singular-value band).",
     usage: "spectral msign A.npy --out DIR [--schedule NAME] [--steps T] [--input-scale S] [--exact] [--check] [--dtype f32|f64] [--threads N]",
     options: [("--out", "output directory"),
               ("--schedule", "one of \(NewtonSchulzSchedule.all.map(\.name).joined(separator: ", ")) (default jordan)"),
@@ -36,12 +36,12 @@ func runMsign(_ args: Arguments) throws {
             let t0 = now()
             let x = exact ? try msignExact(a, threads: threads) : try newtonSchulz(a, schedule: schedule, steps: steps, inputScale: scale, normalization: normalization, threads: threads)
             let seconds = now() - t0
-            // ‖XXᵀ − I‖_F on the smaller side from 64 sampled rows; the singular-value band (an SVD of X) with --check.
+            // ‖XXᵀ − I‖_F on the smaller side by probes; the singular-value band (an SVD of X) with --check.
             var fields: [(String, JSON)] = [
                 ("op", .string("msign")), ("dtype", .string(T.dtypeName)), ("shape", shapeJSON(a)),
                 ("method", .string(exact ? "exact" : schedule.name)), ("steps", exact ? .null : .int(steps ?? schedule.defaultSteps)),
                 ("seconds", .number(seconds)),
-                ("orthogonality", .number(try sampledOrthogonality(x.view, columns: x.rows > x.cols))),
+                ("orthogonality", .number(try probeOrthogonality(x.view, columns: x.rows > x.cols))),
             ]
             if args.switches.contains("--check") {
                 let diag = try msignDiagnostics(x, threads: threads)

@@ -50,8 +50,10 @@ func runTopK(_ args: Arguments) throws {
         g = gm
     }
     let seconds = now() - t0
-    let worst = p.rowArrays.map { abs($0.reduce(0, +) - Double(k)) }.max() ?? 0
-    func save(_ m: Matrix<Double>) -> NpyArray { dtype == "f32" ? NpyArray(Matrix<Float>(rows: m.rows, cols: m.cols) { Float(m[$0, $1]) }) : NpyArray(m) }
+    let worst = p.withUnsafePointer { ptr, ld in                   // max over rows of |Σⱼ pᵢⱼ − k|
+        (0..<p.rows).reduce(0.0) { w, i in Swift.max(w, abs(UnsafeBufferPointer(start: ptr + i * ld, count: p.cols).reduce(0, +) - Double(k))) }
+    }
+    func save(_ m: Matrix<Double>) -> NpyArray { dtype == "f32" ? NpyArray(Matrix<Float>(converting: m)) : NpyArray(m) }
     var dir = OutputDirectory(path: out)
     dir.add("P.npy", npy: save(p))
     if let g { dir.add("G.npy", npy: save(g)) }

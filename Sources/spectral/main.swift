@@ -27,6 +27,8 @@ let commands: [(CommandSpec, (Arguments) throws -> Void)] = [
     do {
         let args = try Arguments(Array(argv.dropFirst()), spec: spec)
         if args.wantsHelp { print(spec.help, terminator: ""); return 0 }
+        // A command's --threads N also bounds its checks (which take the library's default).
+        if let t = args.values["--threads"].flatMap({ Int($0) }), t >= 1 { Spectral.defaultThreads = t }
         try run(args)
         return 0
     } catch let e as UsageError {

@@ -151,3 +151,59 @@ final class ConcurrencyTests: XCTestCase {
         XCTAssertEqual(counts.failures, 0)
     }
 }
+
+/// `widenedProduct`: A (Float or Double, any view) times a thin Double B, every sum in Double.
+final class WidenedProductTests: XCTestCase {
+    /// Against the product of the exactly widened matrices, entrywise within k·2⁻⁵³·Σⱼ|aᵢⱼ·bⱼₗ| (plus a few ulps of
+    /// the sum's order): the documented bound.
+    func check<T: SpectralScalar>(_ a: MatrixView<T>, _ b: Matrix<Double>, _ what: String) throws {
+        let c = try widenedProduct(a, b)
+        XCTAssertEqual(c.rows, a.rows); XCTAssertEqual(c.cols, b.cols)
+        for i in 0..<a.rows {
+            for l in 0..<b.cols {
+                var s = 0.0, mag = 0.0
+                for j in 0..<a.cols { s += a[i, j].double * b[j, l]; mag += abs(a[i, j].double * b[j, l]) }
+                XCTAssertLessThanOrEqual(abs(c[i, l] - s), 2 * Double(a.cols + 1) * 0x1p-53 * mag, "\(what) (\(i), \(l))")
+            }
+        }
+    }
+
+    func testShapesViewsAndTypes() throws {
+        for (m, k) in [(0, 5), (5, 0), (1, 1), (7, 13), (13, 7), (31, 29)] {
+            for p in [0, 1, 8, 9, 17] {
+                let b = Matrix<Double>.randomNormal(rows: k, cols: p, seed: UInt64(100 + p))
+                let af = Matrix<Float>.randomNormal(rows: m, cols: k, seed: 1), ad = Matrix<Double>.randomNormal(rows: m, cols: k, seed: 2)
+                try check(af.view, b, "Float \(m)×\(k)·\(p)")
+                try check(ad.view, b, "Double \(m)×\(k)·\(p)")
+                // A transposed view (column-contiguous) and a strided sub-block of a larger matrix.
+                let big = Matrix<Double>.randomNormal(rows: k + 3, cols: m + 2, seed: 3)
+                try check(big.transposed.view(rows: 1..<(m + 1), cols: 2..<(k + 2)), b, "transposed block \(m)×\(k)·\(p)")
+                let wide = Matrix<Float>.randomNormal(rows: m + 2, cols: 2 * k + 1, seed: 4)
+                try check(wide.view(rows: 2..<(m + 2), cols: 1..<(k + 1)), b, "block \(m)×\(k)·\(p)")
+            }
+        }
+        XCTAssertThrowsError(try widenedProduct(Matrix<Float>(rows: 3, cols: 4), Matrix<Double>(rows: 5, cols: 2)))
+    }
+
+    /// Each entry is summed in the same order whatever the row split: the same bits on 1, 2, 3 and 7 threads, for a
+    /// row-major matrix and for a transposed (column-contiguous) view.
+    func testSameBitsOnAnyThreadCount() throws {
+        let a = Matrix<Float>.randomNormal(rows: 517, cols: 389, seed: 5), b = Matrix<Double>.randomNormal(rows: 389, cols: 11, seed: 6)
+        let at = Matrix<Float>.randomNormal(rows: 389, cols: 517, seed: 7).transposed
+        let one = try widenedProduct(a, b, threads: 1), oneT = try widenedProduct(at, b, threads: 1)
+        for t in [2, 3, 7] {
+            XCTAssertEqual(try widenedProduct(a, b, threads: t).elements, one.elements, "threads \(t)")
+            XCTAssertEqual(try widenedProduct(at, b, threads: t).elements, oneT.elements, "transposed, threads \(t)")
+        }
+        try check(a.view, b, "517×389")
+        XCTAssertThrowsError(try widenedProduct(a, b, threads: 0))
+    }
+
+    /// Float entries are widened exactly: products that overflow Float are fine in Double.
+    func testFloatExtremesAreWidenedExactly() throws {
+        let a = try Matrix<Float>(rows: [[3e38, 3e38], [1e-45, -1e-45]])
+        let c = try widenedProduct(a, try Matrix<Double>(rows: [[1e10], [1e10]]))
+        XCTAssertEqual(c[0, 0], 2 * Double(Float(3e38)) * 1e10, accuracy: 1e35)
+        XCTAssertEqual(c[1, 0], 0)
+    }
+}

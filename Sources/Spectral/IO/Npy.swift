@@ -284,7 +284,15 @@ func Float16Bits(_ h: UInt16) -> Float {
 func readFile(_ path: String) throws -> [UInt8] {
     guard let f = fopen(path, "rb") else { throw SpectralError.io("\(displayPath(path)): cannot open (\(String(cString: strerror(errno))))") }
     defer { fclose(f) }
-    var out: [UInt8] = []
+    // A regular file is read in one piece into a buffer of its size (no growth copies); anything else (a pipe, a
+    // file that grows while read) in 1 MiB chunks after that.
+    var st = stat()
+    let size = fstat(fileno(f), &st) == 0 && (st.st_mode & S_IFMT) == S_IFREG ? Int(st.st_size) : 0
+    var out = [UInt8](unsafeUninitializedCapacity: size) { buf, count in
+        count = size > 0 ? fread(buf.baseAddress, 1, size, f) : 0
+    }
+    if ferror(f) != 0 { throw SpectralError.io("\(displayPath(path)): read error") }
+    if out.count < size { return out }                    // end of file before the stat size: the file shrank
     var chunk = [UInt8](repeating: 0, count: 1 << 20)
     while true {
         let n = chunk.withUnsafeMutableBytes { fread($0.baseAddress, 1, $0.count, f) }
