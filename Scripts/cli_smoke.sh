@@ -162,6 +162,20 @@ expect 1 "$work/o" "$bin" topk "$work/x4.npy" --k 9 --out "$work/o"
 expect 2 "$work/o" "$bin" topk "$work/x4.npy" --k 1 --method best --out "$work/o"
 expect 1 "$work/o" "$bin" attention "$work/A.npy" "$work/B.npy" "$work/A.npy" --out "$work/o"
 expect 2 "$work/o" "$bin" attention "$work/A.npy" "$work/A.npy" "$work/A.npy" --scale entropy --base 1 --out "$work/o"
+# Second review (issue 16): endless streams are refused from their first bytes; outputs larger than the machine's
+# memory are an error before allocating; a failed write leaves no parent directories behind and an existing
+# directory as it was; --ridge takes no cut.
+expect 1 "$work/o" timeout 20 "$bin" svd /dev/zero --out "$work/o"
+expect 1 "$work/o" timeout 20 "$bin" svd /dev/urandom --out "$work/o"
+python3 -c "import numpy as np; np.save('$work/col.npy', np.ones((100000, 1))); np.save('$work/row.npy', np.ones((1, 100000)))"
+expect 1 "$work/o" "$bin" gemm "$work/col.npy" "$work/row.npy" --out "$work/o"
+expect 1 "$work/o" "$bin" attention "$work/col.npy" "$work/col.npy" "$work/col.npy" --out "$work/o"
+expect 2 "$work/o" "$bin" pinv "$work/A.npy" --ridge 1 --rtol 0.1 --out "$work/o"
+expect 1 "$work/new" "$bin" svd "$work/A.npy" --out "$work/new/deeper/$(printf 'x%.0s' {1..300})"
+mkdir -p "$work/ex/Vt.npy/sub" && echo old > "$work/ex/U.npy"
+expect 1 "" "$bin" svd "$work/A.npy" --out "$work/ex"
+[ "$(cat "$work/ex/U.npy")" = old ] && [ ! -e "$work/ex/S.npy" ] && [ -z "$(ls -A "$work" | grep partial)" ] || fail "an existing output directory was changed by a failed run"
+rm -rf "$work/ex" "$work/col.npy" "$work/row.npy"
 for c in qr qrcp svd pinv lowrank cr id cur msign msign-coefficients muon-demo topk attention; do "$bin" $c --help | grep -q "usage: spectral $c" || fail "$c --help"; done
 "$bin" gemm --help | grep -q "usage: spectral gemm" || fail "gemm --help"
 "$bin" bench --help | grep -q "usage: spectral bench" || fail "bench --help"

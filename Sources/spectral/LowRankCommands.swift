@@ -75,6 +75,9 @@ func runPinv(_ args: Arguments) throws {
     let out = try requireOut(args, pinvSpec)
     let threads = try args.int("--threads", min: 1)
     let rtol = try doubleOption(args, "--rtol"), atol = try doubleOption(args, "--atol") ?? 0, ridge = try doubleOption(args, "--ridge")
+    if ridge != nil, let other = ["--rtol", "--atol", "--method"].first(where: { args.values[$0] != nil }) {
+        throw UsageError(message: "pinv: --ridge has no cut, so \(other) does not apply")
+    }
     let method = PseudoInverseMethod(rawValue: try args.choice("--method", ["auto", "svd", "cod"], default: "auto")!)!
     try withInputs(args) { type, inputs in
         func run<T: SpectralScalar>(_: T.Type) throws {

@@ -40,16 +40,33 @@ struct OutputDirectory {
     mutating func add(_ name: String, npy: NpyArray) { files.append((name, npy.encoded())) }
     mutating func add(_ name: String, json: JSON) { files.append((name, Array((json.text + "\n").utf8))) }
 
+    /// Writes every file into a staging directory beside DIR, then moves it into place: a new DIR appears whole or not
+    /// at all; into an existing DIR the files are moved one by one, and a failure puts back what was there. On any
+    /// failure nothing new is left behind: not the staging directory, nor the parent directories made for it.
     func commit() throws {
         let fm = FileManager.default
         var isDir: ObjCBool = false
         let exists = fm.fileExists(atPath: path, isDirectory: &isDir)
         if exists && !isDir.boolValue { throw SpectralError.io("\(path) exists and is not a directory") }
         let (parent, last) = splitPath(path)
+        // The topmost parent directory that does not exist yet: made for the output, removed if it fails.
+        var made: String? = nil
+        var probe = parent
+        while !fm.fileExists(atPath: probe) {
+            made = probe
+            let up = splitPath(probe).parent
+            if up == probe { break }
+            probe = up
+        }
         let stage = parent + "/.\(last).partial-\(getpid())"
+        func cleanUp() {
+            try? fm.removeItem(atPath: stage)
+            if let made { try? fm.removeItem(atPath: made) }
+        }
         do {
             try fm.createDirectory(atPath: stage, withIntermediateDirectories: true)
         } catch {
+            cleanUp()
             throw SpectralError.io("cannot create output directory \(path): \(error.localizedDescription)")
         }
         do {
@@ -61,17 +78,43 @@ struct OutputDirectory {
             if !exists {
                 try fm.moveItem(atPath: stage, toPath: path)
             } else {
-                // DIR already exists: move each finished file in (rename is atomic per file).
-                for (name, _) in files {
-                    let dst = path + "/" + name
-                    if rename(stage + "/" + name, dst) != 0 { throw SpectralError.io("cannot move \(name) into \(path)") }
-                }
+                try moveFiles(from: stage, fm)
                 try? fm.removeItem(atPath: stage)
             }
         } catch {
-            try? fm.removeItem(atPath: stage)
+            cleanUp()
             if let e = error as? SpectralError { throw e }
             throw SpectralError.io("cannot write output directory \(path): \(error.localizedDescription)")
+        }
+    }
+
+    /// Moves the staged files into the existing DIR. A destination that is a directory is refused before anything
+    /// moves; a file already there is set aside in the staging directory and put back if a later move fails.
+    private func moveFiles(from stage: String, _ fm: FileManager) throws {
+        for (name, _) in files {
+            var isDir: ObjCBool = false
+            if fm.fileExists(atPath: path + "/" + name, isDirectory: &isDir) && isDir.boolValue {
+                throw SpectralError.io("cannot write \(path)/\(name): a directory is in the way")
+            }
+        }
+        var done: [(name: String, hadOld: Bool)] = []
+        func rollBack() {
+            for (name, hadOld) in done.reversed() {
+                let dst = path + "/" + name
+                _ = rename(dst, stage + "/" + name)
+                if hadOld { _ = rename(stage + "/.old-" + name, dst) }
+            }
+        }
+        for (name, _) in files {
+            let dst = path + "/" + name, old = stage + "/.old-" + name
+            let hadOld = access(dst, F_OK) == 0
+            if hadOld && rename(dst, old) != 0 { rollBack(); throw SpectralError.io("cannot replace \(name) in \(path)") }
+            if rename(stage + "/" + name, dst) != 0 {
+                if hadOld { _ = rename(old, dst) }
+                rollBack()
+                throw SpectralError.io("cannot move \(name) into \(path)")
+            }
+            done.append((name, hadOld))
         }
     }
 }

@@ -119,13 +119,17 @@ final class PolarExpressTests: XCTestCase {
 
     func testOptimalPolynomialsRejectIntervalsWithoutAnAnswer() throws {
         // [0, 0] returned NaN coefficients; l = 0 has no answer (p(0) = 0 for every odd p), nor l > u or NaN.
-        for (l, u) in [(0.0, 0.0), (0, 1), (-1, 1), (0.5, 0.25), (.nan, 1), (1e-3, .infinity), (1e-3, 1e200), (1e-200, 1)] {
+        // Review: [1e-60, 1e60], [1, 1e60] claimed error 0 (the true error was 2e119, 2e59): ratios below 1e-12 are refused.
+        for (l, u) in [(0.0, 0.0), (0, 1), (-1, 1), (0.5, 0.25), (.nan, 1), (1e-3, .infinity), (1e-3, 1e200), (1e-200, 1),
+                       (1e-60, 1e60), (1, 1e60), (1e-13, 1)] {
             XCTAssertThrowsError(try PolarExpress.optimalCubic(lower: l, upper: u), "[\(l), \(u)]")
             XCTAssertThrowsError(try PolarExpress.optimalQuintic(lower: l, upper: u), "[\(l), \(u)]")
         }
         // Every accepted interval gives finite coefficients whose polynomial keeps |p(x) − 1| ≤ E on [l, u] (a minimax
         // error is attained, so the grid's maximum is E up to the Remez stopping tolerance and the grid spacing).
-        for (l, u) in [(1e-9, 1.0), (1e-3, 1), (0.3, 0.9), (1e-50, 1e-45), (1e40, 1e50), (2.0, 2.0)] {
+        // [1e-60, 1e-59] gave NaN coefficients; [1e50, 1e60] claimed error 0 (the true error was 2e9).
+        for (l, u) in [(1e-9, 1.0), (1e-3, 1), (0.3, 0.9), (1e-50, 1e-45), (1e40, 1e50), (2.0, 2.0), (1e-60, 1e-59), (1e50, 1e60),
+                       (1e-12, 1), (3e-12, 2)] {
             let c3 = try PolarExpress.optimalCubic(lower: l, upper: u)
             let q = try PolarExpress.optimalQuintic(lower: l, upper: u)
             XCTAssertTrue((c3 + q.coefficients + [q.error]).allSatisfy(\.isFinite), "[\(l), \(u)]")
@@ -136,7 +140,37 @@ final class PolarExpressTests: XCTestCase {
             }
             XCTAssertLessThanOrEqual(worst, q.error + 1e-9, "[\(l), \(u)]")
             XCTAssertGreaterThanOrEqual(worst, q.error - 1e-6, "[\(l), \(u)]")
+            // The cubic's error on the grid is attained at l (its minimax error is 1 − p(l)).
+            var worst3 = 0.0
+            for i in 0...2000 {
+                let x = l + (u - l) * Double(i) / 2000
+                worst3 = max(worst3, abs(c3[0] * x + c3[1] * x * x * x - 1))
+            }
+            XCTAssertEqual(worst3, abs(c3[0] * l + c3[1] * l * l * l - 1), accuracy: 1e-9, "cubic [\(l), \(u)]")
         }
+    }
+
+    func testGeneratorArgumentsAndSchedules() throws {
+        // Review: a safety factor of 1e308 or ∞ gave all-zero rows; cushion 0 with l = 1e-300 a composite dipping below 0.
+        XCTAssertThrowsError(try PolarExpress.schedule(steps: 3, safetyFactor: 1e308))
+        XCTAssertThrowsError(try PolarExpress.schedule(steps: 3, safetyFactor: .infinity))
+        XCTAssertThrowsError(try PolarExpress.schedule(lower: 1e-300, steps: 3, cushion: 0))
+        // composite and apply: a NaN or ∞ for finite x is an error (jordan at 1.75 diverges; p(1e103) was inf − inf).
+        XCTAssertThrowsError(try NewtonSchulzSchedule.jordan.composite(1.75, steps: 5)) { e in
+            guard case SpectralError.overflow = e else { return XCTFail("\(e)") }
+        }
+        XCTAssertThrowsError(try NewtonSchulzSchedule.jordan.composite(1.5, steps: 5))
+        XCTAssertThrowsError(try NewtonSchulzSchedule.jordan.apply(step: 0, to: 1e103))
+        XCTAssertThrowsError(try NewtonSchulzSchedule.jordan.apply(step: 0, to: .nan))
+        XCTAssertEqual(try NewtonSchulzSchedule.jordan.apply(step: 0, to: 0), 0)
+        // Steps are bounded (Int.max built a table per step: 5 GB after 15 s) and checked on an empty batch.
+        let m = Matrix<Float>.randomNormal(rows: 4, cols: 6, seed: 1)
+        XCTAssertThrowsError(try newtonSchulz(m, steps: Int.max))
+        XCTAssertThrowsError(try newtonSchulz(m, steps: maxNewtonSchulzSteps + 1))
+        XCTAssertThrowsError(try newtonSchulzBatch([Matrix<Float>](), threads: 0))
+        XCTAssertThrowsError(try newtonSchulzBatch([Matrix<Float>](), steps: -1))
+        XCTAssertThrowsError(try msignExact(Matrix<Float>(rows: 0, cols: 3), threads: 0))
+        XCTAssertThrowsError(try pinv(Matrix<Float>(rows: 0, cols: 3), threads: 0))
     }
 
     func testOptimalPolynomials() throws {

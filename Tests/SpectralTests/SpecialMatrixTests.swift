@@ -115,7 +115,9 @@ final class SpecialMatrixTests: XCTestCase {
     /// Regressions the sweep found, each failing before its fix.
     func testFoundBySweep() throws {
         // The BLAS layer: finite inputs whose result overflows throw; non-finite inputs propagate as IEEE says.
-        let big = try Matrix<Double>(rows: [[1e308, 1e308]]), col = try Matrix<Double>(rows: [[1e308], [-1e308]])
+        // (The first version of this test expected .overflow from [1e308, 1e308]·[1e308, −1e308]ᵀ, whose exact value is
+        // 0: an intermediate overflow. Such products are now recomputed scaled; see testFoundBySecondReview.)
+        let big = try Matrix<Double>(rows: [[1e308, 1e308]]), col = try Matrix<Double>(rows: [[1e308], [1e308]])
         for op in [{ _ = try matmul(big, col) }, { _ = try gram(big) }, { _ = try matvec(big, [1e308, 1e308]) },
                    { _ = try dot([1e308, 1e308], [1e308, 1e308]) }] as [() throws -> Void] {
             XCTAssertThrowsError(try op()) { guard case SpectralError.overflow = $0 else { return XCTFail("\($0)") } }
@@ -131,7 +133,9 @@ final class SpecialMatrixTests: XCTestCase {
         XCTAssertLessThanOrEqual(try (x - Matrix(rows: 11, cols: 13, repeating: 1.0 / 143)).maxAbs, 1e-15)
         // Smooth top-k at huge magnitudes: the thresholds' O(1) offsets were absorbed (Σp was 1, 1.5 or 3 for k = 2).
         let huge = [1.3e308, -0.5e308, 0.7e308, 0.2e308, -1.7e308, 0.1e308]
-        for method in TopKMethod.allCases {
+        // Su's iteration works on x/τ itself: its spread 3e308 is beyond the range, an .overflow (it returned NaN).
+        XCTAssertThrowsError(try smoothTopK(huge, k: 2, method: .suIterative))
+        for method in TopKMethod.allCases where method != .suIterative {
             let p = try smoothTopK(huge, k: 2, method: method)
             XCTAssertEqual(p.reduce(0, +), 2, accuracy: 1e-12, "\(method)")
             if method != .suIterative { XCTAssertEqual(p[0], 1, accuracy: 1e-12, "\(method)"); XCTAssertEqual(p[2], 1, accuracy: 1e-12, "\(method)") }
@@ -169,6 +173,41 @@ final class SpecialMatrixTests: XCTestCase {
         XCTAssertThrowsError(try Matrix<Float>(rows: 1, cols: 3) { _, j in j == 1 ? .nan : 0 }.softmaxRows())
         XCTAssertThrowsError(try Matrix<Float>(rows: 1, cols: 3, repeating: -.infinity).softmaxRows())
         XCTAssertEqual(try Matrix<Double>(rows: 1, cols: 4) { _, j in j % 2 == 0 ? .infinity : 1 }.softmaxRows().elements, [0.5, 0, 0.5, 0])
+    }
+
+    /// Found by the second review (an independent reader trying to break the contract), each fixed.
+    func testFoundBySecondReview() throws {
+        // Su's iteration: x/τ or its spread beyond the range gave NaN (1e308, −1e308) or a trap (τ = 1e-310).
+        XCTAssertThrowsError(try smoothTopK([1e308, -1e308, 0], k: 2, method: .suIterative)) { e in
+            guard case SpectralError.overflow = e else { return XCTFail("\(e)") }
+        }
+        XCTAssertThrowsError(try smoothTopK([-1, -2, -3], k: 1, temperature: 1e-310, method: .suIterative))
+        XCTAssertThrowsError(try smoothTopKRows(try Matrix<Double>(rows: [[1e308, -1e308, 0]]), k: 2, method: .suIterative))
+        // threTopKVJP: x with NaN/∞, or a p that is not a top-k output, returned zeros.
+        XCTAssertThrowsError(try threTopKVJP([0.5, 0.5], x: [.nan, 2], method: .threSigmoid, v: [1, 1]))
+        XCTAssertThrowsError(try threTopKVJP([0.5, 0.5], x: [.infinity, 2], method: .threSigmoid, v: [1, 1]))
+        XCTAssertThrowsError(try threTopKVJP([5, -3], x: [1, 2], method: .threSigmoid, v: [1, 1]))
+        // Intermediate overflow with a representable result: scaled and recomputed instead of `.overflow`.
+        XCTAssertEqual(try dot([1e308, -1e308], [10, 10]), 0)
+        XCTAssertEqual(try dot([Float(3e38), 3e38, -3e38], [1, 1, 1]), 3e38)
+        XCTAssertThrowsError(try dot([Float(3e38), 3e38, -3e38], [4, 1, 1]))          // 1.2e39: a true overflow
+        let a = try Matrix<Double>(rows: [[1e308, -1e308], [1, 2]]), b = try Matrix<Double>(rows: [[10, 1], [10, 2]])
+        XCTAssertEqual(try matmul(a, b), try Matrix(rows: [[0, -1e308], [30, 5]]))
+        XCTAssertEqual(try matvec(a, [10, 10]), [0, 30])
+        XCTAssertThrowsError(try matmul(a, try Matrix<Double>(rows: [[10, 1], [-10, 2]])))     // 2e309: a true overflow
+        // Attention in Double: scores ±1e308 are finite; the entropy sum met 0·(−∞).
+        let r = try attention(try Matrix<Double>(rows: [[1]]), try Matrix<Double>(rows: [[1e308], [-1e308]]), try Matrix<Double>(rows: [[1], [2]]))
+        XCTAssertEqual(r.output, try Matrix(rows: [[1]]))
+        XCTAssertEqual(r.entropy, [0])
+        // setBlock at row Int.max trapped on `row + rows`.
+        var m = Matrix<Double>(rows: 2, cols: 2)
+        XCTAssertThrowsError(try m.setBlock(row: Int.max, col: 0, from: Matrix<Double>(rows: 1, cols: 1)))
+        XCTAssertThrowsError(try m.setBlock(row: 0, col: Int.max, from: Matrix<Double>(rows: 1, cols: 1)))
+        // randomUniform over [−1e308, 1e308) gave every entry ≈ 1e308 (the width overflowed).
+        let u = Matrix<Double>.randomUniform(rows: 1, cols: 1000, low: -1e308, high: 1e308, seed: 1)
+        XCTAssertTrue(u.elements.allSatisfy { $0.isFinite && $0 >= -1e308 && $0 < 1e308 })
+        XCTAssertGreaterThan(u.elements.filter { $0 < 0 }.count, 400)
+        XCTAssertGreaterThan(u.elements.filter { $0 > 0 }.count, 400)
     }
 
     // MARK: every operation

@@ -7,7 +7,9 @@
 ///
 /// Accuracy: each element satisfies |ĉᵢⱼ − cᵢⱼ| ≤ γ_k·(|α|·|A|·|B| + |β|·|C|)ᵢⱼ with γ_k ≈ k·eps (the standard
 /// bound for inner products). Non-finite inputs propagate as IEEE 754 says; β = 0 ignores what C held (even NaN).
-/// Finite inputs whose product leaves the type's range throw `.overflow` (C then holds the IEEE result).
+/// Finite inputs whose product leaves the type's range throw `.overflow` (C then holds the IEEE result); when only
+/// an intermediate sum overflowed (the exact result fits, as in [1e308, −1e308]·[10, 10]ᵀ = 0) and β = 0, the
+/// product is recomputed with α, A and B scaled by powers of two (exact) and scaled back, as LAPACK's xLASCL does.
 ///
 /// ```swift
 /// var c = Matrix<Float>(rows: 64, cols: 32)
@@ -38,10 +40,25 @@ public func gemm<T: SpectralScalar>(
             gemmStrided(m, n, k, alpha, av.strided, bv.strided, beta, StridedPointer(p, ld, 1), threads: nt)
         }
     }
+    if beta == 0 && !c.allFinite && alpha.isFinite && av.allFinite && bv.allFinite {
+        // An intermediate overflow: recompute on A·2^-eA, B·2^-eB, α·2^-eα (entries below 2, so no sum of k products
+        // overflows) and scale back by 2^(eA + eB + eα); the result is exact up to the same rounding.
+        let (sa, sb, sal) = (PowerOfTwoScale<T>(maxAbs: av.maxAbs), PowerOfTwoScale<T>(maxAbs: bv.maxAbs), PowerOfTwoScale<T>(maxAbs: abs(alpha)))
+        let (ascaled, bscaled) = (av.copy(scaledDownBy: sa), bv.copy(scaledDownBy: sb))
+        let count = c.count
+        let fits = c.withUnsafeMutablePointer { p, ld in
+            withExtendedLifetime((ascaled, bscaled)) {
+                gemmStrided(m, n, k, sal.down(alpha), ascaled.view.strided, bscaled.view.strided, 0, StridedPointer(p, ld, 1), threads: nt)
+            }
+            return scaleByPowerOfTwo(p, count, sa.exponent + sb.exponent + sal.exponent)
+        }
+        if fits && c.allFinite { return }
+    }
     try requireNoBLASOverflow("gemm", output: c.view) { priorFinite && alpha.isFinite && beta.isFinite && av.allFinite && bv.allFinite }
 }
 
-/// The product op(A)·op(B) as a new matrix. See `gemm` for cost, accuracy and errors.
+/// The product op(A)·op(B) as a new matrix. See `gemm` for cost, accuracy and errors; also `.invalidArgument` when
+/// the result would not fit in the machine's memory (an outer product of two long vectors).
 ///
 /// ```swift
 /// let c = try matmul(a, b.transposed)   // A·Bᵀ without copying B
@@ -52,6 +69,7 @@ public func matmul<T: SpectralScalar>(
 ) throws -> Matrix<T> {
     let av = a.view, bv = b.view
     let m = transposeA ? av.cols : av.rows, n = transposeB ? bv.rows : bv.cols
+    try requireAllocatable(saturatingProduct(m, n), bytesEach: MemoryLayout<T>.stride, "matmul: the \(shapeString(m, n)) result")
     var c = Matrix<T>(rows: m, cols: n)
     try gemm(av, bv, into: &c, transposeA: transposeA, transposeB: transposeB, threads: threads)
     return c

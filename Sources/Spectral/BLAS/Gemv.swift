@@ -76,6 +76,21 @@ public func gemv<T: SpectralScalar>(alpha: T = 1, _ a: some MatrixViewable<T>, _
         }
     }
     if vectorIsFinite(y) { return }
+    if beta == 0 && alpha.isFinite && vectorIsFinite(x) && av.allFinite {
+        // An intermediate overflow (as `gemm`): recompute on A·2^-eA, x·2^-ex, α·2^-eα and scale back.
+        let sa = PowerOfTwoScale<T>(maxAbs: av.maxAbs), sal = PowerOfTwoScale<T>(maxAbs: abs(alpha))
+        let sx = PowerOfTwoScale<T>(maxAbs: x.reduce(T(0)) { Swift.max($0, abs($1)) })
+        let ascaled = av.copy(scaledDownBy: sa), xs = x.map { sx.down($0) }
+        let fits = xs.withUnsafeBufferPointer { xp in
+            y.withUnsafeMutableBufferPointer { yp in
+                withExtendedLifetime(ascaled) {
+                    gemvStrided(m, n, sal.down(alpha), ascaled.view.strided, xp.baseAddress ?? UnsafePointer(yp.baseAddress!), 1, 0, yp.baseAddress!, 1, threads: nt)
+                }
+                return scaleByPowerOfTwo(yp.baseAddress!, m, sa.exponent + sx.exponent + sal.exponent)
+            }
+        }
+        if fits && vectorIsFinite(y) { return }
+    }
     if priorFinite && alpha.isFinite && beta.isFinite && vectorIsFinite(x) && av.allFinite {
         throw SpectralError.overflow("gemv: finite inputs give a result beyond \(T.self)'s range (y holds ±inf or NaN)")
     }

@@ -120,7 +120,8 @@ func requireSameLength(_ op: String, _ a: Int, _ b: Int) throws {
 }
 
 /// Σ xᵢ·yᵢ (0 for empty vectors). Non-finite inputs propagate as IEEE 754 says.
-/// - Throws: `.shapeMismatch` on different lengths; `.overflow` when finite vectors give a non-finite sum.
+/// A sum that overflows only on the way (the exact result fits) is recomputed on the vectors scaled by powers of two.
+/// - Throws: `.shapeMismatch` on different lengths; `.overflow` when finite vectors give a sum beyond the range.
 public func dot<T: SpectralScalar>(_ x: [T], _ y: [T]) throws -> T {
     try requireSameLength("dot", x.count, y.count)
     if x.isEmpty { return 0 }
@@ -128,6 +129,13 @@ public func dot<T: SpectralScalar>(_ x: [T], _ y: [T]) throws -> T {
         dotStrided(x.count, xp.baseAddress!, 1, yp.baseAddress!, 1)
     } }
     if !s.isFinite && vectorIsFinite(x) && vectorIsFinite(y) {
+        // An intermediate overflow ([1e308, −1e308]·[10, 10] = 0): recompute on x·2^-ex, y·2^-ey and scale back.
+        let sx = PowerOfTwoScale<T>(maxAbs: x.reduce(T(0)) { Swift.max($0, abs($1)) })
+        let sy = PowerOfTwoScale<T>(maxAbs: y.reduce(T(0)) { Swift.max($0, abs($1)) })
+        let xs = x.map { sx.down($0) }, ys = y.map { sy.down($0) }
+        let r = xs.withUnsafeBufferPointer { xp in ys.withUnsafeBufferPointer { yp in dotStrided(x.count, xp.baseAddress!, 1, yp.baseAddress!, 1) } }
+        let back = PowerOfTwoFactors<T>(sx.exponent + sy.exponent).apply(r)
+        if back.isFinite { return back }
         throw SpectralError.overflow("dot: finite vectors give a sum beyond \(T.self)'s range")
     }
     return s

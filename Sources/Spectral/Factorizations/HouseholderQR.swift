@@ -31,6 +31,7 @@ public struct HouseholderQR<T: SpectralScalar>: Sendable {
 
     /// The first `columns` columns of H₀⋯H_{k−1} for the first k = `reflectors` reflectors (shared with PivotedQR).
     func formQ(reflectors k: Int, columns: Int, threads: Int?) throws -> Matrix<T> {
+        try requireAllocatable(saturatingProduct(rows, columns), bytesEach: MemoryLayout<T>.stride, "Q (\(shapeString(rows, columns)))")
         var e = Matrix<T>(rows: rows, cols: columns)
         e.withUnsafeMutablePointer { p, ld in for i in 0..<Swift.min(rows, columns) { p[i * ld + i] = 1 } }
         return try applyQ(reflectors: k, e.view, transpose: false, threads: threads)

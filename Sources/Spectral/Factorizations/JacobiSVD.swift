@@ -80,6 +80,11 @@ func svd<T: SpectralScalar>(_ av: MatrixView<T>, vectors: SingularVectors = .thi
     if let r = rankTolerance, !(r >= 0 && r < 1) { throw SpectralError.invalidArgument("svd: rankTolerance must be in [0, 1), got \(r)") }
     guard maxSweeps >= 1 else { throw SpectralError.invalidArgument("svd: maxSweeps must be at least 1") }
     let nt = try resolveThreads(threads)
+    if vectors == .full {
+        let bytes = saturatingProduct(av.rows, av.rows).addingReportingOverflow(saturatingProduct(av.cols, av.cols))
+        try requireAllocatable(bytes.overflow ? Int.max : bytes.partialValue, bytesEach: MemoryLayout<T>.stride,
+                               "svd: the full U (\(shapeString(av.rows, av.rows))) and V (\(shapeString(av.cols, av.cols)))")
+    }
     if av.rows < av.cols {
         let t = try svdTall(av.transposed, maxEntry: maxEntry, vectors: vectors, rankTolerance: rankTolerance, maxSweeps: maxSweeps,
                             threads: nt, warmStart: warmStart)

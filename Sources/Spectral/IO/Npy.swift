@@ -113,14 +113,42 @@ public struct NpyArray: Sendable, Equatable {
     /// Reads a .npy file. - Throws: `SpectralError.io` naming the file and the problem for a missing, truncated
     /// or corrupt file, an unsupported dtype or version, or a data size that does not match the header.
     public static func read(path: String) throws -> NpyArray {
-        try parse(try readFile(path), file: path)
+        // A regular file is read whole (its size bounds the read); a stream (a pipe, /dev/zero, /dev/urandom) only as
+        // far as its header says: the header, then the declared data and one byte more (so that trailing bytes are
+        // still reported), and nothing once the magic or the header is wrong. An endless input is refused, not slurped.
+        let bytes = try readFile(path) { prefix in
+            guard prefix.count >= 12 else { return prefix.count >= 6 && !prefix.starts(with: npyMagic) ? 0 : nil }
+            guard prefix.starts(with: npyMagic), let (start, headerLen) = headerExtent(prefix) else { return 0 }
+            if prefix.count < start + headerLen { return start + headerLen }
+            let l = try layout(prefix, file: path)
+            return l.body + l.need + 1
+        }
+        return try parse(bytes, file: path)
     }
 
-    /// Parses the bytes of a .npy file (`file` only names it in errors).
-    public static func parse(_ bytes: [UInt8], file: String = "<memory>") throws -> NpyArray {
+    /// The header's start and length from the first 12 bytes (nil for an unknown version).
+    static func headerExtent(_ bytes: [UInt8]) -> (start: Int, length: Int)? {
+        switch bytes[6] {
+        case 1: return (10, Int(bytes[8]) | Int(bytes[9]) << 8)
+        case 2, 3: return (12, Int(bytes[8]) | Int(bytes[9]) << 8 | Int(bytes[10]) << 16 | Int(bytes[11]) << 24)
+        default: return nil
+        }
+    }
+
+    /// The longest header accepted (numpy writes under 200 bytes; its own loader refuses more than 10,000 by default).
+    public static let maxHeaderLength = 1 << 20
+
+    /// What the header says: the parsed header, the element kind and size, the element count, where the data
+    /// starts and how many bytes it needs. Needs only the bytes up to the end of the header.
+    struct Layout {
+        let header: NpyHeader
+        let descr: String, kind: String, size: Int, big: Bool
+        let count: Int, body: Int, need: Int
+    }
+
+    static func layout(_ bytes: [UInt8], file: String) throws -> Layout {
         func fail(_ what: String) -> SpectralError { .io("\(displayPath(file)): \(what)") }
-        let magic: [UInt8] = [0x93, 0x4E, 0x55, 0x4D, 0x50, 0x59]
-        guard bytes.count >= 10, Array(bytes[0..<6]) == magic else { throw fail("not a .npy file (bad magic)") }
+        guard bytes.count >= 10, bytes.starts(with: npyMagic) else { throw fail("not a .npy file (bad magic)") }
         let major = bytes[6], minor = bytes[7]
         let headerLen: Int, start: Int
         switch major {
@@ -132,6 +160,7 @@ public struct NpyArray: Sendable, Equatable {
         default:
             throw fail("unsupported .npy format version \(major).\(minor)")
         }
+        guard headerLen <= maxHeaderLength else { throw fail("header of \(headerLen) bytes is too long (at most \(maxHeaderLength))") }
         guard start + headerLen <= bytes.count else { throw fail("truncated header (needs \(headerLen) bytes)") }
         let headerBytes = Array(bytes[start..<start + headerLen])
         guard let text = String(validating: headerBytes, as: UTF8.self) else { throw fail("header is not text") }
@@ -166,7 +195,14 @@ public struct NpyArray: Sendable, Equatable {
         }
         let (need, o) = count.multipliedReportingOverflow(by: size)
         guard !o else { throw fail("shape \(h.shape) is too large") }
-        let body = start + headerLen
+        return Layout(header: h, descr: d, kind: kind, size: size, big: big, count: count, body: start + headerLen, need: need)
+    }
+
+    /// Parses the bytes of a .npy file (`file` only names it in errors).
+    public static func parse(_ bytes: [UInt8], file: String = "<memory>") throws -> NpyArray {
+        func fail(_ what: String) -> SpectralError { .io("\(displayPath(file)): \(what)") }
+        let l = try layout(bytes, file: file)
+        let (h, d, kind, size, big, count, body, need) = (l.header, l.descr, l.kind, l.size, l.big, l.count, l.body, l.need)
         guard bytes.count - body == need else {
             throw fail("data has \(bytes.count - body) bytes but shape \(h.shape) of \(kind) needs \(need)")
         }
@@ -281,7 +317,12 @@ func Float16Bits(_ h: UInt16) -> Float {
     return sign * (1 + Float(f) * 0x1p-10) * Float(sign: .plus, exponent: e - 15, significand: 1)
 }
 
-func readFile(_ path: String) throws -> [UInt8] {
+/// The first six bytes of every .npy file.
+let npyMagic: [UInt8] = [0x93, 0x4E, 0x55, 0x4D, 0x50, 0x59]
+
+/// A file's bytes. A regular file of known size is read in one piece. Anything else is read in 1 MiB chunks until
+/// its end or, with `wanted`, until it holds as many bytes as `wanted(bytesSoFar)` asks (nil: not known yet).
+func readFile(_ path: String, wanted: (([UInt8]) throws -> Int?)? = nil) throws -> [UInt8] {
     guard let f = fopen(path, "rb") else { throw SpectralError.io("\(displayPath(path)): cannot open (\(String(cString: strerror(errno))))") }
     defer { fclose(f) }
     // A regular file is read in one piece into a buffer of its size (no growth copies); anything else (a pipe, a
@@ -294,10 +335,12 @@ func readFile(_ path: String) throws -> [UInt8] {
     if ferror(f) != 0 { throw SpectralError.io("\(displayPath(path)): read error") }
     if out.count < size { return out }                    // end of file before the stat size: the file shrank
     var chunk = [UInt8](repeating: 0, count: 1 << 20)
-    while true {
-        let n = chunk.withUnsafeMutableBytes { fread($0.baseAddress, 1, $0.count, f) }
+    var limit = Int.max
+    while out.count < limit {
+        let n = chunk.withUnsafeMutableBytes { fread($0.baseAddress, 1, Swift.min($0.count, limit - out.count), f) }
         if n > 0 { out.append(contentsOf: chunk[0..<n]) }
-        if n < chunk.count {
+        if let wanted, let w = try wanted(out) { limit = w }
+        if n == 0 || (n < chunk.count && feof(f) != 0) {
             if ferror(f) != 0 { throw SpectralError.io("\(displayPath(path)): read error") }
             break
         }

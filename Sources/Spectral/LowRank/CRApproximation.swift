@@ -52,6 +52,7 @@ func approximateProductView<T: SpectralScalar>(_ xv: MatrixView<T>, _ yv: Matrix
     }
     let l = xv.cols
     guard r >= 1 && r <= l else { throw SpectralError.invalidArgument("approximateProduct: rank must be in 1...\(l), got \(r)") }
+    try requireAllocatable(saturatingProduct(xv.rows, yv.cols), bytesEach: MemoryLayout<T>.stride, "approximateProduct: the \(shapeString(xv.rows, yv.cols)) product")
     let bigX = try xv.finiteMaxAbs("approximateProduct: X"), bigY = try yv.finiteMaxAbs("approximateProduct: Y")
     if !PowerOfTwoScale.isComfortable(bigX) || !PowerOfTwoScale.isComfortable(bigY) {
         // X = 2^a·X', Y = 2^b·Y': the same pairs are chosen; C takes 2^a, R 2^b, the product 2^(a+b), Λ neither.

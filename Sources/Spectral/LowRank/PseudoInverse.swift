@@ -201,6 +201,7 @@ func pinvView<T: SpectralScalar>(_ av: MatrixView<T>, rtol: T?, atol: T, method:
 /// `.automatic` (`certifiedQRSolve`), the COD, or the Jacobi SVD, X = V_k·Σ_k⁻¹·(U_kᵀ·B).
 func pseudoSolve<T: SpectralScalar>(_ av: MatrixView<T>, _ bv: MatrixView<T>?, rtol: T?, atol: T, method: PseudoInverseMethod,
                                     caller: String, threads: Int?) throws -> (x: Matrix<T>, rank: Int, used: PseudoInverseRoute) {
+    _ = try resolveThreads(threads)                                  // checked on empty input too
     let (m, n) = (av.rows, av.cols)
     let p = bv?.cols ?? m
     let r = rtol ?? T(Double(Swift.max(m, n))) * T.eps

@@ -78,7 +78,7 @@ extension Matrix: MatrixViewable {
     /// Copies `source` into the block whose top-left corner is (`row`, `col`); throws if it does not fit.
     public mutating func setBlock(row: Int, col: Int, from source: some MatrixViewable<T>) throws {
         let s = source.view
-        guard row >= 0, col >= 0, row + s.rows <= rows, col + s.cols <= cols else {
+        guard row >= 0, col >= 0, row <= rows - s.rows, col <= cols - s.cols else {      // no overflow at row = Int.max
             throw SpectralError.shapeMismatch("a \(shapeString(s.rows, s.cols)) block at (\(row), \(col)) does not fit in \(shapeString(rows, cols))")
         }
         let src = s.strided

@@ -59,6 +59,7 @@ public struct SpectralRandom: RandomNumberGenerator, Sendable {
 
 extension Matrix {
     /// A matrix of independent standard normal entries (times `std`, plus `mean`), reproducible from `seed`.
+    /// Precondition (a trap, as for Swift's `random(in:)`): finite mean and std ≥ 0 with |mean| + 9·std in range.
     public static func randomNormal(rows: Int, cols: Int, mean: T = 0, std: T = 1, seed: UInt64) -> Matrix {
         var g = SpectralRandom(seed: seed)
         return randomNormal(rows: rows, cols: cols, mean: mean, std: std, using: &g)
@@ -66,13 +67,18 @@ extension Matrix {
 
     /// A matrix of independent normal entries drawn from `generator`.
     public static func randomNormal(rows: Int, cols: Int, mean: T = 0, std: T = 1, using generator: inout SpectralRandom) -> Matrix {
+        let mu = mean.double, sd = std.double
+        // Every draw has |z| < 8.6 (Box–Muller on 53-bit uniforms), so |mean| + 9·std in range keeps every entry finite.
+        precondition(sd >= 0 && T(abs(mu) + 9 * sd).isFinite,
+                     "randomNormal: mean and std must be finite, std ≥ 0 and |mean| + 9·std within \(T.self)'s range (got \(mean), \(std))")
         var m = Matrix(rows: rows, cols: cols)
-        let n = rows * cols, mu = mean.double, sd = std.double
+        let n = rows * cols
         m.withUnsafeMutablePointer { p, _ in for i in 0..<n { p[i] = T(mu + sd * generator.normal()) } }
         return m
     }
 
-    /// A matrix of independent entries uniform in `[low, high)`, reproducible from `seed`.
+    /// A matrix of independent entries uniform in `[low, high)`, reproducible from `seed`. Precondition (a trap, as a
+    /// range with low > high is for Swift's `random(in:)`): finite low ≤ high.
     public static func randomUniform(rows: Int, cols: Int, low: T = 0, high: T = 1, seed: UInt64) -> Matrix {
         var g = SpectralRandom(seed: seed)
         return randomUniform(rows: rows, cols: cols, low: low, high: high, using: &g)
@@ -80,12 +86,15 @@ extension Matrix {
 
     /// A matrix of independent entries uniform in `[low, high)` drawn from `generator`.
     public static func randomUniform(rows: Int, cols: Int, low: T = 0, high: T = 1, using generator: inout SpectralRandom) -> Matrix {
+        precondition(low.isFinite && high.isFinite && low <= high, "randomUniform: need finite low ≤ high, got [\(low), \(high))")
         var m = Matrix(rows: rows, cols: cols)
-        let n = rows * cols, lo = low.double, w = high.double - low.double
+        let n = rows * cols, lo = low.double, hi = high.double
         m.withUnsafeMutablePointer { p, _ in
             for i in 0..<n {
-                // Rounding lo + w·u to Float can land on `high`; step back below it.
-                var x = T(lo + w * generator.uniform())
+                // lo·(1 − u) + hi·u: no overflow for [−1e308, 1e308) (hi − lo does); rounding to Float can land on
+                // `high`, so step back below it.
+                let u = generator.uniform()
+                var x = T(lo * (1 - u) + hi * u)
                 if x >= high && high > low { x = high.nextDown }
                 p[i] = x
             }

@@ -4,6 +4,7 @@ import Synchronization
 /// - Throws: `.nonFinite` on NaN/Inf input.
 public func msignExact<T: SpectralScalar>(_ m: some MatrixViewable<T>, threads: Int? = nil) throws -> Matrix<T> {
     let mv = m.view
+    _ = try resolveThreads(threads)                                  // checked on empty input too
     if mv.rows == 0 || mv.cols == 0 { return Matrix<T>(rows: mv.rows, cols: mv.cols) }
     let s = try svd(mv, threads: threads)
     let cut = T(Double(Swift.max(mv.rows, mv.cols))) * T.eps * (s.S.first ?? 0)
@@ -25,7 +26,8 @@ public func msignExact<T: SpectralScalar>(_ m: some MatrixViewable<T>, threads: 
 ///   - schedule: coefficient table (default Keller Jordan's); a shorter table repeats its last row.
 ///   - steps: number of steps (default: the schedule's own length, 5 for single-row schedules).
 ///   - inputScale: extra divisor of the normalised input (Polar Express uses 1.01; nanochat 1.02).
-/// - Throws: `.nonFinite` on NaN/Inf input; `.invalidArgument` for steps < 0 or inputScale outside [2⁻³⁰, 2³⁰].
+/// - Throws: `.nonFinite` on NaN/Inf input; `.invalidArgument` for steps outside 0...10,000 (`maxNewtonSchulzSteps`) or
+///   inputScale outside [2⁻³⁰, 2³⁰].
 public func newtonSchulz<T: SpectralScalar>(_ m: some MatrixViewable<T>, schedule: NewtonSchulzSchedule = .jordan, steps: Int? = nil,
                                             inputScale: Double = 1, normalization: NewtonSchulzNormalization = .frobenius,
                                             threads: Int? = nil) throws -> Matrix<T> {
@@ -51,10 +53,16 @@ func newtonSchulzOne<T: SpectralScalar>(_ mv: MatrixView<T>, schedule: NewtonSch
     return wide ? x : x.transposed.copy()
 }
 
+/// The largest step count `newtonSchulz` accepts.
+public let maxNewtonSchulzSteps = 10_000
+
 /// The step count (given or the schedule's own), after checking it and the input scale.
 func newtonSchulzSteps(_ steps: Int?, schedule: NewtonSchulzSchedule, inputScale: Double) throws -> Int {
     let t = steps ?? schedule.defaultSteps
-    guard t >= 0 else { throw SpectralError.invalidArgument("newtonSchulz: steps must be ≥ 0, got \(t)") }
+    // At most 10,000 steps: published schedules use 5 to 10, and a huge count (Int.max) would only spin.
+    guard t >= 0 && t <= maxNewtonSchulzSteps else {
+        throw SpectralError.invalidArgument("newtonSchulz: steps must be in 0...\(maxNewtonSchulzSteps), got \(t)")
+    }
     // X₀ = M/(‖M‖_F·s) must stay representable in Float: s within [2⁻³⁰, 2³⁰] (published values are 1 to 1.02).
     guard inputScale >= 0x1p-30, inputScale <= 0x1p30 else {
         throw SpectralError.invalidArgument("newtonSchulz: inputScale must be in [2^-30, 2^30], got \(inputScale)")
@@ -151,17 +159,17 @@ func newtonSchulzInPlace<T: SpectralScalar>(_ x: inout Matrix<T>, schedule: Newt
 /// - Throws: `.shapeMismatch` when the shapes differ; as `newtonSchulz` otherwise.
 public func newtonSchulzBatch<T: SpectralScalar>(_ batch: [Matrix<T>], schedule: NewtonSchulzSchedule = .jordan, steps: Int? = nil,
                                                  inputScale: Double = 1, threads: Int? = nil) throws -> [Matrix<T>] {
+    let nt = try resolveThreads(threads)                             // arguments are checked on an empty batch too
+    let t = try newtonSchulzSteps(steps, schedule: schedule, inputScale: inputScale)
     guard let first = batch.first else { return [] }
     for (i, m) in batch.enumerated() where m.rows != first.rows || m.cols != first.cols {
         throw SpectralError.shapeMismatch("newtonSchulzBatch: matrix \(i) is \(shapeString(m.rows, m.cols)), matrix 0 is \(shapeString(first.rows, first.cols))")
     }
-    let nt = try resolveThreads(threads)
     let p = Swift.min(first.rows, first.cols), q = Swift.max(first.rows, first.cols)
     // Below ~512² a single product does not keep two cores busy; split the batch instead.
     if batch.count == 1 || Double(p) * Double(p) * Double(q) > 512 * 512 * 512 {
         return try batch.map { try newtonSchulz($0, schedule: schedule, steps: steps, inputScale: inputScale, threads: nt) }
     }
-    let t = try newtonSchulzSteps(steps, schedule: schedule, inputScale: inputScale)
     var results = [Matrix<T>?](repeating: nil, count: batch.count)
     var failure: Error? = nil
     let lock = Lock()

@@ -10,13 +10,20 @@ import Darwin
 public enum PolarExpress {
     /// The optimal cubic a·x + b·x³ on [l, u] (closed form): α = √(3/(u² + lu + l²)), β = 4/(2 + lu(l + u)α³),
     /// a = 1.5αβ, b = −0.5α³β. optimalCubic(1, 1) = (1.5, −0.5).
-    /// - Throws: `.invalidArgument` unless 0 < l ≤ u < ∞ (the interval must exclude 0: no odd polynomial maps 0 to 1).
+    /// - Throws: `.invalidArgument` unless 0 < l ≤ u < ∞ within [1e-60, 1e60] and l/u ≥ `minimumRatio` (the interval
+    ///   must exclude 0: no odd polynomial maps 0 to 1).
     public static func optimalCubic(lower l: Double, upper u: Double) throws -> [Double] {
         try checkInterval(l, u)
         return optimalCubicBody(l, u)
     }
 
     static func optimalCubicBody(_ l: Double, _ u: Double) -> [Double] {
+        let c = optimalCubicUnit(l / u)                 // scale-covariant, as the quintic
+        return [c[0] / u, c[1] / (u * u * u)]
+    }
+
+    static func optimalCubicUnit(_ l: Double) -> [Double] {
+        let u = 1.0
         let alpha = (3 / (u * u + l * u + l * l)).squareRoot()
         let beta = 4 / (2 + l * u * (l + u) * alpha * alpha * alpha)
         return [1.5 * alpha * beta, -0.5 * alpha * alpha * alpha * beta]
@@ -40,9 +47,24 @@ public enum PolarExpress {
         guard u <= 1e60 && l >= 1e-60 else {
             throw SpectralError.invalidArgument("the interval [\(l), \(u)] is outside [1e-60, 1e60] (its fifth powers leave Double's range)")
         }
+        guard l / u >= minimumRatio else {
+            throw SpectralError.invalidArgument("the interval [\(l), \(u)] is too wide: lower/upper must be ≥ \(minimumRatio) (the Remez system is singular below)")
+        }
     }
 
+    /// The smallest lower/upper ratio the generators accept (the minimax polynomials are computed reliably above it).
+    public static let minimumRatio = 1e-12
+
+    /// The minimax problem is scale-covariant: if p is optimal on [l/u, 1], p(x/u) is optimal on [l, u] with the same
+    /// error. Solving at unit scale keeps the Remez system's entries (x, x³, x⁵) near 1 whatever u is.
     static func optimalQuinticBody(_ l: Double, _ u: Double) -> (coefficients: [Double], error: Double) {
+        let unit = optimalQuinticUnit(l / u)
+        let c = unit.coefficients
+        return ([c[0] / u, c[1] / (u * u * u), c[2] / (u * u * u * u * u)], unit.error)
+    }
+
+    static func optimalQuinticUnit(_ l: Double) -> (coefficients: [Double], error: Double) {
+        let u = 1.0
         if l / u >= 1 - 5e-6 { return ([15.0 / 8 / u, -10.0 / 8 / (u * u * u), 3.0 / 8 / (u * u * u * u * u)], 0) }
         var q = (3 * l + u) / 4, r = (l + 3 * u) / 4
         var previous = Double.infinity
@@ -74,14 +96,18 @@ public enum PolarExpress {
     ///   - safetyInRecursion: apply it inside the recursion, as the PolarExpress repository's `optimal_composition`
     ///     and nanochat do (their tables); the paper's table applies it afterwards.
     /// The paper's table (degree 5, l = 1e-3, that cushion, no safety factor) is reproduced to ≈1e-11.
-    /// - Throws: `.invalidArgument` for l outside (0, 1), steps < 1, degree not 3 or 5, cushion outside [0, 1), s < 1.
+    /// - Throws: `.invalidArgument` for l outside (0, 1), steps < 1, degree not 3 or 5, cushion outside [0, 1), s outside
+    ///   [1, 2], or max(l, cushion) below `minimumRatio`.
     public static func schedule(lower l: Double = 1e-3, steps: Int, degree: Int = 5, cushion: Double = 0.02407327424182761,
                                 safetyFactor: Double = 1.01, safetyInRecursion: Bool = false) throws -> NewtonSchulzSchedule {
         guard l > 0 && l < 1 else { throw SpectralError.invalidArgument("lower bound must be in (0, 1), got \(l)") }
         guard steps >= 1 else { throw SpectralError.invalidArgument("steps must be at least 1, got \(steps)") }
         guard degree == 3 || degree == 5 else { throw SpectralError.invalidArgument("degree must be 3 or 5, got \(degree)") }
         guard cushion >= 0 && cushion < 1 else { throw SpectralError.invalidArgument("cushion must be in [0, 1), got \(cushion)") }
-        guard safetyFactor >= 1 else { throw SpectralError.invalidArgument("safety factor must be ≥ 1, got \(safetyFactor)") }
+        guard safetyFactor >= 1 && safetyFactor <= 2 else { throw SpectralError.invalidArgument("safety factor must be in [1, 2], got \(safetyFactor)") }
+        guard Swift.max(l, cushion) >= minimumRatio else {
+            throw SpectralError.invalidArgument("lower bound \(l) with cushion \(cushion): the first interval's ratio must be ≥ \(minimumRatio)")
+        }
         var lo = l, hi = 1.0
         var rows: [[Double]] = []
         for _ in 0..<steps {

@@ -38,18 +38,26 @@ public struct NewtonSchulzSchedule: Sendable, Equatable {
     public var defaultSteps: Int { rows.count == 1 ? 5 : rows.count }
 
     /// p_t(x) for a scalar.
-    public func apply(step t: Int, to x: Double) -> Double {
+    /// - Throws: `.nonFinite` for a NaN or infinite x; `.overflow` when p_t(x) is beyond Double's range (an odd
+    ///   polynomial far outside its interval: p(1e103) overflowed to inf − inf = NaN).
+    public func apply(step t: Int, to x: Double) throws -> Double {
+        guard x.isFinite else { throw SpectralError.nonFinite("apply: x is \(x)") }
         let c = coefficients(step: t)
         var result = 0.0, power = x
         for k in 0..<c.count { result += c[k] * power; power *= x * x }
+        guard result.isFinite else {
+            throw SpectralError.overflow("apply: p_\(t)(\(x)) is beyond Double's range (x is far outside the schedule's interval)")
+        }
         return result
     }
 
-    /// The composite f = p_T∘…∘p_1 at x. - Throws: `.invalidArgument` for steps < 0.
+    /// The composite f = p_T∘…∘p_1 at x. - Throws: `.invalidArgument` for steps < 0; `.nonFinite` for a NaN or
+    /// infinite x; `.overflow` when an iterate leaves Double's range (x outside the interval where the iteration
+    /// converges, e.g. jordan at 1.75: the iterates grow without bound).
     public func composite(_ x: Double, steps: Int) throws -> Double {
         guard steps >= 0 else { throw SpectralError.invalidArgument("composite: steps must be ≥ 0, got \(steps)") }
         var v = x
-        for t in 0..<steps { v = apply(step: t, to: v) }
+        for t in 0..<steps { v = try apply(step: t, to: v) }
         return v
     }
 

@@ -60,3 +60,27 @@ extension StringProtocol {
         return String(s)
     }
 }
+
+/// The machine's physical memory in bytes (0 when unknown).
+func physicalMemoryBytes() -> Int {
+    let pages = sysconf(Int32(_SC_PHYS_PAGES)), size = sysconf(Int32(_SC_PAGESIZE))
+    return pages > 0 && size > 0 ? pages.multipliedReportingOverflow(by: size).partialValue : 0
+}
+
+/// Throws `.invalidArgument` when `count` elements of `bytesEach` bytes exceed the machine's physical memory (or
+/// Int): the operations whose outputs or workspaces grow faster than their inputs (an outer product of two
+/// 800 KB vectors is 80 GB) check first, instead of dying in the allocator.
+func requireAllocatable(_ count: Int, bytesEach: Int, _ what: @autoclosure () -> String) throws {
+    let (bytes, overflow) = count.multipliedReportingOverflow(by: bytesEach)
+    let memory = physicalMemoryBytes()
+    if overflow || (memory > 0 && bytes > memory) {
+        let need = overflow ? "more than 2⁶³ bytes" : "\(Double(bytes) / 1e9) GB"
+        throw SpectralError.invalidArgument("\(what()) would need \(need), more than this machine's \(Double(memory) / 1e9) GB of memory")
+    }
+}
+
+/// m·n without trapping (Int.max when it overflows), for sizes passed to `requireAllocatable`.
+func saturatingProduct(_ m: Int, _ n: Int) -> Int {
+    let (p, o) = m.multipliedReportingOverflow(by: n)
+    return o ? Int.max : p
+}

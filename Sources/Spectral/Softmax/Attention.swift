@@ -87,6 +87,7 @@ func attentionView<T: SpectralScalar>(_ q: MatrixView<T>, _ k: MatrixView<T>, _ 
     guard k.rows > 0 || q.rows == 0 else { throw SpectralError.invalidArgument("attention: no keys (K is \(shapeString(k.rows, k.cols))) for \(q.rows) queries") }
     try q.requireFinite("attention: Q"); try k.requireFinite("attention: K"); try v.requireFinite("attention: V")
     let (nq, nk, d) = (q.rows, k.rows, q.cols)
+    try requireAllocatable(saturatingProduct(q.rows, k.rows), bytesEach: MemoryLayout<T>.stride, "attention: the \(shapeString(q.rows, k.rows)) score matrix")
     var scores: Matrix<T>                                               // nq×nk
     do {
         scores = try matmul(q, k.transposed, threads: threads)
@@ -117,7 +118,8 @@ func attentionView<T: SpectralScalar>(_ q: MatrixView<T>, _ k: MatrixView<T>, _ 
                 for j in 0..<visible {
                     let t = lam * row[j].double - m
                     let e = exp(t)
-                    row[j] = T(e); sum += e; weighted += e * t
+                    row[j] = T(e); sum += e
+                    if e > 0 { weighted += e * t }                    // e·t → 0 as t → −∞ (t = −∞ gave 0·∞ = NaN)
                 }
                 for j in 0..<visible { row[j] = T(row[j].double / sum) }
                 entropy[i] = T(log(sum) - weighted / sum)                 // H = log S − Σ eⱼtⱼ/S

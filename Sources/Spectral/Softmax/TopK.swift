@@ -39,8 +39,24 @@ public func smoothTopK(_ x: [Double], k: Int, temperature tau: Double = 1, metho
     if k == 0 { return [Double](repeating: 0, count: n) }
     if method == .hard { return hardTopKMask(x, k: k) }
     if k == finite { return x.map { $0 > -.infinity ? 1 : 0 } }
-    // Su's iteration is not a function of the differences alone (it multiplies x − min by 1 − p): x/τ as it is.
+    if method == .gradTopK {                                 // the prefix and suffix tables, (n + 1)·(k + 1) each
+        try requireAllocatable(saturatingProduct(n + 1, k + 1), bytesEach: 2 * 8 * 2, "top-k: GradTopK's tables for n = \(n), k = \(k)")
+    }
+    // Su's iteration is not a function of the differences alone (it multiplies x − min by 1 − p): x/τ as it is, so
+    // it needs x/τ and its spread max − min within Double's range (1e308 − (−1e308) gave NaN, a tiny τ a trap).
     let z = method == .suIterative ? x.map { $0 / tau } : scaledForThresholds(x, tau)
+    if method == .suIterative {
+        var hi = -Double.infinity, lo = Double.infinity
+        for v in z where v > -.infinity { hi = Swift.max(hi, v); lo = Swift.min(lo, v) }
+        guard zip(x, z).allSatisfy({ $0 == -.infinity || $1.isFinite }), (hi - lo).isFinite else {
+            throw SpectralError.overflow("top-k: Su's iteration works on x/τ itself, and x/τ or its spread is beyond Double's range (τ = \(tau)); use a larger τ or a threshold method")
+        }
+        let p = suIterative(z, k)
+        guard p.allSatisfy(\.isFinite) else {
+            throw SpectralError.overflow("top-k: Su's iteration left Double's range (τ = \(tau)); use a larger τ or a threshold method")
+        }
+        return p
+    }
     switch method {
     case .hard: return hardTopKMask(x, k: k)
     case .gradTopK: return gradTopK(z, k)
@@ -404,11 +420,16 @@ func gradTopKJVPBody(_ x: [Double], k: Int, temperature tau: Double, v: [Double]
 }
 
 /// Vector–Jacobian product of ThreTopK (see `threTopKVJPBody` for the formula). `p` is the forward output.
-/// - Throws: `.shapeMismatch` on different lengths; `.invalidArgument` unless τ > 0 is finite; `.nonFinite` for NaN
-///   or ±∞ in v or p; `.overflow` when finite inputs give a non-finite product (v near overflow over a small τ).
+/// - Throws: `.shapeMismatch` on different lengths; `.invalidArgument` unless τ > 0 is finite or for p outside
+///   [0, 1]; `.nonFinite` for NaN or ±∞ in v or p, NaN or +∞ in x; `.overflow` when finite inputs give a non-finite product (v near overflow over a small τ).
 public func threTopKVJP(_ p: [Double], x: [Double], temperature tau: Double = 1, method: TopKMethod, v: [Double]) throws -> [Double] {
     guard tau > 0 && tau.isFinite else { throw SpectralError.invalidArgument("threTopKVJP: temperature must be > 0, got \(tau)") }
     try requireFiniteVector(v, "threTopKVJP: v"); try requireFiniteVector(p, "threTopKVJP: p")
+    // x enters only through p, but a NaN or +∞ in x means p cannot be its forward output; p must be a top-k output.
+    if let bad = x.firstIndex(where: { $0.isNaN || $0 == .infinity }) { throw SpectralError.nonFinite("threTopKVJP: x[\(bad)] is \(x[bad])") }
+    if let bad = p.firstIndex(where: { !($0 >= 0 && $0 <= 1) }) {
+        throw SpectralError.invalidArgument("threTopKVJP: p[\(bad)] = \(p[bad]) is outside [0, 1] (p must be the forward output)")
+    }
     return try requireFiniteResult(try threTopKVJPBody(p, x: x, temperature: tau, method: method, v: v), "threTopKVJP")
 }
 
