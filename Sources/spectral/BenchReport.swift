@@ -36,7 +36,15 @@ func benchReport(_ ctx: ReportContext) -> String {
             s += "- Peers: none could run; Spectral's figures only.\n"
         }
     }
-    s += "- Times are medians; the machine is shared, so single cells move by about ±5% between runs.\n\n"
+    let oneThreadGemm = ctx.records.filter { $0.c.op == "gemm" && $0.c.threads == 1 }
+    for d in ["f32", "f64"] {
+        let best = oneThreadGemm.filter { $0.c.dtype == d }.map(\.gflops).max() ?? 0
+        let peak = d == "f32" ? ctx.peak.f32 : ctx.peak.f64
+        if peak > 0 && best > 1.05 * peak {
+            s += "- **Warning:** the one-thread GEMM (\(d)) ran at \(String(format: "%.0f", best)) GFLOP/s, above the measured peak: the peak probe read low (a busy core while it ran?); percentages of peak from this run are not meaningful.\n"
+        }
+    }
+    s += "- Times are medians. The machine is shared: between two full runs on the same machine, a ratio moves by about 5% (median over the cells) and by up to 20% for one cell in ten (Docs/PERFORMANCE.md, \"Run-to-run spread\").\n\n"
     for fam in benchFamilies {
         let recs = ctx.records.filter { fam.ops.contains($0.c.op) }
         if recs.isEmpty { continue }
