@@ -50,7 +50,7 @@ func runBench(_ args: Arguments) throws {
     var seen = Set<String>()
     ops = ops.filter { seen.insert($0).inserted }
     let dtypeFilter = try args.choice("--dtype", ["f32", "f64"])
-    let threadList = try args.intList("--threads") ?? Array(Set([1, Spectral.defaultThreads])).sorted()
+    let threadList = try args.intList("--threads") ?? Array(Set([1, SpectralRuntime.defaultThreads])).sorted()
     guard threadList.allSatisfy({ $0 >= 1 }) else { throw UsageError(message: "bench: --threads must be positive") }
     let minTime = try doubleOption(args, "--min-time") ?? (quick ? 0.02 : 0.3)
     let rounds = try args.int("--rounds", default: 3, min: 1)!

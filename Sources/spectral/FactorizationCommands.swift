@@ -66,7 +66,7 @@ func qrFile<T: SpectralScalar>(_: T.Type, _ npy: NpyArray, _ args: Arguments, _ 
     dir.add("R.npy", npy: NpyArray(r))
     dir.add("summary.json", json: .object([
         ("op", .string("qr")), ("dtype", .string(T.dtypeName)), ("shape", shapeJSON(a)), ("full", .bool(full)),
-        ("threads", .int(threads ?? Spectral.defaultThreads)), ("seconds", .number(seconds)), ("factor_seconds", .number(factorSeconds)),
+        ("threads", .int(threads ?? SpectralRuntime.defaultThreads)), ("seconds", .number(seconds)), ("factor_seconds", .number(factorSeconds)),
         ("residual", .number(try probeResidual(a.view, q.view, r.view))), ("orthogonality", .number(try probeOrthogonality(q.view))),
     ]))
     try dir.commit()
@@ -99,7 +99,7 @@ func qrcpFile<T: SpectralScalar>(_: T.Type, _ npy: NpyArray, _ out: String, _ th
     let compared = f.columnsFactored < min(a.rows, a.cols) ? f.columnsFactored : a.cols     // truncated: the factored columns
     dir.add("summary.json", json: .object([
         ("op", .string("qrcp")), ("dtype", .string(T.dtypeName)), ("shape", shapeJSON(a)),
-        ("threads", .int(threads ?? Spectral.defaultThreads)), ("seconds", .number(seconds)), ("factor_seconds", .number(factorSeconds)),
+        ("threads", .int(threads ?? SpectralRuntime.defaultThreads)), ("seconds", .number(seconds)), ("factor_seconds", .number(factorSeconds)),
         ("columns_factored", .int(f.columnsFactored)), ("numerical_rank", .int(f.rank())),
         // A truncated factorization reproduces only the factored part: report ‖(AP − QR)‖ over those columns.
         ("residual", .number(try probeResidual(a.view, q.view, r.view(rows: 0..<r.rows, cols: 0..<compared), columns: Array(f.pivots.prefix(compared))))),
@@ -137,7 +137,7 @@ func svdFile<T: SpectralScalar>(_: T.Type, _ npy: NpyArray, _ out: String, _ thr
     var fields: [(String, JSON)] = [
         ("op", .string("svd")), ("dtype", .string(T.dtypeName)), ("shape", shapeJSON(a)),
         ("vectors", .string(vectors == .none ? "none" : vectors == .full ? "full" : "thin")),
-        ("threads", .int(threads ?? Spectral.defaultThreads)), ("seconds", .number(seconds)), ("sweeps", .int(s.sweeps)),
+        ("threads", .int(threads ?? SpectralRuntime.defaultThreads)), ("seconds", .number(seconds)), ("sweeps", .int(s.sweeps)),
         ("rank", .int(s.rank)), ("sigma_max", .number(s.S.first?.double ?? 0)), ("sigma_min", .number(s.S.last?.double ?? 0)),
     ]
     if let u = s.U, let vt = s.Vt {

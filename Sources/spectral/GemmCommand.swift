@@ -46,7 +46,7 @@ func gemmFiles<T: SpectralScalar>(_: T.Type, _ an: NpyArray, _ bn: NpyArray, _ a
         ("op", .string("gemm")), ("dtype", .string(T.dtypeName)),
         ("a_shape", .array([.int(a.rows), .int(a.cols)])), ("b_shape", .array([.int(b.rows), .int(b.cols)])),
         ("shape", .array([.int(c.rows), .int(c.cols), .int(k)])), ("trans_a", .bool(ta)), ("trans_b", .bool(tb)),
-        ("threads", .int(threads ?? Spectral.defaultThreads)), ("seconds", .number(seconds)),
+        ("threads", .int(threads ?? SpectralRuntime.defaultThreads)), ("seconds", .number(seconds)),
         ("gflops", .number(seconds > 0 ? flops / seconds / 1e9 : 0)),
         ("relerr", .number(try freivaldsResidual(a.view, b.view, c, ta, tb))),
     ]))

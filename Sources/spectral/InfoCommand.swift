@@ -9,20 +9,20 @@ func runInfo(_ args: Arguments) throws {
     let caches = sys.caches.map { "\($0.name) \($0.bytes / 1024) KiB" }.joined(separator: ", ")
     if args.switches.contains("--json") {
         print(JSON.object([
-            ("version", .string(Spectral.version)), ("isa", .string(KernelISA.name)), ("fma", .bool(KernelISA.fused)),
+            ("version", .string(SpectralRuntime.version)), ("isa", .string(KernelISA.name)), ("fma", .bool(KernelISA.fused)),
             ("tiles", .string(KernelISA.tiles)), ("cpu", .string(sys.model)),
             ("features", .array(sys.features.map(JSON.string))),
             ("caches", .object(sys.caches.map { ($0.name, .int($0.bytes)) })),
-            ("cores", .int(Spectral.activeCores)), ("default_threads", .int(Spectral.defaultThreads)),
+            ("cores", .int(SpectralRuntime.activeCores)), ("default_threads", .int(SpectralRuntime.defaultThreads)),
         ]).text)
     } else {
-        print("Spectral \(Spectral.version)")
+        print("Spectral \(SpectralRuntime.version)")
         print("built for:       \(KernelISA.name); GEMM tiles \(KernelISA.tiles)")
         print("cpu:             \(sys.model)")
         print("cpu features:    \(sys.features.joined(separator: " "))")
         print("caches:          \(caches.isEmpty ? "unknown" : caches)")
-        print("cores:           \(Spectral.activeCores)")
-        print("default threads: \(Spectral.defaultThreads) (SPECTRAL_NUM_THREADS, else active cores)")
+        print("cores:           \(SpectralRuntime.activeCores)")
+        print("default threads: \(SpectralRuntime.defaultThreads) (SPECTRAL_NUM_THREADS, else active cores)")
     }
     if sys.fasterBuildAvailable {
         printError("warning: this CPU supports AVX2+FMA but this binary is the portable build (about 3× slower GEMM); "

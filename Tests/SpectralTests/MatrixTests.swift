@@ -2,6 +2,16 @@ import XCTest
 import Spectral
 
 final class MatrixTests: XCTestCase {
+    /// Issue 21: a public type named `Spectral` (the thread settings) shadowed the module, so module-qualified names
+    /// (`Spectral.Matrix`, `Spectral.svd`) did not resolve in client code. This test does not compile if it comes back.
+    func testModuleQualifiedNamesResolve() throws {
+        let m: Spectral.Matrix<Double> = Spectral.Matrix<Double>.identity(3)
+        let s = try Spectral.svd(m)
+        // The identity's singular values are exactly 1; a Jacobi SVD of an orthogonal matrix returns them to rounding.
+        XCTAssertLessThanOrEqual(s.S.map { abs($0 - 1) }.max()!, 4 * Double.ulpOfOne)
+        XCTAssertGreaterThanOrEqual(SpectralRuntime.defaultThreads, 1)
+    }
+
     func testConstructionAndViews() throws {
         let a = try Matrix<Double>(rows: [[1, 2, 3], [4, 5, 6]])
         XCTAssertEqual(a.shape.rows, 2); XCTAssertEqual(a.shape.cols, 3)
@@ -135,7 +145,7 @@ final class MatrixTests: XCTestCase {
             let dirty = Matrix<Double>(rows: 512, cols: 1024, repeating: 7)
             XCTAssertEqual(dirty[511, 1023], 7)
         }
-        XCTAssertGreaterThan(Spectral.cachedMemory, 0, "the freed 4 MiB block is kept")
+        XCTAssertGreaterThan(SpectralRuntime.cachedMemory, 0, "the freed 4 MiB block is kept")
         let clean = Matrix<Double>(rows: 512, cols: 1024)
         XCTAssertEqual(clean.elements.max(), 0); XCTAssertEqual(clean.elements.min(), 0)
         // Many threads allocating, filling and checking their own large matrices at once.
@@ -153,8 +163,8 @@ final class MatrixTests: XCTestCase {
             }
         }
         XCTAssertEqual(failures.value, 0, "no buffer is handed to two matrices")
-        Spectral.releaseCachedMemory()
-        XCTAssertEqual(Spectral.cachedMemory, 0)
+        SpectralRuntime.releaseCachedMemory()
+        XCTAssertEqual(SpectralRuntime.cachedMemory, 0)
     }
 }
 

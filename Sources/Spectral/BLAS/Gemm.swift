@@ -2,7 +2,7 @@
 ///
 /// Any strides: pass views (`a.transposed`, `a.view(rows:cols:)`) or set `transposeA`/`transposeB`.
 /// Cost 2·m·n·k flops, run by the BLIS-style packed GEMM (Docs/GEMM.md) on `threads` threads (default
-/// `Spectral.defaultThreads`; small products run on one). Results are identical for any thread count: each
+/// `SpectralRuntime.defaultThreads`; small products run on one). Results are identical for any thread count: each
 /// element of C is accumulated by the same sequence of operations.
 ///
 /// Accuracy: each element satisfies |ĉᵢⱼ − cᵢⱼ| ≤ γ_k·(|α|·|A|·|B| + |β|·|C|)ᵢⱼ with γ_k ≈ k·eps (the standard

@@ -5,8 +5,9 @@ import Darwin
 #endif
 import Dispatch
 
-/// Library-wide settings.
-public enum Spectral {
+/// Library-wide settings: version, default thread count, active cores, the large-buffer cache. (Not named `Spectral`:
+/// a type named like its module makes module-qualified names such as `Spectral.Matrix` stop resolving in clients.)
+public enum SpectralRuntime {
     /// Library version.
     public static let version = "0.1.0"
 
@@ -39,7 +40,7 @@ public enum Spectral {
 /// The thread count for a call: the explicit one (checked) or the global default.
 @usableFromInline
 func resolveThreads(_ threads: Int?) throws -> Int {
-    guard let t = threads else { return Spectral.defaultThreads }
+    guard let t = threads else { return SpectralRuntime.defaultThreads }
     guard t >= 1 else { throw SpectralError.invalidArgument("threads must be at least 1, got \(t)") }
     return t
 }

@@ -46,7 +46,7 @@ public func onlineLogSumExp(_ x: [Double]) -> Double {
 
 extension Matrix {
     /// Row-wise softmax (each row sums to 1): Float rows use the vectorised exp (1 ulp) and run on `threads` threads
-    /// (default `Spectral.defaultThreads`; more than the rows are clamped), Double rows use libm. −∞ entries (masked
+    /// (default `SpectralRuntime.defaultThreads`; more than the rows are clamped), Double rows use libm. −∞ entries (masked
     /// positions) give exactly 0; a row holding +∞ gets the limit, its +∞ entries sharing the mass equally.
     /// - Throws: `.invalidArgument` for `threads < 1` or a row that is entirely −∞ (nothing to normalise);
     ///   `.nonFinite` for NaN.
