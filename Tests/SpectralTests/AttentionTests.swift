@@ -2,7 +2,7 @@ import XCTest
 import Spectral
 
 final class AttentionTests: XCTestCase {
-    /// Rows on the sphere of radius √d (LayerNorm-like q and k, spec §4.13).
+    /// Rows on the sphere of radius √d (LayerNorm-like q and k, the setting of Su's entropy-invariance argument, kexue.fm/archives/8823).
     func sphere(_ n: Int, _ d: Int, seed: UInt64) -> Matrix<Double> {
         let g = Matrix<Double>.randomNormal(rows: n, cols: d, seed: seed)
         return Matrix<Double>(rows: n, cols: d) { i, j in
@@ -33,7 +33,7 @@ final class AttentionTests: XCTestCase {
         XCTAssertEqual(plain, 1, accuracy: 0.1, "plain: entropy rises like log n")
         XCTAssertLessThan(entropy, plain - 0.1, "log₅₁₂ scale rises more slowly")
         XCTAssertLessThan(abs(flat), 0.15, "κ = 1/0.24: nearly flat")
-        XCTAssertEqual(try meanEntropy(64, .standard), log(64.0) - 0.5, accuracy: 0.3, "spec: 3.68 at n = 64")
+        XCTAssertEqual(try meanEntropy(64, .standard), log(64.0) - 0.5, accuracy: 0.3, "about log n − ½ (3.68 at n = 64 in a float64 numpy check)")
     }
 
     func testCausalMaskAndScales() throws {
@@ -45,7 +45,7 @@ final class AttentionTests: XCTestCase {
         // The last query sees everything: equal to the unmasked row.
         let full = try attention(q, k, v)
         for j in 0..<3 { XCTAssertEqual(r.output[4, j], full.output[4, j], accuracy: 1e-14) }
-        // SSMax (s = 0.43) on −2 everywhere and +3 last: max weight 1/(1 + (n−1)·n^(−5s)) (spec §4.15).
+        // SSMax (s = 0.43) on −2 everywhere and +3 last: max weight 1/(1 + (n−1)·n^(−5s)) (SSMax: scores scaled by s·log n).
         for (n, want) in [(10, 1 / (1 + 9 * pow(10, -2.15))), (1000, 1 / (1 + 999 * pow(1000, -2.15)))] {
             let logits = Matrix<Double>(rows: 1, cols: n) { _, j in j == n - 1 ? 3 : -2 }
             // q·kᵀ = logits with q = [1], K = logitsᵀ, d = 1 (so √d = 1).

@@ -6,8 +6,11 @@ final class MatrixSignTests: XCTestCase {
 
     func diagonal(_ m: Matrix<Double>) -> [Double] { (0..<min(m.shape.rows, m.shape.cols)).map { m[$0, $0] } }
 
-    /// spec/msign.md §7.1: outputs on diag(1, 0.5, 0.1, 0.01) per schedule (tolerance 1e-5: the spec's values come
-    /// from Muon's normalisation with +1e-7, which shifts x by about 1e-7 relative, amplified by the slope of f).
+    /// Outputs on M = diag(1, 0.5, 0.1, 0.01) per schedule: the diagonal of the Newton–Schulz output from the start
+    /// x₀ = s/‖s‖_F = (0.890835456, 0.445417728, 0.0890835456, 0.00890835456), computed once in float64 numpy with
+    /// Muon's normalisation X/(‖X‖_F + 1e-7) (Keller Jordan's muon.py; Polar Express with its safety factor, without
+    /// the 1/1.01 on the input; the classic cubic and quintic of Su's msign articles, kexue.fm/archives/10922 and
+    /// 10996). Tolerance 1e-5: the +1e-7 shifts x by about 1e-7 relative, amplified by the slope of f.
     func testDiagonalOracles() throws {
         let cases: [(NewtonSchulzSchedule, Int, [Double])] = [
             (.jordan, 5, [0.698963, 1.118781, 0.712010, 0.686561]),
@@ -54,7 +57,8 @@ final class MatrixSignTests: XCTestCase {
     }
 
     func testCompositeRanges() throws {
-        // spec/msign.md §4 [computed]: (min, max) of f on [1e-3, 1].
+        // (min, max) of the composite polynomial f on [1e-3, 1], computed once in float64 numpy from each
+        // schedule's published coefficients (Schedules.swift).
         let cases: [(NewtonSchulzSchedule, Int, Double, Double)] = [
             (.jordan, 5, 0.470544, 1.202369), (.jordan, 6, 0.681831, 1.202369), (.dion, 5, 0.474982, 1.145020),
             (.su, 5, 0.426674, 1.183081), (.youJiacheng, 6, 0.866304, 0.999335), (.suX, 6, 0.974774, 1.010413),
@@ -214,7 +218,7 @@ final class PolarExpressTests: XCTestCase {
 
 extension PolarExpressTests {
     func testRepoScheduleConverges() throws {
-        // spec §4: repo default, T = 8: max |f − 1| ≈ 2e-6 on [1e-3, 1].
+        // The Polar Express repository's default schedule (NoahAmsel/PolarExpress), T = 8: max |f − 1| ≈ 2e-6 on [1e-3, 1].
         XCTAssertLessThanOrEqual(try NewtonSchulzSchedule.polarExpressRepo.compositeRange(steps: 8).maxError, 3e-6)
         XCTAssertEqual(NewtonSchulzSchedule.polarExpressRepo.rows.count, 10)
     }

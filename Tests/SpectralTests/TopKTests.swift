@@ -59,7 +59,9 @@ final class TopKTests: XCTestCase {
     }
 
     func testReferenceValuesAndSums() throws {
-        // spec/softmax.md §1.2–1.3 reference values for [3, 2, 1, 4], k = 2, τ = 1.
+        // Reference values for x = [3, 2, 1, 4], k = 2, τ = 1, from Su's top-k article (kexue.fm/archives/10373):
+        // GradTopK by brute force over the C(4, 2) subsets, p_i = Σ_{S∋i} e^{Σ_S x}/Σ_S e^{Σ_S x}; ThreTopK by
+        // solving Σ f(x_i − λ) = k for λ in float64 (smooth: f the smoothed threshold, sigmoid: f = σ).
         let refs: [(TopKMethod, [Double])] = [(.gradTopK, [0.6944, 0.3056, 0.1192, 0.8808]), (.threSmooth, [0.6967, 0.3033, 0.1116, 0.8884]),
                                               (.threSigmoid, [0.6225, 0.3775, 0.1824, 0.8176])]
         for (m, want) in refs {
@@ -109,7 +111,7 @@ final class TopKTests: XCTestCase {
             let p = try smoothTopK(x4, k: 1, method: m)
             for i in 0..<4 { XCTAssertEqual(p[i], sm[i], accuracy: 1e-14, m.rawValue) }
         }
-        // ThreTopK-smooth equals softmax only when max softmax ≤ ½: here it is 0.644, so it differs (spec).
+        // ThreTopK-smooth equals softmax only when max softmax ≤ ½: here it is 0.644, so it differs (the article's closed form needs max softmax ≤ ½; 0.6282 against softmax's 0.6439).
         XCTAssertEqual(try smoothTopK(x4, k: 1, method: .threSmooth)[3], 0.6282, accuracy: 1e-4)
         // The Su iteration's documented failure: it leaves [0, 1].
         let p = try smoothTopK([13.354, 3.675, 9.05, -10.557, -9.814, 12.465], k: 5, method: .suIterative)

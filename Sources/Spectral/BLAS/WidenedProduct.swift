@@ -81,7 +81,7 @@ func widenedRows<T: SpectralScalar>(_ s: StridedPointer<T>, _ rows: Range<Int>, 
 
 extension SIMD8 where Scalar == Double {
     /// self += a·b as a multiply and an add: `addingProduct` is a libm call per lane in the portable build
-    /// (spec/swift-simd.md §2), and this loop is bound by reading A anyway.
+    /// (Docs/GEMM.md, code generation), and this loop is bound by reading A anyway.
     @inline(__always)
     mutating func addProduct(_ a: SIMD8<Double>, _ b: SIMD8<Double>) { self += a * b }
 }

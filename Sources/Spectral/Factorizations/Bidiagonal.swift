@@ -7,7 +7,7 @@ import Darwin
 /// Householder bidiagonalization and the bidiagonal SVD pieces behind the Jacobi SVD's warm start and its
 /// values-only fast path. Warm start: a bidiagonal SVD gives approximate right singular vectors V₀, and the Jacobi
 /// iteration starts from X·V₀ (columns orthogonal to about u·κ) instead of X — two sweeps instead of ten or twelve
-/// (the "Jacobi as a polisher" idea behind mixed-precision preconditioning, spec/jacobi.md §2). Nothing here decides
+/// (the "Jacobi as a polisher" idea behind mixed-precision preconditioning, Docs/FACTORIZATIONS.md). Nothing here decides
 /// the SVD's accuracy: V₀ is re-orthogonalised, and the Jacobi converges to its own test whatever V₀ is.
 
 /// Bidiagonalises the row-major m×n matrix `a` (m ≥ n, leading dimension `ld`) in place: Qᵀ·A·P = B, B upper

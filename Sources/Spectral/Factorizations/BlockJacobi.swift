@@ -5,7 +5,7 @@ import Darwin
 #endif
 import Synchronization
 
-/// Column-block width of the block one-sided Jacobi method (spec/jacobi.md §2: a pair Y = [X_i X_j] should fit
+/// Column-block width of the block one-sided Jacobi method (Docs/FACTORIZATIONS.md: a pair Y = [X_i X_j] should fit
 /// in L2; the inner solve grows with b).
 func jacobiBlock<T: SpectralScalar>(_: T.Type) -> Int { 32 }
 

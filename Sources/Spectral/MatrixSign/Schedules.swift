@@ -77,7 +77,7 @@ public struct NewtonSchulzSchedule: Sendable, Equatable {
         return (lo, hi, err)
     }
 
-    // MARK: published schedules (spec/msign.md §3)
+    // MARK: published schedules (Docs/MSIGN.md lists each one with its source)
 
     public static let classicCubic = NewtonSchulzSchedule(checked: "classic-cubic", provenance: "Newton–Schulz cubic (1.5, −0.5)", rows: [[1.5, -0.5]])
     public static let classicQuintic = NewtonSchulzSchedule(checked: "classic-quintic", provenance: "Newton–Schulz quintic (15/8, −10/8, 3/8)",

@@ -5,7 +5,7 @@ import Darwin
 #endif
 
 /// The smooth top-k constructions of Su Jianlin's "Softmax后传:寻找Top-K的光滑近似" (kexue.fm/archives/10373),
-/// with the published snippets' bugs fixed (spec/softmax.md §1). All map x ∈ ℝⁿ to p ∈ [0, 1]ⁿ with Σp = k, apply
+/// with the published snippets' bugs fixed (Docs/SOFTMAX.md lists them). All map x ∈ ℝⁿ to p ∈ [0, 1]ⁿ with Σp = k, apply
 /// the temperature as x/τ, give −∞ entries p = 0, and handle k = 0 (zeros) and k = n (ones).
 public enum TopKMethod: String, Sendable, CaseIterable {
     /// The hard mask T_k (selection, O(n)); ties go to the lower index.
@@ -241,7 +241,7 @@ func threExp(_ x: [Double], _ k: Int) -> [Double] {
 /// σ(z) without overflow.
 @inline(__always) func sigmoid(_ z: Double) -> Double { z >= 0 ? 1 / (1 + exp(-z)) : exp(z) / (1 + exp(z)) }
 
-/// f = sigmoid: F(λ) = Σσ(xᵢ − λ) is strictly decreasing, so λ with F(λ) = k is bracketed by the spec's bounds;
+/// f = sigmoid: F(λ) = Σσ(xᵢ − λ) is strictly decreasing, so λ with F(λ) = k is bracketed by the bounds below;
 /// safeguarded Newton (λ ← λ + (F − k)/Σσ′, a bisection step whenever that leaves the bracket or stalls) shrinks
 /// the bracket with every pass and stops when |Σp − k| ≤ 1e-13·k: about 6–10 passes over x instead of 60 bisections.
 func threSigmoid(_ x: [Double], _ k: Int) -> [Double] {
