@@ -3,7 +3,9 @@
 /// Q is kept as min(m, n) Householder reflectors (LAPACK's compact form), so applying Q or Qᵀ costs about
 /// 4·m·n·p flops for p columns and Q is only formed on request.
 public struct HouseholderQR<T: SpectralScalar>: Sendable {
+    /// Rows m of the factored A.
     public let rows: Int
+    /// Columns n of the factored A.
     public let cols: Int
     /// Aᵀ-shaped storage: row j holds column j of the factored A (R on and above the diagonal, v below).
     let factors: Matrix<T>

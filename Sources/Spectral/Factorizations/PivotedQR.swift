@@ -4,7 +4,9 @@
 /// `pivots[j]` of A. |R_kk| is non-increasing. In truncated mode only the first `columnsFactored` columns are
 /// factored: R then holds those rows (and the trailing block is the partially reduced remainder).
 public struct PivotedQR<T: SpectralScalar>: Sendable {
+    /// Rows m of the factored A.
     public let rows: Int
+    /// Columns n of the factored A.
     public let cols: Int
     /// 0-based permutation: column j of A·P is column pivots[j] of A.
     public let pivots: [Int]

@@ -24,10 +24,15 @@ public enum CURMiddle: String, Sendable, CaseIterable {
 
 /// A CUR decomposition A ≈ C·U·R with C = A[:, cols], R = A[rows, :].
 public struct CURDecomposition<T: SpectralScalar>: Sendable {
+    /// 0-based indices of the rows chosen for R = A[rows, :], in selection order.
     public let rows: [Int]
+    /// 0-based indices of the columns chosen for C = A[:, cols], in selection order.
     public let cols: [Int]
+    /// C = A[:, cols] (m×c).
     public let C: Matrix<T>
+    /// The middle factor (c×r): C⁺·A·R⁺ (`.optimal`) or A[rows, cols]⁺ (`.intersection`).
     public let U: Matrix<T>
+    /// R = A[rows, :] (r×n).
     public let R: Matrix<T>
     /// ‖A − C·U·R‖_F.
     public let error: T

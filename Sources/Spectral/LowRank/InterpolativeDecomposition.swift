@@ -2,8 +2,11 @@
 /// (`scipy.linalg.interpolative.interp_decomp`): `indices` is a 0-based permutation of all n columns, the first
 /// `rank` of them the skeleton, and `projection` (rank×(n − rank)) satisfies A[:, idx[:k]]·proj ≈ A[:, idx[k:]].
 public struct InterpolativeDecomposition<T: SpectralScalar>: Sendable {
+    /// The rank k: the number of skeleton columns.
     public let rank: Int
+    /// A 0-based permutation of A's n columns (scipy's `idx`): the first `rank` are the skeleton S.
     public let indices: [Int]
+    /// The k×(n − k) interpolation coefficients (scipy's `proj`): A[:, idx[:k]]·proj ≈ A[:, idx[k:]].
     public let projection: Matrix<T>
 
     /// The skeleton columns S = idx[:k].

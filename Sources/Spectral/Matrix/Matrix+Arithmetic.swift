@@ -23,15 +23,21 @@ extension Matrix {
         return r
     }
 
+    /// Elementwise sum. - Throws: `SpectralError.shapeMismatch` when the shapes differ.
     public static func + (a: Matrix, b: Matrix) throws -> Matrix { try a.zipped(b, "add") { $0 + $1 } }
+    /// Elementwise difference. - Throws: `SpectralError.shapeMismatch` when the shapes differ.
     public static func - (a: Matrix, b: Matrix) throws -> Matrix { try a.zipped(b, "subtract") { $0 - $1 } }
     /// Elementwise (Hadamard) product.
     public func hadamard(_ b: Matrix) throws -> Matrix { try zipped(b, "hadamard") { $0 * $1 } }
     /// Elementwise quotient.
     public func dividedElementwise(by b: Matrix) throws -> Matrix { try zipped(b, "divide") { $0 / $1 } }
+    /// Elementwise negation.
     public static prefix func - (a: Matrix) -> Matrix { a.map { -$0 } }
+    /// Every element times the scalar `s`.
     public static func * (a: Matrix, s: T) -> Matrix { a.map { $0 * s } }
+    /// Every element times the scalar `s`.
     public static func * (s: T, a: Matrix) -> Matrix { a.map { s * $0 } }
+    /// Every element divided by the scalar `s` (IEEE 754: division by zero gives ±∞ or NaN).
     public static func / (a: Matrix, s: T) -> Matrix { a.map { $0 / s } }
 
     /// Scales every element by `s` in place.

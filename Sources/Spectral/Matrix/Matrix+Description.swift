@@ -70,5 +70,6 @@ extension Matrix: CustomStringConvertible {
 }
 
 extension MatrixView: CustomStringConvertible {
+    /// numpy-style text of the window, as `Matrix.description`.
     public var description: String { numpyStyle(self) }
 }

@@ -10,9 +10,13 @@
 /// let owned = at.copy()                            // an owning row-major Matrix
 /// ```
 public struct MatrixView<T: SpectralScalar>: @unchecked Sendable {
+    /// Rows of the window.
     public let rows: Int
+    /// Columns of the window.
     public let cols: Int
+    /// Elements between (i, j) and (i + 1, j) in the underlying storage.
     public let rowStride: Int
+    /// Elements between (i, j) and (i, j + 1) in the underlying storage (1 for a row-major window, rows for a transpose).
     public let colStride: Int
     @usableFromInline let offset: Int
     @usableFromInline let storage: MatrixStorage<T>
@@ -63,10 +67,12 @@ public protocol MatrixViewable<Scalar> {
 }
 
 extension MatrixView: MatrixViewable {
+    /// The view itself.
     public var view: MatrixView<T> { self }
 }
 
 extension Matrix: MatrixViewable {
+    /// A view of the whole matrix, sharing its storage (no copy).
     public var view: MatrixView<T> {
         MatrixView(storage: storage, offset: 0, rows: rows, cols: cols, rowStride: cols, colStride: 1)
     }

@@ -29,6 +29,7 @@ public struct SpectralRandom: RandomNumberGenerator, Sendable {
     }
 
     @inlinable
+    /// The next 64 random bits (xoshiro256**): the same sequence for the same seed on every platform.
     public mutating func next() -> UInt64 {
         let result = ((s1 &* 5) << 7 | (s1 &* 5) >> 57) &* 9
         let t = s1 << 17

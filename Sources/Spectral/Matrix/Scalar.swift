@@ -25,28 +25,42 @@ where RawSignificand: FixedWidthInteger {
 
 extension Float: SpectralScalar {
     #if SPECTRAL_AVX512
+    /// The SIMD vector the GEMM micro-kernels use for this type in this build (AVX-512: 512 bits, AVX2 or arm64: 256, else 128).
     public typealias KernelVector = SIMD16<Float>
     #elseif SPECTRAL_FMA || arch(arm64)
+    /// The SIMD vector the GEMM micro-kernels use for this type in this build (AVX-512: 512 bits, AVX2 or arm64: 256, else 128).
     public typealias KernelVector = SIMD8<Float>
     #else
+    /// The SIMD vector the GEMM micro-kernels use for this type in this build (AVX-512: 512 bits, AVX2 or arm64: 256, else 128).
     public typealias KernelVector = SIMD4<Float>
     #endif
+    /// numpy's name of the type: "f32".
     public static var dtypeName: String { "f32" }
+    /// Machine epsilon, 2⁻²³.
     public static var eps: Float { .ulpOfOne }
+    /// The value as a Double (exact).
     @inlinable public var double: Double { Double(self) }
+    /// The correctly rounded square root.
     @inlinable public static func sqrtValue(_ x: Float) -> Float { x.squareRoot() }
 }
 
 extension Double: SpectralScalar {
     #if SPECTRAL_AVX512
+    /// The SIMD vector the GEMM micro-kernels use for this type in this build (AVX-512: 512 bits, AVX2 or arm64: 256, else 128).
     public typealias KernelVector = SIMD8<Double>
     #elseif SPECTRAL_FMA || arch(arm64)
+    /// The SIMD vector the GEMM micro-kernels use for this type in this build (AVX-512: 512 bits, AVX2 or arm64: 256, else 128).
     public typealias KernelVector = SIMD4<Double>
     #else
+    /// The SIMD vector the GEMM micro-kernels use for this type in this build (AVX-512: 512 bits, AVX2 or arm64: 256, else 128).
     public typealias KernelVector = SIMD2<Double>
     #endif
+    /// numpy's name of the type: "f64".
     public static var dtypeName: String { "f64" }
+    /// Machine epsilon, 2⁻⁵².
     public static var eps: Double { .ulpOfOne }
+    /// The value itself.
     @inlinable public var double: Double { self }
+    /// The correctly rounded square root.
     @inlinable public static func sqrtValue(_ x: Double) -> Double { x.squareRoot() }
 }

@@ -19,6 +19,7 @@ public enum SpectralError: Error, Equatable, CustomStringConvertible, Sendable {
     /// A file could not be read or written, or its contents are corrupt or unsupported.
     case io(String)
 
+    /// One line naming the kind of error and the problem, as the CLI prints it.
     public var description: String {
         switch self {
         case .shapeMismatch(let m): return "shape mismatch: \(m)"

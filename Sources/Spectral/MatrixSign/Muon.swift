@@ -18,14 +18,24 @@ public struct MuonConfiguration: Sendable {
         /// 1.
         case none
     }
+    /// Step size η (default 0.02, Keller Jordan's).
     public var learningRate: Double = 0.02
+    /// Momentum coefficient β (default 0.95).
     public var momentum: Double = 0.95
+    /// Orthogonalise the Nesterov look-ahead (1 − β)·g + β·m (g + β·m for `.classic` momentum) instead of m
+    /// (default true, as muon.py).
     public var nesterov: Bool = true
+    /// Decoupled weight decay λ: W ← W·(1 − η·λ) before the update (default 0).
     public var weightDecay: Double = 0
+    /// How the momentum buffer accumulates gradients (default: exponential moving average, as muon.py).
     public var momentumStyle: Momentum = .exponentialMovingAverage
+    /// How the orthogonalised update is scaled for the weight's shape (default `.jordan`).
     public var scaling: Scaling = .jordan
+    /// The Newton–Schulz coefficients used for msign (default `.jordan`).
     public var schedule: NewtonSchulzSchedule = .jordan
+    /// Newton–Schulz steps; nil takes the schedule's `defaultSteps` (5 for `.jordan`).
     public var steps: Int? = nil
+    /// The defaults above: Keller Jordan's Muon.
     public init() {}
 }
 
@@ -38,6 +48,7 @@ public struct MuonConfiguration: Sendable {
 /// try opt.step(&weights, gradients: grads)
 /// ```
 public struct Muon<T: SpectralScalar>: Sendable {
+    /// The hyperparameters; changing them between steps takes effect at the next step.
     public var configuration: MuonConfiguration
     /// One momentum buffer per weight.
     public private(set) var momenta: [Matrix<T>]

@@ -79,25 +79,34 @@ public struct NewtonSchulzSchedule: Sendable, Equatable {
 
     // MARK: published schedules (Docs/MSIGN.md lists each one with its source)
 
+    /// The classic Newton–Schulz cubic p(x) = 1.5x − 0.5x³: converges to 1 for every σ in (0, √3), slowly for small σ.
     public static let classicCubic = NewtonSchulzSchedule(checked: "classic-cubic", provenance: "Newton–Schulz cubic (1.5, −0.5)", rows: [[1.5, -0.5]])
+    /// The classic quintic p(x) = (15x − 10x³ + 3x⁵)/8: converges to 1 for every σ in (0, 1], slowly for small σ.
     public static let classicQuintic = NewtonSchulzSchedule(checked: "classic-quintic", provenance: "Newton–Schulz quintic (15/8, −10/8, 3/8)",
                                                              rows: [[15.0 / 8, -10.0 / 8, 3.0 / 8]])
+    /// Keller Jordan's Muon triple (3.4445, −4.7750, 2.0315), 5 steps: fast, maps σ ∈ [1e-3, 1] into about
+    /// [0.47, 1.20] (its `compositeRange`), not to 1.
     public static let jordan = NewtonSchulzSchedule(checked: "jordan", provenance: "Keller Jordan, Muon (KellerJordan/Muon muon.py)",
                                                     rows: [[3.4445, -4.7750, 2.0315]])
+    /// Su Jianlin's single optimised triple (3.3748, −4.6969, 2.1433) from msign算子的Newton-Schulz迭代(上).
     public static let su = NewtonSchulzSchedule(checked: "su", provenance: "Su Jianlin, msign算子的Newton-Schulz迭代(上): one shared triple",
                                                 rows: [[3.3748, -4.6969, 2.1433]])
+    /// YouJiacheng's 6-step table as quoted in Su's article (上), entries over 1024.
     public static let youJiacheng = NewtonSchulzSchedule(
         checked: "youjiacheng", provenance: "YouJiacheng's 6-step table, via Su (上); entries /1024",
         rows: [[3955, -8306, 5008], [3735, -6681, 3463], [3799, -6499, 3211], [4019, -6385, 2906], [2677, -3029, 1162], [2172, -1833, 682]]
             .map { $0.map { $0 / 1024 } })
+    /// Su's per-step table Ours-X (k = 50) from (上), 6 steps, entries over 1024.
     public static let suX = NewtonSchulzSchedule(
         checked: "su-x", provenance: "Su (上) Ours-X (k = 50); entries /1024",
         rows: [[4140, -7553, 3571], [3892, -6637, 2973], [3668, -6456, 3021], [3248, -6211, 3292], [2792, -5759, 3796], [3176, -5507, 4048]]
             .map { $0.map { $0 / 1024 } })
+    /// Su's per-step table Ours-X2 (k = 200) from (上), 6 steps, entries over 1024.
     public static let suX2 = NewtonSchulzSchedule(
         checked: "su-x2", provenance: "Su (上) Ours-X2 (k = 200); entries /1024",
         rows: [[4059, -7178, 3279], [3809, -6501, 2925], [3488, -6308, 3063], [2924, -5982, 3514], [2439, -5439, 4261], [3148, -5464, 4095]]
             .map { $0.map { $0 / 1024 } })
+    /// Su's 5-step table Ours-X3 from (上).
     public static let suX3 = NewtonSchulzSchedule(
         checked: "su-x3", provenance: "Su (上) Ours-X3, 5 steps",
         rows: [[4.6182, -12.9582, 9.3299], [3.8496, -7.9585, 4.3052], [3.5204, -7.2918, 4.0606], [3.2067, -6.8243, 4.2802], [3.2978, -5.7848, 3.8917]])
@@ -118,11 +127,13 @@ public struct NewtonSchulzSchedule: Sendable, Equatable {
         let rows = raw.enumerated().map { t, r in t < 7 ? [r[0] / s, r[1] / (s * s * s), r[2] / (s * s * s * s * s)] : r }
         return NewtonSchulzSchedule(checked: "polar-express", provenance: "Amsel et al. 2505.16932, table with safety factor 1.01 (NoahAmsel/PolarExpress basic.py)", rows: rows)
     }()
+    /// The Polar Express coefficients used by modded-nanogpt and nanochat, 5 steps.
     public static let nanochat = NewtonSchulzSchedule(
         checked: "nanochat", provenance: "modded-nanogpt / nanochat Polar Express coefficients",
         rows: [[8.156554524902461, -22.48329292557795, 15.878769915207462], [4.042929935166739, -2.808917465908714, 0.5000178451051316],
                [3.8916678022926607, -2.772484153217685, 0.5060648178503393], [3.285753657755655, -2.3681294933425376, 0.46449024233003106],
                [2.3465413258596377, -1.7097828382687081, 0.42323551169305323]])
+    /// Microsoft Dion's 5-step table (newton_schulz_triton.py).
     public static let dion = NewtonSchulzSchedule(
         checked: "dion", provenance: "microsoft/dion newton_schulz_triton.py",
         rows: [[4.0848, -6.8946, 2.9270], [3.9505, -6.3029, 2.6377], [3.7418, -5.5913, 2.3037], [2.8769, -3.1427, 1.2046], [2.8366, -3.0525, 1.2012]])
