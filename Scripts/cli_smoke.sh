@@ -98,6 +98,19 @@ PY
 "$bin" msign "$work/A.npy" --exact --out "$work/mse" || fail "msign --exact"
 "$bin" msign-coefficients --l 1e-3 --steps 3 --json > "$work/coef.json" || fail "msign-coefficients"
 "$bin" muon-demo --steps 20 > "$work/muon.txt" || fail "muon-demo"
+"$bin" polar "$work/Bt.npy" --out "$work/pol" || fail "polar"
+"$bin" polar "$work/Bt.npy" --side left --method ns --out "$work/poln" || fail "polar --method ns"
+python3 - "$work" <<'PY'
+import sys, json, numpy as np, scipy.linalg as sl
+d = sys.argv[1]
+Bt = np.load(f"{d}/Bt.npy"); U, H = np.load(f"{d}/pol/U.npy"), np.load(f"{d}/pol/H.npy")
+u, p = sl.polar(Bt)
+assert U.shape == u.shape and H.shape == p.shape and np.abs(U - u).max() < 1e-12 and np.abs(H - p).max() < 1e-12 * np.abs(p).max(), "polar as scipy"
+assert (H == H.T).all(), "H symmetric to the last bit"
+s = json.load(open(f"{d}/pol/summary.json")); assert s["relative_residual"] < 1e-14 and s["orthogonality"] < 1e-14, s
+Hl = np.load(f"{d}/poln/H.npy"); ul, pl = sl.polar(Bt, side="left")
+assert Hl.shape == pl.shape and (Hl == Hl.T).all() and json.load(open(f"{d}/poln/summary.json"))["method"] == "polar-express"
+PY
 python3 - "$work" <<'PY'
 import sys, json, numpy as np
 d = sys.argv[1]
@@ -155,6 +168,7 @@ expect 1 "$work/o" "$bin" id "$work/Bt.npy" --rank 0 --out "$work/o"
 expect 1 "$work/o" "$bin" lowrank "$work/Bt.npy" --rank 99 --out "$work/o"
 expect 1 "$work/o" "$bin" cr "$work/A.npy" "$work/A.npy" --rank 2 --out "$work/o"
 expect 1 "$work/o" "$bin" msign "$work/A.npy" --schedule nope --out "$work/o"
+expect 2 "$work/o" "$bin" polar "$work/A.npy" --steps 3 --out "$work/o"
 expect 2 "" "$bin" msign-coefficients --steps 0
 expect 2 "" "$bin" muon-demo --steps 5 --lr-sgd 1e300                  # beyond Float: refused before running
 expect 1 "" "$bin" muon-demo --steps 5 --lr-sgd 1e30                   # diverges: said, not printed as NaN
