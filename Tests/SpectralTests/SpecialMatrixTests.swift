@@ -437,6 +437,17 @@ final class SpecialMatrixTests: XCTestCase {
             let d = try msignDiagnostics(try msignExact(a))
             XCTAssertLessThanOrEqual(d.sigmaMax.double, 1 + tol)
         }
+        run("polar", kind, m, n, allowed: huge ? ["overflow"] : []) {
+            for side in PolarSide.allCases {
+                let pd = try polar(a, side: side)
+                let u = lift(pd.U, 0), hh = lift(pd.H, -e)              // H carries A's scale, U none
+                let uh = side == .right ? product(u, hh) : product(hh, u)
+                // H's entries of a subnormal A are rounded to the subnormal grid: h per entry, through n-term sums.
+                XCTAssertLessThanOrEqual(difference(uh, abar), tol * anorm + sub(m * n) * Double(Swift.max(m, n)), "polar \(side) on \(kind)")
+                XCTAssertLessThanOrEqual(pd.orthogonalityDefect, tol, "polar U on \(kind)")
+                for i in 0..<pd.H.rows { for j in 0..<i where pd.H[i, j] != pd.H[j, i] { XCTFail("polar H not symmetric on \(kind)"); return } }
+            }
+        }
         run("muon", kind, m, n) {
             var opt = try Muon<T>(shapes: [(m, n)])
             var w = [a]
