@@ -154,6 +154,16 @@ final class DeterminismTests: XCTestCase {
         assertSameOnAnyThreads("newtonSchulzBatch") { try newtonSchulzBatch(batch, threads: $0).flatMap(\.elements) }
         let xd = Matrix<Double>.randomNormal(rows: 150, cols: 230, seed: 22)
         assertSameOnAnyThreads("msignExact") { try msignExact(xd, threads: $0).elements }
+        for side in PolarSide.allCases {
+            assertSameOnAnyThreads("polar svd \(side)") { t in
+                let p = try polar(xd, side: side, threads: t)
+                return p.U.elements + p.H.elements + [p.orthogonalityDefect]
+            }
+            assertSameOnAnyThreads("polar ns \(side)") { t in
+                let p = try polar(x, side: side, method: .newtonSchulz(schedule: .polarExpress, steps: 8), threads: t)
+                return (p.U.elements + p.H.elements).map(\.double) + [p.orthogonalityDefect]
+            }
+        }
         assertSameOnAnyThreads("msignDiagnostics") { t in
             let d = try msignDiagnostics(xd, threads: t)
             return [d.0, d.1, d.2].map { $0 }
