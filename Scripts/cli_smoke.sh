@@ -98,6 +98,24 @@ PY
 "$bin" msign "$work/A.npy" --exact --out "$work/mse" || fail "msign --exact"
 "$bin" msign-coefficients --l 1e-3 --steps 3 --json > "$work/coef.json" || fail "msign-coefficients"
 "$bin" muon-demo --steps 20 > "$work/muon.txt" || fail "muon-demo"
+python3 -c "
+import numpy as np; r = np.random.default_rng(5)
+np.save('$work/stack.npy', r.standard_normal((3, 9, 14)).astype(np.float32))
+np.save('$work/conv.npy', r.standard_normal((8, 3, 3, 3)))"
+"$bin" msign "$work/stack.npy" --exact --out "$work/mstack" || fail "msign 3-D"
+"$bin" msign "$work/conv.npy" --schedule polar-express --steps 10 --out "$work/mconv" || fail "msign 4-D"
+python3 - "$work" <<'PY'
+import sys, json, numpy as np
+d = sys.argv[1]
+A, X = np.load(f"{d}/stack.npy").astype(np.float64), np.load(f"{d}/mstack/X.npy")
+assert X.shape == A.shape and X.dtype == np.float32
+for a, x in zip(A, X):
+    u, s, vt = np.linalg.svd(a, full_matrices=False); assert np.abs(x - u @ vt).max() < 1e-5, "each matrix of the stack"
+W, Y = np.load(f"{d}/conv.npy"), np.load(f"{d}/mconv/X.npy")
+u, s, vt = np.linalg.svd(W.reshape(8, 27), full_matrices=False)
+assert Y.shape == W.shape and np.abs(Y.reshape(8, 27) - u @ vt).max() < 1e-4, "filters as out × in·kh·kw"
+sj = json.load(open(f"{d}/mstack/summary.json")); assert sj["matrices"] == 3 and sj["shape"] == [3, 9, 14], sj
+PY
 "$bin" polar "$work/Bt.npy" --out "$work/pol" || fail "polar"
 "$bin" polar "$work/Bt.npy" --side left --method ns --out "$work/poln" || fail "polar --method ns"
 python3 - "$work" <<'PY'

@@ -1,7 +1,7 @@
 import Spectral
 
 let msignSpec = CommandSpec(
-    name: "msign", summary: "msign(A) by Newton–Schulz (or exactly by SVD); writes X.npy and summary.json (‖XXᵀ − I‖_F on the smaller side, estimated by 8 Gaussian probes in Double; with --check also the singular-value band).",
+    name: "msign", summary: "msign(A) by Newton–Schulz (or exactly by SVD); writes X.npy and summary.json (‖XXᵀ − I‖_F on the smaller side, estimated by 8 Gaussian probes in Double; with --check also the singular-value band). A 3-D A (batch × m × n) is a batch of matrices; a 4-D A (out × in × kh × kw, convolution filters) is the out × (in·kh·kw) matrix Muon orthogonalises; X has A's shape.",
     usage: "spectral msign A.npy --out DIR [--schedule NAME] [--steps T] [--input-scale S] [--exact] [--check] [--dtype f32|f64] [--threads N]",
     options: [("--out", "output directory"),
               ("--schedule", "one of \(NewtonSchulzSchedule.all.map(\.name).joined(separator: ", ")) (default jordan)"),
@@ -31,6 +31,11 @@ func runMsign(_ args: Arguments) throws {
     let exact = args.switches.contains("--exact")
     let normalization: NewtonSchulzNormalization = try args.choice("--normalization", ["frobenius", "tight"], default: "frobenius") == "tight" ? .tight : .frobenius
     try withInputs(args) { type, inputs in
+        if inputs[0].ndim >= 3 {
+            if type == Float.self { try runMsignStack(Float.self, inputs[0], args, out, schedule, steps, scale, exact, normalization, threads) }
+            else { try runMsignStack(Double.self, inputs[0], args, out, schedule, steps, scale, exact, normalization, threads) }
+            return
+        }
         func run<T: SpectralScalar>(_: T.Type) throws {
             let a = try loadInput(T.self, inputs[0], args.positionals[0])
             let t0 = now()
@@ -55,6 +60,50 @@ func runMsign(_ args: Arguments) throws {
         }
         if type == Float.self { try run(Float.self) } else { try run(Double.self) }
     }
+}
+
+/// msign of a 3-D stack (batch × m × n: every matrix, one batched call) or of a 4-D filter bank (out × in × kh × kw:
+/// the out × (in·kh·kw) matrix, which is the same C-order data), written back in the input's shape.
+func runMsignStack<T: SpectralScalar>(_: T.Type, _ npy: NpyArray, _ args: Arguments, _ out: String, _ schedule: NewtonSchulzSchedule,
+                                      _ steps: Int?, _ scale: Double, _ exact: Bool, _ normalization: NewtonSchulzNormalization,
+                                      _ threads: Int?) throws {
+    let s = npy.shape
+    let (batch, m, n) = s.count == 3 ? (s[0], s[1], s[2]) : (1, s[0], s[1] * s[2] * s[3])
+    let all: Matrix<T> = try NpyArray(shape: [batch * m, n], values: npy.values).matrix()
+    try all.requireFinite("A (\(args.positionals[0]))")
+    let mats = (0..<batch).map { b in all.view(rows: b * m..<(b + 1) * m, cols: 0..<n).copy() }
+    let t0 = now()
+    let xs: [Matrix<T>]
+    if exact {
+        xs = try mats.map { try msignExact($0, threads: threads) }
+    } else if normalization == .frobenius {
+        xs = try newtonSchulzBatch(mats, schedule: schedule, steps: steps, inputScale: scale, threads: threads)
+    } else {
+        xs = try mats.map { try newtonSchulz($0, schedule: schedule, steps: steps, inputScale: scale, normalization: normalization, threads: threads) }
+    }
+    let seconds = now() - t0
+    var stacked = Matrix<T>(rows: batch * m, cols: n)
+    for (b, x) in xs.enumerated() { try stacked.setBlock(row: b * m, col: 0, from: x) }
+    var worst = 0.0
+    for x in xs { worst = Swift.max(worst, try probeOrthogonality(x.view, columns: x.rows > x.cols)) }
+    var fields: [(String, JSON)] = [
+        ("op", .string("msign")), ("dtype", .string(T.dtypeName)), ("shape", .array(s.map(JSON.int))),
+        ("matrices", .int(batch)), ("matrix_shape", .array([.int(m), .int(n)])),
+        ("method", .string(exact ? "exact" : schedule.name)), ("steps", exact ? .null : .int(steps ?? schedule.defaultSteps)),
+        ("seconds", .number(seconds)), ("orthogonality", .number(worst)),
+    ]
+    if args.switches.contains("--check") {
+        var lo = Double.infinity, hi = 0.0, orth = 0.0
+        for x in xs where x.count > 0 {
+            let d = try msignDiagnostics(x, threads: threads)
+            lo = Swift.min(lo, d.sigmaMin.double); hi = Swift.max(hi, d.sigmaMax.double); orth = Swift.max(orth, d.orthogonality.double)
+        }
+        fields += [("sigma_min", lo.isFinite ? .number(lo) : .null), ("sigma_max", .number(hi)), ("orthogonality_full", .number(orth))]
+    }
+    var dir = OutputDirectory(path: out)
+    dir.add("X.npy", npy: try NpyArray(shape: s, values: NpyArray(stacked).values))
+    dir.add("summary.json", json: .object(fields))
+    try dir.commit()
 }
 
 func runMsignCoefficients(_ args: Arguments) throws {

@@ -41,11 +41,20 @@ final class NpyTests: XCTestCase {
 
     func testRejectsUnsupportedAndCorruptFiles() throws {
         for (name, needle) in [("bool.npy", "unsupported dtype '|b1'"), ("complex.npy", "unsupported dtype '<c8'"),
-                               ("scalar.npy", "0-D arrays are not supported"), ("four_d.npy", "4-D arrays are not supported")] {
+                               ("scalar.npy", "0-D arrays are not supported")] {
             XCTAssertThrowsError(try NpyArray.read(path: fixture(name))) { e in
                 XCTAssertTrue("\(e)".contains(needle), "\(name): \(e)")
             }
         }
+        // 4-D (convolution filters) is read; 5-D is refused with a message that says so.
+        let four = try NpyArray.read(path: fixture("four_d.npy"))
+        XCTAssertEqual(four.shape, [1, 1, 1, 2])
+        var header = "{'descr': '<f8', 'fortran_order': False, 'shape': (1, 1, 1, 1, 1), }"
+        header += String(repeating: " ", count: 63 - (10 + header.utf8.count) % 64) + "\n"
+        let five: [UInt8] = [0x93, 0x4E, 0x55, 0x4D, 0x50, 0x59, 1, 0, UInt8(header.utf8.count & 255), UInt8(header.utf8.count >> 8)]
+            + Array(header.utf8) + [UInt8](repeating: 0, count: 8)
+        XCTAssertThrowsError(try NpyArray.parse(five)) { XCTAssertTrue("\($0)".contains("5-D arrays are not supported"), "\($0)") }
+        XCTAssertThrowsError(try NpyArray(shape: [1, 1, 1, 1, 1], values: .float64([0])))
         let good = try NpyArray(shape: [2, 3], values: .float64([1, 2, 3, 4, 5, 6])).encoded()
         XCTAssertThrowsError(try NpyArray.parse(Array(good.dropLast())), "data one byte short")
         XCTAssertThrowsError(try NpyArray.parse(good + [0]), "one byte too many")

@@ -4,7 +4,8 @@ import Glibc
 import Darwin
 #endif
 
-/// An n-dimensional array read from or written to a NumPy `.npy` file (1-D to 3-D).
+/// An n-dimensional array read from or written to a NumPy `.npy` file (1-D to 4-D: vectors, matrices, batches of
+/// matrices and convolution filters).
 ///
 /// Reading accepts format versions 1.0, 2.0 and 3.0, little- and big-endian, C and Fortran order, and the
 /// element types `f4` and `f8` (kept), `f2`, `i4` and `i8` (converted: f2 → Float exactly, i4 → Double exactly,
@@ -35,9 +36,9 @@ public struct NpyArray: Sendable, Equatable {
     /// The dtype as stored in the file it was read from (`"<f4"`, `">i8"`, ...), or the one it will be written as.
     public private(set) var sourceDescr: String
 
-    /// An array from values in C order; throws when the shape does not match the count or is more than 3-D.
+    /// An array from values in C order; throws when the shape does not match the count or is more than 4-D.
     public init(shape: [Int], values: Values) throws {
-        guard (1...3).contains(shape.count) else { throw SpectralError.invalidArgument(".npy arrays here are 1-D to 3-D, got \(shape.count)-D") }
+        guard (1...4).contains(shape.count) else { throw SpectralError.invalidArgument(".npy arrays here are 1-D to 4-D, got \(shape.count)-D") }
         guard shape.allSatisfy({ $0 >= 0 }), checkedProduct(shape) == values.count else {
             throw SpectralError.shapeMismatch("shape \(shape) does not hold \(values.count) values")
         }
@@ -167,8 +168,8 @@ public struct NpyArray: Sendable, Equatable {
         if major < 3 && !headerBytes.allSatisfy({ $0 < 128 }) { throw fail("non-ASCII header in a version \(major) file") }
         var parser = NpyHeaderParser(text, file: file)
         let h = try parser.parse()
-        guard h.shape.count >= 1 && h.shape.count <= 3 else {
-            throw fail("\(h.shape.count)-D arrays are not supported (1-D to 3-D)")
+        guard h.shape.count >= 1 && h.shape.count <= 4 else {
+            throw fail("\(h.shape.count)-D arrays are not supported (1-D to 4-D)")
         }
         var count = 1
         for d in h.shape {
