@@ -44,7 +44,7 @@ func benchReport(_ ctx: ReportContext) -> String {
             s += "- **Warning:** the one-thread GEMM (\(d)) ran at \(String(format: "%.0f", best)) GFLOP/s, above the measured peak: the peak probe read low (a busy core while it ran?); percentages of peak from this run are not meaningful.\n"
         }
     }
-    s += "- Times are medians. The machine is shared: between two full runs on the same machine, a ratio moves by about 5% (median over the cells) and by up to 20% for one cell in ten (Docs/PERFORMANCE.md, \"Run-to-run spread\").\n\n"
+    s += "- Times are medians. The machine is shared: between two full runs on the same machine, a ratio moved by 5–8% at the median over the cells and by 19–26% for one cell in ten (Docs/PERFORMANCE.md, \"Run-to-run spread\").\n\n"
     for fam in benchFamilies {
         let recs = ctx.records.filter { fam.ops.contains($0.c.op) }
         if recs.isEmpty { continue }
