@@ -265,12 +265,6 @@ final class Box<V>: @unchecked Sendable {
     init(_ v: V) { value = v }
 }
 
-/// ‖XXᵀ − I‖_F/√p on the smaller side p of X.
-func orthogonalityDefect<T: SpectralScalar>(_ x: Matrix<T>, threads: Int) throws -> Double {
-    let g = x.rows <= x.cols ? try gram(x, threads: threads) : try gram(x, transpose: true, threads: threads)
-    return (try g - Matrix<T>.identity(g.rows)).frobeniusNorm.double / Double(g.rows).squareRoot()
-}
-
 /// Max over 64 sampled entries of |ĉᵢⱼ − cᵢⱼ| / (|A|·|B|)ᵢⱼ against a Double reference.
 func sampledRelerr<T: SpectralScalar>(_ a: Matrix<T>, _ b: Matrix<T>, _ c: Matrix<T>) -> Double {
     if c.count == 0 || a.cols == 0 { return 0 }

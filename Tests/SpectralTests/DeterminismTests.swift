@@ -154,6 +154,7 @@ final class DeterminismTests: XCTestCase {
         assertSameOnAnyThreads("newtonSchulzBatch") { try newtonSchulzBatch(batch, threads: $0).flatMap(\.elements) }
         let xd = Matrix<Double>.randomNormal(rows: 150, cols: 230, seed: 22)
         assertSameOnAnyThreads("msignExact") { try msignExact(xd, threads: $0).elements }
+        assertSameOnAnyThreads("orthogonalityDefect") { [try orthogonalityDefect(x, threads: $0)] }
         for side in PolarSide.allCases {
             assertSameOnAnyThreads("polar svd \(side)") { t in
                 let p = try polar(xd, side: side, threads: t)

@@ -81,6 +81,17 @@ final class PolarTests: XCTestCase {
         }
     }
 
+    /// Known values: an orthonormal X gives 0; 2·I (p = 4) gives ‖4I − I‖_F/√4 = 3; a tall X is measured on XᵀX.
+    func testOrthogonalityDefectKnownValues() throws {
+        XCTAssertEqual(try orthogonalityDefect(Matrix<Double>.identity(5)), 0)
+        XCTAssertEqual(try orthogonalityDefect(Matrix<Float>.identity(4) * 2), 3)
+        let q = try qr(Matrix<Double>.randomNormal(rows: 30, cols: 7, seed: 3)).Q()
+        XCTAssertLessThanOrEqual(try orthogonalityDefect(q), 1e-15 * 30)
+        XCTAssertLessThanOrEqual(try orthogonalityDefect(q.transposed), 1e-15 * 30)
+        XCTAssertEqual(try orthogonalityDefect(Matrix<Double>(rows: 0, cols: 3)), 0)
+        XCTAssertThrowsError(try orthogonalityDefect(q, threads: 0))
+    }
+
     func testEdgesAndErrors() throws {
         let z = try polar(Matrix<Double>(rows: 0, cols: 3))
         XCTAssertEqual(z.U.shape.rows, 0); XCTAssertEqual(z.H.shape.rows, 3); XCTAssertEqual(z.H.maxAbs, 0)

@@ -77,17 +77,29 @@ public func polar<T: SpectralScalar>(_ a: some MatrixViewable<T>, side: PolarSid
     case .newtonSchulz(let schedule, let steps):
         u = try newtonSchulz(av, schedule: schedule, steps: steps, threads: nt)
         let g = side == .right ? try matmul(u, av, transposeA: true, threads: nt) : try matmul(av, u, transposeB: true, threads: nt)
-        // sym(G) = (G + Gᵀ)/2 entry by entry: h[i, j] and h[j, i] are the same sum, so the same number.
-        h = Matrix<T>(rows: g.rows, cols: g.cols) { i, j in (g[i, j] + g[j, i]) / 2 }
+        // sym(G) = (G + Gᵀ)/2: one sum per pair, stored in both entries (exactly symmetric).
+        var s = g
+        for i in 0..<g.rows { for j in 0..<i { let v = (g[i, j] + g[j, i]) / 2; s[i, j] = v; s[j, i] = v } }
+        h = s
     }
     guard h.isFinite else { throw SpectralError.overflow("polar: H overflows \(T.dtypeName) (‖A‖ too close to the largest finite value)") }
-    return PolarDecomposition(U: u, H: h, side: side, orthogonalityDefect: try orthogonalityDefectOf(u, threads: nt))
+    return PolarDecomposition(U: u, H: h, side: side, orthogonalityDefect: try orthogonalityDefect(u, threads: nt))
 }
 
-/// ‖UᵀU − I‖_F/√p on U's smaller side p, in Double.
-func orthogonalityDefectOf<T: SpectralScalar>(_ u: Matrix<T>, threads: Int) throws -> Double {
-    let ud = Matrix<Double>(converting: u)
-    let g = ud.rows >= ud.cols ? try gram(ud, transpose: true, threads: threads) : try gram(ud, threads: threads)
+/// ‖XᵀX − I‖_F/√p (X tall) or ‖XXᵀ − I‖_F/√p (X wide) on X's smaller side p, with X widened to Double and the
+/// Gram formed by syrk in Double: how far the vectors of an msign or polar factor are from orthonormal, without an
+/// SVD (`msignDiagnostics` gives the singular-value band). 0 for an empty X.
+///
+/// ```swift
+/// let x = try newtonSchulz(g, schedule: .polarExpress, steps: 8)
+/// let defect = try orthogonalityDefect(x)      // about 1e-7 for a Float result that reached the band
+/// ```
+/// - Throws: `.invalidArgument` for threads < 1.
+public func orthogonalityDefect<T: SpectralScalar>(_ x: some MatrixViewable<T>, threads: Int? = nil) throws -> Double {
+    let nt = try resolveThreads(threads)
+    let xd = Matrix<Double>(converting: x)
+    if xd.rows == 0 || xd.cols == 0 { return 0 }
+    let g = xd.rows >= xd.cols ? try gram(xd, transpose: true, threads: nt) : try gram(xd, threads: nt)
     var sum = 0.0
     for i in 0..<g.rows { for j in 0..<g.cols { let d = g[i, j] - (i == j ? 1 : 0); sum += d * d } }
     return sum.squareRoot() / Double(g.rows).squareRoot()
