@@ -23,10 +23,10 @@ def functions(binary):
                 yield name, body
             name, body = m.group(2), []
         elif name and line.strip():
-            parts = line.split("\t")
-            if len(parts) >= 2:
-                addr = int(parts[0].strip().rstrip(":"), 16)
-                body.append((addr, "\t".join(parts[1:]).strip()))
+            # "  22b87f:\tjle ..." (objdump also prints "\t..." where it skips a run of zero bytes).
+            m = re.match(r"^\s*([0-9a-f]+):\t(.*)$", line)
+            if m:
+                body.append((int(m.group(1), 16), m.group(2).strip()))
     if name:
         yield name, body
 
