@@ -9,7 +9,8 @@ Usage: peers.py --cases OP:DTYPE:SHAPE,... [--min-time S]     (batch: one line p
   matrix; float64 only, as scipy), rsvd (the same randomized SVD as ours in numpy: rank 20, oversample 10, 2 power
   iterations; rsvd-full: numpy's full SVD, what it replaces), pinv-auto-deficient / pinv-auto-graded (pinv on
   Spectral's rank-deficient and graded matrices),
-  ns-jordan / ns-pe (MxN: Newton–Schulz, Keller Jordan 5 steps / Polar Express 8 steps, as `newton_schulz` below),
+  ns-jordan / ns-pe / ns-gram (MxN: Newton–Schulz, Keller Jordan 5 steps / Polar Express 8 steps, the plain iteration
+  `newton_schulz` below; numpy has no Gram form), polar (scipy.linalg.polar, by the SVD),
   svd (MxN: numpy.linalg.svd = LAPACK gesdd, thin), svdvals (numpy.linalg.svd(compute_uv=False) on Spectral's
   matrix with quarter-circle singular values), svd-gejsv (LAPACK's preconditioned Jacobi SVD dgejsv/sgejsv with
   JOBA = 'F', JOBU = 'U', JOBV = 'V': full accuracy, thin U and V), svd-decay (the same dgejsv on Spectral's matrix
@@ -377,13 +378,23 @@ def make_case(case, rng, path=None):
                 b = sli.reconstruct_matrix_from_id(a[:, idx[:kk]], idx, proj)
                 return relative_residual(a, b)
             fn.error = error
-    elif op in ("ns-jordan", "ns-pe"):
+    elif op in ("ns-jordan", "ns-pe", "ns-gram"):
         m, n = dims
         g = rng.standard_normal((m, n)).astype(dt)
         coeffs = JORDAN if op == "ns-jordan" else POLAR_EXPRESS
         steps = 5 if op == "ns-jordan" else 8
         fn = lambda: newton_schulz(g, coeffs, steps)
         fn.error = lambda: orthogonality_defect(fn())
+    elif op == "polar":
+        m, n = dims
+        a = rng.standard_normal((m, n)).astype(dt)
+        import scipy.linalg as sl
+        fn = lambda: sl.polar(a)
+
+        def error(a=a):
+            u, h = sl.polar(a)
+            return relative_residual(a, u.astype(np.float64) @ h.astype(np.float64))
+        fn.error = error
     elif op in ("ns-batch", "ns-loop"):
         m, n = dims
         g = rng.standard_normal((64, m, n)).astype(dt)

@@ -7,7 +7,7 @@ let benchFamilies: [(name: String, ops: [String])] = [
     ("blas", ["gemm", "syrk", "gemv"]),
     ("factorizations", ["qr", "qrcp", "svd", "svdvals", "svd-gejsv", "svd-decay"]),
     ("lowrank", ["pinv", "pinv-cod", "pinv-auto", "pinv-auto-deficient", "pinv-auto-graded", "id", "id-rand", "rsvd", "rsvd-svds"]),
-    ("msign", ["ns-jordan", "ns-pe", "ns-batch", "ns-loop"]),
+    ("msign", ["ns-jordan", "ns-pe", "ns-gram", "ns-batch", "ns-loop", "polar"]),
     ("softmax-topk", ["softmax", "thre-sigmoid", "gradtopk", "attention", "attention-entropy"]),
 ]
 let benchOps = benchFamilies.flatMap(\.ops)
@@ -33,9 +33,11 @@ let benchLegend: [(op: String, what: String, error: String)] = [
     ("rsvd", "rank-20 randomized SVD (oversample 10, 2 power iterations) of a σᵢ = 1/i matrix; peer the same algorithm in numpy (the full SVD it replaces: Docs/PERFORMANCE.md)", "‖A − UΣVᵀ‖_F/‖A‖_F from the outputs, in Double (both sides)"),
     ("rsvd-svds", "the same rank-20 randomized SVD; peer scipy.sparse.linalg.svds(k=20) (ARPACK to machine precision: the truncated SVD a scipy user calls) on the same matrix", "‖A − UΣVᵀ‖_F/‖A‖_F from the outputs, in Double (both sides; the optimal rank-20 error is the floor)"),
     ("ns-jordan", "msign by 5 Newton–Schulz steps, Keller Jordan's coefficients; peer the same iteration in numpy", "‖XXᵀ − I‖_F/√p (smaller side p), in Double (both sides)"),
-    ("ns-pe", "msign by 8 Polar Express steps; peer the same iteration in numpy", "‖XXᵀ − I‖_F/√p (both sides)"),
+    ("ns-pe", "msign by 8 Polar Express steps, the plain iteration (gram: .off); peer the same iteration in numpy", "‖XXᵀ − I‖_F/√p (both sides)"),
+    ("ns-gram", "the ns-pe computation by the default route (gram: .auto: the Gram form with restarts for wide or tall inputs); peer the plain iteration in numpy (ns-pe ms ÷ ns-gram ms is Gram vs plain in Spectral)", "‖XXᵀ − I‖_F/√p (both sides)"),
     ("ns-batch", "batch of 64 matrices, 5 Jordan steps, one batched call; peer numpy's batched matmul", "‖XXᵀ − I‖_F/√p of the first (both sides)"),
     ("ns-loop", "the same 64 matrices, a loop of single calls; peer numpy's batched matmul", "‖XXᵀ − I‖_F/√p of the first (both sides)"),
+    ("polar", "polar decomposition A = U·H by the Jacobi SVD; peer scipy.linalg.polar (by gesdd)", "‖A − UH‖_F/‖A‖_F, in Double (both sides)"),
     ("softmax", "row softmax; peer numpy in the input's dtype with out= (no temporaries; element-wise numpy is single-threaded)", "max relative error over 8 rows against Double (both sides)"),
     ("thre-sigmoid", "ThreTopK-sigmoid per row, k = n/8; peer our safeguarded Newton solve vectorized in numpy, same stopping rule (|Σp − k| ≤ 1e-13·k, in float64)", "max relative error of p over 8 rows against a Double bisection solve run until its bracket stops shrinking (both sides)"),
     ("gradtopk", "GradTopK p = ∇log Z_k, n entries, k = 64; peer the same log-DP in numpy", "max relative error of p against the same log-DP in x87 extended precision (64-bit significand; Double on arm64) (both sides)"),
@@ -49,7 +51,7 @@ let benchPeerName: [String: String] = [
     "qrcp": "scipy.linalg.qr(pivoting=True)", "svd": "numpy.linalg.svd", "svdvals": "numpy.linalg.svd(compute_uv=False)",
     "svd-gejsv": "LAPACK dgejsv (JOBA='F')", "svd-decay": "LAPACK dgejsv (JOBA='F')", "pinv": "numpy.linalg.pinv", "pinv-cod": "numpy.linalg.pinv",
     "pinv-auto": "numpy.linalg.pinv", "pinv-auto-deficient": "numpy.linalg.pinv", "pinv-auto-graded": "numpy.linalg.pinv", "id": "scipy interp_decomp", "id-rand": "scipy interp_decomp(rand=True)",
-    "rsvd": "the same randomized SVD in numpy", "rsvd-svds": "scipy.sparse.linalg.svds(k=20)", "ns-jordan": "the same iteration in numpy", "ns-pe": "the same iteration in numpy",
+    "rsvd": "the same randomized SVD in numpy", "rsvd-svds": "scipy.sparse.linalg.svds(k=20)", "ns-jordan": "the same iteration in numpy", "ns-pe": "the same iteration in numpy", "ns-gram": "the plain iteration in numpy", "polar": "scipy.linalg.polar",
     "ns-batch": "numpy batched matmul", "ns-loop": "numpy batched matmul", "softmax": "numpy in place (out=)",
     "thre-sigmoid": "the same Newton solve in numpy", "gradtopk": "the same log-DP in numpy", "attention": "numpy in place (out=)",
     "attention-entropy": "numpy in place (out=)",
@@ -90,7 +92,8 @@ func defaultShapes(_ op: String, quick: Bool) -> [(String, [Int])] {
     case "pinv-auto-deficient", "pinv-auto-graded": return quick ? f64([[256, 256]]) : f64([[1024, 1024]])
     case "id", "id-rand": return quick ? f64([[256, 256]]) : f64([[1024, 1024]])
     case "rsvd", "rsvd-svds": return quick ? f64([[512, 512]]) : f64([[4096, 4096]])
-    case "ns-jordan", "ns-pe": return quick ? f32([[256, 1024]]) : f32([[1024, 4096], [4096, 1024]])
+    case "ns-jordan", "ns-pe", "ns-gram": return quick ? f32([[256, 1024]]) : f32([[1024, 4096], [4096, 1024]])
+    case "polar": return quick ? f64([[128, 128]]) : f64([[512, 512], [1024, 1024]])
     case "ns-batch", "ns-loop": return quick ? f32([[64, 64]]) : f32([[256, 256]])
     case "softmax", "thre-sigmoid": return quick ? f32([[512, 512]]) : f32([[4096, 4096]])
     case "gradtopk": return quick ? f64([[1, 1024]]) : f64([[1, 4096]])
@@ -188,12 +191,18 @@ func prepareJob<T: SpectralScalar>(_: T.Type, _ c: BenchCase) throws -> BenchJob
         let r = Box<LowRankApproximation<T>?>(nil)
         return BenchJob(run: { r.value = try randomizedSVD(a, rank: 20, seed: 1, threads: th) },
                         error: { try relativeResidual(a, try r.value!.reconstruct(threads: th)) }, input: NpyArray(a))
-    case "ns-jordan", "ns-pe":
+    case "ns-jordan", "ns-pe", "ns-gram":
         let a = Matrix<T>.randomNormal(rows: c.shape[0], cols: c.shape[1], seed: 1)
         let schedule: NewtonSchulzSchedule = c.op == "ns-jordan" ? .jordan : .polarExpress
+        let gram: NewtonSchulzGram = c.op == "ns-gram" ? .auto : .off
         let x = Box(Matrix<T>(rows: 0, cols: 0))
-        return BenchJob(run: { x.value = try newtonSchulz(a, schedule: schedule, steps: c.op == "ns-jordan" ? 5 : 8, threads: th) },
+        return BenchJob(run: { x.value = try newtonSchulz(a, schedule: schedule, steps: c.op == "ns-jordan" ? 5 : 8, gram: gram, threads: th) },
                         error: { try orthogonalityDefect(x.value, threads: th) })
+    case "polar":
+        let a = Matrix<T>.randomNormal(rows: c.shape[0], cols: c.shape[1], seed: 1)
+        let r = Box<PolarDecomposition<T>?>(nil)
+        return BenchJob(run: { r.value = try polar(a, threads: th) },
+                        error: { try relativeResidual(a, try matmul(r.value!.U, r.value!.H, threads: th)) })
     case "ns-batch", "ns-loop":
         let batch = (0..<64).map { Matrix<T>.randomNormal(rows: c.shape[0], cols: c.shape[1], seed: UInt64($0)) }
         let first = Box(Matrix<T>(rows: 0, cols: 0))

@@ -2,12 +2,14 @@ import Spectral
 
 let msignSpec = CommandSpec(
     name: "msign", summary: "msign(A) by Newton–Schulz (or exactly by SVD); writes X.npy and summary.json (‖XXᵀ − I‖_F on the smaller side, estimated by 8 Gaussian probes in Double; with --check also the singular-value band). A 3-D A (batch × m × n) is a batch of matrices; a 4-D A (out × in × kh × kw, convolution filters) is the out × (in·kh·kw) matrix Muon orthogonalises; X has A's shape.",
-    usage: "spectral msign A.npy --out DIR [--schedule NAME] [--steps T] [--input-scale S] [--exact] [--check] [--dtype f32|f64] [--threads N]",
+    usage: "spectral msign A.npy --out DIR [--schedule NAME] [--steps T] [--input-scale S] [--gram auto|on|off] [--gram-restart K] [--exact] [--check] [--dtype f32|f64] [--threads N]",
     options: [("--out", "output directory"),
               ("--schedule", "one of \(NewtonSchulzSchedule.all.map(\.name).joined(separator: ", ")) (default jordan)"),
               ("--steps", "number of steps (default: the schedule's length, 5 for single-row schedules)"),
               ("--input-scale", "extra divisor of the normalised input (Polar Express uses 1.01)"),
               ("--normalization", "frobenius (default) or tight (Su: ‖(XXᵀ)²‖_F^{1/4} after the first Gram)"),
+              ("--gram", "auto (default: the Gram form for wide or tall inputs, where it needs fewer flops), on, or off (the plain iteration)"),
+              ("--gram-restart", "with --gram on: restart the Gram form every K steps (default \(NewtonSchulzGram.defaultRestartPeriod); 0 never)"),
               ("--dtype", "f32 or f64 (default: the file's)"), ("--threads", "threads")],
     flags: [("--exact", "U·Vᵀ from the Jacobi SVD instead of iterating"),
             ("--check", "also the singular-value band σ_min, σ_max of X and the full ‖XXᵀ − I‖_F (an SVD of X: about the iteration's cost)")],
@@ -30,16 +32,18 @@ func runMsign(_ args: Arguments) throws {
     guard scale > 0 else { throw UsageError(message: "--input-scale must be > 0") }
     let exact = args.switches.contains("--exact")
     let normalization: NewtonSchulzNormalization = try args.choice("--normalization", ["frobenius", "tight"], default: "frobenius") == "tight" ? .tight : .frobenius
+    let gram = try gramOption(args)
     try withInputs(args) { type, inputs in
         if inputs[0].ndim >= 3 {
-            if type == Float.self { try runMsignStack(Float.self, inputs[0], args, out, schedule, steps, scale, exact, normalization, threads) }
-            else { try runMsignStack(Double.self, inputs[0], args, out, schedule, steps, scale, exact, normalization, threads) }
+            if type == Float.self { try runMsignStack(Float.self, inputs[0], args, out, schedule, steps, scale, exact, normalization, gram, threads) }
+            else { try runMsignStack(Double.self, inputs[0], args, out, schedule, steps, scale, exact, normalization, gram, threads) }
             return
         }
         func run<T: SpectralScalar>(_: T.Type) throws {
             let a = try loadInput(T.self, inputs[0], args.positionals[0])
             let t0 = now()
-            let x = exact ? try msignExact(a, threads: threads) : try newtonSchulz(a, schedule: schedule, steps: steps, inputScale: scale, normalization: normalization, threads: threads)
+            let x = exact ? try msignExact(a, threads: threads)
+                : try newtonSchulz(a, schedule: schedule, steps: steps, inputScale: scale, normalization: normalization, gram: gram, threads: threads)
             let seconds = now() - t0
             // ‖XXᵀ − I‖_F on the smaller side by probes; the singular-value band (an SVD of X) with --check.
             var fields: [(String, JSON)] = [
@@ -47,7 +51,7 @@ func runMsign(_ args: Arguments) throws {
                 ("method", .string(exact ? "exact" : schedule.name)), ("steps", exact ? .null : .int(steps ?? schedule.defaultSteps)),
                 ("seconds", .number(seconds)),
                 ("orthogonality", .number(try probeOrthogonality(x.view, columns: x.rows > x.cols))),
-            ]
+            ] + (try gramFields(gram, rows: a.rows, cols: a.cols, steps: exact ? nil : steps ?? schedule.defaultSteps))
             if args.switches.contains("--check") {
                 let diag = try msignDiagnostics(x, threads: threads)
                 fields += [("sigma_min", .number(diag.sigmaMin.double)), ("sigma_max", .number(diag.sigmaMax.double)),
@@ -66,7 +70,7 @@ func runMsign(_ args: Arguments) throws {
 /// the out × (in·kh·kw) matrix, which is the same C-order data), written back in the input's shape.
 func runMsignStack<T: SpectralScalar>(_: T.Type, _ npy: NpyArray, _ args: Arguments, _ out: String, _ schedule: NewtonSchulzSchedule,
                                       _ steps: Int?, _ scale: Double, _ exact: Bool, _ normalization: NewtonSchulzNormalization,
-                                      _ threads: Int?) throws {
+                                      _ gram: NewtonSchulzGram, _ threads: Int?) throws {
     let s = npy.shape
     let (batch, m, n) = s.count == 3 ? (s[0], s[1], s[2]) : (1, s[0], s[1] * s[2] * s[3])
     let all: Matrix<T> = try NpyArray(shape: [batch * m, n], values: npy.values).matrix()
@@ -77,9 +81,9 @@ func runMsignStack<T: SpectralScalar>(_: T.Type, _ npy: NpyArray, _ args: Argume
     if exact {
         xs = try mats.map { try msignExact($0, threads: threads) }
     } else if normalization == .frobenius {
-        xs = try newtonSchulzBatch(mats, schedule: schedule, steps: steps, inputScale: scale, threads: threads)
+        xs = try newtonSchulzBatch(mats, schedule: schedule, steps: steps, inputScale: scale, gram: gram, threads: threads)
     } else {
-        xs = try mats.map { try newtonSchulz($0, schedule: schedule, steps: steps, inputScale: scale, normalization: normalization, threads: threads) }
+        xs = try mats.map { try newtonSchulz($0, schedule: schedule, steps: steps, inputScale: scale, normalization: normalization, gram: gram, threads: threads) }
     }
     let seconds = now() - t0
     var stacked = Matrix<T>(rows: batch * m, cols: n)
@@ -91,7 +95,7 @@ func runMsignStack<T: SpectralScalar>(_: T.Type, _ npy: NpyArray, _ args: Argume
         ("matrices", .int(batch)), ("matrix_shape", .array([.int(m), .int(n)])),
         ("method", .string(exact ? "exact" : schedule.name)), ("steps", exact ? .null : .int(steps ?? schedule.defaultSteps)),
         ("seconds", .number(seconds)), ("orthogonality", .number(worst)),
-    ]
+    ] + (try gramFields(gram, rows: m, cols: n, steps: exact ? nil : steps ?? schedule.defaultSteps))
     if args.switches.contains("--check") {
         var lo = Double.infinity, hi = 0.0, orth = 0.0
         for x in xs where x.count > 0 {
@@ -104,6 +108,25 @@ func runMsignStack<T: SpectralScalar>(_: T.Type, _ npy: NpyArray, _ args: Argume
     dir.add("X.npy", npy: try NpyArray(shape: s, values: NpyArray(stacked).values))
     dir.add("summary.json", json: .object(fields))
     try dir.commit()
+}
+
+/// --gram auto|on|off with --gram-restart K (only with on).
+func gramOption(_ args: Arguments) throws -> NewtonSchulzGram {
+    let mode = try args.choice("--gram", ["auto", "on", "off"], default: "auto")
+    let restart = try args.int("--gram-restart", min: 0)
+    if restart != nil && mode != "on" { throw UsageError(message: "--gram-restart needs --gram on") }
+    switch mode {
+    case "on": return .on(restartEvery: restart ?? NewtonSchulzGram.defaultRestartPeriod)
+    case "off": return .off
+    default: return .auto
+    }
+}
+
+/// summary.json's "gram" (the form that ran) and "restarts" (null for --exact).
+func gramFields(_ gram: NewtonSchulzGram, rows: Int, cols: Int, steps: Int?) throws -> [(String, JSON)] {
+    guard let steps else { return [("gram", .bool(false)), ("restarts", .null)] }
+    let period = try gram.restartPeriod(rows: rows, cols: cols, steps: steps)
+    return [("gram", .bool(period != nil)), ("restarts", .int(period.map { NewtonSchulzGram.restarts(steps: steps, period: $0) } ?? 0))]
 }
 
 func runMsignCoefficients(_ args: Arguments) throws {

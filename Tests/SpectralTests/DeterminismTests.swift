@@ -150,6 +150,11 @@ final class DeterminismTests: XCTestCase {
             }
         }
         assertSameOnAnyThreads("newtonSchulz tall") { try newtonSchulz(x.transposed.copy(), threads: $0).elements }
+        for every in [0, 3] {
+            assertSameOnAnyThreads("newtonSchulz gram \(every)") {
+                try newtonSchulz(x, schedule: .polarExpress, steps: 8, gram: .on(restartEvery: every), threads: $0).elements
+            }
+        }
         let batch = (0..<5).map { Matrix<Float>.randomNormal(rows: 131, cols: 197, seed: UInt64(30 + $0)) }
         assertSameOnAnyThreads("newtonSchulzBatch") { try newtonSchulzBatch(batch, threads: $0).flatMap(\.elements) }
         let xd = Matrix<Double>.randomNormal(rows: 150, cols: 230, seed: 22)

@@ -26,26 +26,38 @@ public func msignExact<T: SpectralScalar>(_ m: some MatrixViewable<T>, threads: 
 ///   - schedule: coefficient table (default Keller Jordan's); a shorter table repeats its last row.
 ///   - steps: number of steps (default: the schedule's own length, 5 for single-row schedules).
 ///   - inputScale: extra divisor of the normalised input (Polar Express uses 1.01; nanochat 1.02).
-/// - Throws: `.nonFinite` on NaN/Inf input; `.invalidArgument` for steps outside 0...10,000 (`maxNewtonSchulzSteps`) or
-///   inputScale outside [2⁻³⁰, 2³⁰].
+///   - normalization: how X₀ is scaled (`NewtonSchulzNormalization`).
+///   - gram: the plain or the Gram form of the iteration (`NewtonSchulzGram`; `.auto` takes the Gram form for wide
+///     inputs, where it needs fewer multiply-adds, and the plain form for square ones).
+///   - threads: worker threads (default `SpectralRuntime.defaultThreads`); the result is the same for any count.
+/// - Throws: `.nonFinite` on NaN/Inf input; `.invalidArgument` for steps outside 0...10,000 (`maxNewtonSchulzSteps`),
+///   inputScale outside [2⁻³⁰, 2³⁰] or a negative Gram restart period.
+///
+/// ```swift
+/// let g = Matrix<Float>.randomNormal(rows: 1024, cols: 4096, seed: 1)
+/// let o = try newtonSchulz(g, schedule: .polarExpress, steps: 8)                 // Gram form (wide input)
+/// let p = try newtonSchulz(g, schedule: .polarExpress, steps: 8, gram: .off)     // the plain iteration
+/// ```
 public func newtonSchulz<T: SpectralScalar>(_ m: some MatrixViewable<T>, schedule: NewtonSchulzSchedule = .jordan, steps: Int? = nil,
                                             inputScale: Double = 1, normalization: NewtonSchulzNormalization = .frobenius,
-                                            threads: Int? = nil) throws -> Matrix<T> {
+                                            gram: NewtonSchulzGram = .auto, threads: Int? = nil) throws -> Matrix<T> {
     let mv = m.view
     let t = try newtonSchulzSteps(steps, schedule: schedule, inputScale: inputScale)
     let nt = try resolveThreads(threads)
-    var ws = NewtonSchulzWorkspace<T>(p: Swift.min(mv.rows, mv.cols), q: Swift.max(mv.rows, mv.cols))
+    let restart = try gram.restartPeriod(rows: mv.rows, cols: mv.cols, steps: t)
+    var ws = NewtonSchulzWorkspace<T>(p: restart == nil ? Swift.min(mv.rows, mv.cols) : 0, q: Swift.max(mv.rows, mv.cols))
     return try newtonSchulzOne(mv, schedule: schedule, steps: t, inputScale: T(inputScale), tight: normalization == .tight,
-                               threads: nt, workspace: &ws)
+                               gramRestart: restart, threads: nt, workspace: &ws)
 }
 
 /// One matrix: checked, iterated on its smaller Gram side (the transpose when rows > cols), in `ws`.
 func newtonSchulzOne<T: SpectralScalar>(_ mv: MatrixView<T>, schedule: NewtonSchulzSchedule, steps: Int, inputScale: T, tight: Bool,
-                                        threads: Int, workspace ws: inout NewtonSchulzWorkspace<T>) throws -> Matrix<T> {
+                                        gramRestart: Int? = nil, threads: Int, workspace ws: inout NewtonSchulzWorkspace<T>) throws -> Matrix<T> {
     try mv.requireFinite("newtonSchulz: M")
     let wide = mv.rows <= mv.cols
     var x = wide ? mv.copy() : mv.transposed.copy()            // p×q with p ≤ q
-    try newtonSchulzInPlace(&x, schedule: schedule, steps: steps, inputScale: inputScale, tight: tight, threads: threads, workspace: &ws)
+    try newtonSchulzInPlace(&x, schedule: schedule, steps: steps, inputScale: inputScale, tight: tight, gramRestart: gramRestart,
+                            threads: threads, workspace: &ws)
     // A schedule or input scale that puts singular values outside the polynomials' basin diverges: say so.
     if !x.isFinite {
         throw SpectralError.overflow("newtonSchulz: the iteration diverged (singular values of X₀ = M/(‖M‖_F·\(inputScale)) outside the schedule's range)")
@@ -93,7 +105,8 @@ struct NewtonSchulzWorkspace<T: SpectralScalar> {
 @_specialize(where T == Float)
 @_specialize(where T == Double)
 func newtonSchulzInPlace<T: SpectralScalar>(_ x: inout Matrix<T>, schedule: NewtonSchulzSchedule, steps: Int, inputScale: T,
-                                            tight: Bool, threads: Int, workspace ws: inout NewtonSchulzWorkspace<T>) throws {
+                                            tight: Bool, gramRestart: Int? = nil, threads: Int,
+                                            workspace ws: inout NewtonSchulzWorkspace<T>) throws {
     let (p, q) = (x.rows, x.cols)
     if p == 0 || q == 0 { return }
     // X₀ = M/(‖M‖_F·inputScale), scale-free and without an ε (a fixed ε, as Muon's 1e-7, changes the answer for small
@@ -107,6 +120,11 @@ func newtonSchulzInPlace<T: SpectralScalar>(_ x: inout Matrix<T>, schedule: Newt
     }
     x.scale(by: 1 / (norm * inputScale))
     if steps == 0 { return }
+    if let period = gramRestart {
+        let table = (0..<steps).map { schedule.coefficients(step: $0).map { T($0) } }
+        try newtonSchulzGramInPlace(&x, table: table, restartEvery: period, tight: tight, threads: threads)
+        return
+    }
     precondition(ws.a.rows == p && ws.y.rows == p && ws.y.cols == q, "Newton–Schulz workspace of another shape")
     // The buffers move out of the workspace (so each is uniquely referenced, written without a copy) and back.
     let empty = Matrix<T>(rows: 0, cols: 0)
@@ -125,27 +143,8 @@ func newtonSchulzInPlace<T: SpectralScalar>(_ x: inout Matrix<T>, schedule: Newt
                 x.scale(by: 1 / nu); a.scale(by: 1 / (nu * nu)); tmp.scale(by: 1 / (nu * nu * nu * nu))
             }
         }
-        if c.count == 3 {
-            // Quintic: B = b·A + c·A², with A² = A·Aᵀ by syrk (A is symmetric).
-            if !(tight && s == 0) { try syrk(a, into: &tmp, threads: threads) }
-            let (cb, cc) = (c[1], c[2])
-            b.withUnsafeMutablePointer { bp, _ in a.withUnsafePointer { ap, _ in tmp.withUnsafePointer { tp, _ in
-                for i in 0..<(p * p) { bp[i] = maddScalar(cb * ap[i], cc, tp[i]) }
-            } } }
-        } else {
-            // Any odd degree: Horner in A, B ← (B + c_k·I)·A from the top coefficient down (cubic: B = b·A).
-            let top = c.count > 1 ? c[c.count - 1] : 0
-            b.withUnsafeMutablePointer { bp, _ in a.withUnsafePointer { ap, _ in for i in 0..<(p * p) { bp[i] = top * ap[i] } } }
-            if c.count > 2 {
-                for k in stride(from: c.count - 2, through: 1, by: -1) {
-                    tmp.withUnsafeMutablePointer { tp, ld in b.withUnsafePointer { bp, _ in
-                        tp.update(from: bp, count: p * p)
-                        for i in 0..<p { tp[i * ld + i] += c[k] }
-                    } }
-                    try gemm(tmp, a, into: &b, threads: threads)
-                }
-            }
-        }
+        // B = b·A + c·A² (+ …): the step's factor without its constant term, which the GEMM below adds as β.
+        try oddStepFactor(c, a, r2: &tmp, haveR2: tight && s == 0, into: &b, threads: threads)
         // X ← a·X + B·X.
         y.withUnsafeMutablePointer { yp, _ in x.withUnsafePointer { xp, _ in yp.update(from: xp, count: p * q) } }
         try gemm(b, x, beta: c[0], into: &y, threads: threads)
@@ -158,7 +157,8 @@ func newtonSchulzInPlace<T: SpectralScalar>(_ x: inout Matrix<T>, schedule: Newt
 /// applied to each matrix.
 /// - Throws: `.shapeMismatch` when the shapes differ; as `newtonSchulz` otherwise.
 public func newtonSchulzBatch<T: SpectralScalar>(_ batch: [Matrix<T>], schedule: NewtonSchulzSchedule = .jordan, steps: Int? = nil,
-                                                 inputScale: Double = 1, threads: Int? = nil) throws -> [Matrix<T>] {
+                                                 inputScale: Double = 1, gram: NewtonSchulzGram = .auto,
+                                                 threads: Int? = nil) throws -> [Matrix<T>] {
     let nt = try resolveThreads(threads)                             // arguments are checked on an empty batch too
     let t = try newtonSchulzSteps(steps, schedule: schedule, inputScale: inputScale)
     guard let first = batch.first else { return [] }
@@ -166,9 +166,10 @@ public func newtonSchulzBatch<T: SpectralScalar>(_ batch: [Matrix<T>], schedule:
         throw SpectralError.shapeMismatch("newtonSchulzBatch: matrix \(i) is \(shapeString(m.rows, m.cols)), matrix 0 is \(shapeString(first.rows, first.cols))")
     }
     let p = Swift.min(first.rows, first.cols), q = Swift.max(first.rows, first.cols)
+    let restart = try gram.restartPeriod(rows: p, cols: q, steps: t)
     // Below ~512² a single product does not keep two cores busy; split the batch instead.
     if batch.count == 1 || Double(p) * Double(p) * Double(q) > 512 * 512 * 512 {
-        return try batch.map { try newtonSchulz($0, schedule: schedule, steps: steps, inputScale: inputScale, threads: nt) }
+        return try batch.map { try newtonSchulz($0, schedule: schedule, steps: steps, inputScale: inputScale, gram: gram, threads: nt) }
     }
     var results = [Matrix<T>?](repeating: nil, count: batch.count)
     var failure: Error? = nil
@@ -179,13 +180,13 @@ public func newtonSchulzBatch<T: SpectralScalar>(_ batch: [Matrix<T>], schedule:
         let next = Atomic<Int>(0)
         parallelFor(workers) { _ in
             // Matrices claimed one at a time (a worker slowed by the machine takes fewer); one workspace per worker.
-            var ws = NewtonSchulzWorkspace<T>(p: p, q: q)
+            var ws = NewtonSchulzWorkspace<T>(p: restart == nil ? p : 0, q: q)
             while true {
                 let i = next.add(1, ordering: .relaxed).oldValue
                 if i >= batch.count { break }
                 do {
                     box.value[i] = try newtonSchulzOne(batch[i].view, schedule: schedule, steps: t, inputScale: T(inputScale), tight: false,
-                                                       threads: 1, workspace: &ws)
+                                                       gramRestart: restart, threads: 1, workspace: &ws)
                 } catch { lock.withLock { failure = failure ?? error } }
             }
         }
