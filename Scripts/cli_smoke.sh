@@ -104,7 +104,7 @@ np.save('$work/stack.npy', r.standard_normal((3, 9, 14)).astype(np.float32))
 np.save('$work/conv.npy', r.standard_normal((8, 3, 3, 3)))"
 "$bin" msign "$work/stack.npy" --exact --out "$work/mstack" || fail "msign 3-D"
 "$bin" msign "$work/conv.npy" --schedule polar-express --steps 10 --out "$work/mconv" || fail "msign 4-D"
-"$bin" msign "$work/Bt.npy" --schedule polar-express --steps 10 --gram on --gram-restart 3 --out "$work/mgon" || fail "msign --gram on"
+"$bin" msign "$work/Bt.npy" --schedule polar-express --steps 10 --gram on --gram-restarts 3,6,9 --out "$work/mgon" || fail "msign --gram on"
 "$bin" msign "$work/Bt.npy" --schedule polar-express --steps 10 --gram off --out "$work/mgoff" || fail "msign --gram off"
 python3 - "$work" <<'PY'
 import sys, json, numpy as np
@@ -119,7 +119,7 @@ assert Y.shape == W.shape and np.abs(Y.reshape(8, 27) - u @ vt).max() < 1e-4, "f
 sj = json.load(open(f"{d}/mstack/summary.json")); assert sj["matrices"] == 3 and sj["shape"] == [3, 9, 14], sj
 # The Gram form (restarts before steps 3, 6, 9) and the plain iteration: both msign of the 41×23 input to Double accuracy.
 u, s, vt = np.linalg.svd(np.load(f"{d}/Bt.npy"), full_matrices=False)
-for name, gram, restarts in (("mgon", True, 3), ("mgoff", False, 0)):
+for name, gram, restarts in (("mgon", True, [3, 6, 9]), ("mgoff", False, [])):
     sj = json.load(open(f"{d}/{name}/summary.json")); assert sj["gram"] is gram and sj["restarts"] == restarts, sj
     assert np.abs(np.load(f"{d}/{name}/X.npy") - u @ vt).max() < 1e-12, name
 PY
@@ -195,7 +195,9 @@ expect 1 "$work/o" "$bin" cr "$work/A.npy" "$work/A.npy" --rank 2 --out "$work/o
 expect 1 "$work/o" "$bin" msign "$work/A.npy" --schedule nope --out "$work/o"
 expect 2 "$work/o" "$bin" polar "$work/A.npy" --steps 3 --out "$work/o"
 expect 2 "" "$bin" msign-coefficients --steps 0
-expect 2 "$work/o" "$bin" msign "$work/A.npy" --gram-restart 2 --out "$work/o"     # restart period without --gram on
+expect 2 "$work/o" "$bin" msign "$work/A.npy" --gram-restarts 2 --out "$work/o"    # restart steps without --gram on
+expect 2 "$work/o" "$bin" msign "$work/A.npy" --gram on --gram-restarts 2,x --out "$work/o"
+expect 1 "$work/o" "$bin" msign "$work/A.npy" --gram on --gram-restarts 9 --out "$work/o"     # beyond the 5 steps
 expect 2 "$work/o" "$bin" msign "$work/A.npy" --gram sometimes --out "$work/o"
 expect 2 "" "$bin" muon-demo --steps 5 --lr-sgd 1e300                  # beyond Float: refused before running
 expect 1 "" "$bin" muon-demo --steps 5 --lr-sgd 1e30                   # diverges: said, not printed as NaN

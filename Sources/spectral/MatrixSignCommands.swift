@@ -2,14 +2,14 @@ import Spectral
 
 let msignSpec = CommandSpec(
     name: "msign", summary: "msign(A) by Newton–Schulz (or exactly by SVD); writes X.npy and summary.json (‖XXᵀ − I‖_F on the smaller side, estimated by 8 Gaussian probes in Double; with --check also the singular-value band). A 3-D A (batch × m × n) is a batch of matrices; a 4-D A (out × in × kh × kw, convolution filters) is the out × (in·kh·kw) matrix Muon orthogonalises; X has A's shape.",
-    usage: "spectral msign A.npy --out DIR [--schedule NAME] [--steps T] [--input-scale S] [--gram auto|on|off] [--gram-restart K] [--exact] [--check] [--dtype f32|f64] [--threads N]",
+    usage: "spectral msign A.npy --out DIR [--schedule NAME] [--steps T] [--input-scale S] [--gram auto|on|off] [--gram-restarts S,...|none] [--exact] [--check] [--dtype f32|f64] [--threads N]",
     options: [("--out", "output directory"),
               ("--schedule", "one of \(NewtonSchulzSchedule.all.map(\.name).joined(separator: ", ")) (default jordan)"),
               ("--steps", "number of steps (default: the schedule's length, 5 for single-row schedules)"),
               ("--input-scale", "extra divisor of the normalised input (Polar Express uses 1.01)"),
               ("--normalization", "frobenius (default) or tight (Su: ‖(XXᵀ)²‖_F^{1/4} after the first Gram)"),
               ("--gram", "auto (default: the Gram form for wide or tall inputs, where it needs fewer flops), on, or off (the plain iteration)"),
-              ("--gram-restart", "with --gram on: restart the Gram form every K steps (default \(NewtonSchulzGram.defaultRestartPeriod); 0 never)"),
+              ("--gram-restarts", "with --gram on: the steps (0-based) before which the Gram form re-forms X and XXᵀ, or none (default: T−2, T−8, …)"),
               ("--dtype", "f32 or f64 (default: the file's)"), ("--threads", "threads")],
     flags: [("--exact", "U·Vᵀ from the Jacobi SVD instead of iterating"),
             ("--check", "also the singular-value band σ_min, σ_max of X and the full ‖XXᵀ − I‖_F (an SVD of X: about the iteration's cost)")],
@@ -110,23 +110,34 @@ func runMsignStack<T: SpectralScalar>(_: T.Type, _ npy: NpyArray, _ args: Argume
     try dir.commit()
 }
 
-/// --gram auto|on|off with --gram-restart K (only with on).
+/// --gram auto|on|off with --gram-restarts S,...|none (only with on).
 func gramOption(_ args: Arguments) throws -> NewtonSchulzGram {
     let mode = try args.choice("--gram", ["auto", "on", "off"], default: "auto")
-    let restart = try args.int("--gram-restart", min: 0)
-    if restart != nil && mode != "on" { throw UsageError(message: "--gram-restart needs --gram on") }
+    var restarts: [Int]? = nil
+    if let text = args.values["--gram-restarts"] {
+        if mode != "on" { throw UsageError(message: "--gram-restarts needs --gram on") }
+        if text != "none" {
+            let parts = text.split(separator: ",", omittingEmptySubsequences: false)
+            restarts = try parts.map { part in
+                guard let v = Int(part), v >= 1 else { throw UsageError(message: "--gram-restarts: expected step numbers ≥ 1 separated by commas, or none; got '\(text)'") }
+                return v
+            }
+        } else {
+            restarts = []
+        }
+    }
     switch mode {
-    case "on": return .on(restartEvery: restart ?? NewtonSchulzGram.defaultRestartPeriod)
+    case "on": return .on(restartBefore: restarts)
     case "off": return .off
     default: return .auto
     }
 }
 
-/// summary.json's "gram" (the form that ran) and "restarts" (null for --exact).
+/// summary.json's "gram" (the form that ran) and "restarts" (the steps before which it restarted; null for --exact).
 func gramFields(_ gram: NewtonSchulzGram, rows: Int, cols: Int, steps: Int?) throws -> [(String, JSON)] {
     guard let steps else { return [("gram", .bool(false)), ("restarts", .null)] }
-    let period = try gram.restartPeriod(rows: rows, cols: cols, steps: steps)
-    return [("gram", .bool(period != nil)), ("restarts", .int(period.map { NewtonSchulzGram.restarts(steps: steps, period: $0) } ?? 0))]
+    let restarts = try gram.restarts(rows: rows, cols: cols, steps: steps)
+    return [("gram", .bool(restarts != nil)), ("restarts", .array((restarts ?? []).map(JSON.int)))]
 }
 
 func runMsignCoefficients(_ args: Arguments) throws {

@@ -8,42 +8,46 @@
 /// restart). Products of commuting symmetric matrices are symmetric, so only their lower triangles are computed
 /// (half a GEMM each) and mirrored.
 ///
-/// Rounding breaks the commutation slowly; a **restart** re-forms X = Q·X₀ and R = XXᵀ from it and sets Q = I
-/// (1.5·p²q multiply-adds). Docs/MSIGN.md lists the measured band for each restart period.
+/// Rounding breaks the commutation slowly; a **restart** before step s re-forms X = Q·X and R = XXᵀ from it and
+/// sets Q = I (1.5·p²q multiply-adds). Measured in Float on 1024×4096 inputs (Docs/MSIGN.md): without restarts the
+/// band drifts (σ_max 2.09 instead of 1.00 on a heavy-tailed spectrum); what the output's accuracy depends on is the
+/// last stretch without a restart, so the default restarts before step T − 2 (and every 6 steps before that).
 public enum NewtonSchulzGram: Sendable, Equatable {
-    /// The Gram form when its multiply-add count is at most 3/4 of the plain form's (wide inputs: q well above
-    /// p), restarting every `NewtonSchulzGram.defaultRestartPeriod` steps; the plain form otherwise (square inputs).
+    /// The Gram form with the default restarts when its multiply-add count is at most 3/4 of the plain form's (wide
+    /// or tall inputs, q well above p); the plain form otherwise (square inputs, where the Gram form cannot win).
     case auto
     /// Always the plain form.
     case off
-    /// Always the Gram form, restarting before every `restartEvery`-th step (0: never).
-    case on(restartEvery: Int)
+    /// Always the Gram form, restarting before each of the given steps (0-based; nil: `defaultRestarts`; [] never).
+    case on(restartBefore: [Int]?)
 
-    /// Restart period of `.auto`: before steps 4, 8, … (measured in Docs/MSIGN.md: the band of the Float Gram
-    /// iteration stays within 1 % of the plain iteration's with it).
-    public static let defaultRestartPeriod = 4
+    /// The default restart steps for a T-step run: T − 2, T − 8, T − 14, … (those ≥ 1), so the last two steps start
+    /// from a freshly formed Gram matrix and no stretch without a restart is longer than six steps.
+    public static func defaultRestarts(steps: Int) -> [Int] {
+        Array(stride(from: steps - 2, through: 1, by: -6).reversed())
+    }
 
-    /// The restart period in use for a p×q problem with `steps` quintic-or-lower steps, or nil for the plain form.
-    /// - Throws: `.invalidArgument` for a negative restart period.
-    public func restartPeriod(rows: Int, cols: Int, steps: Int) throws -> Int? {
+    /// The restart steps in use for a rows×cols problem with `steps` steps, or nil when the plain form runs.
+    /// - Throws: `.invalidArgument` for a restart step outside 1..<steps.
+    public func restarts(rows: Int, cols: Int, steps: Int) throws -> [Int]? {
         let p = Double(Swift.min(rows, cols)), q = Double(Swift.max(rows, cols))
         switch self {
         case .off: return nil
-        case .on(let every):
-            guard every >= 0 else { throw SpectralError.invalidArgument("newtonSchulz: the Gram restart period must be ≥ 0, got \(every)") }
-            return every
+        case .on(let given):
+            guard let given else { return NewtonSchulzGram.defaultRestarts(steps: steps) }
+            for s in given where s < 1 || s >= steps {
+                throw SpectralError.invalidArgument("newtonSchulz: a Gram restart step must be in 1..<\(steps) (the step count), got \(s)")
+            }
+            return Array(Set(given)).sorted()
         case .auto:
             if steps == 0 || p == 0 { return nil }
-            let every = NewtonSchulzGram.defaultRestartPeriod
-            let t = Double(steps), restarts = Double((steps - 1) / every)
+            let restarts = NewtonSchulzGram.defaultRestarts(steps: steps)
+            let t = Double(steps)
             let plain = t * (1.5 * p * p * q + 0.5 * p * p * p)
-            let gram = 1.5 * p * p * q + 2 * t * p * p * p + restarts * 1.5 * p * p * q
-            return gram <= 0.75 * plain ? every : nil
+            let gram = 1.5 * p * p * q + 2 * t * p * p * p + Double(restarts.count) * 1.5 * p * p * q
+            return gram <= 0.75 * plain ? restarts : nil
         }
     }
-
-    /// How many restarts a Gram run of `steps` steps with this period makes (0 for `period` 0).
-    public static func restarts(steps: Int, period: Int) -> Int { period > 0 && steps > 0 ? (steps - 1) / period : 0 }
 }
 
 /// C ← A·B for commuting symmetric p×p A and B (then A·B is symmetric): the lower triangle by the GEMM, mirrored,
@@ -88,8 +92,9 @@ func oddStepFactor<T: SpectralScalar>(_ c: [T], _ r: Matrix<T>, r2: inout Matrix
 /// With `tight`, the first Gram also gives Su's ν = ‖(XXᵀ)²‖_F^{1/4} and X is divided by it, as in the plain form.
 @_specialize(where T == Float)
 @_specialize(where T == Double)
-func newtonSchulzGramInPlace<T: SpectralScalar>(_ x: inout Matrix<T>, table: [[T]], restartEvery: Int, tight: Bool,
+func newtonSchulzGramInPlace<T: SpectralScalar>(_ x: inout Matrix<T>, table: [[T]], restartBefore: [Int], tight: Bool,
                                                 threads: Int) throws {
+    let restartAt = Set(restartBefore)
     let (p, q) = (x.rows, x.cols)
     let steps = table.count
     if p == 0 || q == 0 || steps == 0 { return }
@@ -109,7 +114,7 @@ func newtonSchulzGramInPlace<T: SpectralScalar>(_ x: inout Matrix<T>, table: [[T
         haveR2 = true
     }
     for s in 0..<steps {
-        if restartEvery > 0 && s > 0 && s % restartEvery == 0 && !qIsIdentity {
+        if restartAt.contains(s) && !qIsIdentity {
             // Restart: X ← Q·X, R ← XXᵀ, Q ← I.
             try gemm(qm, x, into: &y, threads: threads)
             swap(&x, &y)
@@ -130,7 +135,7 @@ func newtonSchulzGramInPlace<T: SpectralScalar>(_ x: inout Matrix<T>, table: [[T
             swap(&qm, &tmp)
         }
         // R ← R·Z² for the next step, unless the iteration ends or restarts there.
-        let last = s == steps - 1, restartNext = restartEvery > 0 && (s + 1) % restartEvery == 0
+        let last = s == steps - 1, restartNext = restartAt.contains(s + 1)
         if !last && !restartNext {
             try syrk(z, into: &r2, threads: threads)                          // Z² (Z is symmetric)
             symmetricProduct(r, r2, into: &tmp, threads: threads)
@@ -142,3 +147,4 @@ func newtonSchulzGramInPlace<T: SpectralScalar>(_ x: inout Matrix<T>, table: [[T
         swap(&x, &y)
     }
 }
+

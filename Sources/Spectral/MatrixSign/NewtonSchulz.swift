@@ -31,7 +31,7 @@ public func msignExact<T: SpectralScalar>(_ m: some MatrixViewable<T>, threads: 
 ///     inputs, where it needs fewer multiply-adds, and the plain form for square ones).
 ///   - threads: worker threads (default `SpectralRuntime.defaultThreads`); the result is the same for any count.
 /// - Throws: `.nonFinite` on NaN/Inf input; `.invalidArgument` for steps outside 0...10,000 (`maxNewtonSchulzSteps`),
-///   inputScale outside [2⁻³⁰, 2³⁰] or a negative Gram restart period.
+///   inputScale outside [2⁻³⁰, 2³⁰] or a Gram restart step outside 1..<steps.
 ///
 /// ```swift
 /// let g = Matrix<Float>.randomNormal(rows: 1024, cols: 4096, seed: 1)
@@ -44,19 +44,19 @@ public func newtonSchulz<T: SpectralScalar>(_ m: some MatrixViewable<T>, schedul
     let mv = m.view
     let t = try newtonSchulzSteps(steps, schedule: schedule, inputScale: inputScale)
     let nt = try resolveThreads(threads)
-    let restart = try gram.restartPeriod(rows: mv.rows, cols: mv.cols, steps: t)
+    let restart = try gram.restarts(rows: mv.rows, cols: mv.cols, steps: t)
     var ws = NewtonSchulzWorkspace<T>(p: restart == nil ? Swift.min(mv.rows, mv.cols) : 0, q: Swift.max(mv.rows, mv.cols))
     return try newtonSchulzOne(mv, schedule: schedule, steps: t, inputScale: T(inputScale), tight: normalization == .tight,
-                               gramRestart: restart, threads: nt, workspace: &ws)
+                               gramRestarts: restart, threads: nt, workspace: &ws)
 }
 
 /// One matrix: checked, iterated on its smaller Gram side (the transpose when rows > cols), in `ws`.
 func newtonSchulzOne<T: SpectralScalar>(_ mv: MatrixView<T>, schedule: NewtonSchulzSchedule, steps: Int, inputScale: T, tight: Bool,
-                                        gramRestart: Int? = nil, threads: Int, workspace ws: inout NewtonSchulzWorkspace<T>) throws -> Matrix<T> {
+                                        gramRestarts: [Int]? = nil, threads: Int, workspace ws: inout NewtonSchulzWorkspace<T>) throws -> Matrix<T> {
     try mv.requireFinite("newtonSchulz: M")
     let wide = mv.rows <= mv.cols
     var x = wide ? mv.copy() : mv.transposed.copy()            // p×q with p ≤ q
-    try newtonSchulzInPlace(&x, schedule: schedule, steps: steps, inputScale: inputScale, tight: tight, gramRestart: gramRestart,
+    try newtonSchulzInPlace(&x, schedule: schedule, steps: steps, inputScale: inputScale, tight: tight, gramRestarts: gramRestarts,
                             threads: threads, workspace: &ws)
     // A schedule or input scale that puts singular values outside the polynomials' basin diverges: say so.
     if !x.isFinite {
@@ -105,7 +105,7 @@ struct NewtonSchulzWorkspace<T: SpectralScalar> {
 @_specialize(where T == Float)
 @_specialize(where T == Double)
 func newtonSchulzInPlace<T: SpectralScalar>(_ x: inout Matrix<T>, schedule: NewtonSchulzSchedule, steps: Int, inputScale: T,
-                                            tight: Bool, gramRestart: Int? = nil, threads: Int,
+                                            tight: Bool, gramRestarts: [Int]? = nil, threads: Int,
                                             workspace ws: inout NewtonSchulzWorkspace<T>) throws {
     let (p, q) = (x.rows, x.cols)
     if p == 0 || q == 0 { return }
@@ -120,9 +120,9 @@ func newtonSchulzInPlace<T: SpectralScalar>(_ x: inout Matrix<T>, schedule: Newt
     }
     x.scale(by: 1 / (norm * inputScale))
     if steps == 0 { return }
-    if let period = gramRestart {
+    if let restarts = gramRestarts {
         let table = (0..<steps).map { schedule.coefficients(step: $0).map { T($0) } }
-        try newtonSchulzGramInPlace(&x, table: table, restartEvery: period, tight: tight, threads: threads)
+        try newtonSchulzGramInPlace(&x, table: table, restartBefore: restarts, tight: tight, threads: threads)
         return
     }
     precondition(ws.a.rows == p && ws.y.rows == p && ws.y.cols == q, "Newton–Schulz workspace of another shape")
@@ -166,7 +166,7 @@ public func newtonSchulzBatch<T: SpectralScalar>(_ batch: [Matrix<T>], schedule:
         throw SpectralError.shapeMismatch("newtonSchulzBatch: matrix \(i) is \(shapeString(m.rows, m.cols)), matrix 0 is \(shapeString(first.rows, first.cols))")
     }
     let p = Swift.min(first.rows, first.cols), q = Swift.max(first.rows, first.cols)
-    let restart = try gram.restartPeriod(rows: p, cols: q, steps: t)
+    let restart = try gram.restarts(rows: p, cols: q, steps: t)
     // Below ~512² a single product does not keep two cores busy; split the batch instead.
     if batch.count == 1 || Double(p) * Double(p) * Double(q) > 512 * 512 * 512 {
         return try batch.map { try newtonSchulz($0, schedule: schedule, steps: steps, inputScale: inputScale, gram: gram, threads: nt) }
@@ -186,7 +186,7 @@ public func newtonSchulzBatch<T: SpectralScalar>(_ batch: [Matrix<T>], schedule:
                 if i >= batch.count { break }
                 do {
                     box.value[i] = try newtonSchulzOne(batch[i].view, schedule: schedule, steps: t, inputScale: T(inputScale), tight: false,
-                                                       gramRestart: restart, threads: 1, workspace: &ws)
+                                                       gramRestarts: restart, threads: 1, workspace: &ws)
                 } catch { lock.withLock { failure = failure ?? error } }
             }
         }
