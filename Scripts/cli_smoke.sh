@@ -106,6 +106,7 @@ np.save('$work/conv.npy', r.standard_normal((8, 3, 3, 3)))"
 "$bin" msign "$work/conv.npy" --schedule polar-express --steps 10 --out "$work/mconv" || fail "msign 4-D"
 "$bin" msign "$work/Bt.npy" --schedule polar-express --steps 10 --gram on --gram-restarts 3,6,9 --out "$work/mgon" || fail "msign --gram on"
 "$bin" msign "$work/Bt.npy" --schedule polar-express --steps 10 --gram off --out "$work/mgoff" || fail "msign --gram off"
+"$bin" msign "$work/Bt.npy" --schedule polar-express --steps 12 --precondition aol --normalization gram-frobenius --out "$work/maol" || fail "msign --precondition aol"
 python3 - "$work" <<'PY'
 import sys, json, numpy as np
 d = sys.argv[1]
@@ -122,6 +123,11 @@ u, s, vt = np.linalg.svd(np.load(f"{d}/Bt.npy"), full_matrices=False)
 for name, gram, restarts in (("mgon", True, [3, 6, 9]), ("mgoff", False, [])):
     sj = json.load(open(f"{d}/{name}/summary.json")); assert sj["gram"] is gram and sj["restarts"] == restarts, sj
     assert np.abs(np.load(f"{d}/{name}/X.npy") - u @ vt).max() < 1e-12, name
+# AOL: the limit is msign(A·D) for the tall 41×23 A, D = diag(1/sqrt(row sums of |AᵀA|)).
+A = np.load(f"{d}/Bt.npy"); D = 1 / np.sqrt(np.abs(A.T @ A).sum(axis=1))
+u, s, vt = np.linalg.svd(A * D, full_matrices=False)
+sj = json.load(open(f"{d}/maol/summary.json")); assert sj["precondition"] == "aol" and sj["normalization"] == "gram-frobenius", sj
+assert np.abs(np.load(f"{d}/maol/X.npy") - u @ vt).max() < 1e-10, "AOL limit"
 PY
 "$bin" polar "$work/Bt.npy" --out "$work/pol" || fail "polar"
 "$bin" polar "$work/Bt.npy" --side left --method ns --out "$work/poln" || fail "polar --method ns"
@@ -199,6 +205,7 @@ expect 2 "$work/o" "$bin" msign "$work/A.npy" --gram-restarts 2 --out "$work/o" 
 expect 2 "$work/o" "$bin" msign "$work/A.npy" --gram on --gram-restarts 2,x --out "$work/o"
 expect 1 "$work/o" "$bin" msign "$work/A.npy" --gram on --gram-restarts 9 --out "$work/o"     # beyond the 5 steps
 expect 2 "$work/o" "$bin" msign "$work/A.npy" --gram sometimes --out "$work/o"
+expect 2 "$work/o" "$bin" msign "$work/A.npy" --precondition diag --out "$work/o"
 expect 2 "" "$bin" muon-demo --steps 5 --lr-sgd 1e300                  # beyond Float: refused before running
 expect 1 "" "$bin" muon-demo --steps 5 --lr-sgd 1e30                   # diverges: said, not printed as NaN
 expect 1 "$work/o" "$bin" topk "$work/x4.npy" --k 9 --out "$work/o"

@@ -2,12 +2,13 @@ import Spectral
 
 let msignSpec = CommandSpec(
     name: "msign", summary: "msign(A) by Newton–Schulz (or exactly by SVD); writes X.npy and summary.json (‖XXᵀ − I‖_F on the smaller side, estimated by 8 Gaussian probes in Double; with --check also the singular-value band). A 3-D A (batch × m × n) is a batch of matrices; a 4-D A (out × in × kh × kw, convolution filters) is the out × (in·kh·kw) matrix Muon orthogonalises; X has A's shape.",
-    usage: "spectral msign A.npy --out DIR [--schedule NAME] [--steps T] [--input-scale S] [--gram auto|on|off] [--gram-restarts S,...|none] [--exact] [--check] [--dtype f32|f64] [--threads N]",
+    usage: "spectral msign A.npy --out DIR [--schedule NAME] [--steps T] [--input-scale S] [--normalization frobenius|tight|gram-frobenius] [--precondition none|aol] [--gram auto|on|off] [--gram-restarts S,...|none] [--exact] [--check] [--dtype f32|f64] [--threads N]",
     options: [("--out", "output directory"),
               ("--schedule", "one of \(NewtonSchulzSchedule.all.map(\.name).joined(separator: ", ")) (default jordan)"),
               ("--steps", "number of steps (default: the schedule's length, 5 for single-row schedules)"),
               ("--input-scale", "extra divisor of the normalised input (Polar Express uses 1.01)"),
-              ("--normalization", "frobenius (default) or tight (Su: ‖(XXᵀ)²‖_F^{1/4} after the first Gram)"),
+              ("--normalization", "frobenius (default), tight (Su: ‖(XXᵀ)²‖_F^{1/4} after the first Gram) or gram-frobenius (‖XXᵀ‖_F^{1/2})"),
+              ("--precondition", "none (default) or aol: almost-orthogonal-layer rescaling of the smaller side before the first step (the limit becomes msign(D·A))"),
               ("--gram", "auto (default: the Gram form for wide or tall inputs, where it needs fewer flops), on, or off (the plain iteration)"),
               ("--gram-restarts", "with --gram on: the steps (0-based) before which the Gram form re-forms X and XXᵀ, or none (default: T−2, T−8, …)"),
               ("--dtype", "f32 or f64 (default: the file's)"), ("--threads", "threads")],
@@ -31,19 +32,27 @@ func runMsign(_ args: Arguments) throws {
     let scale = try doubleOption(args, "--input-scale") ?? 1
     guard scale > 0 else { throw UsageError(message: "--input-scale must be > 0") }
     let exact = args.switches.contains("--exact")
-    let normalization: NewtonSchulzNormalization = try args.choice("--normalization", ["frobenius", "tight"], default: "frobenius") == "tight" ? .tight : .frobenius
+    let normalization: NewtonSchulzNormalization
+    switch try args.choice("--normalization", ["frobenius", "tight", "gram-frobenius"], default: "frobenius") {
+    case "tight": normalization = .tight
+    case "gram-frobenius": normalization = .gramFrobenius
+    default: normalization = .frobenius
+    }
+    let precondition: NewtonSchulzPreconditioner = try args.choice("--precondition", ["none", "aol"], default: "none") == "aol" ? .aol : .none
+    let start = StartOptions(normalization: normalization, precondition: precondition)
     let gram = try gramOption(args)
     try withInputs(args) { type, inputs in
         if inputs[0].ndim >= 3 {
-            if type == Float.self { try runMsignStack(Float.self, inputs[0], args, out, schedule, steps, scale, exact, normalization, gram, threads) }
-            else { try runMsignStack(Double.self, inputs[0], args, out, schedule, steps, scale, exact, normalization, gram, threads) }
+            if type == Float.self { try runMsignStack(Float.self, inputs[0], args, out, schedule, steps, scale, exact, start, gram, threads) }
+            else { try runMsignStack(Double.self, inputs[0], args, out, schedule, steps, scale, exact, start, gram, threads) }
             return
         }
         func run<T: SpectralScalar>(_: T.Type) throws {
             let a = try loadInput(T.self, inputs[0], args.positionals[0])
             let t0 = now()
             let x = exact ? try msignExact(a, threads: threads)
-                : try newtonSchulz(a, schedule: schedule, steps: steps, inputScale: scale, normalization: normalization, gram: gram, threads: threads)
+                : try newtonSchulz(a, schedule: schedule, steps: steps, inputScale: scale, normalization: normalization,
+                                   precondition: precondition, gram: gram, threads: threads)
             let seconds = now() - t0
             // ‖XXᵀ − I‖_F on the smaller side by probes; the singular-value band (an SVD of X) with --check.
             var fields: [(String, JSON)] = [
@@ -51,7 +60,7 @@ func runMsign(_ args: Arguments) throws {
                 ("method", .string(exact ? "exact" : schedule.name)), ("steps", exact ? .null : .int(steps ?? schedule.defaultSteps)),
                 ("seconds", .number(seconds)),
                 ("orthogonality", .number(try probeOrthogonality(x.view, columns: x.rows > x.cols))),
-            ] + (try gramFields(gram, rows: a.rows, cols: a.cols, steps: exact ? nil : steps ?? schedule.defaultSteps))
+            ] + start.fields(exact: exact) + (try gramFields(gram, rows: a.rows, cols: a.cols, steps: exact ? nil : steps ?? schedule.defaultSteps))
             if args.switches.contains("--check") {
                 let diag = try msignDiagnostics(x, threads: threads)
                 fields += [("sigma_min", .number(diag.sigmaMin.double)), ("sigma_max", .number(diag.sigmaMax.double)),
@@ -69,7 +78,7 @@ func runMsign(_ args: Arguments) throws {
 /// msign of a 3-D stack (batch × m × n: every matrix, one batched call) or of a 4-D filter bank (out × in × kh × kw:
 /// the out × (in·kh·kw) matrix, which is the same C-order data), written back in the input's shape.
 func runMsignStack<T: SpectralScalar>(_: T.Type, _ npy: NpyArray, _ args: Arguments, _ out: String, _ schedule: NewtonSchulzSchedule,
-                                      _ steps: Int?, _ scale: Double, _ exact: Bool, _ normalization: NewtonSchulzNormalization,
+                                      _ steps: Int?, _ scale: Double, _ exact: Bool, _ start: StartOptions,
                                       _ gram: NewtonSchulzGram, _ threads: Int?) throws {
     let s = npy.shape
     let (batch, m, n) = s.count == 3 ? (s[0], s[1], s[2]) : (1, s[0], s[1] * s[2] * s[3])
@@ -80,10 +89,9 @@ func runMsignStack<T: SpectralScalar>(_: T.Type, _ npy: NpyArray, _ args: Argume
     let xs: [Matrix<T>]
     if exact {
         xs = try mats.map { try msignExact($0, threads: threads) }
-    } else if normalization == .frobenius {
-        xs = try newtonSchulzBatch(mats, schedule: schedule, steps: steps, inputScale: scale, gram: gram, threads: threads)
     } else {
-        xs = try mats.map { try newtonSchulz($0, schedule: schedule, steps: steps, inputScale: scale, normalization: normalization, gram: gram, threads: threads) }
+        xs = try newtonSchulzBatch(mats, schedule: schedule, steps: steps, inputScale: scale, normalization: start.normalization,
+                                   precondition: start.precondition, gram: gram, threads: threads)
     }
     let seconds = now() - t0
     var stacked = Matrix<T>(rows: batch * m, cols: n)
@@ -95,7 +103,7 @@ func runMsignStack<T: SpectralScalar>(_: T.Type, _ npy: NpyArray, _ args: Argume
         ("matrices", .int(batch)), ("matrix_shape", .array([.int(m), .int(n)])),
         ("method", .string(exact ? "exact" : schedule.name)), ("steps", exact ? .null : .int(steps ?? schedule.defaultSteps)),
         ("seconds", .number(seconds)), ("orthogonality", .number(worst)),
-    ] + (try gramFields(gram, rows: m, cols: n, steps: exact ? nil : steps ?? schedule.defaultSteps))
+    ] + start.fields(exact: exact) + (try gramFields(gram, rows: m, cols: n, steps: exact ? nil : steps ?? schedule.defaultSteps))
     if args.switches.contains("--check") {
         var lo = Double.infinity, hi = 0.0, orth = 0.0
         for x in xs where x.count > 0 {
@@ -108,6 +116,17 @@ func runMsignStack<T: SpectralScalar>(_: T.Type, _ npy: NpyArray, _ args: Argume
     dir.add("X.npy", npy: try NpyArray(shape: s, values: NpyArray(stacked).values))
     dir.add("summary.json", json: .object(fields))
     try dir.commit()
+}
+
+/// --normalization and --precondition, as recorded in summary.json.
+struct StartOptions {
+    let normalization: NewtonSchulzNormalization
+    let precondition: NewtonSchulzPreconditioner
+    func fields(exact: Bool) -> [(String, JSON)] {
+        if exact { return [("normalization", .null), ("precondition", .null)] }
+        let n = normalization == .tight ? "tight" : normalization == .gramFrobenius ? "gram-frobenius" : "frobenius"
+        return [("normalization", .string(n)), ("precondition", .string(precondition == .aol ? "aol" : "none"))]
+    }
 }
 
 /// --gram auto|on|off with --gram-restarts S,...|none (only with on).

@@ -150,6 +150,13 @@ final class DeterminismTests: XCTestCase {
             }
         }
         assertSameOnAnyThreads("newtonSchulz tall") { try newtonSchulz(x.transposed.copy(), threads: $0).elements }
+        for precondition in [NewtonSchulzPreconditioner.aol] {
+            for normalization in [NewtonSchulzNormalization.gramFrobenius, .tight] {
+                assertSameOnAnyThreads("newtonSchulz aol \(normalization)") {
+                    try newtonSchulz(x, schedule: .polarExpress, normalization: normalization, precondition: precondition, threads: $0).elements
+                }
+            }
+        }
         for restarts in [[], [3, 6]] {
             assertSameOnAnyThreads("newtonSchulz gram \(restarts)") {
                 try newtonSchulz(x, schedule: .polarExpress, steps: 8, gram: .on(restartBefore: restarts), threads: $0).elements

@@ -89,10 +89,11 @@ func oddStepFactor<T: SpectralScalar>(_ c: [T], _ r: Matrix<T>, r2: inout Matrix
 }
 
 /// The Gram form of the iteration on a normalised p×q X (p ≤ q), in place: `table[s]` are step s's coefficients.
-/// With `tight`, the first Gram also gives Su's ν = ‖(XXᵀ)²‖_F^{1/4} and X is divided by it, as in the plain form.
+/// The first Gram also serves the start's refinements (`refineStart`: AOL, `.tight`, `.gramFrobenius`), as in the
+/// plain form.
 @_specialize(where T == Float)
 @_specialize(where T == Double)
-func newtonSchulzGramInPlace<T: SpectralScalar>(_ x: inout Matrix<T>, table: [[T]], restartBefore: [Int], tight: Bool,
+func newtonSchulzGramInPlace<T: SpectralScalar>(_ x: inout Matrix<T>, table: [[T]], restartBefore: [Int], start: NewtonSchulzStart,
                                                 threads: Int) throws {
     let restartAt = Set(restartBefore)
     let (p, q) = (x.rows, x.cols)
@@ -106,13 +107,7 @@ func newtonSchulzGramInPlace<T: SpectralScalar>(_ x: inout Matrix<T>, table: [[T
     var y = Matrix<T>(uninitializedRows: p, cols: q)
     var qIsIdentity = true
     try syrk(x, into: &r, threads: threads)
-    var haveR2 = false
-    if tight {
-        try syrk(r, into: &r2, threads: threads)
-        let nu = T.sqrtValue(T.sqrtValue(r2.frobeniusNorm))
-        if nu > 0 { x.scale(by: 1 / nu); r.scale(by: 1 / (nu * nu)); r2.scale(by: 1 / (nu * nu * nu * nu)) }
-        haveR2 = true
-    }
+    var haveR2 = try refineStart(&x, a: &r, a2: &r2, start, threads: threads)
     for s in 0..<steps {
         if restartAt.contains(s) && !qIsIdentity {
             // Restart: X ← Q·X, R ← XXᵀ, Q ← I.

@@ -27,6 +27,9 @@ public func msignExact<T: SpectralScalar>(_ m: some MatrixViewable<T>, threads: 
 ///   - steps: number of steps (default: the schedule's own length, 5 for single-row schedules).
 ///   - inputScale: extra divisor of the normalised input (Polar Express uses 1.01; nanochat 1.02).
 ///   - normalization: how X₀ is scaled (`NewtonSchulzNormalization`).
+///   - precondition: `.aol` rescales X₀ along its smaller dimension (rows when wide, columns when tall) by the
+///     almost-orthogonal-layer factors before the first step, which changes the limit to msign(D·M) (msign(M·D) when
+///     tall) for a positive diagonal D (`NewtonSchulzPreconditioner`).
 ///   - gram: the plain or the Gram form of the iteration (`NewtonSchulzGram`; `.auto` takes the Gram form for wide
 ///     inputs, where it needs fewer multiply-adds, and the plain form for square ones).
 ///   - threads: worker threads (default `SpectralRuntime.defaultThreads`); the result is the same for any count.
@@ -40,23 +43,25 @@ public func msignExact<T: SpectralScalar>(_ m: some MatrixViewable<T>, threads: 
 /// ```
 public func newtonSchulz<T: SpectralScalar>(_ m: some MatrixViewable<T>, schedule: NewtonSchulzSchedule = .jordan, steps: Int? = nil,
                                             inputScale: Double = 1, normalization: NewtonSchulzNormalization = .frobenius,
-                                            gram: NewtonSchulzGram = .auto, threads: Int? = nil) throws -> Matrix<T> {
+                                            precondition: NewtonSchulzPreconditioner = .none, gram: NewtonSchulzGram = .auto,
+                                            threads: Int? = nil) throws -> Matrix<T> {
     let mv = m.view
     let t = try newtonSchulzSteps(steps, schedule: schedule, inputScale: inputScale)
     let nt = try resolveThreads(threads)
     let restart = try gram.restarts(rows: mv.rows, cols: mv.cols, steps: t)
     var ws = NewtonSchulzWorkspace<T>(p: restart == nil ? Swift.min(mv.rows, mv.cols) : 0, q: Swift.max(mv.rows, mv.cols))
-    return try newtonSchulzOne(mv, schedule: schedule, steps: t, inputScale: T(inputScale), tight: normalization == .tight,
+    return try newtonSchulzOne(mv, schedule: schedule, steps: t, inputScale: T(inputScale),
+                               start: NewtonSchulzStart(normalization: normalization, precondition: precondition),
                                gramRestarts: restart, threads: nt, workspace: &ws)
 }
 
 /// One matrix: checked, iterated on its smaller Gram side (the transpose when rows > cols), in `ws`.
-func newtonSchulzOne<T: SpectralScalar>(_ mv: MatrixView<T>, schedule: NewtonSchulzSchedule, steps: Int, inputScale: T, tight: Bool,
+func newtonSchulzOne<T: SpectralScalar>(_ mv: MatrixView<T>, schedule: NewtonSchulzSchedule, steps: Int, inputScale: T, start: NewtonSchulzStart,
                                         gramRestarts: [Int]? = nil, threads: Int, workspace ws: inout NewtonSchulzWorkspace<T>) throws -> Matrix<T> {
     try mv.requireFinite("newtonSchulz: M")
     let wide = mv.rows <= mv.cols
     var x = wide ? mv.copy() : mv.transposed.copy()            // p×q with p ≤ q
-    try newtonSchulzInPlace(&x, schedule: schedule, steps: steps, inputScale: inputScale, tight: tight, gramRestarts: gramRestarts,
+    try newtonSchulzInPlace(&x, schedule: schedule, steps: steps, inputScale: inputScale, start: start, gramRestarts: gramRestarts,
                             threads: threads, workspace: &ws)
     // A schedule or input scale that puts singular values outside the polynomials' basin diverges: say so.
     if !x.isFinite {
@@ -89,6 +94,61 @@ public enum NewtonSchulzNormalization: Sendable {
     /// Su (上): after the first Gram, divide further by ν = ‖(XXᵀ)²‖_F^{1/4} = (Σσ⁸)^{1/8} ≥ σ₁, a tighter bound than
     /// the Frobenius norm computed almost for free (A² is needed anyway); small singular values start larger.
     case tight
+    /// After the first Gram, divide further by ν = ‖XXᵀ‖_F^{1/2} = (Σσ⁴)^{1/4} ≥ σ₁: between the Frobenius norm
+    /// (Σσ²)^{1/2} and `.tight`, and free (one norm of the Gram the first step forms anyway).
+    case gramFrobenius
+}
+
+/// A diagonal rescaling of X₀ before the first step.
+public enum NewtonSchulzPreconditioner: Sendable, Equatable {
+    /// None: the iteration converges to msign(M).
+    case none
+    /// Almost-orthogonal-layer rescaling (Prach & Lampert 2022; Turbo-Muon, Boissin et al. 2025, arXiv 2512.04632):
+    /// with X₀ on its smaller side (M, or Mᵀ when M is tall) and A = XXᵀ, X ← D·X and A ← D·A·D for
+    /// D = diag(1/√(Σⱼ|Aᵢⱼ|)). Then ‖D·X‖₂ ≤ 1 and the
+    /// spectrum is better balanced, so fewer steps reach the same band; the cost is a row sum of the first Gram.
+    /// The limit becomes msign(D·M) (msign(M·D) for tall M), not msign(M): rows (columns) are reweighted before the
+    /// sign is taken; a zero row keeps weight 1 and stays zero. Docs/MSIGN.md measures both effects.
+    case aol
+}
+
+/// How the first step starts: the scalar normalization and the diagonal preconditioner.
+struct NewtonSchulzStart: Sendable {
+    var normalization: NewtonSchulzNormalization = .frobenius
+    var precondition: NewtonSchulzPreconditioner = .none
+    static let plain = NewtonSchulzStart()
+}
+
+/// The refinements of X₀ that need its Gram A = XXᵀ (already formed): AOL row rescaling, then the scalar bound of
+/// `.tight` or `.gramFrobenius`. Returns true when `a2` then holds A² (`.tight` forms it).
+func refineStart<T: SpectralScalar>(_ x: inout Matrix<T>, a: inout Matrix<T>, a2: inout Matrix<T>, _ start: NewtonSchulzStart,
+                                    threads: Int) throws -> Bool {
+    let (p, q) = (x.rows, x.cols)
+    if start.precondition == .aol {
+        var d = [T](repeating: 1, count: p)
+        a.withUnsafePointer { ap, ld in
+            for i in 0..<p {
+                var sum: T = 0
+                for j in 0..<p { sum += Swift.abs(ap[i * ld + j]) }
+                if sum > 0 { d[i] = 1 / T.sqrtValue(sum) }
+            }
+        }
+        x.withUnsafeMutablePointer { xp, ld in for i in 0..<p { for j in 0..<q { xp[i * ld + j] *= d[i] } } }
+        a.withUnsafeMutablePointer { ap, ld in for i in 0..<p { for j in 0..<p { ap[i * ld + j] = d[i] * ap[i * ld + j] * d[j] } } }
+    }
+    switch start.normalization {
+    case .frobenius:
+        return false
+    case .gramFrobenius:
+        let nu = T.sqrtValue(a.frobeniusNorm)                                      // (Σσ⁴)^{1/4}
+        if nu > 0 { x.scale(by: 1 / nu); a.scale(by: 1 / (nu * nu)) }
+        return false
+    case .tight:
+        try syrk(a, into: &a2, threads: threads)                                   // ν = ‖A²‖_F^{1/4} ≥ σ₁
+        let nu = T.sqrtValue(T.sqrtValue(a2.frobeniusNorm))
+        if nu > 0 { x.scale(by: 1 / nu); a.scale(by: 1 / (nu * nu)); a2.scale(by: 1 / (nu * nu * nu * nu)) }
+        return true
+    }
 }
 
 /// A = XXᵀ, B = the polynomial in A, a p×p scratch and the next X: what a Newton–Schulz step works in, kept across
@@ -105,7 +165,7 @@ struct NewtonSchulzWorkspace<T: SpectralScalar> {
 @_specialize(where T == Float)
 @_specialize(where T == Double)
 func newtonSchulzInPlace<T: SpectralScalar>(_ x: inout Matrix<T>, schedule: NewtonSchulzSchedule, steps: Int, inputScale: T,
-                                            tight: Bool, gramRestarts: [Int]? = nil, threads: Int,
+                                            start: NewtonSchulzStart, gramRestarts: [Int]? = nil, threads: Int,
                                             workspace ws: inout NewtonSchulzWorkspace<T>) throws {
     let (p, q) = (x.rows, x.cols)
     if p == 0 || q == 0 { return }
@@ -122,7 +182,7 @@ func newtonSchulzInPlace<T: SpectralScalar>(_ x: inout Matrix<T>, schedule: Newt
     if steps == 0 { return }
     if let restarts = gramRestarts {
         let table = (0..<steps).map { schedule.coefficients(step: $0).map { T($0) } }
-        try newtonSchulzGramInPlace(&x, table: table, restartBefore: restarts, tight: tight, threads: threads)
+        try newtonSchulzGramInPlace(&x, table: table, restartBefore: restarts, start: start, threads: threads)
         return
     }
     precondition(ws.a.rows == p && ws.y.rows == p && ws.y.cols == q, "Newton–Schulz workspace of another shape")
@@ -135,16 +195,9 @@ func newtonSchulzInPlace<T: SpectralScalar>(_ x: inout Matrix<T>, schedule: Newt
     for s in 0..<steps {
         let c = table[s]
         try syrk(x, into: &a, threads: threads)                                    // A = X·Xᵀ
-        if tight && s == 0 {
-            // ν = ‖A²‖_F^{1/4} ≥ σ₁: X/ν, A/ν², A²/ν⁴.
-            try syrk(a, into: &tmp, threads: threads)
-            let nu = T.sqrtValue(T.sqrtValue(tmp.frobeniusNorm))
-            if nu > 0 {
-                x.scale(by: 1 / nu); a.scale(by: 1 / (nu * nu)); tmp.scale(by: 1 / (nu * nu * nu * nu))
-            }
-        }
+        let haveA2 = s == 0 ? try refineStart(&x, a: &a, a2: &tmp, start, threads: threads) : false
         // B = b·A + c·A² (+ …): the step's factor without its constant term, which the GEMM below adds as β.
-        try oddStepFactor(c, a, r2: &tmp, haveR2: tight && s == 0, into: &b, threads: threads)
+        try oddStepFactor(c, a, r2: &tmp, haveR2: haveA2, into: &b, threads: threads)
         // X ← a·X + B·X.
         y.withUnsafeMutablePointer { yp, _ in x.withUnsafePointer { xp, _ in yp.update(from: xp, count: p * q) } }
         try gemm(b, x, beta: c[0], into: &y, threads: threads)
@@ -157,7 +210,8 @@ func newtonSchulzInPlace<T: SpectralScalar>(_ x: inout Matrix<T>, schedule: Newt
 /// applied to each matrix.
 /// - Throws: `.shapeMismatch` when the shapes differ; as `newtonSchulz` otherwise.
 public func newtonSchulzBatch<T: SpectralScalar>(_ batch: [Matrix<T>], schedule: NewtonSchulzSchedule = .jordan, steps: Int? = nil,
-                                                 inputScale: Double = 1, gram: NewtonSchulzGram = .auto,
+                                                 inputScale: Double = 1, normalization: NewtonSchulzNormalization = .frobenius,
+                                                 precondition: NewtonSchulzPreconditioner = .none, gram: NewtonSchulzGram = .auto,
                                                  threads: Int? = nil) throws -> [Matrix<T>] {
     let nt = try resolveThreads(threads)                             // arguments are checked on an empty batch too
     let t = try newtonSchulzSteps(steps, schedule: schedule, inputScale: inputScale)
@@ -169,7 +223,8 @@ public func newtonSchulzBatch<T: SpectralScalar>(_ batch: [Matrix<T>], schedule:
     let restart = try gram.restarts(rows: p, cols: q, steps: t)
     // Below ~512² a single product does not keep two cores busy; split the batch instead.
     if batch.count == 1 || Double(p) * Double(p) * Double(q) > 512 * 512 * 512 {
-        return try batch.map { try newtonSchulz($0, schedule: schedule, steps: steps, inputScale: inputScale, gram: gram, threads: nt) }
+        return try batch.map { try newtonSchulz($0, schedule: schedule, steps: steps, inputScale: inputScale, normalization: normalization,
+                                                precondition: precondition, gram: gram, threads: nt) }
     }
     var results = [Matrix<T>?](repeating: nil, count: batch.count)
     var failure: Error? = nil
@@ -185,7 +240,8 @@ public func newtonSchulzBatch<T: SpectralScalar>(_ batch: [Matrix<T>], schedule:
                 let i = next.add(1, ordering: .relaxed).oldValue
                 if i >= batch.count { break }
                 do {
-                    box.value[i] = try newtonSchulzOne(batch[i].view, schedule: schedule, steps: t, inputScale: T(inputScale), tight: false,
+                    box.value[i] = try newtonSchulzOne(batch[i].view, schedule: schedule, steps: t, inputScale: T(inputScale),
+                                                       start: NewtonSchulzStart(normalization: normalization, precondition: precondition),
                                                        gramRestarts: restart, threads: 1, workspace: &ws)
                 } catch { lock.withLock { failure = failure ?? error } }
             }
