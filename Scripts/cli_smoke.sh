@@ -97,6 +97,7 @@ PY
 "$bin" msign "$work/Bt.npy" --schedule polar-express --steps 8 --out "$work/ms" || fail "msign"
 "$bin" msign "$work/A.npy" --exact --out "$work/mse" || fail "msign --exact"
 "$bin" msign-coefficients --l 1e-3 --steps 3 --json > "$work/coef.json" || fail "msign-coefficients"
+"$bin" msign-coefficients --l 1e-3 --steps 4 --degrees 7,5,3 --json > "$work/coef7.json" || fail "msign-coefficients --degrees"
 "$bin" muon-demo --steps 20 > "$work/muon.txt" || fail "muon-demo"
 python3 -c "
 import numpy as np; r = np.random.default_rng(5)
@@ -151,6 +152,7 @@ assert np.abs(X - U @ Vt).max() < 1e-5, "Polar Express 8 steps ≈ msign"
 E = np.load(f"{d}/mse/X.npy"); A = np.load(f"{d}/A.npy").astype(np.float64)
 U, s, Vt = np.linalg.svd(A, full_matrices=False)
 assert E.dtype == np.float32 and np.abs(E - U @ Vt).max() < 1e-5
+c7 = json.load(open(f"{d}/coef7.json")); assert c7["degrees"] == [7, 5, 3, 3] and [len(r) for r in c7["rows"]] == [4, 3, 2, 2], c7
 c = json.load(open(f"{d}/coef.json"))
 assert abs(float(c["rows"][0][0]) - 8.28721201814563 / 1.01) < 1e-9, c["rows"][0]
 lines = open(f"{d}/muon.txt").read().splitlines()
@@ -201,6 +203,8 @@ expect 1 "$work/o" "$bin" cr "$work/A.npy" "$work/A.npy" --rank 2 --out "$work/o
 expect 1 "$work/o" "$bin" msign "$work/A.npy" --schedule nope --out "$work/o"
 expect 2 "$work/o" "$bin" polar "$work/A.npy" --steps 3 --out "$work/o"
 expect 2 "" "$bin" msign-coefficients --steps 0
+expect 1 "" "$bin" msign-coefficients --steps 3 --degree 11
+expect 2 "" "$bin" msign-coefficients --steps 3 --degrees 5,x
 expect 2 "$work/o" "$bin" msign "$work/A.npy" --gram-restarts 2 --out "$work/o"    # restart steps without --gram on
 expect 2 "$work/o" "$bin" msign "$work/A.npy" --gram on --gram-restarts 2,x --out "$work/o"
 expect 1 "$work/o" "$bin" msign "$work/A.npy" --gram on --gram-restarts 9 --out "$work/o"     # beyond the 5 steps

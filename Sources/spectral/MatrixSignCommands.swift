@@ -18,8 +18,10 @@ let msignSpec = CommandSpec(
 
 let msignCoefficientsSpec = CommandSpec(
     name: "msign-coefficients", summary: "Generate a Polar Express coefficient table (greedy minimax odd polynomials on [l, 1]) and print it with its composite range.",
-    usage: "spectral msign-coefficients --l 1e-3 --steps T [--degree 3|5] [--cushion C] [--safety S] [--safety-in-recursion] [--json]",
-    options: [("--l", "lower end of the interval (default 1e-3)"), ("--steps", "number of steps T"), ("--degree", "3 or 5 (default 5)"),
+    usage: "spectral msign-coefficients --l 1e-3 [--u U] --steps T [--degree 3|5|7|9] [--degrees 5,5,3,...] [--cushion C] [--safety S] [--safety-in-recursion] [--json]",
+    options: [("--l", "lower end of the interval (default 1e-3)"), ("--u", "upper end of the first interval (default 1)"),
+              ("--steps", "number of steps T"), ("--degree", "3, 5, 7 or 9 (default 5)"),
+              ("--degrees", "a degree per step, e.g. 7,5,3 (the last repeats); overrides --degree"),
               ("--cushion", "default 0.02407327424182761 (the paper's table)"), ("--safety", "safety factor (default 1.01; 1 disables)")],
     flags: [("--safety-in-recursion", "apply the safety factor inside the recursion (the repository's variant)"),
             ("--json", "one JSON object instead of text")], positionals: 0...0)
@@ -163,18 +165,27 @@ func runMsignCoefficients(_ args: Arguments) throws {
     guard let steps = try args.int("--steps", min: 1) else { throw UsageError(message: "msign-coefficients: --steps is required") }
     let l = try doubleOption(args, "--l") ?? 1e-3
     let degree = try args.int("--degree", default: 5, min: 1)!
+    let upper = try doubleOption(args, "--u") ?? 1
+    var degrees: [Int]? = nil
+    if let text = args.values["--degrees"] {
+        degrees = try text.split(separator: ",", omittingEmptySubsequences: false).map { part in
+            guard let d = Int(part) else { throw UsageError(message: "--degrees: expected odd degrees separated by commas, got '\(text)'") }
+            return d
+        }
+    }
     let cushion = try doubleOption(args, "--cushion") ?? 0.02407327424182761
     let safety = try doubleOption(args, "--safety") ?? 1.01
-    let s = try PolarExpress.schedule(lower: l, steps: steps, degree: degree, cushion: cushion, safetyFactor: safety,
+    let s = try PolarExpress.schedule(lower: l, upper: upper, steps: steps, degree: degree, degrees: degrees, cushion: cushion, safetyFactor: safety,
                                       safetyInRecursion: args.switches.contains("--safety-in-recursion"))
     let range = try s.compositeRange(lower: l, steps: steps)
     if args.switches.contains("--json") {
-        print(JSON.object([("l", .number(l)), ("steps", .int(steps)), ("degree", .int(degree)), ("cushion", .number(cushion)),
+        print(JSON.object([("l", .number(l)), ("u", .number(upper)), ("steps", .int(steps)), ("degree", .int(degree)),
+                           ("degrees", .array(s.rows.map { .int(2 * $0.count - 1) })), ("cushion", .number(cushion)),
                            ("safety", .number(safety)), ("rows", .array(s.rows.map { .array($0.map { JSON.string(String($0)) }) })),
                            ("composite_min", .number(range.min)), ("composite_max", .number(range.max)), ("max_error", .number(range.maxError))]).text)
         return
     }
-    print("# Polar Express, l = \(l), degree \(degree), cushion \(cushion), safety \(safety)")
+    print("# Polar Express, l = \(l), u = \(upper), degrees \(s.rows.map { String(2 * $0.count - 1) }.joined(separator: ",")), cushion \(cushion), safety \(safety)")
     for (t, r) in s.rows.enumerated() { print("\(t + 1)\t" + r.map { String($0) }.joined(separator: "\t")) }
     print("# composite on [\(l), 1]: min \(range.min), max \(range.max), max |f − 1| \(range.maxError)")
 }

@@ -212,7 +212,7 @@ final class PolarExpressTests: XCTestCase {
             XCTAssertEqual(1 - (try s.composite(1e-3, steps: t)), e, accuracy: 2e-6, "E_\(t)")
         }
         XCTAssertThrowsError(try PolarExpress.schedule(lower: 0, steps: 3))
-        XCTAssertThrowsError(try PolarExpress.schedule(steps: 3, degree: 7))
+        XCTAssertThrowsError(try PolarExpress.schedule(steps: 3, degree: 11))
     }
 }
 
@@ -347,5 +347,114 @@ final class MuonTests: XCTestCase {
             try opt.step(&w, gradients: [g])
         }
         XCTAssertLessThan(try loss(), start / 100, "loss falls by over 100× in 100 steps")
+    }
+}
+
+/// The generator for every odd degree (3, 5, 7, 9), mixed degrees and a general first interval.
+final class PolarExpressDegreeTests: XCTestCase {
+    func testGeneralRemezAgreesWithTheCubicAndQuintic() throws {
+        for (l, u) in [(1e-3, 1.0), (0.02, 1.0), (0.3, 1.7), (1e-6, 1.0), (0.5, 0.5000001)] {
+            let c3 = try PolarExpress.optimalCubic(lower: l, upper: u), g3 = try PolarExpress.optimalOdd(degree: 3, lower: l, upper: u)
+            for k in 0..<2 { XCTAssertEqual(g3.coefficients[k], c3[k], accuracy: 1e-10 * Swift.max(1, abs(c3[k])), "cubic [\(l), \(u)]") }
+            let q = try PolarExpress.optimalQuintic(lower: l, upper: u), g5 = try PolarExpress.optimalOdd(degree: 5, lower: l, upper: u)
+            for k in 0..<3 { XCTAssertEqual(g5.coefficients[k], q.coefficients[k], accuracy: 1e-9 * Swift.max(1, abs(q.coefficients[k])), "quintic [\(l), \(u)]") }
+            XCTAssertEqual(g5.error, q.error, accuracy: 1e-12)
+        }
+        // Degree 1: 2/(l + u)·x, error (u − l)/(u + l). The classic polynomials at l = u.
+        let d1 = try PolarExpress.optimalOdd(degree: 1, lower: 0.2, upper: 1)
+        XCTAssertEqual(d1.coefficients[0], 2 / 1.2, accuracy: 1e-15); XCTAssertEqual(d1.error, 0.8 / 1.2, accuracy: 1e-15)
+        XCTAssertEqual(try PolarExpress.optimalOdd(degree: 7, lower: 1, upper: 1).coefficients, [35.0 / 16, -35.0 / 16, 21.0 / 16, -5.0 / 16])
+        XCTAssertEqual(try PolarExpress.optimalOdd(degree: 5, lower: 1, upper: 1).coefficients, [15.0 / 8, -10.0 / 8, 3.0 / 8])
+        XCTAssertThrowsError(try PolarExpress.optimalOdd(degree: 4, lower: 0.1, upper: 1))
+        XCTAssertThrowsError(try PolarExpress.optimalOdd(degree: 11, lower: 0.1, upper: 1))
+        XCTAssertThrowsError(try PolarExpress.optimalOdd(degree: 7, lower: 0, upper: 1))
+    }
+
+    func testDegreeSevenAndNineEquioscillate() throws {
+        // Chebyshev's criterion: the minimax error E is attained with alternating signs at k + 2 points, so
+        // max |1 − p| on a dense grid equals E (to the grid's resolution) and |1 − p(l)| = E; higher degree, smaller E.
+        var last = 1.0
+        for degree in [3, 5, 7, 9] {
+            let (c, e) = try PolarExpress.optimalOdd(degree: degree, lower: 1e-3, upper: 1)
+            func p(_ x: Double) -> Double { var s = 0.0, pw = x; for v in c { s += v * pw; pw *= x * x }; return s }
+            var worst = 0.0
+            for i in 0...200_000 { worst = Swift.max(worst, abs(1 - p(1e-3 + (1 - 1e-3) * Double(i) / 200_000))) }
+            XCTAssertEqual(worst, e, accuracy: 1e-7, "degree \(degree)")
+            XCTAssertEqual(abs(1 - p(1e-3)), e, accuracy: 1e-12)
+            XCTAssertEqual(abs(1 - p(1)), e, accuracy: 1e-12)
+            XCTAssertLessThan(e, last)
+            last = e
+        }
+    }
+
+    func testSchedulesOfEveryDegreeAndMixedDegrees() throws {
+        // Greedy composition: after T steps f maps [l, 1] into [l_{T+1}, 2 − l_{T+1}] with l_{T+1} = f(l), so the composite
+        // error is 1 − f(l); higher degrees reach a smaller error in the same number of steps.
+        var errors: [Int: Double] = [:]
+        for degree in [3, 5, 7, 9] {
+            let s = try PolarExpress.schedule(steps: 5, degree: degree, cushion: 0, safetyFactor: 1)
+            XCTAssertEqual(s.rows.count, 5)
+            XCTAssertTrue(s.rows.allSatisfy { $0.count == (degree + 1) / 2 })
+            let range = try s.compositeRange(lower: 1e-3, steps: 5)
+            let fl = try s.composite(1e-3, steps: 5)
+            XCTAssertEqual(range.min, fl, accuracy: 1e-9, "degree \(degree)")
+            XCTAssertEqual(range.maxError, 1 - fl, accuracy: 1e-9)
+            errors[degree] = range.maxError
+        }
+        XCTAssertLessThan(errors[9]!, errors[7]!); XCTAssertLessThan(errors[7]!, errors[5]!); XCTAssertLessThan(errors[5]!, errors[3]!)
+        // Degree 3 by itself: the greedy cubic error shrinks with every step.
+        var previous = 1.0
+        for t in 1...12 {
+            let e = try PolarExpress.schedule(steps: t, degree: 3, cushion: 0, safetyFactor: 1).compositeRange(lower: 1e-3, steps: t).maxError
+            XCTAssertLessThan(e, previous, "cubic T = \(t)"); previous = e
+        }
+        XCTAssertLessThan(previous, 1e-3)
+        // With the paper's cushion and safety factor every degree stays in its basin (the recentring uses the range
+        // 1 ± E of each step, which ends at 1 − E for degrees 3 and 7): 10 steps bring [1e-3, 1] to within 0.05 of 1.
+        for degree in [3, 5, 7, 9] {
+            let s = try PolarExpress.schedule(steps: 10, degree: degree)
+            XCTAssertLessThanOrEqual(try s.compositeRange(lower: 1e-3, steps: 10).maxError, 0.05, "degree \(degree) with cushion")
+        }
+        // Mixed degrees: each row has its step's degree, the last repeats.
+        let mixed = try PolarExpress.schedule(steps: 5, degrees: [7, 5, 3])
+        XCTAssertEqual(mixed.rows.map(\.count), [4, 3, 2, 2, 2])
+        // A first interval [l, u] with u ≠ 1: the first row is the optimal polynomial on [l, u].
+        let wide = try PolarExpress.schedule(lower: 0.01, upper: 1.5, steps: 3, cushion: 0, safetyFactor: 1)
+        let first = try PolarExpress.optimalQuintic(lower: 0.01, upper: 1.5).coefficients
+        for k in 0..<3 { XCTAssertEqual(wide.rows[0][k], first[k], accuracy: 1e-12 * Swift.max(1, abs(first[k]))) }
+        XCTAssertThrowsError(try PolarExpress.schedule(steps: 3, degree: 11))
+        XCTAssertThrowsError(try PolarExpress.schedule(steps: 3, degrees: []))
+        XCTAssertThrowsError(try PolarExpress.schedule(steps: 3, degrees: [5, 4]))
+        XCTAssertThrowsError(try PolarExpress.schedule(lower: 2, upper: 1.5, steps: 3))
+        XCTAssertThrowsError(try PolarExpress.schedule(upper: 2.5, steps: 3))
+    }
+
+    func testDegreeSevenScheduleRunsToMsign() throws {
+        // The iteration evaluates any odd degree (Horner in XXᵀ): a generated degree-7 schedule reaches msign in Double.
+        let s = try PolarExpress.schedule(steps: 8, degree: 7)
+        let g = Matrix<Double>.randomNormal(rows: 30, cols: 70, seed: 12)
+        for gram in [NewtonSchulzGram.off, .on(restartBefore: nil)] {
+            XCTAssertLessThanOrEqual((try newtonSchulz(g, schedule: s, gram: gram) - (try msignExact(g))).maxAbs, 1e-9)
+        }
+    }
+
+    func testCirculatingTablesAndTheHybrid() throws {
+        // The 5-row table used in training code whose first coefficient is 8.2051…: the paper's cushion with the safety
+        // factor 1.01 inside the recursion (published rows, 16 digits).
+        let t = try PolarExpress.schedule(steps: 5, cushion: 0.02407327424182761, safetyFactor: 1.01, safetyInRecursion: true)
+        let published: [[Double]] = [
+            [8.205160414005569, -22.90193498705604, 16.460724910180307], [4.066915619879589, -2.861284534588477, 0.5183804464778609],
+            [3.9134926112054607, -2.824251876723087, 0.5248485625148532], [3.3060139701337707, -2.430227567449687, 0.4869515205509482],
+        ]
+        for r in 0..<4 { for k in 0..<3 { XCTAssertEqual(t.rows[r][k], published[r][k], accuracy: 1e-9, "row \(r + 1)") } }
+        // The hybrid: Jordan's band [0.68, 1.2] after 8 steps, pulled to within 0.06 of 1 by the last two steps on the
+        // part of [1e-3, 1] Jordan's 8 steps already lift into its band.
+        let h = NewtonSchulzSchedule.jordanHybrid
+        XCTAssertEqual(h.defaultSteps, 10)
+        XCTAssertEqual(try NewtonSchulzSchedule.named("jordan-hybrid"), h)
+        let jordan = try NewtonSchulzSchedule.jordan.compositeRange(lower: 1e-3, steps: 8)
+        let hybrid = try h.compositeRange(lower: 1e-3, steps: 10)
+        XCTAssertLessThan(hybrid.maxError, jordan.maxError)
+        XCTAssertGreaterThan(hybrid.min, jordan.min)
     }
 }

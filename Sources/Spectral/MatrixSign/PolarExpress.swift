@@ -87,7 +87,105 @@ public enum PolarExpress {
         return ([sol[0], sol[1], sol[2]], sol[3])
     }
 
-    /// The optimal composition for [l, 1] with T steps of degree 3 or 5 (greedy, optionally cushioned).
+    /// The optimal odd polynomial c₀·x + c₁·x³ + … + c_k·x^(2k+1) of degree 2k + 1 = `degree` (1, 3, 5, 7 or 9) for
+    /// max_{x∈[l,u]} |1 − p(x)|, by Remez exchange on its k + 2 alternation points (l, the k interior extrema, u);
+    /// returns the coefficients, lowest degree first, and the error E. Degree 3 and 5 agree with `optimalCubic` and
+    /// `optimalQuintic` (tests: 1e-9; degree 3 is the closed form). When l/u is so close to 1 that the classic
+    /// polynomial of that degree, flattest at 1 (for degree 7: (35, −35, 21, −5)/16), is within 1e-14 of 1 on [l, u],
+    /// the answer is that polynomial, scaled to u (the Remez system is singular to working precision there).
+    /// - Throws: `.invalidArgument` for another degree or an interval as `optimalQuintic` rejects.
+    public static func optimalOdd(degree: Int, lower l: Double, upper u: Double) throws -> (coefficients: [Double], error: Double) {
+        guard [1, 3, 5, 7, 9].contains(degree) else { throw SpectralError.invalidArgument("degree must be 1, 3, 5, 7 or 9, got \(degree)") }
+        try checkInterval(l, u)
+        return optimalOddBody(degree, l, u)
+    }
+
+    static func optimalOddBody(_ degree: Int, _ l: Double, _ u: Double) -> (coefficients: [Double], error: Double) {
+        let unit = optimalOddUnit(degree, l / u)
+        return (unit.coefficients.enumerated().map { j, c in c / pow(u, Double(2 * j + 1)) }, unit.error)
+    }
+
+    /// p(x) = x·Σⱼ binom(2j, j)/4ʲ·(1 − x²)ʲ, j ≤ k: the odd polynomial of degree 2k + 1 with p(1) = 1 and its first
+    /// k derivatives zero there (the classic Newton–Schulz polynomials), as coefficients of x, x³, ….
+    static func classicOdd(_ k: Int) -> [Double] {
+        var c = [Double](repeating: 0, count: k + 1)
+        var w = 1.0                                             // binom(2j, j)/4ʲ
+        for j in 0...k {
+            if j > 0 { w *= Double(2 * j - 1) / Double(2 * j) }
+            // (1 − y)ʲ = Σᵢ binom(j, i)(−y)ⁱ, y = x².
+            var b = 1.0
+            for i in 0...j {
+                if i > 0 { b = b * Double(j - i + 1) / Double(i) }
+                c[i] += w * b * (i % 2 == 0 ? 1 : -1)
+            }
+        }
+        return c
+    }
+
+    static func optimalOddUnit(_ degree: Int, _ l: Double) -> (coefficients: [Double], error: Double) {
+        let k = (degree - 1) / 2
+        if k == 0 { return ([2 / (1 + l)], (1 - l) / (1 + l)) }
+        if k == 1 {                                             // closed form (exact even as l → 1)
+            let c = optimalCubicUnit(l)
+            return (c, 1 - (c[0] * l + c[1] * l * l * l))
+        }
+        // Near l = 1 the Remez system is singular to working precision (its points coincide); the classic polynomial's
+        // error there, O((1 − l)^(k+1)), is already below 1e-14, so it is the answer.
+        let classic = classicOdd(k)
+        let classicError = abs(1 - classic.enumerated().reduce(0.0) { $0 + $1.element * pow(l, Double(2 * $1.offset + 1)) })
+        if classicError <= 1e-14 { return (classic, classicError) }
+        func dp(_ c: [Double], _ x: Double) -> Double {        // p'(x)
+            var s = 0.0, pw = 1.0
+            for (j, v) in c.enumerated() { s += Double(2 * j + 1) * v * pw; pw *= x * x }
+            return s
+        }
+        // Start from points spread evenly, as the quintic's (3l + 1)/4, (l + 3)/4.
+        var points = (0...(k + 1)).map { i in l + (1 - l) * Double(i) / Double(k + 1) }
+        var previous = Double.infinity
+        var sol = [Double](repeating: 0, count: k + 2)
+        // A grid for the sign changes of p′: log-spaced near l (where the extrema crowd when l is small), linear near 1.
+        var grid: [Double] = []
+        for i in 0...4000 {
+            let f = Double(i) / 4000
+            grid.append(l * pow(1 / l, f))
+            grid.append(l + (1 - l) * f)
+        }
+        grid.sort()
+        for _ in 0..<200 {
+            var rows: [[Double]] = []
+            for (i, x) in points.enumerated() {
+                var row: [Double] = (0...k).map { j in pow(x, Double(2 * j + 1)) }
+                row.append(i % 2 == 0 ? 1 : -1)
+                rows.append(row)
+            }
+            sol = solveSmall(rows, [Double](repeating: 1, count: k + 2))
+            let e = sol[k + 1]
+            if abs(e - previous) <= 1e-15 * Swift.max(1, abs(e)) { break }
+            previous = e
+            let c = Array(sol[0...k])
+            // The interior extrema of 1 − p: the roots of p′ in (l, 1), by bisection between sign changes on the grid.
+            var roots: [Double] = []
+            var (xa, fa) = (grid[0], dp(c, grid[0]))
+            for x in grid.dropFirst() where x > xa {
+                let fx = dp(c, x)
+                if (fa < 0) != (fx < 0) {
+                    var (lo, hi, flo) = (xa, x, fa)
+                    for _ in 0..<100 {
+                        let mid = 0.5 * (lo + hi)
+                        let fm = dp(c, mid)
+                        if (fm < 0) == (flo < 0) { lo = mid; flo = fm } else { hi = mid }
+                    }
+                    roots.append(0.5 * (lo + hi))
+                }
+                (xa, fa) = (x, fx)
+            }
+            guard roots.count == k else { break }                // no clean alternation: keep the last solution
+            points = [l] + roots + [1]
+        }
+        return (Array(sol[0...k]), sol[k + 1])
+    }
+
+    /// The optimal composition for [l, u] with T steps of odd degree 3, 5, 7 or 9 (greedy, optionally cushioned).
     ///
     /// - Parameters:
     ///   - cushion: optimise step t on [max(l_t, cushion·u_t), u_t] and recentre by γ = 2/(p(l_t) + p(u_t)) when
@@ -95,27 +193,40 @@ public enum PolarExpress {
     ///   - safetyFactor: evaluate every step but the last as p(x/s) (1.01 in the paper's code, 1 to disable).
     ///   - safetyInRecursion: apply it inside the recursion, as the PolarExpress repository's `optimal_composition`
     ///     and nanochat do (their tables); the paper's table applies it afterwards.
+    ///   - upper: the first interval's upper end u (default 1; later intervals are centred on 1).
+    ///   - degrees: the degree of each step (the last repeats), overriding `degree`: mixed schedules such as [5, 5, 3].
     /// The paper's table (degree 5, l = 1e-3, that cushion, no safety factor) is reproduced to ≈1e-11.
-    /// - Throws: `.invalidArgument` for l outside (0, 1), steps < 1, degree not 3 or 5, cushion outside [0, 1), s outside
-    ///   [1, 2], or max(l, cushion) below `minimumRatio`.
-    public static func schedule(lower l: Double = 1e-3, steps: Int, degree: Int = 5, cushion: Double = 0.02407327424182761,
-                                safetyFactor: Double = 1.01, safetyInRecursion: Bool = false) throws -> NewtonSchulzSchedule {
-        guard l > 0 && l < 1 else { throw SpectralError.invalidArgument("lower bound must be in (0, 1), got \(l)") }
+    /// - Throws: `.invalidArgument` for l outside (0, u), u outside (0, 2), steps < 1, a degree not 3, 5, 7 or 9, cushion
+    ///   outside [0, 1), s outside [1, 2], or max(l/u, cushion) below `minimumRatio`.
+    public static func schedule(lower l: Double = 1e-3, upper: Double = 1, steps: Int, degree: Int = 5, degrees: [Int]? = nil,
+                                cushion: Double = 0.02407327424182761, safetyFactor: Double = 1.01,
+                                safetyInRecursion: Bool = false) throws -> NewtonSchulzSchedule {
+        guard upper > 0 && upper < 2 else { throw SpectralError.invalidArgument("upper bound must be in (0, 2), got \(upper)") }
+        guard l > 0 && l < upper else { throw SpectralError.invalidArgument("lower bound must be in (0, \(upper)), got \(l)") }
         guard steps >= 1 else { throw SpectralError.invalidArgument("steps must be at least 1, got \(steps)") }
-        guard degree == 3 || degree == 5 else { throw SpectralError.invalidArgument("degree must be 3 or 5, got \(degree)") }
+        let perStep = degrees ?? [degree]
+        guard !perStep.isEmpty else { throw SpectralError.invalidArgument("degrees must not be empty") }
+        for d in perStep where ![3, 5, 7, 9].contains(d) {
+            throw SpectralError.invalidArgument("degree must be 3, 5, 7 or 9, got \(d)")
+        }
         guard cushion >= 0 && cushion < 1 else { throw SpectralError.invalidArgument("cushion must be in [0, 1), got \(cushion)") }
         guard safetyFactor >= 1 && safetyFactor <= 2 else { throw SpectralError.invalidArgument("safety factor must be in [1, 2], got \(safetyFactor)") }
-        guard Swift.max(l, cushion) >= minimumRatio else {
+        guard Swift.max(l / upper, cushion) >= minimumRatio else {
             throw SpectralError.invalidArgument("lower bound \(l) with cushion \(cushion): the first interval's ratio must be ≥ \(minimumRatio)")
         }
-        var lo = l, hi = 1.0
+        var lo = l, hi = upper
         var rows: [[Double]] = []
-        for _ in 0..<steps {
+        for t in 0..<steps {
             let left = Swift.max(lo, cushion * hi)
-            var c = degree == 3 ? optimalCubicBody(left, hi) : optimalQuinticBody(left, hi).coefficients
+            let d = perStep[Swift.min(t, perStep.count - 1)]
+            let best = d == 5 ? optimalQuinticBody(left, hi) : optimalOddBody(d, left, hi)
+            var c = best.coefficients
             func p(_ x: Double) -> Double { var s = 0.0, pw = x; for k in c { s += k * pw; pw *= x * x }; return s }
             if cushion * hi > lo {
-                let gamma = 2 / (p(lo) + p(hi))
+                // Recentre so that the range of p on [lo, hi] is symmetric about 1: it is [min(p(lo), 1 − E), 1 + E] (the
+                // alternation reaches 1 ± E inside [left, hi]; p rises on [lo, left]). For the quintic 1 + E = p(hi),
+                // the reference implementation's 2/(p(lo) + p(hi)); degrees 3 and 7 end their alternation at 1 − E.
+                let gamma = 2 / (Swift.min(p(lo), 1 - best.error) + 1 + best.error)
                 c = c.map { $0 * gamma }
             }
             if safetyInRecursion && safetyFactor > 1 && rows.count < steps - 1 {
@@ -131,6 +242,7 @@ public enum PolarExpress {
                 t == rows.count - 1 ? r : r.enumerated().map { k, v in v / pow(safetyFactor, Double(2 * k + 1)) }
             }
         }
-        return try NewtonSchulzSchedule(name: "generated", provenance: "Polar Express generator: l = \(l), T = \(steps), degree \(degree), cushion \(cushion), safety \(safetyFactor)", rows: rows)
+        let degreeText = degrees.map { "degrees \($0.map(String.init).joined(separator: ","))" } ?? "degree \(degree)"
+        return try NewtonSchulzSchedule(name: "generated", provenance: "Polar Express generator: l = \(l), u = \(upper), T = \(steps), \(degreeText), cushion \(cushion), safety \(safetyFactor)", rows: rows)
     }
 }
