@@ -108,6 +108,9 @@ np.save('$work/conv.npy', r.standard_normal((8, 3, 3, 3)))"
 "$bin" msign "$work/Bt.npy" --schedule polar-express --steps 10 --gram on --gram-restarts 3,6,9 --out "$work/mgon" || fail "msign --gram on"
 "$bin" msign "$work/Bt.npy" --schedule polar-express --steps 10 --gram off --out "$work/mgoff" || fail "msign --gram off"
 "$bin" msign "$work/Bt.npy" --schedule polar-express --steps 12 --precondition aol --normalization gram-frobenius --out "$work/maol" || fail "msign --precondition aol"
+python3 -c "import numpy as np; np.save('$work/h.npy', np.random.default_rng(8).standard_normal((24, 60)).astype(np.float16))"
+"$bin" msign "$work/h.npy" --schedule polar-express --steps 10 --out "$work/mh" || fail "msign f2 file"
+"$bin" msign "$work/stack.npy" --dtype f16 --schedule polar-express --steps 10 --check --out "$work/mhs" || fail "msign --dtype f16 stack"
 python3 - "$work" <<'PY'
 import sys, json, numpy as np
 d = sys.argv[1]
@@ -124,6 +127,15 @@ u, s, vt = np.linalg.svd(np.load(f"{d}/Bt.npy"), full_matrices=False)
 for name, gram, restarts in (("mgon", True, [3, 6, 9]), ("mgoff", False, [])):
     sj = json.load(open(f"{d}/{name}/summary.json")); assert sj["gram"] is gram and sj["restarts"] == restarts, sj
     assert np.abs(np.load(f"{d}/{name}/X.npy") - u @ vt).max() < 1e-12, name
+# Half precision: X.npy is '<f2', msign to half precision's resolution (2⁻¹¹ ≈ 4.9e-4; a few ulps of entries ≤ 1).
+Hh = np.load(f"{d}/h.npy"); Xh = np.load(f"{d}/mh/X.npy")
+u, s, vt = np.linalg.svd(Hh.astype(np.float64), full_matrices=False)
+assert Xh.dtype == np.float16 and Xh.shape == Hh.shape and np.abs(Xh.astype(np.float64) - u @ vt).max() < 8 * 2**-11, "f16 msign"
+S, Xs = np.load(f"{d}/stack.npy"), np.load(f"{d}/mhs/X.npy")
+assert Xs.dtype == np.float16 and Xs.shape == S.shape
+for a, x in zip(S.astype(np.float16).astype(np.float64), Xs.astype(np.float64)):
+    u, s, vt = np.linalg.svd(a, full_matrices=False); assert np.abs(x - u @ vt).max() < 8 * 2**-11, "f16 stack"
+sj = json.load(open(f"{d}/mhs/summary.json")); assert sj["dtype"] == "f16" and abs(sj["sigma_max"] - 1) < 0.01, sj
 # AOL: the limit is msign(A·D) for the tall 41×23 A, D = diag(1/sqrt(row sums of |AᵀA|)).
 A = np.load(f"{d}/Bt.npy"); D = 1 / np.sqrt(np.abs(A.T @ A).sum(axis=1))
 u, s, vt = np.linalg.svd(A * D, full_matrices=False)
@@ -210,6 +222,7 @@ expect 2 "$work/o" "$bin" msign "$work/A.npy" --gram on --gram-restarts 2,x --ou
 expect 1 "$work/o" "$bin" msign "$work/A.npy" --gram on --gram-restarts 9 --out "$work/o"     # beyond the 5 steps
 expect 2 "$work/o" "$bin" msign "$work/A.npy" --gram sometimes --out "$work/o"
 expect 2 "$work/o" "$bin" msign "$work/A.npy" --precondition diag --out "$work/o"
+expect 2 "$work/o" "$bin" msign "$work/A.npy" --dtype f16 --exact --out "$work/o"
 expect 2 "" "$bin" muon-demo --steps 5 --lr-sgd 1e300                  # beyond Float: refused before running
 expect 1 "" "$bin" muon-demo --steps 5 --lr-sgd 1e30                   # diverges: said, not printed as NaN
 expect 1 "$work/o" "$bin" topk "$work/x4.npy" --k 9 --out "$work/o"

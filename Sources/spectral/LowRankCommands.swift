@@ -66,8 +66,8 @@ func vectorNpy<T: SpectralScalar>(_ v: [T]) throws -> NpyArray {
 func indexNpy(_ v: [Int]) throws -> NpyArray { try NpyArray(shape: [v.count], values: .int64(v.map(Int64.init))) }
 
 /// Loads the inputs, picks the dtype and runs `body` specialised for it.
-func withInputs(_ args: Arguments, _ body: (any SpectralScalar.Type, [NpyArray]) throws -> Void) throws {
-    let inputs = try args.positionals.map { try NpyArray.read(path: $0) }
+func withInputs(_ args: Arguments, loaded: [NpyArray]? = nil, _ body: (any SpectralScalar.Type, [NpyArray]) throws -> Void) throws {
+    let inputs = try loaded ?? args.positionals.map { try NpyArray.read(path: $0) }
     try body(try resolveDtype(args, inputs) == "f32" ? Float.self : Double.self, inputs)
 }
 

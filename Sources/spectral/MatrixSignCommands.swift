@@ -2,7 +2,7 @@ import Spectral
 
 let msignSpec = CommandSpec(
     name: "msign", summary: "msign(A) by Newton–Schulz (or exactly by SVD); writes X.npy and summary.json (‖XXᵀ − I‖_F on the smaller side, estimated by 8 Gaussian probes in Double; with --check also the singular-value band). A 3-D A (batch × m × n) is a batch of matrices; a 4-D A (out × in × kh × kw, convolution filters) is the out × (in·kh·kw) matrix Muon orthogonalises; X has A's shape.",
-    usage: "spectral msign A.npy --out DIR [--schedule NAME] [--steps T] [--input-scale S] [--normalization frobenius|tight|gram-frobenius] [--precondition none|aol] [--gram auto|on|off] [--gram-restarts S,...|none] [--exact] [--check] [--dtype f32|f64] [--threads N]",
+    usage: "spectral msign A.npy --out DIR [--schedule NAME] [--steps T] [--input-scale S] [--normalization frobenius|tight|gram-frobenius] [--precondition none|aol] [--gram auto|on|off] [--gram-restarts S,...|none] [--exact] [--check] [--dtype f16|f32|f64] [--threads N]",
     options: [("--out", "output directory"),
               ("--schedule", "one of \(NewtonSchulzSchedule.all.map(\.name).joined(separator: ", ")) (default jordan)"),
               ("--steps", "number of steps (default: the schedule's length, 5 for single-row schedules)"),
@@ -11,7 +11,8 @@ let msignSpec = CommandSpec(
               ("--precondition", "none (default) or aol: almost-orthogonal-layer rescaling of the smaller side before the first step (the limit becomes msign(D·A))"),
               ("--gram", "auto (default: the Gram form for wide or tall inputs, where it needs fewer flops), on, or off (the plain iteration)"),
               ("--gram-restarts", "with --gram on: the steps (0-based) before which the Gram form re-forms X and XXᵀ, or none (default: T−2, T−8, …)"),
-              ("--dtype", "f32 or f64 (default: the file's)"), ("--threads", "threads")],
+              ("--dtype", "f16, f32 or f64 (default: the file's; f16: half-precision storage, Float products, X.npy written as '<f2')"),
+              ("--threads", "threads")],
     flags: [("--exact", "U·Vᵀ from the Jacobi SVD instead of iterating"),
             ("--check", "also the singular-value band σ_min, σ_max of X and the full ‖XXᵀ − I‖_F (an SVD of X: about the iteration's cost)")],
     positionals: 1...1)
@@ -43,7 +44,13 @@ func runMsign(_ args: Arguments) throws {
     let precondition: NewtonSchulzPreconditioner = try args.choice("--precondition", ["none", "aol"], default: "none") == "aol" ? .aol : .none
     let start = StartOptions(normalization: normalization, precondition: precondition)
     let gram = try gramOption(args)
-    try withInputs(args) { type, inputs in
+    let input = try NpyArray.read(path: args.positionals[0])
+    // Half precision when asked, or by default for a '<f2' file (the file's own dtype).
+    if args.values["--dtype"] == "f16" || (args.values["--dtype"] == nil && input.sourceDescr.hasSuffix("f2") && !exact) {
+        if exact { throw UsageError(message: "msign: --exact has no half-precision form (the Jacobi SVD runs in f32 or f64)") }
+        return try runMsignHalf(input, args, out, schedule, steps, scale, start, gram, threads)
+    }
+    try withInputs(args, loaded: [input]) { type, inputs in
         if inputs[0].ndim >= 3 {
             if type == Float.self { try runMsignStack(Float.self, inputs[0], args, out, schedule, steps, scale, exact, start, gram, threads) }
             else { try runMsignStack(Double.self, inputs[0], args, out, schedule, steps, scale, exact, start, gram, threads) }
@@ -116,6 +123,48 @@ func runMsignStack<T: SpectralScalar>(_: T.Type, _ npy: NpyArray, _ args: Argume
     }
     var dir = OutputDirectory(path: out)
     dir.add("X.npy", npy: try NpyArray(shape: s, values: NpyArray(stacked).values))
+    dir.add("summary.json", json: .object(fields))
+    try dir.commit()
+}
+
+/// `msign --dtype f16`: every matrix of the file (2-D, or a 3-D/4-D stack as for f32) rounded to half precision,
+/// iterated with half-precision storage (`newtonSchulz(_: HalfMatrix)`), X.npy written as '<f2'.
+func runMsignHalf(_ npy: NpyArray, _ args: Arguments, _ out: String, _ schedule: NewtonSchulzSchedule, _ steps: Int?, _ scale: Double,
+                  _ start: StartOptions, _ gram: NewtonSchulzGram, _ threads: Int?) throws {
+    if gram != .auto { throw UsageError(message: "msign: --gram does not apply to --dtype f16 (half storage runs the plain form)") }
+    let s = npy.shape
+    guard s.count >= 2 else { throw SpectralError.invalidArgument("msign: A (\(args.positionals[0])) must be 2-D, 3-D or 4-D, got \(s.count)-D") }
+    let (batch, m, n) = s.count == 2 ? (1, s[0], s[1]) : s.count == 3 ? (s[0], s[1], s[2]) : (1, s[0], s[1] * s[2] * s[3])
+    let all: Matrix<Float> = try NpyArray(shape: [batch * m, n], values: npy.values).matrix()
+    try all.requireFinite("A (\(args.positionals[0]))")
+    let t0 = now()
+    var bits: [UInt16] = []
+    var worst = 0.0
+    bits.reserveCapacity(batch * m * n)
+    for b in 0..<batch {
+        let a = try HalfMatrix(all.view(rows: b * m..<(b + 1) * m, cols: 0..<n).copy())
+        let x = try newtonSchulz(a, schedule: schedule, steps: steps, inputScale: scale, normalization: start.normalization,
+                                 precondition: start.precondition, threads: threads)
+        bits += x.bits
+        worst = Swift.max(worst, try probeOrthogonality(x.float.view, columns: m > n))
+    }
+    let seconds = now() - t0
+    var fields: [(String, JSON)] = [
+        ("op", .string("msign")), ("dtype", .string("f16")), ("shape", .array(s.map(JSON.int))), ("matrices", .int(batch)),
+        ("matrix_shape", .array([.int(m), .int(n)])), ("method", .string(schedule.name)), ("steps", .int(steps ?? schedule.defaultSteps)),
+        ("seconds", .number(seconds)), ("orthogonality", .number(worst)),
+    ] + start.fields(exact: false) + [("gram", .bool(false)), ("restarts", .array([]))]
+    if args.switches.contains("--check") {
+        var lo = Double.infinity, hi = 0.0
+        for b in 0..<batch where m * n > 0 {
+            let x = try HalfMatrix(rows: m, cols: n, bits: Array(bits[(b * m * n)..<((b + 1) * m * n)]))
+            let d = try msignDiagnostics(x.float, threads: threads)
+            lo = Swift.min(lo, d.sigmaMin.double); hi = Swift.max(hi, d.sigmaMax.double)
+        }
+        fields += [("sigma_min", lo.isFinite ? .number(lo) : .null), ("sigma_max", .number(hi))]
+    }
+    var dir = OutputDirectory(path: out)
+    dir.add("X.npy", npy: try NpyArray(shape: s, float16Bits: bits))
     dir.add("summary.json", json: .object(fields))
     try dir.commit()
 }

@@ -63,6 +63,19 @@ public struct NpyArray: Sendable, Equatable {
         else { values = .float64(m.elements.map(\.double)); sourceDescr = "<f8" }
     }
 
+    /// An array of binary16 values (bit patterns, C order), written back as '<f2'; `values` holds them widened to
+    /// Float (exact). - Throws: as `init(shape:values:)`.
+    public init(shape: [Int], float16Bits: [UInt16]) throws {
+        try self.init(shape: shape, values: .float32(float16Bits.map(Float16Bits)))
+        sourceDescr = "<f2"
+    }
+
+    /// A half-precision matrix as a 2-D '<f2' array.
+    public init(_ h: HalfMatrix) {
+        // The shape always holds the bits (HalfMatrix checks it), so this cannot throw.
+        self = try! NpyArray(shape: [h.rows, h.cols], float16Bits: h.bits)
+    }
+
     /// Number of dimensions.
     public var ndim: Int { shape.count }
 
@@ -243,10 +256,14 @@ public struct NpyArray: Sendable, Equatable {
         return a
     }
 
-    /// The bytes of a version 1.0 (or 2.0 if the header is huge) little-endian C-order .npy file.
+    /// The bytes of a version 1.0 (or 2.0 if the header is huge) little-endian C-order .npy file. Arrays read from
+    /// or built as '<f2' are written as '<f2' (their Float values are binary16 values, so nothing is lost); other
+    /// float32 values as '<f4'.
     public func encoded() -> [UInt8] {
         let descr: String, size: Int
+        let half = sourceDescr.hasSuffix("f2")
         switch values {
+        case .float32 where half: descr = "<f2"; size = 2
         case .float32: descr = "<f4"; size = 4
         case .float64: descr = "<f8"; size = 8
         case .int64: descr = "<i8"; size = 8
@@ -262,6 +279,10 @@ public struct NpyArray: Sendable, Equatable {
         out += v2 ? [UInt8(hl & 255), UInt8(hl >> 8 & 255), UInt8(hl >> 16 & 255), UInt8(hl >> 24 & 255)] : [UInt8(hl & 255), UInt8(hl >> 8)]
         out += Array(header.utf8)
         out.reserveCapacity(out.count + values.count * size)
+        if half, case .float32(let v) = values {
+            for x in v { let h = halfBits(x); out.append(UInt8(h & 255)); out.append(UInt8(h >> 8)) }
+            return out
+        }
         if 1.littleEndian == 1 {                                 // the host's bytes are the file's: one copy
             switch values {
             case .float32(let v): v.withUnsafeBytes { out.append(contentsOf: $0) }
