@@ -184,10 +184,14 @@ final class ScaleTests: XCTestCase {
             [Output(name: "msign", values: try msignExact(sc(a, p)).elements, degree: 0)]
         }
         let f = Self.separated(Float.self, 40, 70, seed: 11)
-        for normalization in [NewtonSchulzNormalization.frobenius, .tight] {
-            assertScaleInvariant("newtonSchulz \(normalization)", Float.self, powers: Self.floatPowers) { sc, p in
-                [Output(name: "msign", values: try newtonSchulz(sc(f, p), schedule: .polarExpress, normalization: normalization)
-                    .elements.map(\.double), degree: 0)]
+        for normalization in [NewtonSchulzNormalization.frobenius, .tight, .gramFrobenius] {
+            for precondition in [NewtonSchulzPreconditioner.none, .aol] {
+                for gram in [NewtonSchulzGram.off, .on(restartBefore: nil)] {
+                    assertScaleInvariant("newtonSchulz \(normalization) \(precondition) \(gram)", Float.self, powers: Self.floatPowers) { sc, p in
+                        [Output(name: "msign", values: try newtonSchulz(sc(f, p), schedule: .polarExpress, normalization: normalization,
+                                                                        precondition: precondition, gram: gram).elements.map(\.double), degree: 0)]
+                    }
+                }
             }
         }
         assertScaleInvariant("newtonSchulz f64", Double.self, powers: Self.doublePowers) { sc, p in
