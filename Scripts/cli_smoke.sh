@@ -142,6 +142,26 @@ u, s, vt = np.linalg.svd(A * D, full_matrices=False)
 sj = json.load(open(f"{d}/maol/summary.json")); assert sj["precondition"] == "aol" and sj["normalization"] == "gram-frobenius", sj
 assert np.abs(np.load(f"{d}/maol/X.npy") - u @ vt).max() < 1e-10, "AOL limit"
 PY
+"$bin" id "$work/Bt.npy" --rows --rank 5 --out "$work/idr" || fail "id --rows"
+python3 -c "import numpy as np; r = np.random.default_rng(9); np.save('$work/b.npy', r.standard_normal(41)); np.save('$work/B3.npy', r.standard_normal((41, 3)))"
+"$bin" lstsq "$work/Bt.npy" "$work/b.npy" --out "$work/ls1" || fail "lstsq vector"
+"$bin" lstsq "$work/Bt.npy" "$work/B3.npy" --method svd --out "$work/ls3" || fail "lstsq matrix"
+python3 - "$work" <<'PY'
+import sys, json, numpy as np, scipy.linalg.interpolative as sli
+d = sys.argv[1]
+A = np.load(f"{d}/Bt.npy")
+idx, proj = sli.interp_decomp(np.asfortranarray(A.T), 5, rand=False)
+ri, rp, X = np.load(f"{d}/idr/idx.npy"), np.load(f"{d}/idr/proj.npy"), np.load(f"{d}/idr/X.npy")
+assert (ri == idx).all() and np.abs(rp - proj).max() < 1e-10, "row ID as scipy's ID of Aᵀ"
+assert X.shape == (41, 5) and np.abs(X[idx[:5]] - np.eye(5)).max() == 0
+assert np.abs(X @ A[idx[:5]] - sli.reconstruct_matrix_from_id(A.T[:, idx[:5]], idx, proj).T).max() < 1e-12, "A ≈ X·A[S, :]"
+assert json.load(open(f"{d}/idr/summary.json"))["side"] == "rows"
+for name, b in (("ls1", np.load(f"{d}/b.npy")), ("ls3", np.load(f"{d}/B3.npy"))):
+    x, res, rank, sv = np.linalg.lstsq(A, b, rcond=None)
+    X = np.load(f"{d}/{name}/X.npy"); s = json.load(open(f"{d}/{name}/summary.json"))
+    assert X.shape == x.shape and np.abs(X - x).max() < 1e-12 * max(1, np.abs(x).max()), name
+    assert s["rank"] == rank == 23 and s["normal_equations_residual"] < 1e-14, s
+PY
 "$bin" polar "$work/Bt.npy" --out "$work/pol" || fail "polar"
 "$bin" polar "$work/Bt.npy" --side left --method ns --out "$work/poln" || fail "polar --method ns"
 python3 - "$work" <<'PY'
@@ -208,6 +228,8 @@ expect 1 "$work/o" "$bin" qrcp "$work/A.npy" --rank 99 --out "$work/o"
 expect 1 "$work/o" "$bin" svd "$work/nan.npy" --out "$work/o"
 expect 1 "$work/o" "$bin" qr "$work/corrupt.npy" --out "$work/o"
 expect 2 "$work/o" "$bin" id "$work/Bt.npy" --out "$work/o"
+expect 1 "$work/o" "$bin" lstsq "$work/Bt.npy" "$work/A.npy" --out "$work/o"     # B has 37 rows, A 41
+expect 2 "$work/o" "$bin" lstsq "$work/Bt.npy" --out "$work/o"
 expect 2 "$work/o" "$bin" cur "$work/Bt.npy" --rank 3 --select best --out "$work/o"
 expect 1 "$work/o" "$bin" id "$work/Bt.npy" --rank 0 --out "$work/o"
 expect 1 "$work/o" "$bin" lowrank "$work/Bt.npy" --rank 99 --out "$work/o"
@@ -243,7 +265,7 @@ mkdir -p "$work/ex/Vt.npy/sub" && echo old > "$work/ex/U.npy"
 expect 1 "" "$bin" svd "$work/A.npy" --out "$work/ex"
 [ "$(cat "$work/ex/U.npy")" = old ] && [ ! -e "$work/ex/S.npy" ] && [ -z "$(ls -A "$work" | grep partial)" ] || fail "an existing output directory was changed by a failed run"
 rm -rf "$work/ex" "$work/col.npy" "$work/row.npy"
-for c in qr qrcp svd pinv lowrank cr id cur msign msign-coefficients muon-demo topk attention; do "$bin" $c --help | grep -q "usage: spectral $c" || fail "$c --help"; done
+for c in qr qrcp svd pinv lstsq lowrank cr id cur msign msign-coefficients muon-demo topk attention; do "$bin" $c --help | grep -q "usage: spectral $c" || fail "$c --help"; done
 "$bin" gemm --help | grep -q "usage: spectral gemm" || fail "gemm --help"
 "$bin" bench --help | grep -q "usage: spectral bench" || fail "bench --help"
 expect 2 "" "$bin" bench nosuch

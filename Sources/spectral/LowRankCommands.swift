@@ -8,6 +8,48 @@ let pinvSpec = CommandSpec(
               ("--dtype", "f32 or f64 (default: the file's)"), ("--threads", "threads")],
     flags: [], positionals: 1...1)
 
+let lstsqSpec = CommandSpec(
+    name: "lstsq", summary: "Least squares of minimal norm X = A⁺·B (numpy.linalg.lstsq with scipy's cut σ > atol + rtol·σ₁), without forming A⁺; writes X.npy and summary.json (rank, route, relative residual ‖AX − B‖_F/‖B‖_F and ‖Aᵀ(AX − B)‖_F/(‖A‖_F·‖AX − B‖_F + ‖A‖_F²·‖X‖_F), both in Double).",
+    usage: "spectral lstsq A.npy B.npy --out DIR [--method auto|svd|cod] [--rtol R] [--atol A] [--dtype f32|f64] [--threads N]",
+    options: [("--out", "output directory"), ("--method", "auto (default), svd or cod, as pinv"), ("--rtol", "relative cut (default max(m,n)·eps)"),
+              ("--atol", "absolute cut (default 0)"), ("--dtype", "f32 or f64 (default: f32 if both files are f4)"), ("--threads", "threads")],
+    flags: [], positionals: 2...2)
+
+func runLstsq(_ args: Arguments) throws {
+    let out = try requireOut(args, lstsqSpec)
+    let threads = try args.int("--threads", min: 1)
+    let rtol = try doubleOption(args, "--rtol"), atol = try doubleOption(args, "--atol") ?? 0
+    let method = PseudoInverseMethod(rawValue: try args.choice("--method", ["auto", "svd", "cod"], default: "auto")!)!
+    try withInputs(args) { type, inputs in
+        func run<T: SpectralScalar>(_: T.Type) throws {
+            let a = try loadInput(T.self, inputs[0], args.positionals[0])
+            // B may be a vector (numpy's lstsq takes one): it is solved as one column and X written back 1-D.
+            let vector = inputs[1].ndim == 1
+            let b = try loadInput(T.self, vector ? try NpyArray(shape: [inputs[1].shape[0], 1], values: inputs[1].values) : inputs[1],
+                                  args.positionals[1])
+            let t0 = now()
+            let s = try leastSquaresWithRoute(a, b, rtol: rtol.map { T($0) }, atol: T(atol), method: method, threads: threads)
+            let seconds = now() - t0
+            // Residuals in Double: r = AX − B; the normal-equations residual Aᵀr, scaled as a backward error.
+            let ad = Matrix<Double>(converting: a), xd = Matrix<Double>(converting: s.x), bd = Matrix<Double>(converting: b)
+            let r = try matmul(ad, xd) - bd
+            let nb = bd.frobeniusNorm, na = ad.frobeniusNorm, nr = r.frobeniusNorm, nx = xd.frobeniusNorm
+            let normal = try matmul(ad.transposed, r).frobeniusNorm
+            let denominator = na * nr + na * na * nx
+            var dir = OutputDirectory(path: out)
+            dir.add("X.npy", npy: vector ? try NpyArray(shape: [s.x.rows], values: NpyArray(s.x).values) : NpyArray(s.x))
+            dir.add("summary.json", json: .object([
+                ("op", .string("lstsq")), ("dtype", .string(T.dtypeName)), ("shape", shapeJSON(a)), ("rhs", .int(b.cols)),
+                ("rank", .int(s.rank)), ("route", .string(s.route.rawValue)), ("seconds", .number(seconds)),
+                ("relative_residual", .number(nb == 0 ? nr : nr / nb)),
+                ("normal_equations_residual", .number(denominator == 0 ? 0 : normal / denominator)),
+            ]))
+            try dir.commit()
+        }
+        if type == Float.self { try run(Float.self) } else { try run(Double.self) }
+    }
+}
+
 let lowrankSpec = CommandSpec(
     name: "lowrank", summary: "Optimal rank-r approximation (truncated Jacobi SVD, or randomized); writes U.npy, S.npy, Vt.npy and summary.json (error).",
     usage: "spectral lowrank A.npy --rank R --out DIR [--randomized] [--oversample P] [--power-iterations Q] [--seed S]",
@@ -27,12 +69,14 @@ let crSpec = CommandSpec(
 
 let idSpec = CommandSpec(
     name: "id", summary: "Column interpolative decomposition A ≈ A[:, idx[:k]]·[I, proj] in scipy's format; writes idx.npy, proj.npy and summary.json (relative error ‖A − CZ‖_F/‖A‖_F, estimated by 8 Gaussian probes in Double).",
-    usage: "spectral id A.npy --out DIR (--rank K | --tol E) [--randomized] [--oversample P] [--seed S]",
+    usage: "spectral id A.npy --out DIR (--rank K | --tol E) [--rows] [--randomized] [--oversample P] [--seed S]",
     options: [("--out", "output directory"), ("--rank", "k, 1 ≤ k ≤ min(m, n)"), ("--tol", "relative precision ε in (0, 1)"),
               ("--oversample", "randomized: extra sketch rows (default 30; QRCP of the sketch picks k + min(2p/3, k) candidates, the exact loss keeps k)"),
               ("--power-iterations", "randomized: default 1"),
               ("--seed", "random seed (default 0)"), ("--dtype", "f32 or f64"), ("--threads", "threads")],
-    flags: [("--randomized", "QR with column pivoting on a random-sign sketch, then backward elimination by exact loss")], positionals: 1...1)
+    flags: [("--randomized", "QR with column pivoting on a random-sign sketch, then backward elimination by exact loss"),
+            ("--rows", "the row ID A ≈ X·A[idx[:k], :]: idx.npy (row permutation, skeleton first), proj.npy (scipy's layout for the ID of Aᵀ) and X.npy (m×k)")],
+    positionals: 1...1)
 
 let curSpec = CommandSpec(
     name: "cur", summary: "CUR decomposition A ≈ C·U·R; writes rows.npy, cols.npy, C.npy, U.npy, R.npy and summary.json (error and its ratio to the SVD optimum).",
@@ -173,15 +217,28 @@ func runID(_ args: Arguments) throws {
         func run<T: SpectralScalar>(_: T.Type) throws {
             let a = try loadInput(T.self, inputs[0], args.positionals[0])
             let t0 = now()
-            let id = try interpolativeDecomposition(a, rank: rank, tolerance: tol.map { T($0) }, randomized: randomized,
-                                                    oversample: over, powerIterations: power, seed: seed, threads: threads)
+            let rowsMode = args.switches.contains("--rows")
+            let indices: [Int], projection: Matrix<T>, z: Matrix<T>, skeleton: [Int], x: Matrix<T>?
+            if rowsMode {
+                let r = try rowInterpolativeDecomposition(a, rank: rank, tolerance: tol.map { T($0) }, randomized: randomized,
+                                                          oversample: over, powerIterations: power, seed: seed, threads: threads)
+                (indices, projection, skeleton, x) = (r.indices, r.projection, r.skeletonRows, r.interpolationMatrix)
+                z = x!.transposed.copy()
+            } else {
+                let c = try interpolativeDecomposition(a, rank: rank, tolerance: tol.map { T($0) }, randomized: randomized,
+                                                       oversample: over, powerIterations: power, seed: seed, threads: threads)
+                (indices, projection, skeleton, x, z) = (c.indices, c.projection, c.skeletonColumns, nil, c.interpolationMatrix)
+            }
             let seconds = now() - t0
-            // ‖A − C·Z‖_F/‖A‖_F by probes: C·Z·g = A·(scatter of Z·g onto the chosen columns).
-            let err = try probeIDResidual(a.view, id.interpolationMatrix.view, skeleton: id.skeletonColumns)
+            // ‖A − C·Z‖_F/‖A‖_F by probes: C·Z·g = A·(scatter of Z·g onto the chosen columns); the row ID on Aᵀ.
+            let err = try probeIDResidual(rowsMode ? a.view.transposed : a.view, z.view, skeleton: skeleton)
+            let id = (rank: skeleton.count, projection: projection)
             var dir = OutputDirectory(path: out)
-            dir.add("idx.npy", npy: try indexNpy(id.indices)); dir.add("proj.npy", npy: NpyArray(id.projection))
+            dir.add("idx.npy", npy: try indexNpy(indices)); dir.add("proj.npy", npy: NpyArray(projection))
+            if let x { dir.add("X.npy", npy: NpyArray(x)) }
             dir.add("summary.json", json: .object([
-                ("op", .string("id")), ("dtype", .string(T.dtypeName)), ("shape", shapeJSON(a)), ("rank", .int(id.rank)),
+                ("op", .string("id")), ("side", .string(rowsMode ? "rows" : "columns")), ("dtype", .string(T.dtypeName)),
+                ("shape", shapeJSON(a)), ("rank", .int(id.rank)),
                 ("method", .string(randomized ? "randomized" : "deterministic")), ("seed", seedJSON(seed)), ("seconds", .number(seconds)),
                 ("relative_error", .number(err)), ("max_abs_proj", .number(id.projection.maxAbs.double)),
             ]))

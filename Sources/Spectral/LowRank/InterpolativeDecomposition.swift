@@ -180,12 +180,48 @@ func interpolativeDecompositionView<T: SpectralScalar>(_ av: MatrixView<T>, rank
     return InterpolativeDecomposition(rank: k, indices: f.pivots, projection: proj)
 }
 
-/// Row interpolative decomposition A ≈ X·A[S, :]: the column ID of Aᵀ (indices are rows; X = Zᵀ).
+/// A row interpolative decomposition A ≈ X·A[S, :] with |S| = rank and X[S, :] = I: the column ID of Aᵀ in the
+/// natural row layout. `indices` is a 0-based permutation of A's m rows, the skeleton rows first; `projection` is
+/// scipy's `proj` for the ID of Aᵀ (k×(m − k): A[idx[k:], :] ≈ projᵀ·A[idx[:k], :]).
+public struct RowInterpolativeDecomposition<T: SpectralScalar>: Sendable {
+    /// The column ID of Aᵀ that this row ID is.
+    public let ofTranspose: InterpolativeDecomposition<T>
+    /// The rank k: the number of skeleton rows.
+    public var rank: Int { ofTranspose.rank }
+    /// A 0-based permutation of A's m rows: the first `rank` are the skeleton S.
+    public var indices: [Int] { ofTranspose.indices }
+    /// The k×(m − k) coefficients in scipy's layout for the ID of Aᵀ: A[idx[k:], :] ≈ projᵀ·A[idx[:k], :].
+    public var projection: Matrix<T> { ofTranspose.projection }
+    /// The skeleton rows S = idx[:k].
+    public var skeletonRows: [Int] { ofTranspose.skeletonColumns }
+    /// X (m×k) with A ≈ X·A[S, :] and X[S, :] = I: the transpose of Aᵀ's interpolation matrix.
+    public var interpolationMatrix: Matrix<T> { ofTranspose.interpolationMatrix.transposed.copy() }
+
+    /// A[S, :], the skeleton rows. - Throws: `.shapeMismatch` when A does not have the decomposition's m rows.
+    public func skeleton(of a: some MatrixViewable<T>) throws -> Matrix<T> {
+        try ofTranspose.skeleton(of: a.view.transposed).transposed.copy()
+    }
+
+    /// X·A[S, :], the approximation of A. - Throws: as `skeleton(of:)`.
+    public func reconstruct(from a: some MatrixViewable<T>, threads: Int? = nil) throws -> Matrix<T> {
+        try matmul(interpolationMatrix, try skeleton(of: a), threads: threads)
+    }
+}
+
+/// Row interpolative decomposition A ≈ X·A[S, :] (article 低秩近似之路(四), applied to Aᵀ): the column ID of Aᵀ, with
+/// the same methods, rank/tolerance rules and accuracy as `interpolativeDecomposition`, returned in the row layout.
+///
+/// ```swift
+/// let r = try rowInterpolativeDecomposition(a, rank: 10)
+/// let approx = try r.reconstruct(from: a)            // X·A[S, :], X = r.interpolationMatrix (m×k)
+/// ```
+/// - Throws: as `interpolativeDecomposition`.
 public func rowInterpolativeDecomposition<T: SpectralScalar>(_ a: some MatrixViewable<T>, rank: Int? = nil, tolerance: T? = nil,
                                                              randomized: Bool = false, oversample: Int = 30, powerIterations: Int = 1,
-                                                             seed: UInt64 = 0, threads: Int? = nil) throws -> InterpolativeDecomposition<T> {
-    try interpolativeDecomposition(a.view.transposed, rank: rank, tolerance: tolerance, randomized: randomized,
-                                   oversample: oversample, powerIterations: powerIterations, seed: seed, threads: threads)
+                                                             seed: UInt64 = 0, threads: Int? = nil) throws -> RowInterpolativeDecomposition<T> {
+    let c = try interpolativeDecomposition(a.view.transposed, rank: rank, tolerance: tolerance, randomized: randomized,
+                                           oversample: oversample, powerIterations: powerIterations, seed: seed, threads: threads)
+    return RowInterpolativeDecomposition(ofTranspose: c)
 }
 
 /// How many columns the randomized ID's sketch QRCP picks at rank k before the exact elimination keeps k: k plus

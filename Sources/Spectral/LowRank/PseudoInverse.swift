@@ -266,9 +266,23 @@ public func ridgePseudoInverse<T: SpectralScalar>(_ a: some MatrixViewable<T>, e
 public func leastSquares<T: SpectralScalar>(_ a: some MatrixViewable<T>, _ b: some MatrixViewable<T>, rtol: T? = nil,
                                             atol: T = 0, method: PseudoInverseMethod = .automatic,
                                             threads: Int? = nil) throws -> Matrix<T> {
+    try leastSquaresWithRoute(a, b, rtol: rtol, atol: atol, method: method, threads: threads).x
+}
+
+/// `leastSquares` together with the number of singular values kept (numpy.linalg.lstsq's `rank`) and the route the
+/// method took. As `leastSquares` otherwise.
+///
+/// ```swift
+/// let s = try leastSquaresWithRoute(a, b)   // s.x (n×p), s.rank, s.route
+/// ```
+/// - Throws: as `leastSquares`.
+public func leastSquaresWithRoute<T: SpectralScalar>(_ a: some MatrixViewable<T>, _ b: some MatrixViewable<T>, rtol: T? = nil,
+                                                     atol: T = 0, method: PseudoInverseMethod = .automatic,
+                                                     threads: Int? = nil) throws -> (x: Matrix<T>, rank: Int, route: PseudoInverseRoute) {
     let av = a.view, bv = b.view
     guard bv.rows == av.rows else {
         throw SpectralError.shapeMismatch("leastSquares: A is \(shapeString(av.rows, av.cols)), B is \(shapeString(bv.rows, bv.cols))")
     }
-    return try pseudoSolve(av, bv, rtol: rtol, atol: atol, method: method, caller: "leastSquares", threads: threads).x
+    let r = try pseudoSolve(av, bv, rtol: rtol, atol: atol, method: method, caller: "leastSquares", threads: threads)
+    return (r.x, r.rank, r.used)
 }
