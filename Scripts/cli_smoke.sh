@@ -162,6 +162,19 @@ for name, b in (("ls1", np.load(f"{d}/b.npy")), ("ls3", np.load(f"{d}/B3.npy")))
     assert X.shape == x.shape and np.abs(X - x).max() < 1e-12 * max(1, np.abs(x).max()), name
     assert s["rank"] == rank == 23 and s["normal_equations_residual"] < 1e-14, s
 PY
+"$bin" rank "$work/Bt.npy" --eps 1e-6 --out "$work/rk" || fail "rank"
+"$bin" norm2 "$work/Bt.npy" --out "$work/n2" || fail "norm2"
+"$bin" norm2 "$work/Bt.npy" --diff "$work/Bt.npy" --out "$work/n2d" || fail "norm2 --diff"
+python3 - "$work" <<'PY'
+import sys, json, numpy as np
+d = sys.argv[1]
+A = np.load(f"{d}/Bt.npy")
+assert json.load(open(f"{d}/rk/summary.json"))["rank"] == np.linalg.matrix_rank(A) == 23
+s = np.linalg.svd(A, compute_uv=False)
+n = json.load(open(f"{d}/n2/summary.json"))["norm"]
+assert n <= s[0] * (1 + 1e-12) and n >= s[0] * (1 - 1e-2), (n, s[0])   # a lower bound within 1 %
+assert json.load(open(f"{d}/n2d/summary.json"))["norm"] == 0
+PY
 "$bin" polar "$work/Bt.npy" --out "$work/pol" || fail "polar"
 "$bin" polar "$work/Bt.npy" --side left --method ns --out "$work/poln" || fail "polar --method ns"
 python3 - "$work" <<'PY'
@@ -230,6 +243,9 @@ expect 1 "$work/o" "$bin" qr "$work/corrupt.npy" --out "$work/o"
 expect 2 "$work/o" "$bin" id "$work/Bt.npy" --out "$work/o"
 expect 1 "$work/o" "$bin" lstsq "$work/Bt.npy" "$work/A.npy" --out "$work/o"     # B has 37 rows, A 41
 expect 2 "$work/o" "$bin" lstsq "$work/Bt.npy" --out "$work/o"
+expect 2 "$work/o" "$bin" rank "$work/Bt.npy" --out "$work/o"                  # --eps is required
+expect 1 "$work/o" "$bin" rank "$work/Bt.npy" --eps 2 --out "$work/o"
+expect 1 "$work/o" "$bin" norm2 "$work/Bt.npy" --diff "$work/A.npy" --out "$work/o"
 expect 2 "$work/o" "$bin" cur "$work/Bt.npy" --rank 3 --select best --out "$work/o"
 expect 1 "$work/o" "$bin" id "$work/Bt.npy" --rank 0 --out "$work/o"
 expect 1 "$work/o" "$bin" lowrank "$work/Bt.npy" --rank 99 --out "$work/o"
@@ -265,7 +281,7 @@ mkdir -p "$work/ex/Vt.npy/sub" && echo old > "$work/ex/U.npy"
 expect 1 "" "$bin" svd "$work/A.npy" --out "$work/ex"
 [ "$(cat "$work/ex/U.npy")" = old ] && [ ! -e "$work/ex/S.npy" ] && [ -z "$(ls -A "$work" | grep partial)" ] || fail "an existing output directory was changed by a failed run"
 rm -rf "$work/ex" "$work/col.npy" "$work/row.npy"
-for c in qr qrcp svd pinv lstsq lowrank cr id cur msign msign-coefficients muon-demo topk attention; do "$bin" $c --help | grep -q "usage: spectral $c" || fail "$c --help"; done
+for c in qr qrcp svd pinv lstsq rank norm2 lowrank cr id cur msign msign-coefficients muon-demo topk attention; do "$bin" $c --help | grep -q "usage: spectral $c" || fail "$c --help"; done
 "$bin" gemm --help | grep -q "usage: spectral gemm" || fail "gemm --help"
 "$bin" bench --help | grep -q "usage: spectral bench" || fail "bench --help"
 expect 2 "" "$bin" bench nosuch

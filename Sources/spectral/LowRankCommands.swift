@@ -50,6 +50,68 @@ func runLstsq(_ args: Arguments) throws {
     }
 }
 
+let rankSpec = CommandSpec(
+    name: "rank", summary: "Numerical rank at relative precision ε by randomized sampling (scipy.linalg.interpolative.estimate_rank): about #{σᵢ > ε·σ₁}; writes summary.json (\"rank\").",
+    usage: "spectral rank A.npy --eps E --out DIR [--seed S] [--dtype f32|f64] [--threads N]",
+    options: [("--out", "output directory"), ("--eps", "relative precision ε in (0, 1)"), ("--seed", "random seed (default 0)"),
+              ("--dtype", "f32 or f64"), ("--threads", "threads")],
+    flags: [], positionals: 1...1)
+
+let norm2Spec = CommandSpec(
+    name: "norm2", summary: "‖A‖₂ (or ‖A − B‖₂ with --diff, without forming A − B) by 20 rounds of power iteration from a seeded Gaussian start (scipy.linalg.interpolative.estimate_spectral_norm[_diff]); writes summary.json (\"norm\").",
+    usage: "spectral norm2 A.npy [--diff B.npy] --out DIR [--iterations K] [--seed S] [--dtype f32|f64] [--threads N]",
+    options: [("--out", "output directory"), ("--diff", "B.npy: estimate ‖A − B‖₂"), ("--iterations", "power iterations (default 20)"),
+              ("--seed", "random seed (default 0)"), ("--dtype", "f32 or f64"), ("--threads", "threads")],
+    flags: [], positionals: 1...1)
+
+func runRank(_ args: Arguments) throws {
+    let out = try requireOut(args, rankSpec)
+    let threads = try args.int("--threads", min: 1), seed = try seedOption(args)
+    guard let eps = try doubleOption(args, "--eps") else { throw UsageError(message: "rank: --eps is required") }
+    try withInputs(args) { type, inputs in
+        func run<T: SpectralScalar>(_: T.Type) throws {
+            let a = try loadInput(T.self, inputs[0], args.positionals[0])
+            let t0 = now()
+            let r = try estimateRank(a, eps: eps, seed: seed, threads: threads)
+            var dir = OutputDirectory(path: out)
+            dir.add("summary.json", json: .object([
+                ("op", .string("rank")), ("dtype", .string(T.dtypeName)), ("shape", shapeJSON(a)), ("eps", .number(eps)),
+                ("seed", seedJSON(seed)), ("rank", .int(r)), ("seconds", .number(now() - t0)),
+            ]))
+            try dir.commit()
+        }
+        if type == Float.self { try run(Float.self) } else { try run(Double.self) }
+    }
+}
+
+func runNorm2(_ args: Arguments) throws {
+    let out = try requireOut(args, norm2Spec)
+    let threads = try args.int("--threads", min: 1), seed = try seedOption(args)
+    let iterations = try args.int("--iterations", default: 20, min: 1)!
+    var loaded = [try NpyArray.read(path: args.positionals[0])]
+    if let diff = args.values["--diff"] { loaded.append(try NpyArray.read(path: diff)) }
+    try withInputs(args, loaded: loaded) { type, inputs in
+        func run<T: SpectralScalar>(_: T.Type) throws {
+            let a = try loadInput(T.self, inputs[0], args.positionals[0])
+            let t0 = now()
+            let norm: T
+            if inputs.count == 2 {
+                let b = try loadInput(T.self, inputs[1], args.values["--diff"]!)
+                norm = try estimateSpectralNormDiff(a, b, iterations: iterations, seed: seed, threads: threads)
+            } else {
+                norm = try estimateSpectralNorm(a, iterations: iterations, seed: seed, threads: threads)
+            }
+            var dir = OutputDirectory(path: out)
+            dir.add("summary.json", json: .object([
+                ("op", .string("norm2")), ("dtype", .string(T.dtypeName)), ("shape", shapeJSON(a)), ("diff", .bool(inputs.count == 2)),
+                ("iterations", .int(iterations)), ("seed", seedJSON(seed)), ("norm", .number(norm.double)), ("seconds", .number(now() - t0)),
+            ]))
+            try dir.commit()
+        }
+        if type == Float.self { try run(Float.self) } else { try run(Double.self) }
+    }
+}
+
 let lowrankSpec = CommandSpec(
     name: "lowrank", summary: "Optimal rank-r approximation (truncated Jacobi SVD, or randomized); writes U.npy, S.npy, Vt.npy and summary.json (error).",
     usage: "spectral lowrank A.npy --rank R --out DIR [--randomized] [--oversample P] [--power-iterations Q] [--seed S]",

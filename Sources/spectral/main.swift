@@ -3,7 +3,7 @@ import Spectral
 
 let commands: [(CommandSpec, (Arguments) throws -> Void)] = [
     (infoSpec, runInfo), (benchSpec, runBench), (gemmSpec, runGemm), (qrSpec, runQR), (qrcpSpec, runQRCP), (svdSpec, runSVD),
-    (pinvSpec, runPinv), (lstsqSpec, runLstsq), (lowrankSpec, runLowRank), (crSpec, runCR), (idSpec, runID), (curSpec, runCUR),
+    (pinvSpec, runPinv), (lstsqSpec, runLstsq), (rankSpec, runRank), (norm2Spec, runNorm2), (lowrankSpec, runLowRank), (crSpec, runCR), (idSpec, runID), (curSpec, runCUR),
     (msignSpec, runMsign), (polarSpec, runPolar), (msignCoefficientsSpec, runMsignCoefficients), (muonDemoSpec, runMuonDemo),
     (topkSpec, runTopK), (attentionSpec, runAttention),
 ]

@@ -1,0 +1,62 @@
+import XCTest
+@testable import Spectral
+
+final class EstimateTests: XCTestCase {
+    /// U·diag(σ)·Vᵀ with orthonormal U, V from QR of seeded Gaussians: singular values known exactly (to rounding).
+    private func known(_ sigmas: [Double], _ m: Int, _ n: Int, seed: UInt64) throws -> Matrix<Double> {
+        let r = sigmas.count
+        var u = try qr(Matrix<Double>.randomNormal(rows: m, cols: r, seed: seed)).Q()
+        let v = try qr(Matrix<Double>.randomNormal(rows: n, cols: r, seed: seed + 1)).Q()
+        for i in 0..<m { for j in 0..<r { u[i, j] *= sigmas[j] } }
+        return try matmul(u, v.transposed)
+    }
+
+    func testSpectralNormOnKnownSpectra() throws {
+        // σ₂/σ₁ = 0.5: after 20 rounds the error is about 0.5⁴⁰ ≈ 1e-12 of σ₁, plus rounding (1e-14).
+        let a = try known([10, 5, 1, 0.1], 60, 40, seed: 3)
+        XCTAssertEqual(try estimateSpectralNorm(a), 10, accuracy: 1e-9)
+        XCTAssertLessThanOrEqual(try estimateSpectralNorm(a), 10 * (1 + 1e-14))            // a lower bound, up to rounding
+        XCTAssertEqual(try estimateSpectralNorm(a.transposed), 10, accuracy: 1e-9)
+        XCTAssertEqual(Double(try estimateSpectralNorm(Matrix<Float>(rows: 60, cols: 40) { Float(a[$0, $1]) })), 10, accuracy: 1e-4)
+        // Near overflow: no squaring, so the estimate stays finite.
+        XCTAssertEqual(try estimateSpectralNorm(a * 1e300) / 1e300, 10, accuracy: 1e-9)
+        // The matrix-free form runs the same arithmetic.
+        let free: Double = try estimateSpectralNorm(rows: 60, cols: 40, matvec: { try matvec(a, $0) }, rmatvec: { try matvec(a, $0, transpose: true) })
+        XCTAssertEqual(free, try estimateSpectralNorm(a))
+        // The same on any thread count.
+        XCTAssertEqual(try estimateSpectralNorm(a, threads: 1), try estimateSpectralNorm(a, threads: 2))
+    }
+
+    func testSpectralNormOfADifference() throws {
+        // B = A − 3·u·vᵀ with unit u, v: ‖A − B‖₂ = 3 exactly; the difference is never formed.
+        let a = try known([4, 2, 1], 30, 20, seed: 7)
+        let u = try qr(Matrix<Double>.randomNormal(rows: 30, cols: 1, seed: 9)).Q(), v = try qr(Matrix<Double>.randomNormal(rows: 20, cols: 1, seed: 10)).Q()
+        let b = try a - (try matmul(u, v.transposed)) * 3
+        XCTAssertEqual(try estimateSpectralNormDiff(a, b), 3, accuracy: 1e-12)
+        XCTAssertEqual(try estimateSpectralNormDiff(a, a), 0)
+        XCTAssertThrowsError(try estimateSpectralNormDiff(a, Matrix<Double>(rows: 30, cols: 19)))
+    }
+
+    func testEdgeCasesAndErrors() throws {
+        XCTAssertEqual(try estimateSpectralNorm(Matrix<Double>(rows: 5, cols: 4)), 0)
+        XCTAssertEqual(try estimateSpectralNorm(Matrix<Double>(rows: 0, cols: 4)), 0)
+        XCTAssertEqual(try estimateSpectralNorm(Matrix<Double>(rows: 1, cols: 1) { _, _ in -3 }), 3)
+        var bad = Matrix<Double>.randomNormal(rows: 3, cols: 3, seed: 1)
+        bad[1, 1] = .nan
+        XCTAssertThrowsError(try estimateSpectralNorm(bad)) { XCTAssertTrue("\($0)".contains("non-finite")) }
+        XCTAssertThrowsError(try estimateSpectralNorm(Matrix<Double>(rows: 2, cols: 2), iterations: 0))
+        XCTAssertThrowsError(try estimateSpectralNorm(rows: 3, cols: 2, matvec: { (_: [Double]) in [1, 2] }, rmatvec: { _ in [1, 2] }))
+        XCTAssertThrowsError(try estimateRank(Matrix<Double>(rows: 2, cols: 2), eps: 0))
+        XCTAssertThrowsError(try estimateRank(Matrix<Double>(rows: 2, cols: 2), eps: 1))
+        XCTAssertEqual(try estimateRank(Matrix<Double>(rows: 0, cols: 2), eps: 0.1), 0)
+    }
+
+    func testRankWithClearGaps() throws {
+        // σ = 1, 1e-2, …, 1e-10 (gaps of 100): the count of σ > eps·σ₁ for eps between the gaps, whatever the seed.
+        let a = try known([1, 1e-2, 1e-4, 1e-6, 1e-8, 1e-10], 50, 70, seed: 11)
+        for (eps, want) in [(0.5, 1), (1e-3, 2), (1e-5, 3), (1e-7, 4), (1e-9, 5)] {
+            for seed in [UInt64(0), 1, 2] { XCTAssertEqual(try estimateRank(a, eps: eps, seed: seed), want, "eps \(eps) seed \(seed)") }
+        }
+        XCTAssertEqual(try estimateRank(Matrix<Double>(rows: 6, cols: 4), eps: 1e-6), 0)
+    }
+}
