@@ -111,6 +111,8 @@ np.save('$work/conv.npy', r.standard_normal((8, 3, 3, 3)))"
 python3 -c "import numpy as np; np.save('$work/h.npy', np.random.default_rng(8).standard_normal((24, 60)).astype(np.float16))"
 "$bin" msign "$work/h.npy" --schedule polar-express --steps 10 --out "$work/mh" || fail "msign f2 file"
 "$bin" msign "$work/stack.npy" --dtype f16 --schedule polar-express --steps 10 --check --out "$work/mhs" || fail "msign --dtype f16 stack"
+python3 -c "import numpy as np; np.save('$work/tiny.npy', 1e-7 * np.random.default_rng(8).standard_normal((24, 60)).astype(np.float32))"
+"$bin" msign "$work/tiny.npy" --dtype f16 --schedule polar-express --steps 10 --out "$work/mht" || fail "msign --dtype f16 small entries"
 python3 - "$work" <<'PY'
 import sys, json, numpy as np
 d = sys.argv[1]
@@ -136,6 +138,9 @@ assert Xs.dtype == np.float16 and Xs.shape == S.shape
 for a, x in zip(S.astype(np.float16).astype(np.float64), Xs.astype(np.float64)):
     u, s, vt = np.linalg.svd(a, full_matrices=False); assert np.abs(x - u @ vt).max() < 8 * 2**-11, "f16 stack"
 sj = json.load(open(f"{d}/mhs/summary.json")); assert sj["dtype"] == "f16" and abs(sj["sigma_max"] - 1) < 0.01, sj
+# Entries of 1e-7 (below half's normal range) are scaled by a power of two before rounding: msign is scale-free.
+T = np.load(f"{d}/tiny.npy").astype(np.float64); u, s, vt = np.linalg.svd(T, full_matrices=False)
+assert np.abs(np.load(f"{d}/mht/X.npy").astype(np.float64) - u @ vt).max() < 8 * 2**-11, "f16 msign of small entries"
 # AOL: the limit is msign(A·D) for the tall 41×23 A, D = diag(1/sqrt(row sums of |AᵀA|)).
 A = np.load(f"{d}/Bt.npy"); D = 1 / np.sqrt(np.abs(A.T @ A).sum(axis=1))
 u, s, vt = np.linalg.svd(A * D, full_matrices=False)

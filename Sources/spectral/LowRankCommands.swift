@@ -34,8 +34,9 @@ func runLstsq(_ args: Arguments) throws {
             let ad = Matrix<Double>(converting: a), xd = Matrix<Double>(converting: s.x), bd = Matrix<Double>(converting: b)
             let r = try matmul(ad, xd) - bd
             let nb = bd.frobeniusNorm, na = ad.frobeniusNorm, nr = r.frobeniusNorm, nx = xd.frobeniusNorm
-            let normal = try matmul(ad.transposed, r).frobeniusNorm
-            let denominator = na * nr + na * na * nx
+            // ‖Aᵀr‖/(‖A‖·‖r‖ + ‖A‖²·‖X‖) as (‖Aᵀr‖/‖A‖)/(‖r‖ + ‖A‖·‖X‖): no ‖A‖² to overflow.
+            let normal = na == 0 ? 0 : try matmul(ad.transposed, r).frobeniusNorm / na
+            let denominator = nr + na * nx
             var dir = OutputDirectory(path: out)
             dir.add("X.npy", npy: vector ? try NpyArray(shape: [s.x.rows], values: NpyArray(s.x).values) : NpyArray(s.x))
             dir.add("summary.json", json: .object([

@@ -142,7 +142,12 @@ func runMsignHalf(_ npy: NpyArray, _ args: Arguments, _ out: String, _ schedule:
     var worst = 0.0
     bits.reserveCapacity(batch * m * n)
     for b in 0..<batch {
-        let a = try HalfMatrix(all.view(rows: b * m..<(b + 1) * m, cols: 0..<n).copy())
+        // msign(c·M) = msign(M) for c > 0: bring the largest entry into [1, 2) by a power of two before rounding to
+        // half, so small gradients keep their 11 bits and large ones do not overflow binary16.
+        var block = all.view(rows: b * m..<(b + 1) * m, cols: 0..<n).copy()
+        let big = block.maxAbs
+        if big > 0 { block.scale(by: Float(sign: .plus, exponent: -big.exponent, significand: 1)) }
+        let a = try HalfMatrix(block)
         let x = try newtonSchulz(a, schedule: schedule, steps: steps, inputScale: scale, normalization: start.normalization,
                                  precondition: start.precondition, threads: threads)
         bits += x.bits
@@ -226,12 +231,14 @@ func runMsignCoefficients(_ args: Arguments) throws {
     let safety = try doubleOption(args, "--safety") ?? 1.01
     let s = try PolarExpress.schedule(lower: l, upper: upper, steps: steps, degree: degree, degrees: degrees, cushion: cushion, safetyFactor: safety,
                                       safetyInRecursion: args.switches.contains("--safety-in-recursion"))
-    let range = try s.compositeRange(lower: l, steps: steps)
+    // The composite's range on [l, 1] (the interval the iteration targets); none when the first interval lies above 1.
+    let range = l < 1 ? try s.compositeRange(lower: l, steps: steps) : (min: Double.nan, max: Double.nan, maxError: Double.nan)
     if args.switches.contains("--json") {
         print(JSON.object([("l", .number(l)), ("u", .number(upper)), ("steps", .int(steps)), ("degree", .int(degree)),
                            ("degrees", .array(s.rows.map { .int(2 * $0.count - 1) })), ("cushion", .number(cushion)),
                            ("safety", .number(safety)), ("rows", .array(s.rows.map { .array($0.map { JSON.string(String($0)) }) })),
-                           ("composite_min", .number(range.min)), ("composite_max", .number(range.max)), ("max_error", .number(range.maxError))]).text)
+                           ("composite_min", range.min.isNaN ? .null : .number(range.min)), ("composite_max", range.max.isNaN ? .null : .number(range.max)),
+                           ("max_error", range.maxError.isNaN ? .null : .number(range.maxError))]).text)
         return
     }
     print("# Polar Express, l = \(l), u = \(upper), degrees \(s.rows.map { String(2 * $0.count - 1) }.joined(separator: ",")), cushion \(cushion), safety \(safety)")

@@ -18,8 +18,13 @@ final class EstimateTests: XCTestCase {
         XCTAssertLessThanOrEqual(try estimateSpectralNorm(a), 10 * (1 + 1e-14))            // a lower bound, up to rounding
         XCTAssertEqual(try estimateSpectralNorm(a.transposed), 10, accuracy: 1e-9)
         XCTAssertEqual(Double(try estimateSpectralNorm(Matrix<Float>(rows: 60, cols: 40) { Float(a[$0, $1]) })), 10, accuracy: 1e-4)
-        // Near overflow: no squaring, so the estimate stays finite.
+        // Near overflow and subnormal: scaled by a power of two first, so the unit-scale answer, scaled.
         XCTAssertEqual(try estimateSpectralNorm(a * 1e300) / 1e300, 10, accuracy: 1e-9)
+        XCTAssertEqual(try estimateSpectralNorm(a * 0x1p-1060) * 0x1p530 * 0x1p530, 10, accuracy: 1e-6)   // subnormal: ~12 bits kept
+        XCTAssertEqual(try estimateSpectralNormDiff(a * 0x1p-1000, a * 0x1p-1001) * 0x1p1001, 10, accuracy: 1e-9)
+        // Review: every entry the smallest subnormal Float (σ₁ = 64·2⁻¹⁴⁹) gave 0 before the scaling.
+        let least = Matrix<Float>(rows: 64, cols: 64) { _, _ in .leastNonzeroMagnitude }
+        XCTAssertEqual(try estimateSpectralNorm(least), 64 * .leastNonzeroMagnitude)
         // The matrix-free form runs the same arithmetic.
         let free: Double = try estimateSpectralNorm(rows: 60, cols: 40, matvec: { try matvec(a, $0) }, rmatvec: { try matvec(a, $0, transpose: true) })
         XCTAssertEqual(free, try estimateSpectralNorm(a))
@@ -45,6 +50,7 @@ final class EstimateTests: XCTestCase {
         bad[1, 1] = .nan
         XCTAssertThrowsError(try estimateSpectralNorm(bad)) { XCTAssertTrue("\($0)".contains("non-finite")) }
         XCTAssertThrowsError(try estimateSpectralNorm(Matrix<Double>(rows: 2, cols: 2), iterations: 0))
+        XCTAssertThrowsError(try estimateSpectralNorm(Matrix<Double>(rows: 2, cols: 2), iterations: 10_001))
         XCTAssertThrowsError(try estimateSpectralNorm(rows: 3, cols: 2, matvec: { (_: [Double]) in [1, 2] }, rmatvec: { _ in [1, 2] }))
         XCTAssertThrowsError(try estimateRank(Matrix<Double>(rows: 2, cols: 2), eps: 0))
         XCTAssertThrowsError(try estimateRank(Matrix<Double>(rows: 2, cols: 2), eps: 1))

@@ -115,6 +115,21 @@ final class GramNewtonSchulzTests: XCTestCase {
         }
     }
 
+    func testLongRunsWithoutRestartsStayFinite() throws {
+        // Review: a zero row keeps the product of the c₀ (3.4445 per Jordan step) in Q's diagonal; 80 steps without
+        // restarts overflowed Float to ∞·0 = NaN. Q is now restarted once an entry passes 2³², so the Gram form gives
+        // the plain form's answer (the zero row stays zero) to the band tolerance.
+        var a = Matrix<Float>.randomNormal(rows: 4, cols: 16, seed: 8)
+        for j in 0..<16 { a[2, j] = 0 }
+        let gram = try newtonSchulz(a, schedule: .jordan, steps: 80, gram: .on(restartBefore: []))
+        let plain = try newtonSchulz(a, schedule: .jordan, steps: 80, gram: .off)
+        XCTAssertTrue(gram.isFinite)
+        for j in 0..<16 { XCTAssertEqual(gram[2, j], 0) }
+        let sg = try sigmas(gram), sp = try sigmas(plain)
+        for (x, y) in zip(sg, sp) { XCTAssertEqual(x, y, accuracy: 0.01 * Swift.max(y, 1e-3)) }
+        XCTAssertThrowsError(try newtonSchulzBatch([Matrix<Float>](), steps: 5, gram: .on(restartBefore: [9])))
+    }
+
     func testBatchWithTheGramForm() throws {
         let batch = (0..<5).map { Matrix<Float>.randomNormal(rows: 24, cols: 96, seed: UInt64(40 + $0)) }
         for threads in [1, 2] {

@@ -1,7 +1,8 @@
 /// ‖A‖₂ estimated by power iteration on AᵀA from a seeded Gaussian start, as
 /// `scipy.linalg.interpolative.estimate_spectral_norm` (its = 20): each round y = A·x/‖A·x‖, x = Aᵀ·y/‖Aᵀ·y‖, and the
 /// estimate is the last ‖Aᵀ·y‖. Every normalisation happens before the next product, so no intermediate exceeds σ₁
-/// (no squaring: finite input near overflow stays finite).
+/// (no squaring), and an input far from unit scale (subnormal or near overflow) is first scaled exactly by a power of
+/// two, so any finite input gets the unit-scale answer.
 ///
 /// Accuracy: a lower bound that converges to σ₁ like (σ₂/σ₁)^(2·iterations) from a start with a component along
 /// v₁ (probability 1 for the Gaussian start); with a gap σ₂ ≤ 0.9σ₁, 20 rounds give 1e-2 relative or better
@@ -10,14 +11,19 @@
 /// ```swift
 /// let n2 = try estimateSpectralNorm(a)              // ≈ svd(a).S[0], for 2·20 matrix–vector products
 /// ```
-/// - Throws: `.nonFinite` for NaN/Inf in A; `.invalidArgument` for iterations < 1.
+/// - Throws: `.nonFinite` for NaN/Inf in A; `.invalidArgument` for iterations outside 1...10000.
 public func estimateSpectralNorm<T: SpectralScalar>(_ a: some MatrixViewable<T>, iterations: Int = 20, seed: UInt64 = 0,
                                                     threads: Int? = nil) throws -> T {
-    let av = a.view
-    try av.requireFinite("estimateSpectralNorm: A")
+    let av0 = a.view
+    try av0.requireFinite("estimateSpectralNorm: A")
     let nt = try resolveThreads(threads)
-    return try estimateSpectralNorm(rows: av.rows, cols: av.cols, iterations: iterations, seed: seed,
-                                    matvec: { try matvec(av, $0, threads: nt) }, rmatvec: { try matvec(av, $0, transpose: true, threads: nt) })
+    // Far from unit scale (subnormal entries, or near overflow), work on 2^-e·A, exactly, and scale the answer back.
+    let scale = PowerOfTwoScale<T>(outsideComfort: av0.maxAbs)
+    let scaled = scale.isIdentity ? nil : av0.copy(scaledDownBy: scale)
+    let av = scaled?.view ?? av0
+    let e = try estimateSpectralNorm(rows: av.rows, cols: av.cols, iterations: iterations, seed: seed,
+                                     matvec: { try matvec(av, $0, threads: nt) }, rmatvec: { try matvec(av, $0, transpose: true, threads: nt) })
+    return scale.up(e)
 }
 
 /// ‖A − B‖₂ estimated without forming A − B (`scipy.linalg.interpolative.estimate_spectral_norm_diff`): the power
@@ -32,10 +38,14 @@ public func estimateSpectralNormDiff<T: SpectralScalar>(_ a: some MatrixViewable
     try av.requireFinite("estimateSpectralNormDiff: A")
     try bv.requireFinite("estimateSpectralNormDiff: B")
     let nt = try resolveThreads(threads)
+    // One power of two for both (far from unit scale), so A − B scales exactly too.
+    let scale = PowerOfTwoScale<T>(outsideComfort: Swift.max(av.maxAbs, bv.maxAbs))
+    let (sa, sb) = scale.isIdentity ? (av.copy(), bv.copy()) : (av.copy(scaledDownBy: scale), bv.copy(scaledDownBy: scale))
     func difference(_ u: [T], _ v: [T]) -> [T] { zip(u, v).map { $0 - $1 } }
-    return try estimateSpectralNorm(rows: av.rows, cols: av.cols, iterations: iterations, seed: seed,
-                                    matvec: { difference(try matvec(av, $0, threads: nt), try matvec(bv, $0, threads: nt)) },
-                                    rmatvec: { difference(try matvec(av, $0, transpose: true, threads: nt), try matvec(bv, $0, transpose: true, threads: nt)) })
+    let e = try estimateSpectralNorm(rows: av.rows, cols: av.cols, iterations: iterations, seed: seed,
+                                     matvec: { difference(try matvec(sa, $0, threads: nt), try matvec(sb, $0, threads: nt)) },
+                                     rmatvec: { difference(try matvec(sa, $0, transpose: true, threads: nt), try matvec(sb, $0, transpose: true, threads: nt)) })
+    return scale.up(e)
 }
 
 /// The matrix-free form of `estimateSpectralNorm`: the operator is given by `matvec` (x ↦ A·x, n → m values) and
@@ -48,7 +58,9 @@ public func estimateSpectralNormDiff<T: SpectralScalar>(_ a: some MatrixViewable
 ///   `.nonFinite` when the operator produces NaN/Inf; whatever the closures throw.
 public func estimateSpectralNorm<T: SpectralScalar>(rows m: Int, cols n: Int, iterations: Int = 20, seed: UInt64 = 0,
                                                     matvec: ([T]) throws -> [T], rmatvec: ([T]) throws -> [T]) throws -> T {
-    guard iterations >= 1 else { throw SpectralError.invalidArgument("estimateSpectralNorm: iterations must be ≥ 1, got \(iterations)") }
+    guard iterations >= 1 && iterations <= 10_000 else {
+        throw SpectralError.invalidArgument("estimateSpectralNorm: iterations must be in 1...10000, got \(iterations)")
+    }
     guard m >= 0 && n >= 0 else { throw SpectralError.invalidArgument("estimateSpectralNorm: negative size \(shapeString(m, n))") }
     if m == 0 || n == 0 { return 0 }
     var g = SpectralRandom(seed: seed)

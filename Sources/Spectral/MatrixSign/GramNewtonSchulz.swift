@@ -108,8 +108,12 @@ func newtonSchulzGramInPlace<T: SpectralScalar>(_ x: inout Matrix<T>, table: [[T
     var qIsIdentity = true
     try syrk(x, into: &r, threads: threads)
     var haveR2 = try refineStart(&x, a: &r, a2: &r2, start, threads: threads)
+    var forceRestart = false
     for s in 0..<steps {
-        if restartAt.contains(s) && !qIsIdentity {
+        // A restart before the requested steps, and also whenever Q has grown past 2^32 (a zero row of X₀ keeps the
+        // product of the c₀ in Q's diagonal, which a long run without restarts would overflow into ∞·0 = NaN).
+        if (restartAt.contains(s) || forceRestart) && !qIsIdentity {
+            forceRestart = false
             // Restart: X ← Q·X, R ← XXᵀ, Q ← I.
             try gemm(qm, x, into: &y, threads: threads)
             swap(&x, &y)
@@ -130,7 +134,8 @@ func newtonSchulzGramInPlace<T: SpectralScalar>(_ x: inout Matrix<T>, table: [[T
             swap(&qm, &tmp)
         }
         // R ← R·Z² for the next step, unless the iteration ends or restarts there.
-        let last = s == steps - 1, restartNext = restartAt.contains(s + 1)
+        forceRestart = qm.maxAbs > T(0x1p32)
+        let last = s == steps - 1, restartNext = restartAt.contains(s + 1) || forceRestart
         if !last && !restartNext {
             try syrk(z, into: &r2, threads: threads)                          // Z² (Z is symmetric)
             symmetricProduct(r, r2, into: &tmp, threads: threads)

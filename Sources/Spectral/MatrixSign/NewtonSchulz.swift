@@ -134,7 +134,8 @@ func refineStart<T: SpectralScalar>(_ x: inout Matrix<T>, a: inout Matrix<T>, a2
             }
         }
         x.withUnsafeMutablePointer { xp, ld in for i in 0..<p { for j in 0..<q { xp[i * ld + j] *= d[i] } } }
-        a.withUnsafeMutablePointer { ap, ld in for i in 0..<p { for j in 0..<p { ap[i * ld + j] = d[i] * ap[i * ld + j] * d[j] } } }
+        // a_ij·(d_i·d_j): the product d_i·d_j is the same for (i, j) and (j, i), so A stays exactly symmetric.
+        a.withUnsafeMutablePointer { ap, ld in for i in 0..<p { for j in 0..<p { ap[i * ld + j] = ap[i * ld + j] * (d[i] * d[j]) } } }
     }
     switch start.normalization {
     case .frobenius:
@@ -224,6 +225,7 @@ public func newtonSchulzBatch<T: SpectralScalar>(_ batch: [Matrix<T>], schedule:
                                                  threads: Int? = nil) throws -> [Matrix<T>] {
     let nt = try resolveThreads(threads)                             // arguments are checked on an empty batch too
     let t = try newtonSchulzSteps(steps, schedule: schedule, inputScale: inputScale)
+    _ = try gram.restarts(rows: 0, cols: 0, steps: t)               // restart steps are checked on an empty batch too
     guard let first = batch.first else { return [] }
     for (i, m) in batch.enumerated() where m.rows != first.rows || m.cols != first.cols {
         throw SpectralError.shapeMismatch("newtonSchulzBatch: matrix \(i) is \(shapeString(m.rows, m.cols)), matrix 0 is \(shapeString(first.rows, first.cols))")

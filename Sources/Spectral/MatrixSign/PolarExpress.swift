@@ -143,6 +143,7 @@ public enum PolarExpress {
         var points = (0...(k + 1)).map { i in l + (1 - l) * Double(i) / Double(k + 1) }
         var previous = Double.infinity
         var sol = [Double](repeating: 0, count: k + 2)
+        var exchanged = true
         // A grid for the sign changes of p′: log-spaced near l (where the extrema crowd when l is small), linear near 1.
         var grid: [Double] = []
         for i in 0...4000 {
@@ -179,10 +180,20 @@ public enum PolarExpress {
                 }
                 (xa, fa) = (x, fx)
             }
-            guard roots.count == k else { break }                // no clean alternation: keep the last solution
+            guard roots.count == k else { exchanged = false; break }   // no clean alternation: keep the last solution
             points = [l] + roots + [1]
         }
-        return (Array(sol[0...k]), sol[k + 1])
+        let c = Array(sol[0...k])
+        if exchanged { return (c, abs(sol[k + 1])) }
+        // The exchange stopped early: report the polynomial's true max |1 − p| on the grid, so the caller's next
+        // interval is still a bound (not observed on any interval the tests and tables use).
+        var worst = 0.0
+        for x in grid {
+            var v = 0.0, pw = x
+            for w in c { v += w * pw; pw *= x * x }
+            worst = Swift.max(worst, abs(1 - v))
+        }
+        return (c, worst)
     }
 
     /// The optimal composition for [l, u] with T steps of odd degree 3, 5, 7 or 9 (greedy, optionally cushioned).
