@@ -167,6 +167,16 @@ for name, b in (("ls1", np.load(f"{d}/b.npy")), ("ls3", np.load(f"{d}/B3.npy")))
     assert X.shape == x.shape and np.abs(X - x).max() < 1e-12 * max(1, np.abs(x).max()), name
     assert s["rank"] == rank == 23 and s["normal_equations_residual"] < 1e-14, s
 PY
+"$bin" lowrank "$work/Bt.npy" --tol 0.5 --out "$work/lrt" || fail "lowrank --tol"
+python3 - "$work" <<'PY'
+import sys, json, numpy as np
+d = sys.argv[1]
+A = np.load(f"{d}/Bt.npy"); s = np.linalg.svd(A, compute_uv=False)
+tails = [np.sqrt((s[r:] ** 2).sum()) for r in range(len(s) + 1)]
+want = min(r for r in range(len(s) + 1) if tails[r] <= 0.5 * np.linalg.norm(A))
+sj = json.load(open(f"{d}/lrt/summary.json")); S = np.load(f"{d}/lrt/S.npy")
+assert sj["rank"] == want == len(S) and sj["relative_error"] <= 0.5 and abs(sj["error"] - tails[want]) < 1e-12 * tails[0], (sj, want)
+PY
 "$bin" rank "$work/Bt.npy" --eps 1e-6 --out "$work/rk" || fail "rank"
 "$bin" norm2 "$work/Bt.npy" --out "$work/n2" || fail "norm2"
 "$bin" norm2 "$work/Bt.npy" --diff "$work/Bt.npy" --out "$work/n2d" || fail "norm2 --diff"
@@ -249,6 +259,9 @@ expect 2 "$work/o" "$bin" id "$work/Bt.npy" --out "$work/o"
 expect 1 "$work/o" "$bin" lstsq "$work/Bt.npy" "$work/A.npy" --out "$work/o"     # B has 37 rows, A 41
 expect 2 "$work/o" "$bin" lstsq "$work/Bt.npy" --out "$work/o"
 expect 2 "$work/o" "$bin" rank "$work/Bt.npy" --out "$work/o"                  # --eps is required
+expect 2 "$work/o" "$bin" lowrank "$work/Bt.npy" --tol 0.1 --randomized --out "$work/o"
+expect 2 "$work/o" "$bin" lowrank "$work/Bt.npy" --tol 0.1 --rank 3 --out "$work/o"
+expect 1 "$work/o" "$bin" lowrank "$work/Bt.npy" --tol 1.5 --out "$work/o"
 expect 1 "$work/o" "$bin" rank "$work/Bt.npy" --eps 2 --out "$work/o"
 expect 1 "$work/o" "$bin" norm2 "$work/Bt.npy" --diff "$work/A.npy" --out "$work/o"
 expect 2 "$work/o" "$bin" cur "$work/Bt.npy" --rank 3 --select best --out "$work/o"

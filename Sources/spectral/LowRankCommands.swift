@@ -115,8 +115,9 @@ func runNorm2(_ args: Arguments) throws {
 
 let lowrankSpec = CommandSpec(
     name: "lowrank", summary: "Optimal rank-r approximation (truncated Jacobi SVD, or randomized); writes U.npy, S.npy, Vt.npy and summary.json (error).",
-    usage: "spectral lowrank A.npy --rank R --out DIR [--randomized] [--oversample P] [--power-iterations Q] [--seed S]",
+    usage: "spectral lowrank A.npy (--rank R | --tol E) --out DIR [--randomized] [--oversample P] [--power-iterations Q] [--seed S]",
     options: [("--out", "output directory"), ("--rank", "target rank r, 1 ≤ r ≤ min(m, n)"),
+              ("--tol", "instead of --rank: the smallest rank with ‖A − A_r‖_F ≤ E·‖A‖_F, 0 ≤ E < 1 (exact truncation only)"),
               ("--oversample", "randomized: extra sketch columns (default 10)"), ("--power-iterations", "randomized: default 2"),
               ("--seed", "random seed (default 0)"), ("--dtype", "f32 or f64"), ("--threads", "threads")],
     flags: [("--randomized", "Halko–Martinsson–Tropp randomized SVD instead of the exact truncation")], positionals: 1...1)
@@ -216,20 +217,24 @@ func runPinv(_ args: Arguments) throws {
 func runLowRank(_ args: Arguments) throws {
     let out = try requireOut(args, lowrankSpec)
     let threads = try args.int("--threads", min: 1)
-    let rank = try requireRank(args, lowrankSpec), seed = try seedOption(args)
+    let tol = try doubleOption(args, "--tol")
+    let rank = tol == nil ? try requireRank(args, lowrankSpec) : 0, seed = try seedOption(args)
+    if tol != nil && args.values["--rank"] != nil { throw UsageError(message: "lowrank: give one of --rank and --tol") }
     let over = try args.int("--oversample", default: 10, min: 0)!, power = try args.int("--power-iterations", default: 2, min: 0)!
     let randomized = args.switches.contains("--randomized")
+    if tol != nil && randomized { throw UsageError(message: "lowrank: --tol chooses the rank from the exact singular values; it does not combine with --randomized") }
     try withInputs(args) { type, inputs in
         func run<T: SpectralScalar>(_: T.Type) throws {
             let a = try loadInput(T.self, inputs[0], args.positionals[0])
             let t0 = now()
             let r = randomized ? try randomizedSVD(a, rank: rank, oversample: over, powerIterations: power, seed: seed, threads: threads)
-                               : try truncatedSVD(a, rank: rank, threads: threads)
+                : tol != nil ? try truncatedSVD(a, tolerance: T(tol!), threads: threads) : try truncatedSVD(a, rank: rank, threads: threads)
             let seconds = now() - t0
             var dir = OutputDirectory(path: out)
             dir.add("U.npy", npy: NpyArray(r.U)); dir.add("S.npy", npy: try vectorNpy(r.S)); dir.add("Vt.npy", npy: NpyArray(r.Vt))
             dir.add("summary.json", json: .object([
-                ("op", .string("lowrank")), ("dtype", .string(T.dtypeName)), ("shape", shapeJSON(a)), ("rank", .int(rank)),
+                ("op", .string("lowrank")), ("dtype", .string(T.dtypeName)), ("shape", shapeJSON(a)), ("rank", .int(r.S.count)),
+                ("tol", tol.map(JSON.number) ?? .null),
                 ("method", .string(randomized ? "randomized" : "truncated")), ("seed", seedJSON(seed)), ("seconds", .number(seconds)),
                 ("error", .number(r.error.double)), ("relative_error", .number(a.frobeniusNorm > 0 ? r.error.double / a.frobeniusNorm.double : 0)),
             ]))

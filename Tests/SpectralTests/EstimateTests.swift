@@ -57,6 +57,22 @@ final class EstimateTests: XCTestCase {
         XCTAssertEqual(try estimateRank(Matrix<Double>(rows: 0, cols: 2), eps: 0.1), 0)
     }
 
+    func testTruncationAtATolerance() throws {
+        // σ = 4, 2, 1, 0.5, ‖A‖_F = √21.25 ≈ 4.61: the rank-r errors are √(Σ_{i>r} σᵢ²)/‖A‖_F = 0.497, 0.2425, 0.108, 0.
+        let a = try known([4, 2, 1, 0.5], 12, 9, seed: 21)
+        for (tol, want) in [(0.6, 1), (0.3, 2), (0.25, 2), (0.2, 3), (0.05, 4), (1e-12, 4)] {   // σ₅… are rounding (~1e-16)
+            let t = try truncatedSVD(a, tolerance: tol)
+            XCTAssertEqual(t.S.count, want, "tolerance \(tol)")
+            XCTAssertLessThanOrEqual(t.error, tol * a.frobeniusNorm + 1e-14)
+            let byRank = try truncatedSVD(a, rank: want)
+            XCTAssertEqual(t.S, byRank.S); XCTAssertEqual(t.error, byRank.error)
+        }
+        let zero = try truncatedSVD(Matrix<Double>(rows: 5, cols: 3), tolerance: 0.1)
+        XCTAssertEqual(zero.S.count, 0); XCTAssertEqual(zero.U.rows, 5); XCTAssertEqual(zero.U.cols, 0)
+        XCTAssertThrowsError(try truncatedSVD(a, tolerance: 1))
+        XCTAssertThrowsError(try truncatedSVD(a, tolerance: -0.1))
+    }
+
     func testRankWithClearGaps() throws {
         // σ = 1, 1e-2, …, 1e-10 (gaps of 100): the count of σ > eps·σ₁ for eps between the gaps, whatever the seed.
         let a = try known([1, 1e-2, 1e-4, 1e-6, 1e-8, 1e-10], 50, 70, seed: 11)

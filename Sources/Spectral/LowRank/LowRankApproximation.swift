@@ -35,6 +35,30 @@ public func truncatedSVD<T: SpectralScalar>(_ a: some MatrixViewable<T>, rank: I
                                 Vt: s.Vt!.view(rows: 0..<rank, cols: 0..<av.cols).copy(), error: err)
 }
 
+/// The optimal approximation of the smallest rank whose relative Frobenius error is at most `tolerance`:
+/// r = min{r : √(Σ_{i>r} σᵢ²) ≤ tolerance·‖A‖_F} (Eckart–Young–Mirsky; the error is exact from the singular values),
+/// then the first r singular triplets as `truncatedSVD(rank:)`. r is 0 only for the zero or empty matrix (U m×0).
+///
+/// ```swift
+/// let lr = try truncatedSVD(a, tolerance: 1e-3)     // lr.S.count is the rank chosen, lr.error ≤ 1e-3·‖A‖_F
+/// ```
+/// - Throws: `.invalidArgument` unless 0 ≤ tolerance < 1; `.nonFinite` on NaN/Inf.
+public func truncatedSVD<T: SpectralScalar>(_ a: some MatrixViewable<T>, tolerance: T, threads: Int? = nil) throws -> LowRankApproximation<T> {
+    let av = a.view
+    guard tolerance >= 0 && tolerance < 1 else {
+        throw SpectralError.invalidArgument("truncatedSVD: tolerance must be in [0, 1), got \(tolerance)")
+    }
+    let s = try svd(av, threads: threads)
+    let total = nrm2(s.S)
+    // Tail norms from the end: tail[r] = ‖σ_{r+1…}‖, the error of rank r (nrm2 of each suffix: no cancellation).
+    var r = s.S.count
+    while r > 0 && nrm2(Array(s.S[(r - 1)...])) <= tolerance * total { r -= 1 }
+    if total == 0 { r = 0 }
+    let tail = Array(s.S[r...])
+    return LowRankApproximation(U: s.U!.view(rows: 0..<av.rows, cols: 0..<r).copy(), S: Array(s.S.prefix(r)),
+                                Vt: s.Vt!.view(rows: 0..<r, cols: 0..<av.cols).copy(), error: tail.isEmpty ? 0 : nrm2(tail))
+}
+
 /// Randomized SVD (Halko–Martinsson–Tropp): a Gaussian sketch Y = A·Ω with r + oversample columns, `powerIterations`
 /// rounds of Y ← A·(Aᵀ·Q) with re-orthonormalisation (each sharpens the spectrum's decay), Q = orth(Y), then the SVD
 /// of the small B = Qᵀ·A. Cost about (2q + 2)·m·n·(r + p) flops instead of a full SVD's O(mn·min(m, n)).
