@@ -70,6 +70,7 @@ PY
 "$bin" lowrank "$work/Bt.npy" --rank 5 --out "$work/lr" || fail "lowrank"
 "$bin" lowrank "$work/Bt.npy" --rank 5 --randomized --seed 3 --out "$work/rlr" || fail "lowrank --randomized"
 "$bin" cr "$work/A.npy" "$work/B.npy" --rank 10 --select top --out "$work/cr" || fail "cr"
+"$bin" cr "$work/A.npy" "$work/B.npy" --rank 10 --seed 3 --out "$work/cr2" || fail "cr sampled"
 "$bin" id "$work/Bt.npy" --rank 6 --out "$work/id" || fail "id"
 "$bin" id "$work/Bt.npy" --tol 1e-3 --randomized --out "$work/rid" || fail "id --tol --randomized"
 "$bin" cur "$work/Bt.npy" --rank 6 --select qr --middle intersection --out "$work/cur" || fail "cur"
@@ -88,7 +89,8 @@ assert U.shape == (41, 5) and Vt.shape == (5, 23)
 idx, proj = np.load(f"{d}/id/idx.npy"), np.load(f"{d}/id/proj.npy")
 i2, p2 = sli.interp_decomp(Bt, 6, rand=False)
 assert (idx[:6] == i2[:6]).all() and np.abs(proj - p2).max() < 1e-10, "id as scipy"
-assert json.load(open(f"{d}/cr/summary.json"))["relative_error"] > 0
+crs = json.load(open(f"{d}/cr/summary.json")); assert crs["relative_error"] > 0 and crs["variance_estimate"] is None, crs
+assert json.load(open(f"{d}/cr2/summary.json"))["variance_estimate"] > 0    # sampled: the unbiased variance estimate
 rows, cols = np.load(f"{d}/cur/rows.npy"), np.load(f"{d}/cur/cols.npy")
 C, U, R = (np.load(f"{d}/cur/{n}.npy") for n in ("C", "U", "R"))
 assert np.allclose((C @ U @ R)[rows], Bt[rows], atol=1e-10), "W⁺-CUR reproduces the rows"

@@ -267,6 +267,7 @@ func runCR(_ args: Arguments) throws {
                 ("op", .string("cr")), ("dtype", .string(T.dtypeName)), ("x_shape", shapeJSON(x)), ("y_shape", shapeJSON(y)),
                 ("rank", .int(rank)), ("select", .string(select)), ("middle", .string(middle)), ("seed", seedJSON(seed)),
                 ("seconds", .number(seconds)), ("relative_error", .number(relErr)),
+                ("variance_estimate", r.varianceEstimate.map(JSON.number) ?? .null),
             ]))
             try dir.commit()
         }

@@ -82,3 +82,45 @@ final class EstimateTests: XCTestCase {
         XCTAssertEqual(try estimateRank(Matrix<Double>(rows: 6, cols: 4), eps: 1e-6), 0)
     }
 }
+
+final class CRDiagnosticsTests: XCTestCase {
+    func testVarianceEstimateIsUnbiased() throws {
+        // X 12×40, Y 40×9 with uneven column/row norms; r = 8 draws. The exact E‖CR − XY‖_F² is
+        // (Σᵢ wᵢ²/pᵢ − ‖XY‖_F²)/r. Over N = 3000 seeds the mean of the estimate must lie within 4.5 standard errors
+        // of it (false-alarm rate below 1e-5 for a normal mean; N is large enough for the mean to be near normal),
+        // and so must the mean of the actual squared error (the estimator's target).
+        var x = Matrix<Double>.randomNormal(rows: 12, cols: 40, seed: 1), y = Matrix<Double>.randomNormal(rows: 40, cols: 9, seed: 2)
+        for i in 0..<40 { let f = 1 + Double(i % 7); for r in 0..<12 { x[r, i] *= f }; for c in 0..<9 { y[i, c] /= (1 + Double(i % 3)) } }
+        let xy = try matmul(x, y)
+        let nxy2 = xy.frobeniusNorm * xy.frobeniusNorm
+        let w = (0..<40).map { i in x.view(rows: 0..<12, cols: i..<(i + 1)).frobeniusNorm * y.view(rows: i..<(i + 1), cols: 0..<9).frobeniusNorm }
+        for selection in [CRSelection.optimalSampling, .uniformSampling] {
+            let p = selection == .uniformSampling ? [Double](repeating: 1.0 / 40, count: 40) : w.map { $0 / w.reduce(0, +) }
+            let exact = ((0..<40).reduce(0.0) { $0 + w[$1] * w[$1] / p[$1] } - nxy2) / 8
+            var estimates: [Double] = [], errors: [Double] = []
+            for seed in 0..<3000 {
+                let c = try approximateProduct(x, y, rank: 8, selection: selection, seed: UInt64(seed))
+                XCTAssertEqual(c.probabilities.count, 40)
+                estimates.append(c.varianceEstimate!)
+                let e = (try c.product - xy).frobeniusNorm
+                errors.append(e * e)
+            }
+            for (name, v) in [("estimate", estimates), ("squared error", errors)] {
+                let mean = v.reduce(0, +) / Double(v.count)
+                let sd = (v.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(v.count - 1)).squareRoot()
+                XCTAssertEqual(mean, exact, accuracy: 4.5 * sd / Double(v.count).squareRoot(), "\(selection) \(name)")
+            }
+        }
+        // Not sampled, another middle, or one draw: no estimate.
+        XCTAssertNil(try approximateProduct(x, y, rank: 8, selection: .topNorms).varianceEstimate)
+        XCTAssertTrue(try approximateProduct(x, y, rank: 8, selection: .topNorms).probabilities.isEmpty)
+        XCTAssertNil(try approximateProduct(x, y, rank: 8, middle: .diagonal).varianceEstimate)
+        XCTAssertNil(try approximateProduct(x, y, rank: 1).varianceEstimate)
+        // Far from unit scale: the estimate scales with degree 2 in X and in Y.
+        let unit = try approximateProduct(x, y, rank: 8, seed: 5).varianceEstimate!
+        // (2⁻³⁰⁰ and 2⁻²⁰⁰ are outside the comfortable range, so the scaled path runs; the variance, 2⁻¹⁰⁰⁰ times the
+        // unit one, is still a normal Double.)
+        let scaled = try approximateProduct(x * 0x1p-300, y * 0x1p-200, rank: 8, seed: 5).varianceEstimate!
+        XCTAssertEqual(scaled * 0x1p500 * 0x1p500, unit, accuracy: 1e-12 * unit)
+    }
+}

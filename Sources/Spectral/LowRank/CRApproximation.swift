@@ -30,6 +30,12 @@ public struct CRApproximation<T: SpectralScalar>: Sendable {
     public let R: Matrix<T>
     /// C·Λ·R.
     public let product: Matrix<T>
+    /// The sampling probabilities pᵢ of the l pairs (empty for `topNorms`, which does not sample).
+    public var probabilities: [Double] = []
+    /// An unbiased estimate of E‖C·R − X·Y‖_F², the sampled estimator's variance, from the draws themselves:
+    /// (Σₜ ‖xᵢₜ‖²‖yᵢₜ‖²/pᵢₜ² − r·‖C·R‖_F²)/(r(r − 1)) — the sample variance of the r rank-one terms over r. Computed in
+    /// Double; nil for `topNorms`, for a middle other than `.plain` (it describes the plain estimate) and for r = 1.
+    public var varianceEstimate: Double? = nil
 }
 
 /// Approximates X·Y (X n×l, Y l×m) from r of the l column–row pairs: cost O(r·n·m) instead of O(l·n·m).
@@ -63,12 +69,19 @@ func approximateProductView<T: SpectralScalar>(_ xv: MatrixView<T>, _ yv: Matrix
         let what = "approximateProduct: the product X·Y overflows \(T.self)"
         try c.scaleUp(by: sx, what); try rr.scaleUp(by: sy, what)
         try product.scaleUp(by: PowerOfTwoScale(exponent: sx.exponent + sy.exponent), what)
-        return CRApproximation(indices: d.indices, C: c, middle: d.middle, R: rr, product: product)
+        var out = CRApproximation(indices: d.indices, C: c, middle: d.middle, R: rr, product: product)
+        out.probabilities = d.probabilities
+        // The variance has degree 2 in X and in Y: scaled back by 2^(2(a+b)) in Double (nil if that overflows).
+        out.varianceEstimate = d.varianceEstimate.flatMap { v in
+            let up = v * Double(sign: .plus, exponent: 2 * (sx.exponent + sy.exponent), significand: 1)
+            return up.isFinite ? up : nil
+        }
+        return out
     }
     let weights: [Double] = (0..<l).map { i in
         xv.view(rows: 0..<xv.rows, cols: i..<(i + 1)).frobeniusNorm.double * yv.view(rows: i..<(i + 1), cols: 0..<yv.cols).frobeniusNorm.double
     }
-    var idx: [Int] = [], scale: [Double] = []
+    var idx: [Int] = [], scale: [Double] = [], probabilities: [Double] = []
     var g = SpectralRandom(seed: seed)
     let total = weights.reduce(0, +)
     switch selection {
@@ -77,6 +90,7 @@ func approximateProductView<T: SpectralScalar>(_ xv: MatrixView<T>, _ yv: Matrix
         scale = [Double](repeating: 1, count: r)
     case .optimalSampling, .uniformSampling:
         let p: [Double] = selection == .uniformSampling || total == 0 ? [Double](repeating: 1 / Double(l), count: l) : weights.map { $0 / total }
+        probabilities = p
         var cumulative: [Double] = []
         var acc = 0.0
         for v in p { acc += v; cumulative.append(acc) }
@@ -103,5 +117,13 @@ func approximateProductView<T: SpectralScalar>(_ xv: MatrixView<T>, _ yv: Matrix
         lambda = try matmul(try matmul(try pinv(c, threads: threads), xy, threads: threads), try pinv(rr, threads: threads), threads: threads)
     }
     let product = try matmul(try matmul(c, lambda, threads: threads), rr, threads: threads)
-    return CRApproximation(indices: idx, C: c, middle: lambda, R: rr, product: product)
+    var out = CRApproximation(indices: idx, C: c, middle: lambda, R: rr, product: product)
+    out.probabilities = probabilities
+    if !probabilities.isEmpty, middle == .plain, r >= 2 {
+        // Σₜ ‖Zₜ‖² with Zₜ = xᵢyᵢᵀ/pᵢ (‖Zₜ‖_F = wᵢ/pᵢ), and ‖C·R‖_F² = ‖mean of the Zₜ‖².
+        let terms = idx.reduce(0.0) { acc, i in probabilities[i] > 0 ? acc + (weights[i] / probabilities[i]) * (weights[i] / probabilities[i]) : acc }
+        let mean = product.frobeniusNorm.double
+        out.varianceEstimate = Swift.max(0, (terms - Double(r) * mean * mean) / (Double(r) * Double(r - 1)))
+    }
+    return out
 }
