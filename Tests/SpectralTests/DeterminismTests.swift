@@ -116,6 +116,18 @@ final class DeterminismTests: XCTestCase {
                 return d.projection.elements + d.indices.map(Double.init)
             }
         }
+        assertSameOnAnyThreads("estimates") { t in
+            [try estimateSpectralNorm(a, threads: t), try estimateSpectralNormDiff(a, a * 0.5, threads: t),
+             Double(try estimateRank(a, eps: 1e-6, threads: t))]
+        }
+        assertSameOnAnyThreads("leastSquaresWithRoute") { t in
+            let s = try leastSquaresWithRoute(a, a.view(rows: 0..<a.rows, cols: 0..<3), threads: t)
+            return s.x.elements + [Double(s.rank)]
+        }
+        assertSameOnAnyThreads("truncatedSVD tolerance") { t in
+            let l = try truncatedSVD(a, tolerance: 0.3, threads: t)
+            return l.U.elements + l.S + l.Vt.elements + [l.error]
+        }
         assertSameOnAnyThreads("row id") { t in
             let d = try rowInterpolativeDecomposition(a, rank: 30, threads: t)
             return d.projection.elements + d.indices.map(Double.init)
@@ -133,7 +145,7 @@ final class DeterminismTests: XCTestCase {
             for middle in [CRMiddle.plain, .diagonal, .full] {
                 assertSameOnAnyThreads("cr \(selection) \(middle)") { t in
                     let c = try approximateProduct(a, y, rank: 40, selection: selection, middle: middle, seed: 6, threads: t)
-                    return c.product.elements + c.middle.elements + c.indices.map(Double.init)
+                    return c.product.elements + c.middle.elements + c.indices.map(Double.init) + [c.varianceEstimate ?? -1]
                 }
             }
         }
@@ -150,6 +162,8 @@ final class DeterminismTests: XCTestCase {
             }
         }
         assertSameOnAnyThreads("newtonSchulz tall") { try newtonSchulz(x.transposed.copy(), threads: $0).elements }
+        let half = try! HalfMatrix(x)
+        assertSameOnAnyThreads("newtonSchulz half") { try newtonSchulz(half, schedule: .polarExpress, threads: $0).bits }
         for precondition in [NewtonSchulzPreconditioner.aol] {
             for normalization in [NewtonSchulzNormalization.gramFrobenius, .tight] {
                 assertSameOnAnyThreads("newtonSchulz aol \(normalization)") {

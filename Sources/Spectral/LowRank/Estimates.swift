@@ -40,7 +40,8 @@ public func estimateSpectralNormDiff<T: SpectralScalar>(_ a: some MatrixViewable
     let nt = try resolveThreads(threads)
     // One power of two for both (far from unit scale), so A − B scales exactly too.
     let scale = PowerOfTwoScale<T>(outsideComfort: Swift.max(av.maxAbs, bv.maxAbs))
-    let (sa, sb) = scale.isIdentity ? (av.copy(), bv.copy()) : (av.copy(scaledDownBy: scale), bv.copy(scaledDownBy: scale))
+    let scaled = scale.isIdentity ? nil : (av.copy(scaledDownBy: scale), bv.copy(scaledDownBy: scale))
+    let sa = scaled?.0.view ?? av, sb = scaled?.1.view ?? bv                 // views: no copy at unit scale
     func difference(_ u: [T], _ v: [T]) -> [T] { zip(u, v).map { $0 - $1 } }
     let e = try estimateSpectralNorm(rows: av.rows, cols: av.cols, iterations: iterations, seed: seed,
                                      matvec: { difference(try matvec(sa, $0, threads: nt), try matvec(sb, $0, threads: nt)) },

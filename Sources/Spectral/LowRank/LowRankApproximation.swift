@@ -50,10 +50,14 @@ public func truncatedSVD<T: SpectralScalar>(_ a: some MatrixViewable<T>, toleran
     }
     let s = try svd(av, threads: threads)
     let total = nrm2(s.S)
-    // Tail norms from the end: tail[r] = ‖σ_{r+1…}‖, the error of rank r (nrm2 of each suffix: no cancellation).
-    var r = s.S.count
-    while r > 0 && nrm2(Array(s.S[(r - 1)...])) <= tolerance * total { r -= 1 }
-    if total == 0 { r = 0 }
+    // The error of rank r, ‖σ_{r+1…}‖ (nrm2 of the suffix: no overflow, no cancellation), falls as r grows: binary
+    // search for the smallest r within the tolerance.
+    var lo = 0, hi = s.S.count                                  // error(hi) = 0 ≤ tolerance·total
+    while lo < hi {
+        let mid = (lo + hi) / 2
+        if nrm2(Array(s.S[mid...])) <= tolerance * total { hi = mid } else { lo = mid + 1 }
+    }
+    let r = total == 0 ? 0 : lo
     let tail = Array(s.S[r...])
     return LowRankApproximation(U: s.U!.view(rows: 0..<av.rows, cols: 0..<r).copy(), S: Array(s.S.prefix(r)),
                                 Vt: s.Vt!.view(rows: 0..<r, cols: 0..<av.cols).copy(), error: tail.isEmpty ? 0 : nrm2(tail))

@@ -89,8 +89,12 @@ public func newtonSchulz(_ m: HalfMatrix, schedule: NewtonSchulzSchedule = .jord
     var ws = NewtonSchulzWorkspace<Float>(p: x.rows, q: x.cols)
     for s in 0..<Swift.max(t, 1) {
         let one = try NewtonSchulzSchedule(name: schedule.name, provenance: schedule.provenance, rows: [schedule.coefficients(step: s)])
-        try newtonSchulzInPlace(&x, schedule: one, steps: t == 0 ? 0 : 1, inputScale: s == 0 ? Float(inputScale) : 1,
-                                start: s == 0 ? start : .plain, normalizeInput: s == 0, threads: nt, workspace: &ws)
+        if s == 0 {
+            try newtonSchulzInPlace(&x, schedule: one, steps: t == 0 ? 0 : 1, inputScale: Float(inputScale), start: start,
+                                    threads: nt, workspace: &ws)
+        } else {
+            try newtonSchulzSteps(&x, schedule: one, steps: 1, start: .plain, gramRestarts: nil, threads: nt, workspace: &ws)
+        }
         let count = x.count
         x.withUnsafeMutablePointer { p, _ in roundToHalf(p, count) }
         if !x.isFinite {

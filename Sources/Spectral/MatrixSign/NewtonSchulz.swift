@@ -166,12 +166,10 @@ struct NewtonSchulzWorkspace<T: SpectralScalar> {
 @_specialize(where T == Float)
 @_specialize(where T == Double)
 func newtonSchulzInPlace<T: SpectralScalar>(_ x: inout Matrix<T>, schedule: NewtonSchulzSchedule, steps: Int, inputScale: T,
-                                            start: NewtonSchulzStart, gramRestarts: [Int]? = nil, normalizeInput: Bool = true,
+                                            start: NewtonSchulzStart, gramRestarts: [Int]? = nil,
                                             threads: Int, workspace ws: inout NewtonSchulzWorkspace<T>) throws {
     let (p, q) = (x.rows, x.cols)
     if p == 0 || q == 0 { return }
-    if !normalizeInput { return try newtonSchulzSteps(&x, schedule: schedule, steps: steps, start: start, gramRestarts: gramRestarts,
-                                                      threads: threads, workspace: &ws) }
     // X₀ = M/(‖M‖_F·inputScale), scale-free and without an ε (a fixed ε, as Muon's 1e-7, changes the answer for small
     // M: 68% off at 2^-1030). ‖M‖_F is computed safely; when it is outside the comfortable range (where 1/‖M‖_F could
     // overflow), M is first scaled exactly by a power of two. The zero matrix stays zero.
