@@ -74,6 +74,8 @@ PY
 "$bin" id "$work/Bt.npy" --rank 6 --out "$work/id" || fail "id"
 "$bin" id "$work/Bt.npy" --tol 1e-3 --randomized --out "$work/rid" || fail "id --tol --randomized"
 "$bin" cur "$work/Bt.npy" --rank 6 --select qr --middle intersection --out "$work/cur" || fail "cur"
+"$bin" cur "$work/Bt.npy" --rank 4 --cols 7 --rows 6 --basis exact --report-optimal --out "$work/cur2" || fail "cur --cols --rows"
+"$bin" cur "$work/Bt.npy" --rank 4 --cols 5 --rows 9 --select cur-id --out "$work/cur3" || fail "cur --select cur-id"
 python3 - "$work" <<'PY'
 import sys, json, numpy as np, scipy.linalg.interpolative as sli
 d = sys.argv[1]
@@ -94,6 +96,13 @@ assert json.load(open(f"{d}/cr2/summary.json"))["variance_estimate"] > 0    # sa
 rows, cols = np.load(f"{d}/cur/rows.npy"), np.load(f"{d}/cur/cols.npy")
 C, U, R = (np.load(f"{d}/cur/{n}.npy") for n in ("C", "U", "R"))
 assert np.allclose((C @ U @ R)[rows], Bt[rows], atol=1e-10), "W⁺-CUR reproduces the rows"
+c2 = json.load(open(f"{d}/cur2/summary.json")); C, U, R = (np.load(f"{d}/cur2/{n}.npy") for n in ("C", "U", "R"))
+assert C.shape == (41, 7) and U.shape == (7, 6) and R.shape == (6, 23) and c2["ratio"] >= 1 - 1e-12, c2
+assert np.linalg.norm(Bt - C @ U @ R, 2) <= c2["error_bound_2"], "Sorensen–Embree bound"
+assert abs(np.load(f"{d}/cur2/col_leverage.npy").sum() - 4) < 1e-10, "leverage scores sum to k"
+c3 = json.load(open(f"{d}/cur3/summary.json")); assert c3["ratio"] is None and c3["leverage"] is None and c3["rows"] == 9, c3
+rl = json.load(open(f"{d}/rlr/summary.json")); U, S, Vt = (np.load(f"{d}/rlr/{n}.npy") for n in ("U", "S", "Vt"))
+assert np.linalg.norm(Bt - (U * S) @ Vt, 2) <= rl["error_bound_2"] and rl["error_bound_failure_probability"] == 1e-10, rl
 PY
 
 "$bin" msign "$work/Bt.npy" --schedule polar-express --steps 8 --out "$work/ms" || fail "msign"

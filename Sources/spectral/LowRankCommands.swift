@@ -119,6 +119,7 @@ let lowrankSpec = CommandSpec(
     options: [("--out", "output directory"), ("--rank", "target rank r, 1 ≤ r ≤ min(m, n)"),
               ("--tol", "instead of --rank: the smallest rank with ‖A − A_r‖_F ≤ E·‖A‖_F, 0 ≤ E < 1 (exact truncation only)"),
               ("--oversample", "randomized: extra sketch columns (default 10)"), ("--power-iterations", "randomized: default 2"),
+              ("--error-probes", "randomized: Gaussian probes of the a-posteriori bound on ‖A − UΣVᵀ‖₂ (default 10: fails with probability 1e-10; 0: none)"),
               ("--seed", "random seed (default 0)"), ("--dtype", "f32 or f64"), ("--threads", "threads")],
     flags: [("--randomized", "Halko–Martinsson–Tropp randomized SVD instead of the exact truncation")], positionals: 1...1)
 
@@ -143,12 +144,14 @@ let idSpec = CommandSpec(
     positionals: 1...1)
 
 let curSpec = CommandSpec(
-    name: "cur", summary: "CUR decomposition A ≈ C·U·R; writes rows.npy, cols.npy, C.npy, U.npy, R.npy and summary.json (error and its ratio to the SVD optimum).",
-    usage: "spectral cur A.npy --rank K --out DIR [--select deim|qr|leverage-top|leverage-sampled|uniform|norm] [--middle optimal|intersection] [--seed S]",
-    options: [("--out", "output directory"), ("--rank", "k, 1 ≤ k ≤ min(m, n)"), ("--select", "selection (default deim)"),
-              ("--middle", "optimal U = C⁺AR⁺ (default) or intersection U = W⁺"), ("--seed", "random seed (default 0)"),
-              ("--dtype", "f32 or f64"), ("--threads", "threads")],
-    flags: [], positionals: 1...1)
+    name: "cur", summary: "CUR decomposition A ≈ C·U·R; writes rows.npy, cols.npy, C.npy, U.npy, R.npy, the leverage scores (leverage and DEIM selections) and summary.json (error, η factors, bound; the SVD optimum and ratio with --report-optimal).",
+    usage: "spectral cur A.npy --rank K --out DIR [--cols C] [--rows R] [--select deim|qr|leverage-top|leverage-sampled|uniform|norm|top-norm|cur-id] [--middle optimal|intersection] [--basis auto|exact|randomized] [--report-optimal] [--seed S]",
+    options: [("--out", "output directory"), ("--rank", "k, 1 ≤ k ≤ min(m, n)"), ("--cols", "c columns, k ≤ c ≤ n (default k)"),
+              ("--rows", "r rows, k ≤ r ≤ m (default k)"), ("--select", "selection (default deim)"),
+              ("--middle", "optimal U = C⁺AR⁺ (default) or intersection U = W⁺"),
+              ("--basis", "singular vectors for leverage/DEIM: auto (default: randomized on large matrices), exact, randomized"),
+              ("--seed", "random seed (default 0)"), ("--dtype", "f32 or f64"), ("--threads", "threads")],
+    flags: [("--report-optimal", "also compute ‖A − A_k‖_F (singular values) and the ratio to it")], positionals: 1...1)
 
 func seedOption(_ args: Arguments) throws -> UInt64 {
     guard let s = args.values["--seed"] else { return 0 }
@@ -222,12 +225,13 @@ func runLowRank(_ args: Arguments) throws {
     if tol != nil && args.values["--rank"] != nil { throw UsageError(message: "lowrank: give one of --rank and --tol") }
     let over = try args.int("--oversample", default: 10, min: 0)!, power = try args.int("--power-iterations", default: 2, min: 0)!
     let randomized = args.switches.contains("--randomized")
+    let probes = try args.int("--error-probes", default: 10, min: 0)!
     if tol != nil && randomized { throw UsageError(message: "lowrank: --tol chooses the rank from the exact singular values; it does not combine with --randomized") }
     try withInputs(args) { type, inputs in
         func run<T: SpectralScalar>(_: T.Type) throws {
             let a = try loadInput(T.self, inputs[0], args.positionals[0])
             let t0 = now()
-            let r = randomized ? try randomizedSVD(a, rank: rank, oversample: over, powerIterations: power, seed: seed, threads: threads)
+            let r = randomized ? try randomizedSVD(a, rank: rank, oversample: over, powerIterations: power, errorProbes: probes, seed: seed, threads: threads)
                 : tol != nil ? try truncatedSVD(a, tolerance: T(tol!), threads: threads) : try truncatedSVD(a, rank: rank, threads: threads)
             let seconds = now() - t0
             var dir = OutputDirectory(path: out)
@@ -237,6 +241,8 @@ func runLowRank(_ args: Arguments) throws {
                 ("tol", tol.map(JSON.number) ?? .null),
                 ("method", .string(randomized ? "randomized" : "truncated")), ("seed", seedJSON(seed)), ("seconds", .number(seconds)),
                 ("error", .number(r.error.double)), ("relative_error", .number(a.frobeniusNorm > 0 ? r.error.double / a.frobeniusNorm.double : 0)),
+                ("error_bound_2", r.spectralErrorBound.map { .number($0.value.double) } ?? .null),
+                ("error_bound_failure_probability", r.spectralErrorBound.map { .number($0.failureProbability) } ?? .null),
             ]))
             try dir.commit()
         }
@@ -321,22 +327,32 @@ func runCUR(_ args: Arguments) throws {
     let out = try requireOut(args, curSpec)
     let threads = try args.int("--threads", min: 1)
     let rank = try requireRank(args, curSpec), seed = try seedOption(args)
+    let columns = try args.int("--cols", min: Int.min), rows = try args.int("--rows", min: Int.min)
     let select = CURSelection(rawValue: try args.choice("--select", CURSelection.allCases.map(\.rawValue), default: "deim")!)!
     let middle = CURMiddle(rawValue: try args.choice("--middle", CURMiddle.allCases.map(\.rawValue), default: "optimal")!)!
+    let basis = CURBasis(rawValue: try args.choice("--basis", CURBasis.allCases.map(\.rawValue), default: "auto")!)!
+    let reportOptimal = args.switches.contains("--report-optimal")
     try withInputs(args) { type, inputs in
         func run<T: SpectralScalar>(_: T.Type) throws {
             let a = try loadInput(T.self, inputs[0], args.positionals[0])
             let t0 = now()
-            let c = try cur(a, rank: rank, selection: select, middle: middle, seed: seed, threads: threads)
+            let c = try cur(a, rank: rank, columns: columns, rows: rows, selection: select, middle: middle, basis: basis,
+                            reportOptimal: reportOptimal, seed: seed, threads: threads)
             let seconds = now() - t0
             var dir = OutputDirectory(path: out)
             dir.add("rows.npy", npy: try indexNpy(c.rows)); dir.add("cols.npy", npy: try indexNpy(c.cols))
             dir.add("C.npy", npy: NpyArray(c.C)); dir.add("U.npy", npy: NpyArray(c.U)); dir.add("R.npy", npy: NpyArray(c.R))
+            if let l = c.columnLeverage { dir.add("col_leverage.npy", npy: try vectorNpy(l)) }
+            if let l = c.rowLeverage { dir.add("row_leverage.npy", npy: try vectorNpy(l)) }
+            func optional(_ x: Double?) -> JSON { x.map { .number($0) } ?? .null }
             dir.add("summary.json", json: .object([
                 ("op", .string("cur")), ("dtype", .string(T.dtypeName)), ("shape", shapeJSON(a)), ("rank", .int(rank)),
-                ("select", .string(select.rawValue)), ("middle", .string(middle.rawValue)), ("seed", seedJSON(seed)),
-                ("seconds", .number(seconds)), ("error", .number(c.error.double)), ("optimal_error", .number(c.optimalError.double)),
-                ("ratio", .number(c.ratio.double)),
+                ("cols", .int(c.cols.count)), ("rows", .int(c.rows.count)),
+                ("select", .string(select.rawValue)), ("middle", .string(middle.rawValue)), ("basis", c.basis.map { .string($0.rawValue) } ?? .null),
+                ("seed", seedJSON(seed)), ("seconds", .number(seconds)), ("error", .number(c.error.double)),
+                ("optimal_error", optional(c.optimalError?.double)), ("ratio", optional(c.ratio?.double)),
+                ("eta_rows", optional(c.etaRows)), ("eta_cols", optional(c.etaColumns)), ("error_bound_2", optional(c.errorBound?.double)),
+                ("leverage", c.columnLeverage == nil ? .null : .object([("cols", .string("col_leverage.npy")), ("rows", .string("row_leverage.npy"))])),
             ]))
             try dir.commit()
         }

@@ -1,17 +1,37 @@
 /// How `cur` chooses its rows and columns.
 public enum CURSelection: String, Sendable, CaseIterable {
-    /// The k largest leverage scores (‖V[i, :k]‖² for columns, ‖U[i, :k]‖² for rows).
+    /// The c (r) largest rank-k leverage scores (‖V[i, :k]‖² for columns, ‖U[i, :k]‖² for rows).
     case leverageTop = "leverage-top"
-    /// k distinct indices drawn with probability ∝ leverage score.
+    /// c (r) distinct indices drawn with probability ∝ rank-k leverage score.
     case leverageSampled = "leverage-sampled"
-    /// Discrete empirical interpolation on V[:, :k] and U[:, :k] (Sorensen–Embree).
+    /// Discrete empirical interpolation on V[:, :k] and U[:, :k] (Sorensen–Embree); indices past k (oversampled
+    /// counts) are the largest leverage scores not yet chosen (L-DEIM, Gidisu–Hochstenbach).
     case deim
-    /// The first k pivots of QR with column pivoting on A (columns) and Aᵀ (rows).
+    /// The first c (r) pivots of QR with column pivoting on A (columns) and Aᵀ (rows).
     case pivotedQR = "qr"
-    /// k distinct indices uniformly at random.
+    /// c (r) distinct indices uniformly at random.
     case uniform
-    /// k distinct indices drawn with probability ∝ squared norm.
+    /// c (r) distinct indices drawn with probability ∝ squared norm.
     case normWeighted = "norm"
+    /// The c columns and r rows of largest norm (deterministic).
+    case topNorm = "top-norm"
+    /// CUR-ID (Voronin–Martinsson): a randomized column ID of A of rank c chooses the columns, then a row ID of
+    /// C = A[:, cols] chooses the rows (a row ID of A itself when r > c).
+    case curID = "cur-id"
+
+    /// Whether the selection reads singular vectors (leverage scores or DEIM).
+    var needsSingularVectors: Bool { self == .leverageTop || self == .leverageSampled || self == .deim }
+}
+
+/// The singular vectors behind the leverage and DEIM selections.
+public enum CURBasis: String, Sendable, CaseIterable {
+    /// Randomized when the sketch is small against the matrix (4·(k + 10) ≤ min(m, n)), exact otherwise.
+    case auto
+    /// The first k singular vectors of the full Jacobi SVD (O(mn·min(m, n))).
+    case exact
+    /// The k vectors of `randomizedSVD` (oversample 10, 2 power iterations, O(mnk)): the same choices as the exact
+    /// ones when the spectrum has a gap after σ_k, at a fraction of the cost.
+    case randomized
 }
 
 /// The middle factor of a CUR.
@@ -22,11 +42,11 @@ public enum CURMiddle: String, Sendable, CaseIterable {
     case intersection
 }
 
-/// A CUR decomposition A ≈ C·U·R with C = A[:, cols], R = A[rows, :].
+/// A CUR decomposition A ≈ C·U·R with C = A[:, cols], R = A[rows, :], and the diagnostics of its selection.
 public struct CURDecomposition<T: SpectralScalar>: Sendable {
-    /// 0-based indices of the rows chosen for R = A[rows, :], in selection order.
+    /// 0-based indices of the r rows chosen for R = A[rows, :], in selection order.
     public let rows: [Int]
-    /// 0-based indices of the columns chosen for C = A[:, cols], in selection order.
+    /// 0-based indices of the c columns chosen for C = A[:, cols], in selection order.
     public let cols: [Int]
     /// C = A[:, cols] (m×c).
     public let C: Matrix<T>
@@ -34,83 +54,183 @@ public struct CURDecomposition<T: SpectralScalar>: Sendable {
     public let U: Matrix<T>
     /// R = A[rows, :] (r×n).
     public let R: Matrix<T>
-    /// ‖A − C·U·R‖_F.
+    /// ‖A − C·U·R‖_F, measured.
     public let error: T
-    /// ‖A − A_k‖_F, the SVD optimum for rank k.
-    public let optimalError: T
-    /// error / optimalError (1 is optimal; ∞ when the optimum is 0 and the CUR is not exact).
-    public var ratio: T { optimalError > 0 ? error / optimalError : (error == 0 ? 1 : .infinity) }
+    /// ‖A − A_k‖_F, the SVD optimum for rank k: present when the exact SVD was computed (basis `.exact`) or asked
+    /// for (`reportOptimal`), nil otherwise.
+    public let optimalError: T?
+    /// error / optimalError (1 is optimal; ∞ when the optimum is 0 and the CUR is not exact); nil without the optimum.
+    public var ratio: T? { optimalError.map { $0 > 0 ? error / $0 : (error == 0 ? 1 : .infinity) } }
+    /// The basis the selection read: `.exact` or `.randomized` for the leverage and DEIM selections, nil for the
+    /// others (they need no singular vectors).
+    public let basis: CURBasis?
+    /// Rank-k column leverage scores ‖V[j, :k]‖² (n values in [0, 1], summing to k), from `basis`; nil when no
+    /// singular vectors were computed.
+    public let columnLeverage: [Double]?
+    /// Rank-k row leverage scores ‖U[i, :k]‖² (m values in [0, 1], summing to k); nil as `columnLeverage`.
+    public let rowLeverage: [Double]?
+    /// η_q = ‖V_k[cols[:k], :]⁻¹‖₂ (the article's error-bound factor for the columns, from `basis`; ∞ when the
+    /// block is singular); nil when no singular vectors were computed.
+    public let etaColumns: Double?
+    /// η_p = ‖U_k[rows[:k], :]⁻¹‖₂, as `etaColumns` for the rows.
+    public let etaRows: Double?
+    /// The Sorensen–Embree bound (η_p + η_q)·σ_{k+1} ≥ ‖A − C·U·R‖₂. It holds for U = C⁺·A·R⁺ and exact singular
+    /// vectors, so it is given for the `.optimal` middle with the `.exact` basis (extra rows and columns only lower
+    /// the error); nil otherwise.
+    public let errorBound: T?
 }
 
-/// CUR decomposition (article 低秩近似之路(五)): k columns C and k rows R of A itself, and a k×k middle U.
+/// CUR decomposition (article 低秩近似之路(五)): c columns C and r rows R of A itself (c, r ≥ k, k by default) and
+/// a c×r middle U, with the selection's diagnostics (leverage scores, η factors, the error bound).
 ///
-/// Cost: one SVD for the leverage and DEIM selections and for the reported optimum, plus the pseudo-inverses of
-/// C, R (or W). Accuracy: with DEIM, ‖A − CUR‖₂ ≤ (η_p + η_q)·σ_{k+1} (Sorensen–Embree); exact when k ≥ rank(A).
-/// - Throws: `.invalidArgument` unless 1 ≤ k ≤ min(m, n); `.nonFinite` on NaN/Inf.
-public func cur<T: SpectralScalar>(_ a: some MatrixViewable<T>, rank k: Int, selection: CURSelection = .deim,
-                                   middle: CURMiddle = .optimal, seed: UInt64 = 0, threads: Int? = nil) throws -> CURDecomposition<T> {
-    try curView(a.view, rank: k, selection: selection, middle: middle, seed: seed, threads: threads)
+/// Cost: the leverage and DEIM selections need the first k singular vectors, from a randomized SVD (O(mnk), the
+/// `.auto` choice on large matrices) or the full SVD (`basis: .exact`); the other selections need none. The middle
+/// costs the pseudo-inverses of C and R (or W) and one c×m×n product; the error ‖A − CUR‖_F one more. The SVD
+/// optimum ‖A − A_k‖_F is computed only with `reportOptimal` (singular values alone) or the exact basis.
+///
+/// Accuracy: with DEIM and the optimal middle, ‖A − CUR‖₂ ≤ (η_p + η_q)·σ_{k+1} (Sorensen–Embree), returned as
+/// `errorBound` for the exact basis; exact when k ≥ rank(A).
+///
+/// ```swift
+/// let d = try cur(a, rank: 100)                               // DEIM from a randomized SVD, c = r = 100
+/// let e = try cur(a, rank: 20, columns: 40, rows: 30, selection: .curID, reportOptimal: true)
+/// print(e.error, e.ratio!)                                    // ‖A − CUR‖_F and its ratio to ‖A − A_20‖_F
+/// ```
+/// - Parameters:
+///   - rank: k, 1 ≤ k ≤ min(m, n): the rank the selection targets.
+///   - columns: c, k ≤ c ≤ n (default k). `rows`: r, k ≤ r ≤ m (default k).
+///   - basis: the singular vectors of the leverage and DEIM selections (ignored by the others).
+///   - reportOptimal: also compute ‖A − A_k‖_F (a values-only SVD when the basis is randomized or not needed).
+/// - Throws: `.invalidArgument` unless 1 ≤ k ≤ min(m, n), k ≤ c ≤ n and k ≤ r ≤ m; `.nonFinite` on NaN/Inf;
+///   `.overflow` when U or the error leaves T's range.
+public func cur<T: SpectralScalar>(_ a: some MatrixViewable<T>, rank k: Int, columns: Int? = nil, rows: Int? = nil,
+                                   selection: CURSelection = .deim, middle: CURMiddle = .optimal, basis: CURBasis = .auto,
+                                   reportOptimal: Bool = false, seed: UInt64 = 0, threads: Int? = nil) throws -> CURDecomposition<T> {
+    try curView(a.view, rank: k, columns: columns, rows: rows, selection: selection, middle: middle, basis: basis,
+                reportOptimal: reportOptimal, seed: seed, threads: threads)
 }
 
 @_specialize(where T == Float)
 @_specialize(where T == Double)
-func curView<T: SpectralScalar>(_ av: MatrixView<T>, rank k: Int, selection: CURSelection, middle: CURMiddle, seed: UInt64,
+func curView<T: SpectralScalar>(_ av: MatrixView<T>, rank k: Int, columns: Int?, rows: Int?, selection: CURSelection,
+                                middle: CURMiddle, basis: CURBasis, reportOptimal: Bool, seed: UInt64,
                                 threads: Int?) throws -> CURDecomposition<T> {
     let (m, n) = (av.rows, av.cols)
     try checkRank("cur", k, m, n)
+    let c = columns ?? k, r = rows ?? k
+    guard c >= k && c <= n else { throw SpectralError.invalidArgument("cur: columns must be in \(k)...\(n) (rank...n), got \(c)") }
+    guard r >= k && r <= m else { throw SpectralError.invalidArgument("cur: rows must be in \(k)...\(m) (rank...m), got \(r)") }
     let big = try av.finiteMaxAbs("cur: A")
     if !PowerOfTwoScale.isComfortable(big) {
-        // CUR of 2^e·A': C and R take 2^e, U takes 2^-e, the errors 2^e; the indices do not change.
+        // CUR of 2^e·A': C and R take 2^e, U takes 2^-e, the errors 2^e; indices, leverage and η do not change.
         let sc = PowerOfTwoScale(maxAbs: big)
-        let d = try curView(av.copy(scaledDownBy: sc).view, rank: k, selection: selection, middle: middle, seed: seed, threads: threads)
-        var c = d.C, u = d.U, r = d.R
+        let d = try curView(av.copy(scaledDownBy: sc).view, rank: k, columns: c, rows: r, selection: selection, middle: middle,
+                            basis: basis, reportOptimal: reportOptimal, seed: seed, threads: threads)
+        var cm = d.C, u = d.U, rm = d.R
         let what = "cur: the middle matrix U overflows \(T.self) (A's selected block is too ill-conditioned for its range)"
-        try c.scaleUp(by: sc, what); try r.scaleUp(by: sc, what); try u.scaleUp(by: sc, degree: -1, what)
-        let (error, optimal) = (sc.up(d.error), sc.up(d.optimalError))
-        guard error.isFinite, optimal.isFinite else {
+        try cm.scaleUp(by: sc, what); try rm.scaleUp(by: sc, what); try u.scaleUp(by: sc, degree: -1, what)
+        let error = sc.up(d.error), optimal = d.optimalError.map { sc.up($0) }, bound = d.errorBound.map { sc.up($0) }
+        guard error.isFinite, optimal?.isFinite ?? true else {
             throw SpectralError.overflow("cur: the error ‖A − CUR‖_F is beyond \(T.self)'s range (A near overflow and a poor selection or middle)")
         }
-        return CURDecomposition(rows: d.rows, cols: d.cols, C: c, U: u, R: r, error: error, optimalError: optimal)
+        return CURDecomposition(rows: d.rows, cols: d.cols, C: cm, U: u, R: rm, error: error, optimalError: optimal, basis: d.basis,
+                                columnLeverage: d.columnLeverage, rowLeverage: d.rowLeverage, etaColumns: d.etaColumns,
+                                etaRows: d.etaRows, errorBound: bound?.isFinite == true ? bound : nil)
     }
-    let s = try svd(av, threads: threads)
-    var g = SpectralRandom(seed: seed)
-    let rows: [Int], cols: [Int]
-    switch selection {
-    case .leverageTop, .leverageSampled:
-        let colScores = (0..<n).map { i in (0..<k).reduce(0.0) { $0 + s.Vt![$1, i].double * s.Vt![$1, i].double } }
-        let rowScores = (0..<m).map { i in (0..<k).reduce(0.0) { $0 + s.U![i, $1].double * s.U![i, $1].double } }
-        if selection == .leverageTop {
-            cols = topIndices(colScores, k); rows = topIndices(rowScores, k)
+    // The first k singular vectors, when the selection reads them: uk m×k, vk n×k.
+    var uk: Matrix<T>? = nil, vk: Matrix<T>? = nil, sigma: [T]? = nil, used: CURBasis? = nil
+    if selection.needsSingularVectors {
+        let exact = basis == .exact || (basis == .auto && 4 * (k + 10) > Swift.min(m, n))
+        if exact {
+            let s = try svd(av, threads: threads)
+            uk = s.U!.view(rows: 0..<m, cols: 0..<k).copy()
+            vk = s.Vt!.view(rows: 0..<k, cols: 0..<n).transposed.copy()
+            sigma = s.S
+            used = .exact
         } else {
-            cols = sampleDistinct(colScores, k, &g); rows = sampleDistinct(rowScores, k, &g)
+            // A seed of its own, so the basis's sketch and the selection's draws are independent streams.
+            let lr = try randomizedSVDView(av, rank: k, oversample: 10, powerIterations: 2, seed: seed ^ 0x9E37_79B9_7F4A_7C15,
+                                           errorProbes: 0, threads: threads)
+            uk = lr.U; vk = lr.Vt.transposed.copy()
+            used = .randomized
         }
+    }
+    if reportOptimal && sigma == nil { sigma = try svd(av, vectors: .none, threads: threads).S }
+    func leverage(_ x: Matrix<T>) -> [Double] {
+        (0..<x.rows).map { i in (0..<x.cols).reduce(0.0) { $0 + x[i, $1].double * x[i, $1].double } }
+    }
+    let colScores = vk.map(leverage), rowScores = uk.map(leverage)
+    var g = SpectralRandom(seed: seed)
+    let rowIdx: [Int], colIdx: [Int]
+    switch selection {
+    case .leverageTop:
+        colIdx = topIndices(colScores!, c); rowIdx = topIndices(rowScores!, r)
+    case .leverageSampled:
+        colIdx = sampleDistinct(colScores!, c, &g); rowIdx = sampleDistinct(rowScores!, r, &g)
     case .deim:
-        cols = deim(Matrix<T>(rows: n, cols: k) { i, j in s.Vt![j, i] })
-        rows = deim(s.U!.view(rows: 0..<m, cols: 0..<k).copy())
+        colIdx = extendByScore(deim(vk!), colScores!, to: c); rowIdx = extendByScore(deim(uk!), rowScores!, to: r)
     case .pivotedQR:
-        cols = Array(try pivotedQR(av, maxRank: k, threads: threads).pivots.prefix(k))
-        rows = Array(try pivotedQR(av.transposed, maxRank: k, threads: threads).pivots.prefix(k))
+        colIdx = Array(try pivotedQR(av, maxRank: c, threads: threads).pivots.prefix(c))
+        rowIdx = Array(try pivotedQR(av.transposed, maxRank: r, threads: threads).pivots.prefix(r))
     case .uniform:
-        cols = sampleDistinct([Double](repeating: 1, count: n), k, &g); rows = sampleDistinct([Double](repeating: 1, count: m), k, &g)
-    case .normWeighted:
+        colIdx = sampleDistinct([Double](repeating: 1, count: n), c, &g); rowIdx = sampleDistinct([Double](repeating: 1, count: m), r, &g)
+    case .normWeighted, .topNorm:
         let colNorms = (0..<n).map { j in av.view(rows: 0..<m, cols: j..<(j + 1)).frobeniusNorm.double }
         let rowNorms = (0..<m).map { i in av.view(rows: i..<(i + 1), cols: 0..<n).frobeniusNorm.double }
-        cols = sampleDistinct(colNorms.map { $0 * $0 }, k, &g)
-        rows = sampleDistinct(rowNorms.map { $0 * $0 }, k, &g)
+        if selection == .topNorm {
+            colIdx = topIndices(colNorms, c); rowIdx = topIndices(rowNorms, r)
+        } else {
+            colIdx = sampleDistinct(colNorms.map { $0 * $0 }, c, &g); rowIdx = sampleDistinct(rowNorms.map { $0 * $0 }, r, &g)
+        }
+    case .curID:
+        // The IDs' index lists are permutations with the skeleton first: counts above the rank an ID can have
+        // (min(m, n)) continue in the ID's own order.
+        colIdx = Array(try interpolativeDecompositionView(av, rank: Swift.min(c, m), tolerance: nil, randomized: true, oversample: 30,
+                                                          powerIterations: 1, seed: seed, threads: threads).indices.prefix(c))
+        if r <= c {
+            // The row ID of C (m×c): QRCP of Cᵀ, its first r pivots.
+            rowIdx = Array(try pivotedQR(gatherColumns(av, colIdx).transposed, maxRank: r, threads: threads).pivots.prefix(r))
+        } else {
+            rowIdx = Array(try interpolativeDecompositionView(av.transposed, rank: Swift.min(r, n), tolerance: nil, randomized: true,
+                                                              oversample: 30, powerIterations: 1, seed: seed, threads: threads).indices.prefix(r))
+        }
     }
-    let c = gatherColumns(av, cols)
-    let r = Matrix<T>(rows: k, cols: n) { i, j in av[rows[i], j] }
+    let cm = gatherColumns(av, colIdx)
+    let rm = Matrix<T>(rows: r, cols: n) { i, j in av[rowIdx[i], j] }
     let u: Matrix<T>
     switch middle {
     case .optimal:
-        u = try matmul(try matmul(try pinv(c, threads: threads), av, threads: threads), try pinv(r, threads: threads), threads: threads)
+        u = try matmul(try matmul(try pinv(cm, threads: threads), av, threads: threads), try pinv(rm, threads: threads), threads: threads)
     case .intersection:
-        u = try pinv(Matrix<T>(rows: k, cols: k) { i, j in av[rows[i], cols[j]] }, threads: threads)
+        u = try pinv(Matrix<T>(rows: r, cols: c) { i, j in av[rowIdx[i], colIdx[j]] }, threads: threads)
     }
-    let approx = try matmul(try matmul(c, u, threads: threads), r, threads: threads)
+    let approx = try matmul(try matmul(cm, u, threads: threads), rm, threads: threads)
     let err = try (approx - av.copy()).frobeniusNorm
-    let tail = Array(s.S[k...])
-    return CURDecomposition(rows: rows, cols: cols, C: c, U: u, R: r, error: err, optimalError: tail.isEmpty ? 0 : nrm2(tail))
+    // η = ‖X[S[:k], :]⁻¹‖₂ = 1/σ_min of the k×k block of the basis at the first k chosen indices.
+    func eta(_ x: Matrix<T>?, _ chosen: [Int]) throws -> Double? {
+        guard let x else { return nil }
+        let block = Matrix<Double>(rows: k, cols: k) { i, j in x[chosen[i], j].double }
+        let smallest = try svd(block, vectors: .none, threads: 1).S.last ?? 0
+        return smallest > 0 ? 1 / smallest : .infinity
+    }
+    let etaC = try eta(vk, colIdx), etaR = try eta(uk, rowIdx)
+    let optimal = sigma.map { k < $0.count ? nrm2(Array($0[k...])) : 0 }
+    var bound: T? = nil
+    if middle == .optimal && used == .exact, let etaC, let etaR, let sigma {
+        let b = T((etaC + etaR) * (k < sigma.count ? sigma[k] : 0).double)
+        if b.isFinite { bound = b }
+    }
+    return CURDecomposition(rows: rowIdx, cols: colIdx, C: cm, U: u, R: rm, error: err, optimalError: optimal, basis: used,
+                            columnLeverage: colScores, rowLeverage: rowScores, etaColumns: etaC, etaRows: etaR, errorBound: bound)
+}
+
+/// `chosen` followed by the highest-scoring indices not in it, up to `count` (ties by index).
+func extendByScore(_ chosen: [Int], _ scores: [Double], to count: Int) -> [Int] {
+    guard chosen.count < count else { return chosen }
+    let taken = Set(chosen)
+    let rest = (0..<scores.count).filter { !taken.contains($0) }
+        .sorted { scores[$0] > scores[$1] || (scores[$0] == scores[$1] && $0 < $1) }
+    return chosen + rest.prefix(count - chosen.count)
 }
 
 /// DEIM indices of the columns of V (n×k): greedy, distinct by construction (the residual is 0 at chosen rows).

@@ -180,6 +180,66 @@ func interpolativeDecompositionView<T: SpectralScalar>(_ av: MatrixView<T>, rank
     return InterpolativeDecomposition(rank: k, indices: f.pivots, projection: proj)
 }
 
+/// The matrix-free randomized column ID (as `scipy.linalg.interpolative.interp_decomp` on a LinearOperator): A (m×n)
+/// is given by `matmat` (an n×l X to A·X, m×l) and `rmatmat` (an m×l Y to Aᵀ·Y, n×l). The sketch Y = Ω·A comes from
+/// Aᵀ·Ωᵀ (Ω random signs, k + oversample rows; in tolerance mode the sketch doubles until it is not saturated), then
+/// `powerIterations` rounds of Y ← orth(A·Yᵀ)ᵀ·A; the skeleton is the sketch's greedy QRCP pivots, and the projection
+/// the optimal one for those columns, C⁺·A with C = A·E_S (two more products). The backward elimination of the
+/// matrix form (`pruneColumns`) needs A's columns and is not done here: the error is that of the plain sketch
+/// (within a few percent of the deterministic ID on decaying spectra; tests). The products must stay in T's range
+/// (nothing can be pre-scaled here).
+///
+/// ```swift
+/// let id = try interpolativeDecomposition(rows: m, cols: n, rank: 20,
+///                                         matmat: { try matmul(a, $0) }, rmatmat: { try matmul(a.transposed, $0) })
+/// ```
+/// - Throws: as `interpolativeDecomposition`; `.invalidArgument` when a closure returns the wrong shape;
+///   `.nonFinite` when it returns NaN/Inf; whatever the closures throw.
+public func interpolativeDecomposition<T: SpectralScalar>(rows m: Int, cols n: Int, rank: Int? = nil, tolerance: T? = nil,
+                                                          oversample: Int = 30, powerIterations: Int = 1, seed: UInt64 = 0,
+                                                          threads: Int? = nil, matmat: (Matrix<T>) throws -> Matrix<T>,
+                                                          rmatmat: (Matrix<T>) throws -> Matrix<T>) throws -> InterpolativeDecomposition<T> {
+    guard m >= 0 && n >= 0 else { throw SpectralError.invalidArgument("interpolativeDecomposition: negative size \(shapeString(m, n))") }
+    guard (rank == nil) != (tolerance == nil) else {
+        throw SpectralError.invalidArgument("interpolativeDecomposition: give exactly one of rank and tolerance")
+    }
+    if let k = rank { try checkRank("interpolativeDecomposition", k, m, n) }
+    if let e = tolerance, !(e > 0 && e < 1) { throw SpectralError.invalidArgument("interpolativeDecomposition: tolerance must be in (0, 1), got \(e)") }
+    guard oversample >= 0, powerIterations >= 0 else {
+        throw SpectralError.invalidArgument("interpolativeDecomposition: oversample and powerIterations must be ≥ 0")
+    }
+    let nt = try resolveThreads(threads)
+    let p = Swift.min(oversample, Swift.max(m, n))
+    return try withoutActuallyEscaping(matmat) { mm in
+        try withoutActuallyEscaping(rmatmat) { rm in
+            let op = LinearOperator(rows: m, cols: n, name: "interpolativeDecomposition", matmat: mm, rmatmat: rm)
+            var d = Swift.min(m, (rank ?? 22) + p)
+            var g = SpectralRandom(seed: seed)
+            var pivots: [Int], factored: Int
+            while true {
+                let omega = Matrix<T>.signSketch(rows: d, cols: m, using: &g)                 // d×m
+                var y = try op.applyTransposed(omega.transposed.copy()).transposed.copy()       // Ω·A, d×n
+                for _ in 0..<powerIterations {
+                    let q = try qr(try op.apply(y.transposed.copy()), threads: nt).Q(threads: nt)   // orth(A·Yᵀ), m×d
+                    y = try op.applyTransposed(q).transposed.copy()
+                }
+                (pivots, factored) = sketchPivots(y, maxRank: Swift.min(rank ?? d, d, n), tolerance: tolerance ?? 0)
+                if rank != nil || factored < d - p / 2 || d == m { break }
+                d = Swift.min(m, 2 * d)
+            }
+            let k = rank ?? Swift.min(n, Swift.max(1, factored))
+            if n == k { return InterpolativeDecomposition(rank: k, indices: pivots, projection: Matrix<T>(rows: k, cols: 0)) }
+            // C = A·E_S, then C⁺·A = (Aᵀ·(C⁺)ᵀ)ᵀ; its skeleton columns are the identity when C has full rank.
+            var e = Matrix<T>(rows: n, cols: k)
+            for (j, col) in pivots.prefix(k).enumerated() { e[col, j] = 1 }
+            let c = try op.apply(e)
+            let cPlus = try pinv(c, threads: nt)                                                  // k×m
+            let all = try op.applyTransposed(cPlus.transposed.copy()).transposed.copy()           // k×n
+            return InterpolativeDecomposition(rank: k, indices: pivots, projection: gatherColumns(all.view, Array(pivots.suffix(n - k))))
+        }
+    }
+}
+
 /// A row interpolative decomposition A ≈ X·A[S, :] with |S| = rank and X[S, :] = I: the column ID of Aᵀ in the
 /// natural row layout. `indices` is a 0-based permutation of A's m rows, the skeleton rows first; `projection` is
 /// scipy's `proj` for the ID of Aᵀ (k×(m − k): A[idx[k:], :] ≈ projᵀ·A[idx[:k], :]).
