@@ -112,6 +112,28 @@ def randomized_svd(a, rank, oversample, power_iterations, rng):
     return q @ ub[:, :rank], s[:rank], vt[:rank]
 
 
+def deim(v):
+    """DEIM indices of the columns of V (n×k), Sorensen–Embree: argmax of the interpolation residual, column by column."""
+    p = [int(np.argmax(np.abs(v[:, 0])))]
+    for j in range(1, v.shape[1]):
+        c = np.linalg.solve(v[p, :j], v[p, j])
+        r = v[:, j] - v[:, :j] @ c
+        r[p] = 0
+        p.append(int(np.argmax(np.abs(r))))
+    return p
+
+
+def cur_deim(a, k, rng):
+    """The CUR ours runs by default at this size: DEIM on the rank-k randomized SVD's vectors (oversample 10, 2 power
+    iterations), U = C⁺·A·R⁺, and the error ‖A − CUR‖_F (ours returns it)."""
+    u, _, vt = randomized_svd(a, k, 10, 2, rng)
+    cols, rows = deim(vt.T), deim(u)
+    c, r = a[:, cols], a[rows, :]
+    mid = (np.linalg.pinv(c) @ a) @ np.linalg.pinv(r)
+    err = np.linalg.norm(a - (c @ mid) @ r)
+    return c, mid, r, err
+
+
 def check_dtype(result, dt):
     """Every array a Float case's peer returns is float32 (NumPy 2 promotes a float64 scalar times a float32 array to
     float64: the peer would do Double work)."""
@@ -344,6 +366,17 @@ def make_case(case, rng, path=None):
         a = matrix(lambda: rng.standard_normal((m, n)).astype(dt))
         fn = lambda: np.linalg.pinv(a)
         fn.error = lambda: relative_residual(a, a @ fn() @ a)
+    elif op == "cur":
+        m, n = dims
+        k = min(m, n, 512)
+        a = matrix(lambda: ((rng.standard_normal((m, k)) / (np.arange(k) + 1.0)) @ rng.standard_normal((k, n))).astype(dt))
+        kk = min(100, m, n)
+        fn = lambda: cur_deim(a, kk, np.random.default_rng(1))
+
+        def error(a=a, kk=kk):
+            c, mid, r, _ = cur_deim(a, kk, np.random.default_rng(1))
+            return relative_residual(a, c.astype(np.float64) @ mid.astype(np.float64) @ r.astype(np.float64))
+        fn.error = error
     elif op in ("id", "id-rand", "rsvd", "rsvd-svds", "rsvd-full"):
         import scipy.linalg.interpolative as sli
         m, n = dims

@@ -357,6 +357,25 @@ same_on_threads svdvals svd "$work/D.npy" --values-only
 same_on_threads pinv pinv "$work/D.npy"
 same_on_threads lowrank lowrank "$work/D.npy" --rank 20 --randomized
 same_on_threads cr cr "$work/D.npy" "$work/E.npy" --rank 40
+# Out of core: a 32 MB file with an 8 MiB budget streams in row blocks and gives the in-memory answer.
+python3 -c "import numpy as np; r = np.random.default_rng(4); np.save('$work/big.npy', (r.standard_normal((4000, 60)) / np.arange(1, 61)) @ r.standard_normal((60, 1000)))"
+same_on_threads ooc lowrank "$work/big.npy" --rank 8 --randomized --memory-budget 8M
+"$bin" lowrank "$work/big.npy" --rank 8 --randomized --out "$work/inmem" > /dev/null || fail "lowrank in memory"
+"$bin" norm2 "$work/big.npy" --memory-budget 8M --out "$work/oocn" 2> /dev/null || fail "norm2 out of core"
+"$bin" id "$work/big.npy" --rank 8 --randomized --memory-budget 8M --out "$work/oocid" 2> /dev/null || fail "id out of core"
+python3 - "$work" <<'PY'
+import json, sys, numpy as np
+d = sys.argv[1]
+o, m = (json.load(open(f"{d}/{x}/summary.json")) for x in ("t_ooc_1", "inmem"))
+assert o["out_of_core"] and not m["out_of_core"] and o["passes"] == 6 and o["peak_bytes"] > 0, o
+so, sm = np.load(f"{d}/t_ooc_1/S.npy"), np.load(f"{d}/inmem/S.npy")
+assert np.abs(so - sm).max() <= 1e-12 * sm[0], "out of core = in memory"
+a = np.load(f"{d}/big.npy")
+n = json.load(open(f"{d}/oocn/summary.json")); assert n["out_of_core"] and n["passes"] == 20 and abs(n["norm"] - np.linalg.norm(a, 2)) < 1e-6 * n["norm"], n
+i = json.load(open(f"{d}/oocid/summary.json")); assert i["out_of_core"] and i["rank"] == 8, i
+PY
+expect 1 "$work/o" "$bin" lowrank "$work/big.npy" --rank 8 --randomized --memory-budget 100K --out "$work/o"
+expect 2 "$work/o" "$bin" lowrank "$work/big.npy" --rank 8 --randomized --memory-budget 12Q --out "$work/o"
 same_on_threads id id "$work/D.npy" --rank 30 --randomized
 same_on_threads cur cur "$work/D.npy" --rank 15
 same_on_threads msign msign "$work/F.npy" --schedule polar-express

@@ -6,7 +6,7 @@ import Spectral
 let benchFamilies: [(name: String, ops: [String])] = [
     ("blas", ["gemm", "syrk", "gemv"]),
     ("factorizations", ["qr", "qrcp", "svd", "svdvals", "svd-gejsv", "svd-decay"]),
-    ("lowrank", ["pinv", "pinv-cod", "pinv-auto", "pinv-auto-deficient", "pinv-auto-graded", "id", "id-rand", "rsvd", "rsvd-svds"]),
+    ("lowrank", ["pinv", "pinv-cod", "pinv-auto", "pinv-auto-deficient", "pinv-auto-graded", "id", "id-rand", "rsvd", "rsvd-svds", "cur"]),
     ("msign", ["ns-jordan", "ns-pe", "ns-gram", "ns-batch", "ns-loop", "polar"]),
     ("softmax-topk", ["softmax", "thre-sigmoid", "gradtopk", "attention", "attention-entropy"]),
 ]
@@ -32,6 +32,7 @@ let benchLegend: [(op: String, what: String, error: String)] = [
     ("id-rand", "column ID of rank 100, randomized; peer scipy interp_decomp(rand=True)", "‖A − CZ‖_F/‖A‖_F in Double (both sides)"),
     ("rsvd", "rank-20 randomized SVD (oversample 10, 2 power iterations) of a σᵢ = 1/i matrix; peer the same algorithm in numpy (the full SVD it replaces: Docs/PERFORMANCE.md)", "‖A − UΣVᵀ‖_F/‖A‖_F from the outputs, in Double (both sides)"),
     ("rsvd-svds", "the same rank-20 randomized SVD; peer scipy.sparse.linalg.svds(k=20) (ARPACK to machine precision: the truncated SVD a scipy user calls) on the same matrix", "‖A − UΣVᵀ‖_F/‖A‖_F from the outputs, in Double (both sides; the optimal rank-20 error is the floor)"),
+    ("cur", "CUR of rank 100 of the σᵢ = 1/i matrix, the default route: DEIM on a randomized rank-100 basis (oversample 10, 2 power iterations), U = C⁺·A·R⁺, and the error ‖A − CUR‖_F the result carries; peer the same algorithm in numpy (the exact-basis route it replaces: Docs/LOWRANK.md)", "‖A − CUR‖_F/‖A‖_F from the outputs, in Double (both sides)"),
     ("ns-jordan", "msign by 5 Newton–Schulz steps, Keller Jordan's coefficients; peer the same iteration in numpy", "‖XXᵀ − I‖_F/√p (smaller side p), in Double (both sides)"),
     ("ns-pe", "msign by 8 Polar Express steps, the plain iteration (gram: .off); peer the same iteration in numpy", "‖XXᵀ − I‖_F/√p (both sides)"),
     ("ns-gram", "the ns-pe computation by the default route (gram: .auto: the Gram form with restarts for wide or tall inputs); peer the plain iteration in numpy (ns-pe ms ÷ ns-gram ms is Gram vs plain in Spectral)", "‖XXᵀ − I‖_F/√p (both sides)"),
@@ -51,7 +52,7 @@ let benchPeerName: [String: String] = [
     "qrcp": "scipy.linalg.qr(pivoting=True)", "svd": "numpy.linalg.svd", "svdvals": "numpy.linalg.svd(compute_uv=False)",
     "svd-gejsv": "LAPACK dgejsv (JOBA='F')", "svd-decay": "LAPACK dgejsv (JOBA='F')", "pinv": "numpy.linalg.pinv", "pinv-cod": "numpy.linalg.pinv",
     "pinv-auto": "numpy.linalg.pinv", "pinv-auto-deficient": "numpy.linalg.pinv", "pinv-auto-graded": "numpy.linalg.pinv", "id": "scipy interp_decomp", "id-rand": "scipy interp_decomp(rand=True)",
-    "rsvd": "the same randomized SVD in numpy", "rsvd-svds": "scipy.sparse.linalg.svds(k=20)", "ns-jordan": "the same iteration in numpy", "ns-pe": "the same iteration in numpy", "ns-gram": "the plain iteration in numpy", "polar": "scipy.linalg.polar",
+    "rsvd": "the same randomized SVD in numpy", "rsvd-svds": "scipy.sparse.linalg.svds(k=20)", "cur": "the same DEIM CUR in numpy", "ns-jordan": "the same iteration in numpy", "ns-pe": "the same iteration in numpy", "ns-gram": "the plain iteration in numpy", "polar": "scipy.linalg.polar",
     "ns-batch": "numpy batched matmul", "ns-loop": "numpy batched matmul", "softmax": "numpy in place (out=)",
     "thre-sigmoid": "the same Newton solve in numpy", "gradtopk": "the same log-DP in numpy", "attention": "numpy in place (out=)",
     "attention-entropy": "numpy in place (out=)",
@@ -91,7 +92,7 @@ func defaultShapes(_ op: String, quick: Bool) -> [(String, [Int])] {
     case "pinv", "pinv-cod", "pinv-auto": return quick ? f64([[256, 256]]) : f64([[512, 512], [1024, 1024]])
     case "pinv-auto-deficient", "pinv-auto-graded": return quick ? f64([[256, 256]]) : f64([[1024, 1024]])
     case "id", "id-rand": return quick ? f64([[256, 256]]) : f64([[1024, 1024]])
-    case "rsvd", "rsvd-svds": return quick ? f64([[512, 512]]) : f64([[4096, 4096]])
+    case "rsvd", "rsvd-svds", "cur": return quick ? f64([[512, 512]]) : f64([[4096, 4096]])
     case "ns-jordan", "ns-pe", "ns-gram": return quick ? f32([[256, 1024]]) : f32([[1024, 4096], [4096, 1024]])
     case "polar": return quick ? f64([[128, 128]]) : f64([[512, 512], [1024, 1024]])
     case "ns-batch", "ns-loop": return quick ? f32([[64, 64]]) : f32([[256, 256]])
@@ -191,6 +192,13 @@ func prepareJob<T: SpectralScalar>(_: T.Type, _ c: BenchCase) throws -> BenchJob
         let r = Box<LowRankApproximation<T>?>(nil)
         return BenchJob(run: { r.value = try randomizedSVD(a, rank: 20, errorProbes: 0, seed: 1, threads: th) },
                         error: { try relativeResidual(a, try r.value!.reconstruct(threads: th)) }, input: NpyArray(a))
+    case "cur":
+        let (m, n) = (c.shape[0], c.shape[1])
+        let a = try decayingMatrix(T.self, m, n)
+        let r = Box<CURDecomposition<T>?>(nil)
+        return BenchJob(run: { r.value = try cur(a, rank: Swift.min(100, m, n), seed: 1, threads: th) },
+                        error: { try relativeResidual(a, try matmul(try matmul(r.value!.C, r.value!.U, threads: th), r.value!.R, threads: th)) },
+                        input: NpyArray(a))
     case "ns-jordan", "ns-pe", "ns-gram":
         let a = Matrix<T>.randomNormal(rows: c.shape[0], cols: c.shape[1], seed: 1)
         let schedule: NewtonSchulzSchedule = c.op == "ns-jordan" ? .jordan : .polarExpress

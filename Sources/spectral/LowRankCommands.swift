@@ -62,6 +62,7 @@ let norm2Spec = CommandSpec(
     name: "norm2", summary: "‖A‖₂ (or ‖A − B‖₂ with --diff, without forming A − B) by 20 rounds of power iteration from a seeded Gaussian start (scipy.linalg.interpolative.estimate_spectral_norm[_diff]); writes summary.json (\"norm\").",
     usage: "spectral norm2 A.npy [--diff B.npy] --out DIR [--iterations K] [--seed S] [--dtype f32|f64] [--threads N]",
     options: [("--out", "output directory"), ("--diff", "B.npy: estimate ‖A − B‖₂"), ("--iterations", "power iterations (default 20)"),
+              ("--memory-budget", "without --diff: a file larger than this is streamed in row blocks, one pass per iteration (default a quarter of physical memory)"),
               ("--seed", "random seed (default 0)"), ("--dtype", "f32 or f64"), ("--threads", "threads")],
     flags: [], positionals: 1...1)
 
@@ -89,6 +90,10 @@ func runNorm2(_ args: Arguments) throws {
     let out = try requireOut(args, norm2Spec)
     let threads = try args.int("--threads", min: 1), seed = try seedOption(args)
     let iterations = try args.int("--iterations", default: 20, min: 1)!
+    let budget = try memoryBudget(args)
+    if args.values["--diff"] == nil, let reader = try outOfCoreInput(args.positionals[0], budget: budget) {
+        return try runNorm2OutOfCore(args, reader, budget: budget, out: out, iterations: iterations, seed: seed, threads: threads)
+    }
     var loaded = [try NpyArray.read(path: args.positionals[0])]
     if let diff = args.values["--diff"] { loaded.append(try NpyArray.read(path: diff)) }
     try withInputs(args, loaded: loaded) { type, inputs in
@@ -115,10 +120,11 @@ func runNorm2(_ args: Arguments) throws {
 
 let lowrankSpec = CommandSpec(
     name: "lowrank", summary: "Optimal rank-r approximation (truncated Jacobi SVD, or randomized); writes U.npy, S.npy, Vt.npy and summary.json (error).",
-    usage: "spectral lowrank A.npy (--rank R | --tol E) --out DIR [--randomized] [--oversample P] [--power-iterations Q] [--seed S]",
+    usage: "spectral lowrank A.npy (--rank R | --tol E) --out DIR [--randomized [--memory-budget BYTES]] [--oversample P] [--power-iterations Q] [--seed S]",
     options: [("--out", "output directory"), ("--rank", "target rank r, 1 ≤ r ≤ min(m, n)"),
               ("--tol", "instead of --rank: the smallest rank with ‖A − A_r‖_F ≤ E·‖A‖_F, 0 ≤ E < 1 (exact truncation only)"),
               ("--oversample", "randomized: extra sketch columns (default 10)"), ("--power-iterations", "randomized: default 2"),
+              ("--memory-budget", "randomized: a file larger than this is streamed in row blocks, out of core (default a quarter of physical memory; K/M/G suffixes)"),
               ("--error-probes", "randomized: Gaussian probes of the a-posteriori bound on ‖A − UΣVᵀ‖₂ (default 10: fails with probability 1e-10; 0: none)"),
               ("--seed", "random seed (default 0)"), ("--dtype", "f32 or f64"), ("--threads", "threads")],
     flags: [("--randomized", "Halko–Martinsson–Tropp randomized SVD instead of the exact truncation")], positionals: 1...1)
@@ -136,6 +142,7 @@ let idSpec = CommandSpec(
     name: "id", summary: "Column interpolative decomposition A ≈ A[:, idx[:k]]·[I, proj] in scipy's format; writes idx.npy, proj.npy and summary.json (relative error ‖A − CZ‖_F/‖A‖_F, estimated by 8 Gaussian probes in Double).",
     usage: "spectral id A.npy --out DIR (--rank K | --tol E) [--rows] [--randomized] [--oversample P] [--seed S]",
     options: [("--out", "output directory"), ("--rank", "k, 1 ≤ k ≤ min(m, n)"), ("--tol", "relative precision ε in (0, 1)"),
+              ("--memory-budget", "--randomized (columns): a file larger than this is streamed in row blocks, out of core (default a quarter of physical memory)"),
               ("--oversample", "randomized: extra sketch rows (default 30; QRCP of the sketch picks k + min(2p/3, k) candidates, the exact loss keeps k)"),
               ("--power-iterations", "randomized: default 1"),
               ("--seed", "random seed (default 0)"), ("--dtype", "f32 or f64"), ("--threads", "threads")],
@@ -227,6 +234,11 @@ func runLowRank(_ args: Arguments) throws {
     let randomized = args.switches.contains("--randomized")
     let probes = try args.int("--error-probes", default: 10, min: 0)!
     if tol != nil && randomized { throw UsageError(message: "lowrank: --tol chooses the rank from the exact singular values; it does not combine with --randomized") }
+    let budget = try memoryBudget(args)
+    if randomized, let reader = try outOfCoreInput(args.positionals[0], budget: budget) {
+        return try runLowRankOutOfCore(args, reader, budget: budget, out: out, rank: rank, oversample: over, power: power, probes: probes,
+                                       seed: seed, threads: threads)
+    }
     try withInputs(args) { type, inputs in
         func run<T: SpectralScalar>(_: T.Type) throws {
             let a = try loadInput(T.self, inputs[0], args.positionals[0])
@@ -243,7 +255,7 @@ func runLowRank(_ args: Arguments) throws {
                 ("error", .number(r.error.double)), ("relative_error", .number(a.frobeniusNorm > 0 ? r.error.double / a.frobeniusNorm.double : 0)),
                 ("error_bound_2", r.spectralErrorBound.map { .number($0.value.double) } ?? .null),
                 ("error_bound_failure_probability", r.spectralErrorBound.map { .number($0.failureProbability) } ?? .null),
-            ]))
+            ] + outOfCoreJSON(Optional<OutOfCoreResult<Int>>.none, seconds: seconds)))
             try dir.commit()
         }
         if type == Float.self { try run(Float.self) } else { try run(Double.self) }
@@ -288,6 +300,11 @@ func runID(_ args: Arguments) throws {
     guard (rank == nil) != (tol == nil) else { throw UsageError(message: "id: give exactly one of --rank and --tol") }
     let over = try args.int("--oversample", default: 30, min: 0)!, power = try args.int("--power-iterations", default: 1, min: 0)!
     let randomized = args.switches.contains("--randomized")
+    let budget = try memoryBudget(args)
+    if randomized && !args.switches.contains("--rows"), let reader = try outOfCoreInput(args.positionals[0], budget: budget) {
+        return try runIDOutOfCore(args, reader, budget: budget, out: out, rank: rank, tol: tol, oversample: over, power: power, seed: seed,
+                                  threads: threads)
+    }
     try withInputs(args) { type, inputs in
         func run<T: SpectralScalar>(_: T.Type) throws {
             let a = try loadInput(T.self, inputs[0], args.positionals[0])

@@ -108,7 +108,17 @@ final class DeterminismTests: XCTestCase {
         assertSameOnAnyThreads("truncatedSVD") { t in let r = try truncatedSVD(a, rank: 20, threads: t); return r.U.elements + r.S + r.Vt.elements + [r.error] }
         assertSameOnAnyThreads("randomizedSVD") { t in
             let r = try randomizedSVD(a, rank: 20, seed: 3, threads: t)
-            return r.U.elements + r.S + r.Vt.elements + [r.error]
+            return r.U.elements + r.S + r.Vt.elements + [r.error, r.spectralErrorBound!.value]
+        }
+        assertSameOnAnyThreads("randomizedSVD matrix-free") { t in
+            let r = try randomizedSVD(rows: a.rows, cols: a.cols, rank: 20, seed: 3, threads: t,
+                                      matmat: { try matmul(a, $0, threads: t) }, rmatmat: { try matmul(a.transposed, $0, threads: t) })
+            return r.U.elements + r.S + [r.error]
+        }
+        assertSameOnAnyThreads("id matrix-free") { t in
+            let d = try interpolativeDecomposition(rows: a.rows, cols: a.cols, rank: 25, seed: 3, threads: t,
+                                                   matmat: { try matmul(a, $0, threads: t) }, rmatmat: { try matmul(a.transposed, $0, threads: t) })
+            return d.projection.elements + d.indices.map(Double.init)
         }
         for randomized in [false, true] {
             assertSameOnAnyThreads("id randomized=\(randomized)") { t in
@@ -133,6 +143,10 @@ final class DeterminismTests: XCTestCase {
             return d.projection.elements + d.indices.map(Double.init)
         }
         for selection in CURSelection.allCases {
+            assertSameOnAnyThreads("cur \(selection) 20×18") { t in
+                let c = try cur(a, rank: 15, columns: 20, rows: 18, selection: selection, seed: 5, threads: t)
+                return c.U.elements + [c.error] + (c.rows + c.cols).map(Double.init) + (c.rowLeverage ?? [])
+            }
             for middle in CURMiddle.allCases {
                 assertSameOnAnyThreads("cur \(selection) \(middle)") { t in
                     let c = try cur(a, rank: 15, selection: selection, middle: middle, reportOptimal: true, seed: 5, threads: t)

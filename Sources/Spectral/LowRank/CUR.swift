@@ -204,8 +204,7 @@ func curView<T: SpectralScalar>(_ av: MatrixView<T>, rank k: Int, columns: Int?,
     case .intersection:
         u = try pinv(Matrix<T>(rows: r, cols: c) { i, j in av[rowIdx[i], colIdx[j]] }, threads: threads)
     }
-    let approx = try matmul(try matmul(cm, u, threads: threads), rm, threads: threads)
-    let err = try (approx - av.copy()).frobeniusNorm
+    let err = try residualNorm(av, cm, try matmul(u, rm, threads: threads), threads: threads)
     // η = ‖X[S[:k], :]⁻¹‖₂ = 1/σ_min of the k×k block of the basis at the first k chosen indices.
     func eta(_ x: Matrix<T>?, _ chosen: [Int]) throws -> Double? {
         guard let x else { return nil }
@@ -224,6 +223,21 @@ func curView<T: SpectralScalar>(_ av: MatrixView<T>, rank k: Int, columns: Int?,
                             columnLeverage: colScores, rowLeverage: rowScores, etaColumns: etaC, etaRows: etaR, errorBound: bound)
 }
 
+/// ‖A − C·W‖_F without forming C·W: blocks of 64 rows, each A_b − C_b·W by one GEMM into a copy of A_b (in cache),
+/// the blocks' norms combined in Double in row order (the same sum on any thread count).
+func residualNorm<T: SpectralScalar>(_ a: MatrixView<T>, _ c: Matrix<T>, _ w: Matrix<T>, threads: Int?) throws -> T {
+    let (m, n) = (a.rows, a.cols)
+    var sum = 0.0
+    for r0 in stride(from: 0, to: m, by: 64) {
+        let r1 = Swift.min(m, r0 + 64)
+        var e = a.view(rows: r0..<r1, cols: 0..<n).copy()
+        try gemm(alpha: -1, c.view(rows: r0..<r1, cols: 0..<c.cols), w, beta: 1, into: &e, threads: threads)
+        let f = e.frobeniusNorm.double
+        sum += f * f
+    }
+    return T(sum.squareRoot())
+}
+
 /// `chosen` followed by the highest-scoring indices not in it, up to `count` (ties by index).
 func extendByScore(_ chosen: [Int], _ scores: [Double], to count: Int) -> [Int] {
     guard chosen.count < count else { return chosen }
@@ -234,49 +248,68 @@ func extendByScore(_ chosen: [Int], _ scores: [Double], to count: Int) -> [Int] 
 }
 
 /// DEIM indices of the columns of V (n×k): greedy, distinct by construction (the residual is 0 at chosen rows).
+/// V is copied to Double columns once; step j solves the j×j interpolation system (partial pivoting) and forms the
+/// residual with contiguous column sweeps, O(n·k² + k⁴/4) in all.
 func deim<T: SpectralScalar>(_ v: Matrix<T>) -> [Int] {
     let (n, k) = (v.rows, v.cols)
-    var chosen: [Int] = []
+    guard n > 0 && k > 0 else { return [] }
+    var cols = [[Double]](repeating: [], count: k)
+    for c in 0..<k { cols[c] = (0..<n).map { v[$0, c].double } }
+    var chosen: [Int] = [], taken = [Bool](repeating: false, count: n)
+    var residual = [Double](repeating: 0, count: n)
     for j in 0..<k {
-        var residual = (0..<n).map { v[$0, j].double }
+        residual = cols[j]
         if j > 0 {
             // ρ = v_j − V[:, :j]·(V[S, :j])⁻¹·v_j[S], solved in Double.
-            let a = (0..<j).map { r in (0..<j).map { c in v[chosen[r], c].double } }
-            let rhs = chosen.map { v[$0, j].double }
-            let coef = solveSmall(a, rhs)
-            for i in 0..<n { for c in 0..<j { residual[i] -= v[i, c].double * coef[c] } }
+            let a = (0..<j).map { r in (0..<j).map { c in cols[c][chosen[r]] } }
+            let coef = solveSmall(a, chosen.map { cols[j][$0] })
+            residual.withUnsafeMutableBufferPointer { r in
+                for c in 0..<j where coef[c] != 0 {
+                    let f = coef[c]
+                    cols[c].withUnsafeBufferPointer { col in for i in 0..<n { r[i] -= col[i] * f } }
+                }
+            }
             for s in chosen { residual[s] = 0 }
         }
-        var best = -1
-        for i in 0..<n where !chosen.contains(i) && (best < 0 || abs(residual[i]) > abs(residual[best])) { best = i }
-        chosen.append(best)
+        var best = -1, bestValue = -1.0
+        for i in 0..<n where !taken[i] && Swift.abs(residual[i]) > bestValue { best = i; bestValue = Swift.abs(residual[i]) }
+        chosen.append(best); taken[best] = true
     }
     return chosen
 }
 
-/// Gaussian elimination with partial pivoting for a small dense system (a zero pivot leaves that unknown 0).
+/// Gaussian elimination with partial pivoting for a small dense system (a zero pivot leaves that unknown 0), on a
+/// flat row-major copy.
 func solveSmall(_ a: [[Double]], _ b: [Double]) -> [Double] {
     let n = b.count
-    var m = a, x = b
-    var perm = Array(0..<n)
-    for c in 0..<n {
-        var p = c
-        for r in c..<n where abs(m[r][c]) > abs(m[p][c]) { p = r }
-        m.swapAt(c, p); x.swapAt(c, p); perm.swapAt(c, p)
-        guard m[c][c] != 0 else { continue }
-        for r in (c + 1)..<n {
-            let f = m[r][c] / m[c][c]
-            if f == 0 { continue }
-            for cc in c..<n { m[r][cc] -= f * m[c][cc] }
-            x[r] -= f * x[c]
+    guard n > 0 else { return [] }
+    var m = a.flatMap { $0 }, x = b
+    m.withUnsafeMutableBufferPointer { m in
+        x.withUnsafeMutableBufferPointer { x in
+            for c in 0..<n {
+                var p = c
+                for r in c..<n where Swift.abs(m[r * n + c]) > Swift.abs(m[p * n + c]) { p = r }
+                if p != c {
+                    for cc in 0..<n { m.swapAt(c * n + cc, p * n + cc) }
+                    x.swapAt(c, p)
+                }
+                let pivot = m[c * n + c]
+                guard pivot != 0 else { continue }
+                for r in (c + 1)..<n {
+                    let f = m[r * n + c] / pivot
+                    if f == 0 { continue }
+                    for cc in c..<n { m[r * n + cc] -= f * m[c * n + cc] }
+                    x[r] -= f * x[c]
+                }
+            }
         }
     }
     var out = [Double](repeating: 0, count: n)
     for c in stride(from: n - 1, through: 0, by: -1) {
-        guard m[c][c] != 0 else { continue }
+        guard m[c * n + c] != 0 else { continue }
         var s = x[c]
-        for cc in (c + 1)..<n { s -= m[c][cc] * out[cc] }
-        out[c] = s / m[c][c]
+        for cc in (c + 1)..<n { s -= m[c * n + cc] * out[cc] }
+        out[c] = s / m[c * n + c]
     }
     return out
 }

@@ -59,10 +59,27 @@ public func estimateSpectralNormDiff<T: SpectralScalar>(_ a: some MatrixViewable
 ///   `.nonFinite` when the operator produces NaN/Inf; whatever the closures throw.
 public func estimateSpectralNorm<T: SpectralScalar>(rows m: Int, cols n: Int, iterations: Int = 20, seed: UInt64 = 0,
                                                     matvec: ([T]) throws -> [T], rmatvec: ([T]) throws -> [T]) throws -> T {
+    guard m >= 0 && n >= 0 else { throw SpectralError.invalidArgument("estimateSpectralNorm: negative size \(shapeString(m, n))") }
+    return try powerIterationNorm(rows: m, cols: n, iterations: iterations, seed: seed) { x in
+        var y = try matvec(x)
+        guard y.count == m else { throw SpectralError.invalidArgument("estimateSpectralNorm: matvec returned \(y.count) values, expected \(m)") }
+        let ny = nrm2(y)
+        guard ny.isFinite else { throw SpectralError.nonFinite("estimateSpectralNorm: the operator produced a non-finite value") }
+        if ny == 0 { return (0, []) }
+        y = y.map { $0 / ny }
+        let z = try rmatvec(y)
+        guard z.count == n else { throw SpectralError.invalidArgument("estimateSpectralNorm: rmatvec returned \(z.count) values, expected \(n)") }
+        return (ny, z)
+    }
+}
+
+/// The power iteration of `estimateSpectralNorm`: `step(x)` returns ‖A·x‖ and Aᵀ·(A·x/‖A·x‖) for a unit x (an
+/// empty vector when ‖A·x‖ = 0); the estimate is the larger of the last two norms.
+func powerIterationNorm<T: SpectralScalar>(rows m: Int, cols n: Int, iterations: Int, seed: UInt64,
+                                           step: ([T]) throws -> (yNorm: T, aty: [T])) throws -> T {
     guard iterations >= 1 && iterations <= 10_000 else {
         throw SpectralError.invalidArgument("estimateSpectralNorm: iterations must be in 1...10000, got \(iterations)")
     }
-    guard m >= 0 && n >= 0 else { throw SpectralError.invalidArgument("estimateSpectralNorm: negative size \(shapeString(m, n))") }
     if m == 0 || n == 0 { return 0 }
     var g = SpectralRandom(seed: seed)
     var x = (0..<n).map { _ in T(g.normal()) }
@@ -70,19 +87,13 @@ public func estimateSpectralNorm<T: SpectralScalar>(rows m: Int, cols n: Int, it
     x = x.map { $0 / nx }
     var estimate: T = 0
     for _ in 0..<iterations {
-        var y = try matvec(x)
-        guard y.count == m else { throw SpectralError.invalidArgument("estimateSpectralNorm: matvec returned \(y.count) values, expected \(m)") }
-        let ny = nrm2(y)
-        guard ny.isFinite else { throw SpectralError.nonFinite("estimateSpectralNorm: the operator produced a non-finite value") }
+        let (ny, z) = try step(x)
         if ny == 0 { return estimate }                          // x in the null space (or A = 0)
-        y = y.map { $0 / ny }
-        x = try rmatvec(y)
-        guard x.count == n else { throw SpectralError.invalidArgument("estimateSpectralNorm: rmatvec returned \(x.count) values, expected \(n)") }
-        nx = nrm2(x)
+        nx = nrm2(z)
         guard nx.isFinite else { throw SpectralError.nonFinite("estimateSpectralNorm: the operator produced a non-finite value") }
         estimate = Swift.max(ny, nx)
         if nx == 0 { return estimate }
-        x = x.map { $0 / nx }
+        x = z.map { $0 / nx }
     }
     return estimate
 }

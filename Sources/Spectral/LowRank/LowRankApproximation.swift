@@ -89,8 +89,8 @@ public func truncatedSVD<T: SpectralScalar>(_ a: some MatrixViewable<T>, toleran
 /// Accuracy: with probability close to 1, ‖A − A_r‖ ≤ (1 + small)·√(Σ_{i>r} σᵢ²) when the spectrum decays; the
 /// returned `error` is measured (‖A‖_F² − ‖S‖² in Double, guarded at 0), and `spectralErrorBound` is the
 /// a-posteriori bound ‖A − UΣVᵀ‖₂ ≤ 10·√(2/π)·maxᵢ‖(A − UΣVᵀ)·ωᵢ‖ over `errorProbes` Gaussian probes ωᵢ, which
-/// fails with probability at most 10^(−errorProbes) (HMT Lemma 4.1; 10 probes cost 10 more columns of A·X, about
-/// 5 % of the default run). Same seed, same answer.
+/// fails with probability at most 10^(−errorProbes) (HMT Lemma 4.1; the probes ride in the sketch's product, 10
+/// more columns of A·X, about 5 % of the default run's flops). Same seed, same answer.
 ///
 /// ```swift
 /// let lr = try randomizedSVD(a, rank: 20)
@@ -107,7 +107,7 @@ public func randomizedSVD<T: SpectralScalar>(_ a: some MatrixViewable<T>, rank: 
 /// The matrix-free randomized SVD: A (m×n) is given by its products with blocks of vectors, as scipy's interpolative
 /// interface takes a LinearOperator: `matmat` maps an n×l matrix X to A·X (m×l), `rmatmat` an m×l matrix Y to
 /// Aᵀ·Y (n×l). The same algorithm, seeds and bound as `randomizedSVD(_:rank:)`, which calls exactly these products:
-/// the sketch, two products per power iteration, one for B = (Aᵀ·Q)ᵀ and one for the probes. ‖A‖_F is not known
+/// A·[Ω | W] for the sketch and the probes, two products per power iteration, and Aᵀ·Q for B = Qᵀ·A. ‖A‖_F is not known
 /// here, so `error` is estimated from the probes (E‖E·ω‖² = ‖E‖_F² for Gaussian ω; relative spread about
 /// √(2/probes)) and `errorIsEstimate` is true; 0 probes give error 0 and no bound.
 ///
@@ -126,7 +126,7 @@ public func randomizedSVD<T: SpectralScalar>(rows m: Int, cols n: Int, rank: Int
         try withoutActuallyEscaping(rmatmat) { rm in
             try randomizedSVDCore(LinearOperator(rows: m, cols: n, name: "randomizedSVD", matmat: mm, rmatmat: rm), rank: rank,
                                   oversample: oversample, powerIterations: powerIterations, seed: seed, errorProbes: errorProbes,
-                                  frobeniusNorm: nil, threads: threads)
+                                  frobeniusNorm: { nil }, threads: threads)
         }
     }
 }
@@ -178,14 +178,14 @@ func randomizedSVDView<T: SpectralScalar>(_ av: MatrixView<T>, rank: Int, oversa
     let op = LinearOperator<T>(rows: m, cols: n, name: "randomizedSVD",
                                matmat: { try matmul(av, $0, threads: nt) }, rmatmat: { try matmul(av.transposed, $0, threads: nt) })
     return try randomizedSVDCore(op, rank: rank, oversample: oversample, powerIterations: powerIterations, seed: seed,
-                                 errorProbes: errorProbes, frobeniusNorm: av.frobeniusNorm.double, threads: nt)
+                                 errorProbes: errorProbes, frobeniusNorm: { av.frobeniusNorm.double }, threads: nt)
 }
 
 /// The randomized SVD on an operator (in memory, matrix-free or streamed from a file: the same products in the
 /// same order, so the same seed gives the same answer). `frobeniusNorm` ‖A‖_F makes `error` exact; without it the
 /// error is estimated from the probes.
 func randomizedSVDCore<T: SpectralScalar>(_ op: LinearOperator<T>, rank: Int, oversample: Int, powerIterations: Int, seed: UInt64,
-                                          errorProbes: Int, frobeniusNorm: Double?, threads: Int?) throws -> LowRankApproximation<T> {
+                                          errorProbes: Int, frobeniusNorm: () -> Double?, threads: Int?) throws -> LowRankApproximation<T> {
     let (m, n) = (op.rows, op.cols)
     try checkRank("randomizedSVD", rank, m, n)
     guard oversample >= 0, powerIterations >= 0, errorProbes >= 0 else {
@@ -194,7 +194,10 @@ func randomizedSVDCore<T: SpectralScalar>(_ op: LinearOperator<T>, rank: Int, ov
     let l = rank + Swift.min(oversample, Swift.min(m, n) - rank)              // ≤ min(m, n), no overflow
     var g = SpectralRandom(seed: seed)
     let omega = Matrix<T>.gaussianSketch(rows: n, cols: l, using: &g)
-    var q = try qr(try op.apply(omega), threads: threads).Q(threads: threads)                   // m×l
+    // The probes ω (n×p) are drawn after Ω and multiplied in the same product, A·[Ω | W]: no extra pass over A.
+    let w = Matrix<T>.gaussianSketch(rows: n, cols: errorProbes, using: &g)
+    let first = try op.apply(errorProbes == 0 ? omega : Matrix<T>(rows: n, cols: l + errorProbes) { i, j in j < l ? omega[i, j] : w[i, j - l] })
+    var q = try qr(first.view(rows: 0..<m, cols: 0..<l), threads: threads).Q(threads: threads)             // m×l
     for _ in 0..<powerIterations {
         let z = try qr(try op.applyTransposed(q), threads: threads).Q(threads: threads)          // n×l
         q = try qr(try op.apply(z), threads: threads).Q(threads: threads)
@@ -204,18 +207,16 @@ func randomizedSVDCore<T: SpectralScalar>(_ op: LinearOperator<T>, rank: Int, ov
     let u = try matmul(q, s.U!.view(rows: 0..<l, cols: 0..<rank), threads: threads)
     let kept = Array(s.S.prefix(rank))
     let vt = s.Vt!.view(rows: 0..<rank, cols: 0..<n).copy()
-    // The probes: E·ω = A·ω − U·(S ∘ (Vᵀ·ω)) for Gaussian ω (n×p), from the same generator after the sketch.
+    // E·ω = A·ω − U·(S ∘ (Vᵀ·ω)).
     var probeNorms: [Double] = []
     if errorProbes > 0 {
-        let w = Matrix<T>.gaussianSketch(rows: n, cols: errorProbes, using: &g)
-        var e = try op.apply(w)
         var sv = try matmul(vt, w, threads: threads)                                              // rank×p
         for i in 0..<rank { for j in 0..<errorProbes { sv[i, j] *= kept[i] } }
-        e = try e - (try matmul(u, sv, threads: threads))
+        let e = try first.view(rows: 0..<m, cols: l..<(l + errorProbes)).copy() - (try matmul(u, sv, threads: threads))
         probeNorms = (0..<errorProbes).map { j in (0..<m).reduce(0.0) { $0 + e[$1, j].double * e[$1, j].double }.squareRoot() }
     }
     let err: T, estimated: Bool
-    if let total = frobeniusNorm {
+    if let total = frobeniusNorm() {
         let captured = nrm2(kept).double
         err = T(Swift.max(0, (total - captured) * (total + captured)).squareRoot()); estimated = false
     } else {
