@@ -1,12 +1,31 @@
 import Spectral
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 let infoSpec = CommandSpec(
     name: "info", summary: "Print the version, the ISA this binary was built for, the CPU's features, caches and default threads.",
-    usage: "spectral info", options: [], flags: [("--json", "print one JSON object instead of text")], positionals: 0...0)
+    usage: "spectral info [--json] [--disk DIR [--disk-bytes N]]",
+    options: [("--disk", "also measure the disk under DIR: write a temporary file, release it from the page cache, read it back cold (the bandwidth the out-of-core routines can reach)"),
+              ("--disk-bytes", "size of that file (default 1G; K/M/G suffixes)")],
+    flags: [("--json", "print one JSON object instead of text")], positionals: 0...0)
 
 func runInfo(_ args: Arguments) throws {
     let sys = SystemInfo.current()
     let caches = sys.caches.map { "\($0.name) \($0.bytes / 1024) KiB" }.joined(separator: ", ")
+    var disk: DiskBandwidth? = nil
+    if let dir = args.values["--disk"] {
+        var size = 1 << 30
+        if let text = args.values["--disk-bytes"] {
+            var digits = Substring(text), unit = 1
+            if let last = text.last, let u = ["K": 1 << 10, "M": 1 << 20, "G": 1 << 30][String(last).uppercased()] { digits = text.dropLast(); unit = u }
+            guard let v = Int(digits), v > 0, v <= Int.max / unit, v * unit >= 1 << 20 else { throw UsageError(message: "info: --disk-bytes: expected at least 1M, got \"\(text)\"") }
+            size = v * unit
+        }
+        disk = try measureDisk(dir, bytes: size)
+    }
     if args.switches.contains("--json") {
         print(JSON.object([
             ("version", .string(SpectralRuntime.version)), ("isa", .string(KernelISA.name)), ("fma", .bool(KernelISA.fused)),
@@ -14,7 +33,8 @@ func runInfo(_ args: Arguments) throws {
             ("features", .array(sys.features.map(JSON.string))),
             ("caches", .object(sys.caches.map { ($0.name, .int($0.bytes)) })),
             ("cores", .int(SpectralRuntime.activeCores)), ("default_threads", .int(SpectralRuntime.defaultThreads)),
-        ]).text)
+        ] + (disk.map { [("disk", JSON.object([("dir", .string($0.dir)), ("bytes", .int($0.bytes)), ("write_bytes_per_second", .number($0.write)),
+                                                 ("read_bytes_per_second", .number($0.read))]))] } ?? [])).text)
     } else {
         print("Spectral \(SpectralRuntime.version)")
         print("built for:       \(KernelISA.name); GEMM tiles \(KernelISA.tiles)")
@@ -23,9 +43,52 @@ func runInfo(_ args: Arguments) throws {
         print("caches:          \(caches.isEmpty ? "unknown" : caches)")
         print("cores:           \(SpectralRuntime.activeCores)")
         print("default threads: \(SpectralRuntime.defaultThreads) (SPECTRAL_NUM_THREADS, else active cores)")
+        if let d = disk {
+            print("disk (\(d.dir)): read \(Int(d.read / 1e6)) MB/s cold, write \(Int(d.write / 1e6)) MB/s (\(d.bytes >> 20) MiB file)")
+        }
     }
     if sys.fasterBuildAvailable {
         printError("warning: this CPU supports AVX2+FMA but this binary is the portable build (about 3× slower GEMM); "
                    + "build with: swift build -c release -Xcc -march=x86-64-v3 -Xswiftc -DSPECTRAL_FMA")
     }
+}
+
+/// Sequential bandwidth of the disk under a directory.
+struct DiskBandwidth { let dir: String, bytes: Int, write: Double, read: Double }
+
+/// Writes `bytes` to a temporary file under `dir` (16 MiB writes, then fsync), releases its pages from the page cache
+/// (posix_fadvise DONTNEED), reads it back in 16 MiB preads as `NpyRowReader` does (releasing each chunk), removes it.
+func measureDisk(_ dir: String, bytes: Int) throws -> DiskBandwidth {
+    let path = dir + "/.spectral-disk-\(getpid())"
+    let fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0o600)
+    guard fd >= 0 else { throw SpectralError.io("\(dir): cannot create a file (\(String(cString: strerror(errno))))") }
+    defer { close(fd); unlink(path) }
+    let chunk = 16 << 20
+    var buf = [UInt8](repeating: 0, count: chunk)
+    for i in 0..<chunk { buf[i] = UInt8(truncatingIfNeeded: i &* 2654435761 >> 13) }     // not all zeros
+    let t0 = now()
+    var done = 0
+    while done < bytes {
+        let n = Swift.min(chunk, bytes - done)
+        let w = buf.withUnsafeBytes { pwrite(fd, $0.baseAddress, n, off_t(done)) }
+        guard w == n else { throw SpectralError.io("\(dir): write failed (\(String(cString: strerror(errno))))") }
+        done += n
+    }
+    guard fsync(fd) == 0 else { throw SpectralError.io("\(dir): fsync failed") }
+    let write = Double(bytes) / (now() - t0)
+    #if os(Linux)
+    _ = posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED)
+    #endif
+    let t1 = now()
+    done = 0
+    while done < bytes {
+        let n = Swift.min(chunk, bytes - done)
+        let r = buf.withUnsafeMutableBytes { pread(fd, $0.baseAddress, n, off_t(done)) }
+        guard r == n else { throw SpectralError.io("\(dir): read failed") }
+        #if os(Linux)
+        _ = posix_fadvise(fd, off_t(done), off_t(n), POSIX_FADV_DONTNEED)
+        #endif
+        done += n
+    }
+    return DiskBandwidth(dir: dir, bytes: bytes, write: write, read: Double(bytes) / (now() - t1))
 }
