@@ -7,11 +7,15 @@
 set -eu
 cd "$(dirname "$0")/.."
 out=${1:-.build/docc}
-graphs=.build/symbol-graphs
-rm -rf "$graphs" "$out"
+# A scratch path of its own: the symbol graph is written when the module compiles, so it lives beside that build and
+# stays valid while the build is up to date.
+scratch=.build-docc
+graphs=$scratch/symbol-graphs
+rm -rf "$out"
 mkdir -p "$graphs"
-swift build --target Spectral -Xswiftc -emit-symbol-graph -Xswiftc -emit-symbol-graph-dir -Xswiftc "$graphs" \
-  -Xswiftc -symbol-graph-minimum-access-level -Xswiftc public > .build/docc-build.log 2>&1 || { cat .build/docc-build.log; exit 1; }
+swift build --target Spectral --scratch-path "$scratch" -Xswiftc -emit-symbol-graph -Xswiftc -emit-symbol-graph-dir -Xswiftc "$graphs" \
+  -Xswiftc -symbol-graph-minimum-access-level -Xswiftc public > "$scratch/build.log" 2>&1 || { cat "$scratch/build.log"; exit 1; }
+test -s "$graphs/Spectral.symbols.json" || { echo "docc: no symbol graph in $graphs (remove $scratch and retry)"; exit 1; }
 docc convert Sources/Spectral/Spectral.docc --additional-symbol-graph-dir "$graphs" \
   --fallback-display-name Spectral --fallback-bundle-identifier org.spectral.Spectral \
   --output-dir "$out" --warnings-as-errors

@@ -56,12 +56,14 @@ public struct SingularValueDecomposition<T: SpectralScalar>: Sendable {
 /// `sweeps` is 0 when the bidiagonal path ran.
 ///
 /// - Parameters:
+///   - a: the m×n matrix (any shape; a wide A is factored through its transpose).
 ///   - vectors: `.thin` (default), `.full` or `.none`.
 ///   - rankTolerance: nil (default) keeps every column whose |R_kk| is above the underflow threshold, which is what
 ///     relative accuracy needs. A value r cuts at |R_kk| ≤ r·|R_00| (`SingularValueDecomposition.rank`), so
 ///     rank-deficient inputs cost only rank³; the cut singular values are returned as 0. dgejsv's numerical-rank
 ///     mode is r = √n·eps.
 ///   - maxSweeps: cap on Jacobi sweeps (default 60); exceeding it throws `.notConverged`.
+///   - threads: worker threads (default `SpectralRuntime.defaultThreads`); the result is the same for any count.
 /// - Throws: `.nonFinite` for NaN/Inf input, `.notConverged` at the sweep cap, `.invalidArgument` for bad options.
 ///
 /// ```swift

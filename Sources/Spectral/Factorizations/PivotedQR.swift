@@ -51,8 +51,10 @@ public struct PivotedQR<T: SpectralScalar>: Sendable {
 /// of them in GEMM.
 ///
 /// - Parameters:
+///   - a: the m×n matrix.
 ///   - maxRank: stop after this many columns (truncated QR, for interpolative decompositions). Default min(m, n).
 ///   - tolerance: stop before a column whose norm is ≤ tolerance·|R_00| (relative). Default 0: never.
+///   - threads: worker threads (default `SpectralRuntime.defaultThreads`); the result is the same for any count.
 /// Accuracy: backward stable, A·P = Q·R + E with ‖E‖_F ≤ c·m·n·u·‖A‖_F; pivots equal LAPACK's (and scipy's) when
 /// no column norms tie.
 /// - Throws: `.nonFinite` on NaN/Inf input; `.invalidArgument` for a negative rank or tolerance.

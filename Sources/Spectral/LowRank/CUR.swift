@@ -97,10 +97,16 @@ public struct CURDecomposition<T: SpectralScalar>: Sendable {
 /// print(e.error, e.ratio!)                                    // ‖A − CUR‖_F and its ratio to ‖A − A_20‖_F
 /// ```
 /// - Parameters:
-///   - rank: k, 1 ≤ k ≤ min(m, n): the rank the selection targets.
-///   - columns: c, k ≤ c ≤ n (default k). `rows`: r, k ≤ r ≤ m (default k).
+///   - a: the m×n matrix.
+///   - k: the rank the selection targets, 1 ≤ k ≤ min(m, n).
+///   - columns: c, k ≤ c ≤ n (default k).
+///   - rows: r, k ≤ r ≤ m (default k).
+///   - selection: how rows and columns are chosen (default DEIM).
+///   - middle: U = C⁺·A·R⁺ (default) or W⁺.
 ///   - basis: the singular vectors of the leverage and DEIM selections (ignored by the others).
 ///   - reportOptimal: also compute ‖A − A_k‖_F (a values-only SVD when the basis is randomized or not needed).
+///   - seed: the seed of the sampled selections and of the randomized basis.
+///   - threads: worker threads (default `SpectralRuntime.defaultThreads`); the result is the same for any count.
 /// - Throws: `.invalidArgument` unless 1 ≤ k ≤ min(m, n), k ≤ c ≤ n and k ≤ r ≤ m; `.nonFinite` on NaN/Inf;
 ///   `.overflow` when U or the error leaves T's range.
 public func cur<T: SpectralScalar>(_ a: some MatrixViewable<T>, rank k: Int, columns: Int? = nil, rows: Int? = nil,

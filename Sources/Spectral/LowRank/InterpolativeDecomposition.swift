@@ -66,8 +66,14 @@ public struct InterpolativeDecomposition<T: SpectralScalar>: Sendable {
 /// without the elimination it was 0.7% above, never below).
 ///
 /// - Parameters:
+///   - a: the m×n matrix.
 ///   - rank: k, 1 ≤ k ≤ min(m, n); or
 ///   - tolerance: relative ε in (0, 1): k is the number of pivots with |R_kk| > ε·|R_00| (about #{σ > ε·σ₁}).
+///   - randomized: choose the columns from a random sketch (default false: QRCP of A itself).
+///   - oversample: extra sketch rows beyond k (default 30).
+///   - powerIterations: subspace iterations on the sketch (default 1).
+///   - seed: the sketch's seed; the same seed gives the same answer.
+///   - threads: worker threads (default `SpectralRuntime.defaultThreads`); the result is the same for any count.
 /// Accuracy: ‖A − CZ‖ is within a modest factor of σ_{k+1} (typically 1–3; the worst case is exponential in k, as
 /// for any QRCP); exact when k ≥ rank(A).
 /// - Throws: `.invalidArgument` for a rank out of range (scipy returns an empty result) or a tolerance outside (0, 1).

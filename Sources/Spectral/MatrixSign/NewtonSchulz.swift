@@ -23,6 +23,7 @@ public func msignExact<T: SpectralScalar>(_ m: some MatrixViewable<T>, threads: 
 /// untouched, so the result is U·f(Σ/‖M‖_F)·Vᵀ (see `NewtonSchulzSchedule.compositeRange` for how close to 1).
 ///
 /// - Parameters:
+///   - m: the matrix M (any shape; Float or Double).
 ///   - schedule: coefficient table (default Keller Jordan's); a shorter table repeats its last row.
 ///   - steps: number of steps (default: the schedule's own length, 5 for single-row schedules).
 ///   - inputScale: extra divisor of the normalised input (Polar Express uses 1.01; nanochat 1.02).

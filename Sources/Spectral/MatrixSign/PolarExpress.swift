@@ -199,6 +199,9 @@ public enum PolarExpress {
     /// The optimal composition for [l, u] with T steps of odd degree 3, 5, 7 or 9 (greedy, optionally cushioned).
     ///
     /// - Parameters:
+    ///   - l: the first interval's lower end (the smallest singular value the schedule must lift; default 1e-3).
+    ///   - steps: the number of steps T.
+    ///   - degree: the odd degree of every step, 3, 5, 7 or 9 (default 5).
     ///   - cushion: optimise step t on [max(l_t, cushion·u_t), u_t] and recentre by γ = 2/(p(l_t) + p(u_t)) when
     ///     cushion·u_t > l_t (finite-precision guard: the paper's table uses 0.02407327424182761, the repo 0.02).
     ///   - safetyFactor: evaluate every step but the last as p(x/s) (1.01 in the paper's code, 1 to disable).
