@@ -59,8 +59,8 @@ struct DiskBandwidth { let dir: String, bytes: Int, write: Double, read: Double 
 /// Writes `bytes` to a temporary file under `dir` (16 MiB writes, then fsync), releases its pages from the page cache
 /// (posix_fadvise DONTNEED), reads it back in 16 MiB preads as `NpyRowReader` does (releasing each chunk), removes it.
 func measureDisk(_ dir: String, bytes: Int) throws -> DiskBandwidth {
-    let path = dir + "/.spectral-disk-\(getpid())"
-    let fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0o600)
+    let path = dir + "/.spectral-disk-\(getpid())-\(UInt64.random(in: 0...UInt64.max))"
+    let fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW, 0o600)            // a new file of ours, never a link
     guard fd >= 0 else { throw SpectralError.io("\(dir): cannot create a file (\(String(cString: strerror(errno))))") }
     defer { close(fd); unlink(path) }
     let chunk = 16 << 20

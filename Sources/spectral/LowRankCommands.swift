@@ -361,7 +361,8 @@ func runCUR(_ args: Arguments) throws {
             dir.add("C.npy", npy: NpyArray(c.C)); dir.add("U.npy", npy: NpyArray(c.U)); dir.add("R.npy", npy: NpyArray(c.R))
             if let l = c.columnLeverage { dir.add("col_leverage.npy", npy: try vectorNpy(l)) }
             if let l = c.rowLeverage { dir.add("row_leverage.npy", npy: try vectorNpy(l)) }
-            func optional(_ x: Double?) -> JSON { x.map { .number($0) } ?? .null }
+            // null: not computed; "inf": computed and infinite (a singular block, or a CUR that is not exact at optimum 0).
+            func optional(_ x: Double?) -> JSON { x.map { $0.isFinite ? .number($0) : .string($0 > 0 ? "inf" : "nan") } ?? .null }
             dir.add("summary.json", json: .object([
                 ("op", .string("cur")), ("dtype", .string(T.dtypeName)), ("shape", shapeJSON(a)), ("rank", .int(rank)),
                 ("cols", .int(c.cols.count)), ("rows", .int(c.rows.count)),

@@ -21,7 +21,12 @@ func memoryBudget(_ args: Arguments) throws -> Int {
 func outOfCoreInput(_ path: String, budget: Int) throws -> NpyRowReader? {
     var st = stat()
     guard stat(path, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG, Int(st.st_size) > budget else { return nil }
-    return try NpyRowReader(path: path)
+    do {
+        return try NpyRowReader(path: path)
+    } catch SpectralError.io(let message) {
+        // Files the row reader cannot stream (Fortran order, f2/integer dtypes, not 2-D) load whole below the budget.
+        throw SpectralError.io("\(message); the file is larger than the memory budget (\(budget) bytes), so it would be read out of core: a larger --memory-budget loads it whole")
+    }
 }
 
 #if os(Linux)
@@ -64,7 +69,11 @@ final class ProgressLine: @unchecked Sendable {
         }
     }
 
-    func finish() { if tty { writeStderr("\n") } }
+    func finish() {
+        if tty && !finished { writeStderr("\n") }
+        finished = true
+    }
+    private var finished = false
 }
 
 /// summary.json fields of an out-of-core run.
@@ -85,11 +94,11 @@ func runLowRankOutOfCore(_ args: Arguments, _ reader: NpyRowReader, budget: Int,
                          probes: Int, seed: UInt64, threads: Int?) throws {
     func run<T: SpectralScalar>(_: T.Type) throws {
         let line = ProgressLine("lowrank")
+        defer { line.finish() }                    // also before an error's line
         let t0 = now()
         let r = try randomizedSVD(npyFile: reader.path, as: T.self, rank: rank, oversample: oversample, powerIterations: power,
                                   errorProbes: probes, seed: seed, memoryBudget: budget, threads: threads, progress: line.update)
         let seconds = now() - t0
-        line.finish()
         let lr = r.value
         // ‖A‖_F² = error² + ‖S‖² (U·S·Vᵀ is the projection of A onto a subspace).
         let captured = nrm2(lr.S).double, total = (lr.error.double * lr.error.double + captured * captured).squareRoot()
@@ -112,11 +121,11 @@ func runLowRankOutOfCore(_ args: Arguments, _ reader: NpyRowReader, budget: Int,
 func runNorm2OutOfCore(_ args: Arguments, _ reader: NpyRowReader, budget: Int, out: String, iterations: Int, seed: UInt64, threads: Int?) throws {
     func run<T: SpectralScalar>(_: T.Type) throws {
         let line = ProgressLine("norm2")
+        defer { line.finish() }                    // also before an error's line
         let t0 = now()
         let r = try estimateSpectralNorm(npyFile: reader.path, as: T.self, iterations: iterations, seed: seed, memoryBudget: budget,
                                          threads: threads, progress: line.update)
         let seconds = now() - t0
-        line.finish()
         var dir = OutputDirectory(path: out)
         dir.add("summary.json", json: .object([
             ("op", .string("norm2")), ("dtype", .string(T.dtypeName)), ("shape", .array([.int(reader.rows), .int(reader.cols)])),
@@ -133,11 +142,11 @@ func runIDOutOfCore(_ args: Arguments, _ reader: NpyRowReader, budget: Int, out:
                     seed: UInt64, threads: Int?) throws {
     func run<T: SpectralScalar>(_: T.Type) throws {
         let line = ProgressLine("id")
+        defer { line.finish() }                    // also before an error's line
         let t0 = now()
         let r = try interpolativeDecomposition(npyFile: reader.path, as: T.self, rank: rank, tolerance: tol.map { T($0) }, oversample: oversample,
                                                powerIterations: power, seed: seed, memoryBudget: budget, threads: threads, progress: line.update)
         let seconds = now() - t0
-        line.finish()
         var dir = OutputDirectory(path: out)
         dir.add("idx.npy", npy: try indexNpy(r.value.indices)); dir.add("proj.npy", npy: NpyArray(r.value.projection))
         dir.add("summary.json", json: .object([

@@ -92,6 +92,29 @@ final class OutOfCoreTests: XCTestCase {
         XCTAssertEqual(n.value, m, accuracy: 1e-12 * m)
     }
 
+    /// Row blocks at any offset, up to the file's last byte, in both dtypes and both target types, are the file's rows.
+    func testRowBlocksAreTheFilesRows() throws {
+        let a = try matrix()
+        let path = try file(a)
+        let f32 = dir + "/f32.npy"
+        let af = Matrix<Float>(converting: a)
+        try NpyArray(af).write(path: f32)
+        for p in [path, f32] {
+            let reader = try NpyRowReader(path: p)
+            XCTAssertEqual(reader.rows, 600); XCTAssertEqual(reader.cols, 240)
+            for range in [0..<1, 3..<17, 100..<357, 599..<600, 0..<600] {
+                let x = try reader.readRows(range, as: Double.self), xf = try reader.readRows(range, as: Float.self)
+                for (i, r) in range.enumerated() {
+                    for j in stride(from: 0, to: 240, by: 37) {
+                        XCTAssertEqual(x[i, j], p == path ? a[r, j] : Double(af[r, j]))
+                        XCTAssertEqual(xf[i, j], af[r, j])
+                    }
+                }
+            }
+            XCTAssertThrowsError(try reader.readRows(590..<601, as: Double.self))
+        }
+    }
+
     func testBadFilesAndBudgets() throws {
         let a = try matrix()
         let good = try file(a)
@@ -129,5 +152,19 @@ final class OutOfCoreTests: XCTestCase {
             XCTAssertTrue(m.contains("memory budget"), m)
         }
         XCTAssertThrowsError(try randomizedSVD(npyFile: good, as: Double.self, rank: 241, memoryBudget: 1 << 26))
+        XCTAssertThrowsError(try interpolativeDecomposition(npyFile: good, as: Double.self, rank: Int.max, memoryBudget: 1 << 26))
+        // m×0: the norm is 0, a rank is out of range; nothing divides by the zero row size.
+        let empty = try file(Matrix<Double>(rows: 7, cols: 0), "empty.npy")
+        XCTAssertEqual(try estimateSpectralNorm(npyFile: empty, as: Double.self, memoryBudget: 1 << 20).value, 0)
+        XCTAssertThrowsError(try randomizedSVD(npyFile: empty, as: Double.self, rank: 1, memoryBudget: 1 << 20))
+        XCTAssertEqual(try interpolativeDecomposition(npyFile: empty, as: Double.self, tolerance: 0.1, memoryBudget: 1 << 20).value.rank, 0)
+        // An f8 value beyond Float's range, read as Float: an overflow error naming the row, not "NaN or Inf".
+        var wide = Matrix<Double>(rows: 4, cols: 3)
+        wide[2, 1] = 1e300
+        let wpath = try file(wide, "wide.npy")
+        XCTAssertThrowsError(try NpyRowReader(path: wpath).readRows(0..<4, as: Float.self)) { error in
+            guard case SpectralError.overflow(let m) = error else { return XCTFail("\(error)") }
+            XCTAssertTrue(m.contains("row 2"), m)
+        }
     }
 }

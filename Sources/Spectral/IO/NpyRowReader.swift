@@ -5,10 +5,11 @@ import Darwin
 #endif
 
 /// A 2-D C-order .npy file read in blocks of rows, for the out-of-core routines: the whole file is never in memory
-/// and never memory-mapped. Each block is one positioned read (`pread`) at its offset; after a block is read its
-/// pages are released from the kernel's page cache (`posix_fadvise(DONTNEED)` where available), so a file larger
-/// than memory streams through without crowding the machine, and every pass reads the disk as a file larger than
-/// memory would.
+/// and never memory-mapped. Each block is one positioned read (`pread`) at its offset through the page cache, whose
+/// pages are released after each block (`posix_fadvise(DONTNEED)` where available), so a file larger than memory
+/// streams through without crowding the machine, and every pass reads the disk as a file larger than memory would.
+/// (O_DIRECT into aligned buffers was measured and not kept: 0.73 GB/s against 1.57 through the page cache, whose
+/// readahead keeps the disk busy between requests.)
 ///
 /// ```swift
 /// let file = try NpyRowReader(path: "A.npy")         // reads the header only
@@ -84,24 +85,34 @@ public final class NpyRowReader: @unchecked Sendable {
         let ok: Bool
         if native && (isFloat32 ? T.self == Float.self : T.self == Double.self) {
             // The file's elements are T's: straight into the matrix (rows are contiguous, row stride = cols).
-            ok = out.withUnsafeMutablePointer { p, _ in NpyRowReader.readFully(fd, UnsafeMutableRawPointer(p), bytes, at: offset) }
+            ok = out.withUnsafeMutablePointer { p, _ in
+                NpyRowReader.readFully(fd, UnsafeMutableRawPointer(p), bytes, at: offset)
+            }
         } else {
             var raw = [UInt8](repeating: 0, count: bytes)
             ok = NpyRowReader.readFully(fd, &raw, at: offset)
             if ok {
                 let (size, big, f32) = (elementSize, bigEndian, isFloat32)
+                var beyond = -1                                        // an f8 value beyond Float's range
                 raw.withUnsafeBytes { src in
                     out.withUnsafeMutablePointer { p, _ in
                         for i in 0..<(range.count * cols) {
                             var w: UInt64 = 0
                             for b in 0..<size { w |= UInt64(src[i * size + (big ? size - 1 - b : b)]) << (8 * b) }
-                            p[i] = f32 ? T(Double(Float(bitPattern: UInt32(truncatingIfNeeded: w)))) : T(Double(bitPattern: w))
+                            let v = f32 ? Double(Float(bitPattern: UInt32(truncatingIfNeeded: w))) : Double(bitPattern: w)
+                            p[i] = T(v)
+                            if beyond < 0 && v.isFinite && !p[i].isFinite { beyond = i / Swift.max(1, cols) }
                         }
                     }
                 }
+                if beyond >= 0 {
+                    throw SpectralError.overflow("\(displayPath(path)): row \(range.lowerBound + beyond) holds a value beyond \(T.self)'s range")
+                }
             }
         }
-        guard ok else { throw SpectralError.io("\(displayPath(path)): read error at rows \(range) (\(String(cString: strerror(errno))))") }
+        guard ok else {
+            throw SpectralError.io("\(displayPath(path)): read error at rows \(range) (the file shrank, or \(String(cString: strerror(errno))))")
+        }
         #if os(Linux)
         _ = posix_fadvise(fd, off_t(offset), off_t(bytes), POSIX_FADV_DONTNEED)
         #endif

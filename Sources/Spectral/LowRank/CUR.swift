@@ -74,9 +74,9 @@ public struct CURDecomposition<T: SpectralScalar>: Sendable {
     public let etaColumns: Double?
     /// η_p = ‖U_k[rows[:k], :]⁻¹‖₂, as `etaColumns` for the rows.
     public let etaRows: Double?
-    /// The Sorensen–Embree bound (η_p + η_q)·σ_{k+1} ≥ ‖A − C·U·R‖₂. It holds for U = C⁺·A·R⁺ and exact singular
-    /// vectors, so it is given for the `.optimal` middle with the `.exact` basis (extra rows and columns only lower
-    /// the error); nil otherwise.
+    /// The Sorensen–Embree bound (η_p + η_q)·(σ_{k+1} + 4·max(m, n)·ε·σ₁) ≥ ‖A − C·U·R‖₂ (the second term covers the
+    /// rounding of the computed CUR). It holds for U = C⁺·A·R⁺ and exact singular vectors, so it is given for the
+    /// `.optimal` middle with the `.exact` basis (extra rows and columns only lower the error); nil otherwise.
     public let errorBound: T?
 }
 
@@ -222,7 +222,10 @@ func curView<T: SpectralScalar>(_ av: MatrixView<T>, rank k: Int, columns: Int?,
     let optimal = sigma.map { k < $0.count ? nrm2(Array($0[k...])) : 0 }
     var bound: T? = nil
     if middle == .optimal && used == .exact, let etaC, let etaR, let sigma {
-        let b = T((etaC + etaR) * (k < sigma.count ? sigma[k] : 0).double)
+        // Plus the rounding of the computed CUR, a few ε·σ₁ per unit of η (an exactly rank-k A has σ_{k+1} ≈ 0, and its
+        // residual is rounding alone).
+        let rounding = 4 * Double(Swift.max(m, n)) * T.eps.double * (sigma.first ?? 0).double
+        let b = T((etaC + etaR) * ((k < sigma.count ? sigma[k] : 0).double + rounding))
         if b.isFinite { bound = b }
     }
     return CURDecomposition(rows: rowIdx, cols: colIdx, C: cm, U: u, R: rm, error: err, optimalError: optimal, basis: used,

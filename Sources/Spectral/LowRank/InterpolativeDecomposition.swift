@@ -206,6 +206,20 @@ public func interpolativeDecomposition<T: SpectralScalar>(rows m: Int, cols n: I
                                                           threads: Int? = nil, matmat: (Matrix<T>) throws -> Matrix<T>,
                                                           rmatmat: (Matrix<T>) throws -> Matrix<T>) throws -> InterpolativeDecomposition<T> {
     guard m >= 0 && n >= 0 else { throw SpectralError.invalidArgument("interpolativeDecomposition: negative size \(shapeString(m, n))") }
+    try checkOperatorIDArguments(m, n, rank: rank, tolerance: tolerance, oversample: oversample, powerIterations: powerIterations)
+    let nt = try resolveThreads(threads)
+    return try withoutActuallyEscaping(matmat) { mm in
+        try withoutActuallyEscaping(rmatmat) { rm in
+            try operatorInterpolativeDecomposition(LinearOperator(rows: m, cols: n, name: "interpolativeDecomposition", matmat: mm, rmatmat: rm),
+                                                   rank: rank, tolerance: tolerance, oversample: oversample, powerIterations: powerIterations,
+                                                   seed: seed, threads: nt, maxSketchRows: Int.max)
+        }
+    }
+}
+
+/// The argument checks of the matrix-free and out-of-core IDs: one of rank and tolerance, the rank in range, the
+/// tolerance in (0, 1), oversample and powerIterations ≥ 0.
+func checkOperatorIDArguments<T: SpectralScalar>(_ m: Int, _ n: Int, rank: Int?, tolerance: T?, oversample: Int, powerIterations: Int) throws {
     guard (rank == nil) != (tolerance == nil) else {
         throw SpectralError.invalidArgument("interpolativeDecomposition: give exactly one of rank and tolerance")
     }
@@ -214,36 +228,41 @@ public func interpolativeDecomposition<T: SpectralScalar>(rows m: Int, cols n: I
     guard oversample >= 0, powerIterations >= 0 else {
         throw SpectralError.invalidArgument("interpolativeDecomposition: oversample and powerIterations must be ≥ 0")
     }
-    let nt = try resolveThreads(threads)
+}
+
+/// The matrix-free randomized ID on an operator (arguments checked by the caller). In tolerance mode the sketch
+/// doubles while it is saturated, up to `maxSketchRows` (the out-of-core budget): past it, a clear error.
+func operatorInterpolativeDecomposition<T: SpectralScalar>(_ op: LinearOperator<T>, rank: Int?, tolerance: T?, oversample: Int,
+                                                           powerIterations: Int, seed: UInt64, threads nt: Int,
+                                                           maxSketchRows: Int) throws -> InterpolativeDecomposition<T> {
+    let (m, n) = (op.rows, op.cols)
     let p = Swift.min(oversample, Swift.max(m, n))
-    return try withoutActuallyEscaping(matmat) { mm in
-        try withoutActuallyEscaping(rmatmat) { rm in
-            let op = LinearOperator(rows: m, cols: n, name: "interpolativeDecomposition", matmat: mm, rmatmat: rm)
-            var d = Swift.min(m, (rank ?? 22) + p)
-            var g = SpectralRandom(seed: seed)
-            var pivots: [Int], factored: Int
-            while true {
-                let omega = Matrix<T>.signSketch(rows: d, cols: m, using: &g)                 // d×m
-                var y = try op.applyTransposed(omega.transposed.copy()).transposed.copy()       // Ω·A, d×n
-                for _ in 0..<powerIterations {
-                    let q = try qr(try op.apply(y.transposed.copy()), threads: nt).Q(threads: nt)   // orth(A·Yᵀ), m×d
-                    y = try op.applyTransposed(q).transposed.copy()
-                }
-                (pivots, factored) = sketchPivots(y, maxRank: Swift.min(rank ?? d, d, n), tolerance: tolerance ?? 0)
-                if rank != nil || factored < d - p / 2 || d == m { break }
-                d = Swift.min(m, 2 * d)
-            }
-            let k = rank ?? Swift.min(n, Swift.max(1, factored))
-            if n == k { return InterpolativeDecomposition(rank: k, indices: pivots, projection: Matrix<T>(rows: k, cols: 0)) }
-            // C = A·E_S, then C⁺·A = (Aᵀ·(C⁺)ᵀ)ᵀ; its skeleton columns are the identity when C has full rank.
-            var e = Matrix<T>(rows: n, cols: k)
-            for (j, col) in pivots.prefix(k).enumerated() { e[col, j] = 1 }
-            let c = try op.apply(e)
-            let cPlus = try pinv(c, threads: nt)                                                  // k×m
-            let all = try op.applyTransposed(cPlus.transposed.copy()).transposed.copy()           // k×n
-            return InterpolativeDecomposition(rank: k, indices: pivots, projection: gatherColumns(all.view, Array(pivots.suffix(n - k))))
+    var d = Swift.min(m, (rank ?? 22) + p)
+    var g = SpectralRandom(seed: seed)
+    var pivots: [Int], factored: Int
+    while true {
+        let omega = Matrix<T>.signSketch(rows: d, cols: m, using: &g)                 // d×m
+        var y = try op.applyTransposed(omega.transposed.copy()).transposed.copy()       // Ω·A, d×n
+        for _ in 0..<powerIterations {
+            let q = try qr(try op.apply(y.transposed.copy()), threads: nt).Q(threads: nt)   // orth(A·Yᵀ), m×d
+            y = try op.applyTransposed(q).transposed.copy()
         }
+        (pivots, factored) = sketchPivots(y, maxRank: Swift.min(rank ?? d, d, n), tolerance: tolerance ?? 0)
+        if rank != nil || factored < d - p / 2 || d == m { break }
+        guard Swift.min(m, 2 * d) <= maxSketchRows else {
+            throw SpectralError.invalidArgument("interpolativeDecomposition: the rank at tolerance \(tolerance!) needs a sketch of more than \(d) rows, above what the memory budget holds (give a rank, or a larger budget)")
+        }
+        d = Swift.min(m, 2 * d)
     }
+    let k = rank ?? Swift.min(n, Swift.max(1, factored))
+    if n == k { return InterpolativeDecomposition(rank: k, indices: pivots, projection: Matrix<T>(rows: k, cols: 0)) }
+    // C = A·E_S, then C⁺·A = (Aᵀ·(C⁺)ᵀ)ᵀ; its skeleton columns are the identity when C has full rank.
+    var e = Matrix<T>(rows: n, cols: k)
+    for (j, col) in pivots.prefix(k).enumerated() { e[col, j] = 1 }
+    let c = try op.apply(e)
+    let cPlus = try pinv(c, threads: nt)                                                  // k×m
+    let all = try op.applyTransposed(cPlus.transposed.copy()).transposed.copy()           // k×n
+    return InterpolativeDecomposition(rank: k, indices: pivots, projection: gatherColumns(all.view, Array(pivots.suffix(n - k))))
 }
 
 /// A row interpolative decomposition A ≈ X·A[S, :] with |S| = rank and X[S, :] = I: the column ID of Aᵀ in the

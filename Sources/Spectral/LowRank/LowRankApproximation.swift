@@ -24,6 +24,9 @@ public struct LowRankApproximation<T: SpectralScalar>: Sendable {
     }
 }
 
+/// The most probes the randomized SVD's bound takes: 100 (failure probability 1e-100; more only costs).
+public let maxErrorProbes = 100
+
 /// A bound that holds with a stated probability over the random probes that produced it.
 public struct ProbabilisticBound<T: SpectralScalar>: Sendable {
     /// The bound.
@@ -188,8 +191,8 @@ func randomizedSVDCore<T: SpectralScalar>(_ op: LinearOperator<T>, rank: Int, ov
                                           errorProbes: Int, frobeniusNorm: () -> Double?, threads: Int?) throws -> LowRankApproximation<T> {
     let (m, n) = (op.rows, op.cols)
     try checkRank("randomizedSVD", rank, m, n)
-    guard oversample >= 0, powerIterations >= 0, errorProbes >= 0 else {
-        throw SpectralError.invalidArgument("randomizedSVD: oversample, powerIterations and errorProbes must be ≥ 0")
+    guard oversample >= 0, powerIterations >= 0, errorProbes >= 0, errorProbes <= maxErrorProbes else {
+        throw SpectralError.invalidArgument("randomizedSVD: oversample and powerIterations must be ≥ 0, errorProbes in 0...\(maxErrorProbes)")
     }
     let l = rank + Swift.min(oversample, Swift.min(m, n) - rank)              // ≤ min(m, n), no overflow
     var g = SpectralRandom(seed: seed)
@@ -213,14 +216,19 @@ func randomizedSVDCore<T: SpectralScalar>(_ op: LinearOperator<T>, rank: Int, ov
         var sv = try matmul(vt, w, threads: threads)                                              // rank×p
         for i in 0..<rank { for j in 0..<errorProbes { sv[i, j] *= kept[i] } }
         let e = try first.view(rows: 0..<m, cols: l..<(l + errorProbes)).copy() - (try matmul(u, sv, threads: threads))
-        probeNorms = (0..<errorProbes).map { j in (0..<m).reduce(0.0) { $0 + e[$1, j].double * e[$1, j].double }.squareRoot() }
+        probeNorms = (0..<errorProbes).map { j in nrm2((0..<m).map { e[$0, j] }).double }          // scaled: no overflow
     }
     let err: T, estimated: Bool
     if let total = frobeniusNorm() {
         let captured = nrm2(kept).double
         err = T(Swift.max(0, (total - captured) * (total + captured)).squareRoot()); estimated = false
     } else {
-        err = probeNorms.isEmpty ? 0 : T((probeNorms.reduce(0) { $0 + $1 * $1 } / Double(errorProbes)).squareRoot()); estimated = true
+        // √(mean of squares), scaled by the largest so that the squares cannot overflow.
+        let top = probeNorms.max() ?? 0
+        err = top == 0 ? 0 : T(top * (probeNorms.reduce(0) { $0 + ($1 / top) * ($1 / top) } / Double(errorProbes)).squareRoot()); estimated = true
+    }
+    guard err.isFinite else {
+        throw SpectralError.overflow("randomizedSVD: the error ‖A − A_r‖_F is beyond \(T.self)'s range (the operator's values are too large for the probes' norms)")
     }
     var out = LowRankApproximation(U: u, S: kept, Vt: vt, error: err)
     out.errorIsEstimate = estimated && !probeNorms.isEmpty

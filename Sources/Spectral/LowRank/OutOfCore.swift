@@ -72,6 +72,7 @@ final class FileOperator<T: SpectralScalar>: @unchecked Sendable {
             }
             defer { group.wait() }                                       // never leave a read running past a throw
             var block = current!
+            current = nil                                                // one owner: scaling in place does not copy
             // The first pass checks every entry; later passes re-read the same bytes, and a file that changed under
             // the run still cannot give a silent NaN: every product is checked finite (`LinearOperator`).
             guard !first || block.isFinite else {
@@ -135,7 +136,7 @@ final class ReadSlot<T: SpectralScalar>: @unchecked Sendable { var result: Resul
 /// Rows per block for a file of `rowBytes`-byte rows and n columns of T, given the budget and the working set:
 /// two blocks in flight (the one in use and the one being read), each also held as T when the file's dtype differs.
 func planBlocks<T: SpectralScalar>(_ reader: NpyRowReader, _: T.Type, workingBytes: Int, budget: Int, what: String) throws -> (rows: Int, planned: Int) {
-    let perRow = 2 * (reader.rowBytes + reader.cols * MemoryLayout<T>.stride)
+    let perRow = Swift.max(1, 2 * (reader.rowBytes + reader.cols * MemoryLayout<T>.stride))     // m×0: nothing to read
     let free = budget - workingBytes
     guard free >= perRow else {
         throw SpectralError.invalidArgument("\(what): a memory budget of \(budget) bytes is below the \(workingBytes + perRow) this file needs (working matrices of \(workingBytes) bytes and two rows in flight)")
@@ -187,8 +188,8 @@ public func randomizedSVD<T: SpectralScalar>(npyFile path: String, as _: T.Type 
     let reader = try NpyRowReader(path: path)
     let (m, n) = (reader.rows, reader.cols)
     try checkRank("randomizedSVD", rank, m, n)
-    guard oversample >= 0, powerIterations >= 0, errorProbes >= 0 else {
-        throw SpectralError.invalidArgument("randomizedSVD: oversample, powerIterations and errorProbes must be ≥ 0")
+    guard oversample >= 0, powerIterations >= 0, errorProbes >= 0, errorProbes <= maxErrorProbes else {
+        throw SpectralError.invalidArgument("randomizedSVD: oversample and powerIterations must be ≥ 0, errorProbes in 0...\(maxErrorProbes)")
     }
     let nt = try resolveThreads(threads)
     let l = rank + Swift.min(oversample, Swift.min(m, n) - rank)
@@ -216,9 +217,11 @@ public func randomizedSVD<T: SpectralScalar>(npyFile path: String, as _: T.Type 
 }
 
 /// The randomized column ID of a 2-D .npy file larger than the memory it may use: the matrix-free
-/// `interpolativeDecomposition(rows:cols:…)` on the file (the same answer as on the same matrix in memory, to
-/// rounding). Passes: one for the sketch, two per power iteration, two for the projection (C = A·E_S and C⁺·A); in
-/// tolerance mode a saturated sketch is redrawn larger, which costs its passes again.
+/// `interpolativeDecomposition(rows:cols:…)` on the file (the same answer as the matrix-free ID on the same matrix in
+/// memory, to rounding; not the matrix form's Float sketch and backward elimination, which need A's columns, so its
+/// columns and error can differ from `interpolativeDecomposition(_:rank:randomized: true)` by the sketch's margin). Passes: one for the sketch, two per power iteration, two for the projection (C = A·E_S and C⁺·A); in
+/// tolerance mode a saturated sketch is redrawn larger, which costs its passes again, up to 4× the first sketch
+/// (the budget's working set); a rank that needs more is a clear error.
 ///
 /// ```swift
 /// let id = try interpolativeDecomposition(npyFile: "big.npy", as: Double.self, rank: 50, memoryBudget: 1 << 30)
@@ -230,6 +233,7 @@ public func interpolativeDecomposition<T: SpectralScalar>(npyFile path: String, 
                                                           progress: ((OutOfCoreProgress) -> Void)? = nil) throws -> OutOfCoreResult<InterpolativeDecomposition<T>> {
     let reader = try NpyRowReader(path: path)
     let (m, n) = (reader.rows, reader.cols)
+    try checkOperatorIDArguments(m, n, rank: rank, tolerance: tolerance, oversample: oversample, powerIterations: powerIterations)
     let nt = try resolveThreads(threads)
     let d = Swift.min(m, (rank ?? 22) + Swift.min(Swift.max(0, oversample), Swift.max(m, n)))
     let working = 4 * (m + n) * Swift.max(1, tolerance == nil ? d : Swift.min(m, 4 * d)) * MemoryLayout<T>.stride
@@ -237,9 +241,8 @@ public func interpolativeDecomposition<T: SpectralScalar>(npyFile path: String, 
     let (id, op, extraPasses, extraBytes) = try withFileOperator(reader, blockRows: blockRows, threads: nt,
                                                                  passes: tolerance == nil ? 3 + 2 * powerIterations : 0,
                                                                  progress: progress) { (op: FileOperator<T>) in
-        let lo = op.linearOperator
-        return try interpolativeDecomposition(rows: m, cols: n, rank: rank, tolerance: tolerance, oversample: oversample,
-                                              powerIterations: powerIterations, seed: seed, threads: nt, matmat: lo.matmat, rmatmat: lo.rmatmat)
+        try operatorInterpolativeDecomposition(op.linearOperator, rank: rank, tolerance: tolerance, oversample: oversample,
+                                               powerIterations: powerIterations, seed: seed, threads: nt, maxSketchRows: Swift.min(m, 4 * d))
     }
     return OutOfCoreResult(value: id, passes: op.passes + extraPasses, bytesRead: op.bytesRead + extraBytes, blockRows: blockRows,
                            plannedBytes: planned)
