@@ -128,8 +128,9 @@ final class LowRankDiagnosticsTests: XCTestCase {
         let sigma = (0..<10).map { 1 / Double($0 + 1) } + [Double](repeating: 0.01, count: 190)
         let a = try withSpectrum(300, 200, sigma, seed: 4)
         let dense = try randomizedSVD(a, rank: 10, seed: 7)
+        // The matrix form's own products: A·X, and Aᵀ·Y as (Yᵀ·A)ᵀ.
         let free = try randomizedSVD(rows: 300, cols: 200, rank: 10, seed: 7,
-                                     matmat: { try matmul(a, $0) }, rmatmat: { try matmul(a.transposed, $0) })
+                                     matmat: { try matmul(a, $0) }, rmatmat: { try matmul($0.transposed, a).transposed.copy() })
         XCTAssertEqual(free.S, dense.S, "the same products in the same order")
         XCTAssertEqual(free.U.elements, dense.U.elements); XCTAssertEqual(free.Vt.elements, dense.Vt.elements)
         XCTAssertEqual(free.spectralErrorBound!.value, dense.spectralErrorBound!.value)

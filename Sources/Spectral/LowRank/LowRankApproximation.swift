@@ -178,8 +178,10 @@ func randomizedSVDView<T: SpectralScalar>(_ av: MatrixView<T>, rank: Int, oversa
         return out
     }
     let nt = try resolveThreads(threads)
-    let op = LinearOperator<T>(rows: m, cols: n, name: "randomizedSVD",
-                               matmat: { try matmul(av, $0, threads: nt) }, rmatmat: { try matmul(av.transposed, $0, threads: nt) })
+    // Aᵀ·Y as (Yᵀ·A)ᵀ: the same sums, but A is read along its rows (packed as GEMM's B side) instead of down its
+    // columns; for the sketch's few columns that is 1.5× faster (4096², 30 columns: 37 ms against 58 on one thread).
+    let op = LinearOperator<T>(rows: m, cols: n, name: "randomizedSVD", matmat: { try matmul(av, $0, threads: nt) },
+                               rmatmat: { try matmul($0.transposed, av, threads: nt).transposed.copy() })
     return try randomizedSVDCore(op, rank: rank, oversample: oversample, powerIterations: powerIterations, seed: seed,
                                  errorProbes: errorProbes, frobeniusNorm: { av.frobeniusNorm.double }, threads: nt)
 }
