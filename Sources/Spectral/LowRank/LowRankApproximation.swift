@@ -109,7 +109,8 @@ public func randomizedSVD<T: SpectralScalar>(_ a: some MatrixViewable<T>, rank: 
 
 /// The matrix-free randomized SVD: A (m×n) is given by its products with blocks of vectors, as scipy's interpolative
 /// interface takes a LinearOperator: `matmat` maps an n×l matrix X to A·X (m×l), `rmatmat` an m×l matrix Y to
-/// Aᵀ·Y (n×l). The same algorithm, seeds and bound as `randomizedSVD(_:rank:)`, which calls exactly these products:
+/// Aᵀ·Y (n×l). The same algorithm, seeds and bound as `randomizedSVD(_:rank:)`, whose own products are A·X and
+/// (Yᵀ·A)ᵀ (given those closures the two return the same bits); the products, in order:
 /// A·[Ω | W] for the sketch and the probes, two products per power iteration, and Aᵀ·Q for B = Qᵀ·A. ‖A‖_F is not known
 /// here, so `error` is estimated from the probes (E‖E·ω‖² = ‖E‖_F² for Gaussian ω; relative spread about
 /// √(2/probes)) and `errorIsEstimate` is true; 0 probes give error 0 and no bound.
