@@ -19,10 +19,8 @@ func runInfo(_ args: Arguments) throws {
     if let dir = args.values["--disk"] {
         var size = 1 << 30
         if let text = args.values["--disk-bytes"] {
-            var digits = Substring(text), unit = 1
-            if let last = text.last, let u = ["K": 1 << 10, "M": 1 << 20, "G": 1 << 30][String(last).uppercased()] { digits = text.dropLast(); unit = u }
-            guard let v = Int(digits), v > 0, v <= Int.max / unit, v * unit >= 1 << 20 else { throw UsageError(message: "info: --disk-bytes: expected at least 1M, got \"\(text)\"") }
-            size = v * unit
+            guard let v = byteCount(text), v >= 1 << 20 else { throw UsageError(message: "info: --disk-bytes: expected at least 1M, got \"\(text)\"") }
+            size = v
         }
         disk = try measureDisk(dir, bytes: size)
     }

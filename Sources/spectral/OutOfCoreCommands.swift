@@ -5,16 +5,22 @@ import Glibc
 import Darwin
 #endif
 
-/// `--memory-budget BYTES` (a plain byte count, or with a K, M or G suffix for powers of 1024); default a quarter of
-/// physical memory.
-func memoryBudget(_ args: Arguments) throws -> Int {
-    guard let text = args.values["--memory-budget"] else { return defaultMemoryBudget }
+/// A byte count given as digits, optionally with a K, M or G suffix (powers of 1024); nil for anything else, zero,
+/// or a count beyond Int.
+func byteCount(_ text: String) -> Int? {
     var digits = Substring(text), unit = 1
     if let last = text.last, let u = ["K": 1 << 10, "M": 1 << 20, "G": 1 << 30][String(last).uppercased()] { digits = text.dropLast(); unit = u }
-    guard let v = Int(digits), v > 0, v <= Int.max / unit else {
+    guard let v = Int(digits), v > 0, v <= Int.max / unit else { return nil }
+    return v * unit
+}
+
+/// `--memory-budget BYTES` (a byte count, K/M/G suffixes allowed); default a quarter of physical memory.
+func memoryBudget(_ args: Arguments) throws -> Int {
+    guard let text = args.values["--memory-budget"] else { return defaultMemoryBudget }
+    guard let v = byteCount(text) else {
         throw UsageError(message: "--memory-budget: expected a positive byte count (optionally with K, M or G), got \"\(text)\"")
     }
-    return v * unit
+    return v
 }
 
 /// The input as a row reader when its size exceeds the budget (the routine then streams it), nil when it fits.

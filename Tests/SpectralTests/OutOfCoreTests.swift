@@ -57,12 +57,14 @@ final class OutOfCoreTests: XCTestCase {
         let path = try file(try matrix())
         let base = try randomizedSVD(npyFile: path, as: Double.self, rank: 12, seed: 5, memoryBudget: 1_200_000, threads: 1).value
         let id1 = try interpolativeDecomposition(npyFile: path, as: Double.self, rank: 15, seed: 3, memoryBudget: 3_000_000, threads: 1).value
+        let n1 = try estimateSpectralNorm(npyFile: path, as: Double.self, memoryBudget: 1_200_000, threads: 1).value
         for t in [2, 3, 7] {
             let r = try randomizedSVD(npyFile: path, as: Double.self, rank: 12, seed: 5, memoryBudget: 1_200_000, threads: t).value
             XCTAssertEqual(r.S, base.S, "threads \(t)"); XCTAssertEqual(r.U.elements, base.U.elements, "threads \(t)")
             XCTAssertEqual(r.Vt.elements, base.Vt.elements); XCTAssertEqual(r.error, base.error)
             let id = try interpolativeDecomposition(npyFile: path, as: Double.self, rank: 15, seed: 3, memoryBudget: 3_000_000, threads: t).value
             XCTAssertEqual(id.indices, id1.indices); XCTAssertEqual(id.projection.elements, id1.projection.elements)
+            XCTAssertEqual(try estimateSpectralNorm(npyFile: path, as: Double.self, memoryBudget: 1_200_000, threads: t).value, n1)
         }
     }
 

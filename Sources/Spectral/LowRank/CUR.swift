@@ -250,10 +250,9 @@ func residualNorm<T: SpectralScalar>(_ a: MatrixView<T>, _ c: Matrix<T>, _ w: Ma
 /// `chosen` followed by the highest-scoring indices not in it, up to `count` (ties by index).
 func extendByScore(_ chosen: [Int], _ scores: [Double], to count: Int) -> [Int] {
     guard chosen.count < count else { return chosen }
-    let taken = Set(chosen)
-    let rest = (0..<scores.count).filter { !taken.contains($0) }
-        .sorted { scores[$0] > scores[$1] || (scores[$0] == scores[$1] && $0 < $1) }
-    return chosen + rest.prefix(count - chosen.count)
+    var rest = scores
+    for c in chosen { rest[c] = -.infinity }                 // scores are ≥ 0: the chosen sort last
+    return chosen + topIndices(rest, count - chosen.count)
 }
 
 /// DEIM indices of the columns of V (n×k): greedy, distinct by construction (the residual is 0 at chosen rows).

@@ -27,6 +27,23 @@ public struct LowRankApproximation<T: SpectralScalar>: Sendable {
 /// The most probes the randomized SVD's bound takes: 100 (failure probability 1e-100; more only costs).
 public let maxErrorProbes = 100
 
+extension LowRankApproximation {
+    /// The randomized SVD of 2^e·A from that of A: S, the error and the bound take 2^e (U and Vᵀ do not change).
+    /// - Throws: `.overflow` when S or the error leave T's range (a bound that would is dropped).
+    func scaledUp(by sc: PowerOfTwoScale<T>) throws -> LowRankApproximation<T> {
+        let values = S.map { sc.up($0) }
+        try requireRepresentable(values, "randomizedSVD")
+        let e = sc.up(error)
+        guard e.isFinite else { throw SpectralError.overflow("randomizedSVD: the error ‖A − A_r‖_F is beyond \(T.self)'s range") }
+        var out = LowRankApproximation(U: U, S: values, Vt: Vt, error: e)
+        out.errorIsEstimate = errorIsEstimate
+        if let b = spectralErrorBound, sc.up(b.value).isFinite {
+            out.spectralErrorBound = ProbabilisticBound(value: sc.up(b.value), probes: b.probes)
+        }
+        return out
+    }
+}
+
 /// A bound that holds with a stated probability over the random probes that produced it.
 public struct ProbabilisticBound<T: SpectralScalar>: Sendable {
     /// The bound.
@@ -167,16 +184,7 @@ func randomizedSVDView<T: SpectralScalar>(_ av: MatrixView<T>, rank: Int, oversa
         let sc = PowerOfTwoScale(maxAbs: big)
         let d = try randomizedSVDView(av.copy(scaledDownBy: sc).view, rank: rank, oversample: oversample,
                                       powerIterations: powerIterations, seed: seed, errorProbes: errorProbes, threads: threads)
-        let values = d.S.map { sc.up($0) }
-        try requireRepresentable(values, "randomizedSVD")
-        let error = sc.up(d.error)
-        guard error.isFinite else { throw SpectralError.overflow("randomizedSVD: the error ‖A − A_r‖_F is beyond \(T.self)'s range") }
-        var out = LowRankApproximation(U: d.U, S: values, Vt: d.Vt, error: error)
-        if let b = d.spectralErrorBound {
-            let v = sc.up(b.value)
-            if v.isFinite { out.spectralErrorBound = ProbabilisticBound(value: v, probes: b.probes) }
-        }
-        return out
+        return try d.scaledUp(by: sc)
     }
     let nt = try resolveThreads(threads)
     // Aᵀ·Y as (Yᵀ·A)ᵀ: the same sums, but A is read along its rows (packed as GEMM's B side) instead of down its

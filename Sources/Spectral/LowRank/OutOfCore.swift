@@ -202,19 +202,7 @@ public func randomizedSVD<T: SpectralScalar>(npyFile path: String, as _: T.Type 
         try randomizedSVDCore(op.linearOperator, rank: rank, oversample: oversample, powerIterations: powerIterations, seed: seed,
                               errorProbes: errorProbes, frobeniusNorm: { op.frobeniusNorm }, threads: nt)
     }
-    var value = approx
-    if !op.scale.isIdentity {
-        let sc = op.scale
-        let values = approx.S.map { sc.up($0) }
-        try requireRepresentable(values, "randomizedSVD")
-        let error = sc.up(approx.error)
-        guard error.isFinite else { throw SpectralError.overflow("randomizedSVD: the error ‖A − A_r‖_F is beyond \(T.self)'s range") }
-        value = LowRankApproximation(U: approx.U, S: values, Vt: approx.Vt, error: error)
-        if let b = approx.spectralErrorBound, sc.up(b.value).isFinite {
-            value.spectralErrorBound = ProbabilisticBound(value: sc.up(b.value), probes: b.probes)
-        }
-    }
-    return OutOfCoreResult(value: value, passes: op.passes + extraPasses, bytesRead: op.bytesRead + extraBytes, blockRows: blockRows,
+    return OutOfCoreResult(value: op.scale.isIdentity ? approx : try approx.scaledUp(by: op.scale), passes: op.passes + extraPasses, bytesRead: op.bytesRead + extraBytes, blockRows: blockRows,
                            plannedBytes: planned)
 }
 
@@ -261,9 +249,6 @@ public func interpolativeDecomposition<T: SpectralScalar>(npyFile path: String, 
 public func estimateSpectralNorm<T: SpectralScalar>(npyFile path: String, as _: T.Type = T.self, iterations: Int = 20, seed: UInt64 = 0,
                                                     memoryBudget: Int = defaultMemoryBudget, threads: Int? = nil,
                                                     progress: ((OutOfCoreProgress) -> Void)? = nil) throws -> OutOfCoreResult<T> {
-    guard iterations >= 1 && iterations <= 10_000 else {
-        throw SpectralError.invalidArgument("estimateSpectralNorm: iterations must be in 1...10000, got \(iterations)")
-    }
     let reader = try NpyRowReader(path: path)
     let (m, n) = (reader.rows, reader.cols)
     let nt = try resolveThreads(threads)
