@@ -188,7 +188,7 @@ want = min(r for r in range(len(s) + 1) if tails[r] <= 0.5 * np.linalg.norm(A))
 sj = json.load(open(f"{d}/lrt/summary.json")); S = np.load(f"{d}/lrt/S.npy")
 assert sj["rank"] == want == len(S) and sj["relative_error"] <= 0.5 and abs(sj["error"] - tails[want]) < 1e-12 * tails[0], (sj, want)
 PY
-"$bin" rank "$work/Bt.npy" --eps 1e-6 --out "$work/rk" || fail "rank"
+"$bin" rank "$work/Bt.npy" --tol 1e-6 --out "$work/rk" || fail "rank"
 "$bin" norm2 "$work/Bt.npy" --out "$work/n2" || fail "norm2"
 "$bin" norm2 "$work/Bt.npy" --diff "$work/Bt.npy" --out "$work/n2d" || fail "norm2 --diff"
 python3 - "$work" <<'PY'
@@ -269,11 +269,11 @@ expect 1 "$work/o" "$bin" qr "$work/corrupt.npy" --out "$work/o"
 expect 2 "$work/o" "$bin" id "$work/Bt.npy" --out "$work/o"
 expect 1 "$work/o" "$bin" lstsq "$work/Bt.npy" "$work/A.npy" --out "$work/o"     # B has 37 rows, A 41
 expect 2 "$work/o" "$bin" lstsq "$work/Bt.npy" --out "$work/o"
-expect 2 "$work/o" "$bin" rank "$work/Bt.npy" --out "$work/o"                  # --eps is required
+expect 2 "$work/o" "$bin" rank "$work/Bt.npy" --out "$work/o"                  # --tol is required
 expect 2 "$work/o" "$bin" lowrank "$work/Bt.npy" --tol 0.1 --randomized --out "$work/o"
 expect 2 "$work/o" "$bin" lowrank "$work/Bt.npy" --tol 0.1 --rank 3 --out "$work/o"
 expect 1 "$work/o" "$bin" lowrank "$work/Bt.npy" --tol 1.5 --out "$work/o"
-expect 1 "$work/o" "$bin" rank "$work/Bt.npy" --eps 2 --out "$work/o"
+expect 1 "$work/o" "$bin" rank "$work/Bt.npy" --tol 2 --out "$work/o"
 expect 1 "$work/o" "$bin" norm2 "$work/Bt.npy" --diff "$work/A.npy" --out "$work/o"
 expect 2 "$work/o" "$bin" cur "$work/Bt.npy" --rank 3 --select best --out "$work/o"
 expect 1 "$work/o" "$bin" id "$work/Bt.npy" --rank 0 --out "$work/o"
@@ -304,7 +304,7 @@ expect 1 "$work/o" timeout 20 "$bin" svd /dev/urandom --out "$work/o"
 python3 -c "import numpy as np; np.save('$work/col.npy', np.ones((100000, 1))); np.save('$work/row.npy', np.ones((1, 100000)))"
 expect 1 "$work/o" "$bin" gemm "$work/col.npy" "$work/row.npy" --out "$work/o"
 expect 1 "$work/o" "$bin" attention "$work/col.npy" "$work/col.npy" "$work/col.npy" --out "$work/o"
-expect 2 "$work/o" "$bin" pinv "$work/A.npy" --ridge 1 --rtol 0.1 --out "$work/o"
+expect 2 "$work/o" "$bin" pinv "$work/A.npy" --ridge 1 --tol 0.1 --out "$work/o"
 expect 1 "$work/new" "$bin" svd "$work/A.npy" --out "$work/new/deeper/$(printf 'x%.0s' {1..300})"
 mkdir -p "$work/ex/Vt.npy/sub" && echo old > "$work/ex/U.npy"
 expect 1 "" "$bin" svd "$work/A.npy" --out "$work/ex"

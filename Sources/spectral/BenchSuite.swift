@@ -138,11 +138,11 @@ func prepareJob<T: SpectralScalar>(_: T.Type, _ c: BenchCase) throws -> BenchJob
         return BenchJob(run: { if pivoted { _ = try pivotedQR(a, threads: th) } else { _ = try qr(a, threads: th) } }, error: {
             if !pivoted {
                 let f = try qr(a, threads: th)
-                return try relativeResidual(a, try matmul(try f.Q(), f.R))
+                return try relativeResidual(a, try matmul(try f.formQ(), f.R))
             }
             let f = try pivotedQR(a, threads: th)
             let ap = Matrix<T>(rows: a.rows, cols: a.cols) { i, j in a[i, f.pivots[j]] }
-            return try relativeResidual(ap, try matmul(try f.Q(), f.R))
+            return try relativeResidual(ap, try matmul(try f.formQ(), f.R))
         })
     case "svd", "svd-gejsv":
         let a = Matrix<T>.randomNormal(rows: c.shape[0], cols: c.shape[1], seed: 1)
@@ -184,13 +184,13 @@ func prepareJob<T: SpectralScalar>(_: T.Type, _ c: BenchCase) throws -> BenchJob
         let a = try decayingMatrix(T.self, m, n)
         let id = Box<InterpolativeDecomposition<T>?>(nil)
         let randomized = c.op == "id-rand"
-        return BenchJob(run: { id.value = try interpolativeDecomposition(a, rank: Swift.min(100, m, n), randomized: randomized, seed: 1, threads: th) },
+        return BenchJob(run: { id.value = try interpolativeDecomposition(a, rank: Swift.min(100, m, n), method: randomized ? .randomized : .pivotedQR, seed: 1, threads: th) },
                         error: { try relativeResidual(a, try id.value!.reconstruct(from: a)) }, input: NpyArray(a))
     case "rsvd", "rsvd-svds":
         let (m, n) = (c.shape[0], c.shape[1])
         let a = try decayingMatrix(T.self, m, n)
         let r = Box<LowRankApproximation<T>?>(nil)
-        return BenchJob(run: { r.value = try randomizedSVD(a, rank: 20, errorProbes: 0, seed: 1, threads: th) },
+        return BenchJob(run: { r.value = try randomizedSVD(a, rank: 20, options: .init(errorProbes: 0), seed: 1, threads: th) },
                         error: { try relativeResidual(a, try r.value!.reconstruct(threads: th)) }, input: NpyArray(a))
     case "cur":
         let (m, n) = (c.shape[0], c.shape[1])
@@ -204,7 +204,7 @@ func prepareJob<T: SpectralScalar>(_: T.Type, _ c: BenchCase) throws -> BenchJob
         let schedule: NewtonSchulzSchedule = c.op == "ns-jordan" ? .jordan : .polarExpress
         let gram: NewtonSchulzGram = c.op == "ns-gram" ? .auto : .off
         let x = Box(Matrix<T>(rows: 0, cols: 0))
-        return BenchJob(run: { x.value = try newtonSchulz(a, schedule: schedule, steps: c.op == "ns-jordan" ? 5 : 8, gram: gram, threads: th) },
+        return BenchJob(run: { x.value = try newtonSchulz(a, schedule: schedule, steps: c.op == "ns-jordan" ? 5 : 8, options: .init(gram: gram), threads: th) },
                         error: { try orthogonalityDefect(x.value, threads: th) })
     case "polar":
         let a = Matrix<T>.randomNormal(rows: c.shape[0], cols: c.shape[1], seed: 1)
@@ -308,7 +308,7 @@ func decayingMatrix<T: SpectralScalar>(_: T.Type, _ m: Int, _ n: Int) throws -> 
 /// U·diag(σ)·Vᵀ with U (m×n) and V (n×n) the Q factors of seeded Gaussians: a matrix whose singular values are
 /// σ up to the rounding of the construction (about ε·σ₁ in absolute terms).
 func knownSpectrumMatrix<T: SpectralScalar>(_: T.Type, _ m: Int, _ n: Int, _ sigma: [Double]) throws -> Matrix<T> {
-    let u = try qr(Matrix<T>.randomNormal(rows: m, cols: n, seed: 5)).Q(), v = try qr(Matrix<T>.randomNormal(rows: n, cols: n, seed: 6)).Q()
+    let u = try qr(Matrix<T>.randomNormal(rows: m, cols: n, seed: 5)).formQ(), v = try qr(Matrix<T>.randomNormal(rows: n, cols: n, seed: 6)).formQ()
     return try matmul(Matrix<T>(rows: m, cols: n) { i, j in u[i, j] * T(sigma[j]) }, v.transposed)
 }
 

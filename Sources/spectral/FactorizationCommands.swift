@@ -17,8 +17,8 @@ let qrcpSpec = CommandSpec(
 
 let svdSpec = CommandSpec(
     name: "svd", summary: "SVD by preconditioned one-sided Jacobi; writes U.npy, S.npy, Vt.npy (as numpy.linalg.svd) and summary.json (residual ‖UΣVᵀ − A‖_F/‖A‖_F and orthogonality of U and V, estimated by 8 Gaussian probes in Double).",
-    usage: "spectral svd A.npy --out DIR [--values-only] [--full] [--rank-tol R] [--dtype f32|f64] [--threads N]",
-    options: [("--out", "output directory"), ("--rank-tol", "numerical-rank mode: cut where |R_kk| ≤ R·|R_00| (e.g. 1e-14)"),
+    usage: "spectral svd A.npy --out DIR [--values-only] [--full] [--tol R] [--dtype f32|f64] [--threads N]",
+    options: [("--out", "output directory"), ("--tol", "numerical-rank mode: cut where |R_kk| ≤ R·|R_00| (e.g. 1e-14)"),
               ("--max-sweeps", "Jacobi sweep cap (default 60)"), ("--dtype", "f32 or f64 (default: the file's)"), ("--threads", "threads")],
     flags: [("--values-only", "singular values only (S.npy)"), ("--full", "U m×m and Vt n×n (numpy's full_matrices=True)")],
     positionals: 1...1)
@@ -53,7 +53,7 @@ func qrFile<T: SpectralScalar>(_: T.Type, _ npy: NpyArray, _ args: Arguments, _ 
     let t0 = now()
     let f = try qr(a, threads: threads)
     let factorSeconds = now() - t0
-    let q = try f.Q(full: full, threads: threads)          // part of the computation, as in numpy.linalg.qr
+    let q = try f.formQ(full: full, threads: threads)          // part of the computation, as in numpy.linalg.qr
     let seconds = now() - t0
     var r = f.R
     if full && a.rows > r.rows {
@@ -88,9 +88,9 @@ func runQRCP(_ args: Arguments) throws {
 func qrcpFile<T: SpectralScalar>(_: T.Type, _ npy: NpyArray, _ out: String, _ threads: Int?, _ rank: Int?, _ tol: Double, _ args: Arguments) throws {
     let a = try loadInput(T.self, npy, args.positionals[0])
     let t0 = now()
-    let f = try pivotedQR(a, maxRank: rank, tolerance: T(tol), threads: threads)
+    let f = try pivotedQR(a, rank: rank, tolerance: T(tol), threads: threads)
     let factorSeconds = now() - t0
-    let q = try f.Q(threads: threads), r = f.R              // forming Q is part of the computation, as in scipy
+    let q = try f.formQ(threads: threads), r = f.R              // forming Q is part of the computation, as in scipy
     let seconds = now() - t0
     var dir = OutputDirectory(path: out)
     dir.add("Q.npy", npy: NpyArray(q))
@@ -114,8 +114,8 @@ func runSVD(_ args: Arguments) throws {
     let threads = try args.int("--threads", min: 1)
     let sweeps = try args.int("--max-sweeps", default: 60, min: 1)!
     var rankTol: Double? = nil
-    if let s = args.values["--rank-tol"] {
-        guard let v = Double(s), v >= 0, v < 1 else { throw UsageError(message: "--rank-tol expects a number in [0, 1), got '\(s)'") }
+    if let s = args.values["--tol"] {
+        guard let v = Double(s), v >= 0, v < 1 else { throw UsageError(message: "--tol expects a number in [0, 1), got '\(s)'") }
         rankTol = v
     }
     if args.switches.contains("--values-only") && args.switches.contains("--full") {
@@ -130,7 +130,7 @@ func svdFile<T: SpectralScalar>(_: T.Type, _ npy: NpyArray, _ out: String, _ thr
     let a = try loadInput(T.self, npy, args.positionals[0])
     let vectors: SingularVectors = args.switches.contains("--values-only") ? .none : args.switches.contains("--full") ? .full : .thin
     let t0 = now()
-    let s = try svd(a, vectors: vectors, rankTolerance: rankTol.map { T($0) }, maxSweeps: sweeps, threads: threads)
+    let s = try svd(a, vectors: vectors, tolerance: rankTol.map { T($0) }, maxSweeps: sweeps, threads: threads)
     let seconds = now() - t0
     var dir = OutputDirectory(path: out)
     dir.add("S.npy", npy: try NpyArray(shape: [s.S.count], values: T.self == Float.self ? .float32(s.S.map { Float($0.double) }) : .float64(s.S.map(\.double))))

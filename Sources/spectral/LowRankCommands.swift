@@ -1,24 +1,24 @@
 import Spectral
 
 let pinvSpec = CommandSpec(
-    name: "pinv", summary: "Moore–Penrose pseudo-inverse with scipy's cut σ > atol + rtol·σ₁ (a certified QR route, else the Jacobi SVD); writes X.npy and summary.json (the route taken: qr, cod or svd; rank; the four Penrose residuals, estimated by 8 Gaussian probes in Double).",
-    usage: "spectral pinv A.npy --out DIR [--method auto|svd|cod] [--rtol R] [--atol A] [--ridge EPS] [--dtype f32|f64] [--threads N]",
-    options: [("--out", "output directory"), ("--method", "auto (default: Householder QR or cod when A is equilibrated and the factorization proves the same rank as the SVD's cut, svd otherwise), svd (Jacobi) or cod (pivoted-QR complete orthogonal decomposition, faster)"), ("--rtol", "relative cut (default max(m,n)·eps; numpy's default is 1e-15)"),
+    name: "pinv", summary: "Moore–Penrose pseudo-inverse with scipy's cut σ > atol + tol·σ₁ (a certified QR route, else the Jacobi SVD); writes X.npy and summary.json (the route taken: qr, cod or svd; rank; the four Penrose residuals, estimated by 8 Gaussian probes in Double).",
+    usage: "spectral pinv A.npy --out DIR [--method auto|svd|cod] [--tol R] [--atol A] [--ridge EPS] [--dtype f32|f64] [--threads N]",
+    options: [("--out", "output directory"), ("--method", "auto (default: Householder QR or cod when A is equilibrated and the factorization proves the same rank as the SVD's cut, svd otherwise), svd (Jacobi) or cod (pivoted-QR complete orthogonal decomposition, faster)"), ("--tol", "relative cut: keep σ > atol + tol·σ₁ (default max(m,n)·eps; scipy's rtol, numpy's rcond is 1e-15)"),
               ("--atol", "absolute cut (default 0)"), ("--ridge", "instead, the article's limit form (AᵀA + εI)⁻¹Aᵀ at this ε"),
               ("--dtype", "f32 or f64 (default: the file's)"), ("--threads", "threads")],
     flags: [], positionals: 1...1)
 
 let lstsqSpec = CommandSpec(
-    name: "lstsq", summary: "Least squares of minimal norm X = A⁺·B (numpy.linalg.lstsq with scipy's cut σ > atol + rtol·σ₁), without forming A⁺; writes X.npy and summary.json (rank, route, relative residual ‖AX − B‖_F/‖B‖_F and ‖Aᵀ(AX − B)‖_F/(‖A‖_F·‖AX − B‖_F + ‖A‖_F²·‖X‖_F), both in Double).",
-    usage: "spectral lstsq A.npy B.npy --out DIR [--method auto|svd|cod] [--rtol R] [--atol A] [--dtype f32|f64] [--threads N]",
-    options: [("--out", "output directory"), ("--method", "auto (default), svd or cod, as pinv"), ("--rtol", "relative cut (default max(m,n)·eps)"),
+    name: "lstsq", summary: "Least squares of minimal norm X = A⁺·B (numpy.linalg.lstsq with scipy's cut σ > atol + tol·σ₁), without forming A⁺; writes X.npy and summary.json (rank, route, relative residual ‖AX − B‖_F/‖B‖_F and ‖Aᵀ(AX − B)‖_F/(‖A‖_F·‖AX − B‖_F + ‖A‖_F²·‖X‖_F), both in Double).",
+    usage: "spectral lstsq A.npy B.npy --out DIR [--method auto|svd|cod] [--tol R] [--atol A] [--dtype f32|f64] [--threads N]",
+    options: [("--out", "output directory"), ("--method", "auto (default), svd or cod, as pinv"), ("--tol", "relative cut: keep σ > atol + tol·σ₁ (default max(m,n)·eps; numpy's rtol)"),
               ("--atol", "absolute cut (default 0)"), ("--dtype", "f32 or f64 (default: f32 if both files are f4)"), ("--threads", "threads")],
     flags: [], positionals: 2...2)
 
 func runLstsq(_ args: Arguments) throws {
     let out = try requireOut(args, lstsqSpec)
     let threads = try args.int("--threads", min: 1)
-    let rtol = try doubleOption(args, "--rtol"), atol = try doubleOption(args, "--atol") ?? 0
+    let rtol = try doubleOption(args, "--tol"), atol = try doubleOption(args, "--atol") ?? 0
     let method = PseudoInverseMethod(rawValue: try args.choice("--method", ["auto", "svd", "cod"], default: "auto")!)!
     try withInputs(args) { type, inputs in
         func run<T: SpectralScalar>(_: T.Type) throws {
@@ -28,7 +28,7 @@ func runLstsq(_ args: Arguments) throws {
             let b = try loadInput(T.self, vector ? try NpyArray(shape: [inputs[1].shape[0], 1], values: inputs[1].values) : inputs[1],
                                   args.positionals[1])
             let t0 = now()
-            let s = try leastSquaresWithRoute(a, b, rtol: rtol.map { T($0) }, atol: T(atol), method: method, threads: threads)
+            let s = try leastSquaresSolution(a, b, tolerance: rtol.map { T($0) }, absoluteTolerance: T(atol), method: method, threads: threads)
             let seconds = now() - t0
             // Residuals in Double: r = AX − B; the normal-equations residual Aᵀr, scaled as a backward error.
             let ad = Matrix<Double>(converting: a), xd = Matrix<Double>(converting: s.x), bd = Matrix<Double>(converting: b)
@@ -53,8 +53,8 @@ func runLstsq(_ args: Arguments) throws {
 
 let rankSpec = CommandSpec(
     name: "rank", summary: "Numerical rank at relative precision ε by randomized sampling (scipy.linalg.interpolative.estimate_rank): about #{σᵢ > ε·σ₁}; writes summary.json (\"rank\").",
-    usage: "spectral rank A.npy --eps E --out DIR [--seed S] [--dtype f32|f64] [--threads N]",
-    options: [("--out", "output directory"), ("--eps", "relative precision ε in (0, 1)"), ("--seed", "random seed (default 0)"),
+    usage: "spectral rank A.npy --tol E --out DIR [--seed S] [--dtype f32|f64] [--threads N]",
+    options: [("--out", "output directory"), ("--tol", "relative tolerance in (0, 1) (scipy's eps)"), ("--seed", "random seed (default 0)"),
               ("--dtype", "f32 or f64"), ("--threads", "threads")],
     flags: [], positionals: 1...1)
 
@@ -69,15 +69,15 @@ let norm2Spec = CommandSpec(
 func runRank(_ args: Arguments) throws {
     let out = try requireOut(args, rankSpec)
     let threads = try args.int("--threads", min: 1), seed = try seedOption(args)
-    guard let eps = try doubleOption(args, "--eps") else { throw UsageError(message: "rank: --eps is required") }
+    guard let eps = try doubleOption(args, "--tol") else { throw UsageError(message: "rank: --tol is required") }
     try withInputs(args) { type, inputs in
         func run<T: SpectralScalar>(_: T.Type) throws {
             let a = try loadInput(T.self, inputs[0], args.positionals[0])
             let t0 = now()
-            let r = try estimateRank(a, eps: eps, seed: seed, threads: threads)
+            let r = try estimateRank(a, tolerance: T(eps), seed: seed, threads: threads)
             var dir = OutputDirectory(path: out)
             dir.add("summary.json", json: .object([
-                ("op", .string("rank")), ("dtype", .string(T.dtypeName)), ("shape", shapeJSON(a)), ("eps", .number(eps)),
+                ("op", .string("rank")), ("dtype", .string(T.dtypeName)), ("shape", shapeJSON(a)), ("tolerance", .number(eps)),
                 ("seed", seedJSON(seed)), ("rank", .int(r)), ("seconds", .number(now() - t0)),
             ]))
             try dir.commit()
@@ -192,8 +192,8 @@ func withInputs(_ args: Arguments, loaded: [NpyArray]? = nil, _ body: (any Spect
 func runPinv(_ args: Arguments) throws {
     let out = try requireOut(args, pinvSpec)
     let threads = try args.int("--threads", min: 1)
-    let rtol = try doubleOption(args, "--rtol"), atol = try doubleOption(args, "--atol") ?? 0, ridge = try doubleOption(args, "--ridge")
-    if ridge != nil, let other = ["--rtol", "--atol", "--method"].first(where: { args.values[$0] != nil }) {
+    let rtol = try doubleOption(args, "--tol"), atol = try doubleOption(args, "--atol") ?? 0, ridge = try doubleOption(args, "--ridge")
+    if ridge != nil, let other = ["--tol", "--atol", "--method"].first(where: { args.values[$0] != nil }) {
         throw UsageError(message: "pinv: --ridge has no cut, so \(other) does not apply")
     }
     let method = PseudoInverseMethod(rawValue: try args.choice("--method", ["auto", "svd", "cod"], default: "auto")!)!
@@ -205,7 +205,7 @@ func runPinv(_ args: Arguments) throws {
             let x: Matrix<T>
             if let eps = ridge { x = try ridgePseudoInverse(a, epsilon: T(eps), threads: threads) }
             else {
-                let r = try pinvWithRoute(a, rtol: rtol.map { T($0) }, atol: T(atol), method: method, threads: threads)
+                let r = try pseudoInverse(a, tolerance: rtol.map { T($0) }, absoluteTolerance: T(atol), method: method, threads: threads)
                 (x, rank, route) = (r.pinv, r.rank, r.route.rawValue)
             }
             let seconds = now() - t0
@@ -243,7 +243,7 @@ func runLowRank(_ args: Arguments) throws {
         func run<T: SpectralScalar>(_: T.Type) throws {
             let a = try loadInput(T.self, inputs[0], args.positionals[0])
             let t0 = now()
-            let r = randomized ? try randomizedSVD(a, rank: rank, oversample: over, powerIterations: power, errorProbes: probes, seed: seed, threads: threads)
+            let r = randomized ? try randomizedSVD(a, rank: rank, options: .init(oversample: over, powerIterations: power, errorProbes: probes), seed: seed, threads: threads)
                 : tol != nil ? try truncatedSVD(a, tolerance: T(tol!), threads: threads) : try truncatedSVD(a, rank: rank, threads: threads)
             let seconds = now() - t0
             var dir = OutputDirectory(path: out)
@@ -312,13 +312,11 @@ func runID(_ args: Arguments) throws {
             let rowsMode = args.switches.contains("--rows")
             let indices: [Int], projection: Matrix<T>, z: Matrix<T>, skeleton: [Int], x: Matrix<T>?
             if rowsMode {
-                let r = try rowInterpolativeDecomposition(a, rank: rank, tolerance: tol.map { T($0) }, randomized: randomized,
-                                                          oversample: over, powerIterations: power, seed: seed, threads: threads)
+                let r = try rowInterpolativeDecomposition(a, rank: rank, tolerance: tol.map { T($0) }, method: randomized ? .randomized : .pivotedQR, options: .init(oversample: over, powerIterations: power), seed: seed, threads: threads)
                 (indices, projection, skeleton, x) = (r.indices, r.projection, r.skeletonRows, r.interpolationMatrix)
                 z = x!.transposed.copy()
             } else {
-                let c = try interpolativeDecomposition(a, rank: rank, tolerance: tol.map { T($0) }, randomized: randomized,
-                                                       oversample: over, powerIterations: power, seed: seed, threads: threads)
+                let c = try interpolativeDecomposition(a, rank: rank, tolerance: tol.map { T($0) }, method: randomized ? .randomized : .pivotedQR, options: .init(oversample: over, powerIterations: power), seed: seed, threads: threads)
                 (indices, projection, skeleton, x, z) = (c.indices, c.projection, c.skeletonColumns, nil, c.interpolationMatrix)
             }
             let seconds = now() - t0
@@ -353,8 +351,7 @@ func runCUR(_ args: Arguments) throws {
         func run<T: SpectralScalar>(_: T.Type) throws {
             let a = try loadInput(T.self, inputs[0], args.positionals[0])
             let t0 = now()
-            let c = try cur(a, rank: rank, columns: columns, rows: rows, selection: select, middle: middle, basis: basis,
-                            reportOptimal: reportOptimal, seed: seed, threads: threads)
+            let c = try cur(a, rank: rank, selection: select, options: .init(columns: columns, rows: rows, middle: middle, basis: basis, reportOptimal: reportOptimal), seed: seed, threads: threads)
             let seconds = now() - t0
             var dir = OutputDirectory(path: out)
             dir.add("rows.npy", npy: try indexNpy(c.rows)); dir.add("cols.npy", npy: try indexNpy(c.cols))

@@ -60,8 +60,7 @@ func runMsign(_ args: Arguments) throws {
             let a = try loadInput(T.self, inputs[0], args.positionals[0])
             let t0 = now()
             let x = exact ? try msignExact(a, threads: threads)
-                : try newtonSchulz(a, schedule: schedule, steps: steps, inputScale: scale, normalization: normalization,
-                                   precondition: precondition, gram: gram, threads: threads)
+                : try newtonSchulz(a, schedule: schedule, steps: steps, options: .init(inputScale: scale, normalization: normalization, precondition: precondition, gram: gram), threads: threads)
             let seconds = now() - t0
             // ‖XXᵀ − I‖_F on the smaller side by probes; the singular-value band (an SVD of X) with --check.
             var fields: [(String, JSON)] = [
@@ -99,8 +98,7 @@ func runMsignStack<T: SpectralScalar>(_: T.Type, _ npy: NpyArray, _ args: Argume
     if exact {
         xs = try mats.map { try msignExact($0, threads: threads) }
     } else {
-        xs = try newtonSchulzBatch(mats, schedule: schedule, steps: steps, inputScale: scale, normalization: start.normalization,
-                                   precondition: start.precondition, gram: gram, threads: threads)
+        xs = try newtonSchulzBatch(mats, schedule: schedule, steps: steps, options: .init(inputScale: scale, normalization: start.normalization, precondition: start.precondition, gram: gram), threads: threads)
     }
     let seconds = now() - t0
     var stacked = Matrix<T>(rows: batch * m, cols: n)
@@ -148,8 +146,7 @@ func runMsignHalf(_ npy: NpyArray, _ args: Arguments, _ out: String, _ schedule:
         let big = block.maxAbs
         if big > 0 { block.scale(by: Float(sign: .plus, exponent: -big.exponent, significand: 1)) }
         let a = try HalfMatrix(block)
-        let x = try newtonSchulz(a, schedule: schedule, steps: steps, inputScale: scale, normalization: start.normalization,
-                                 precondition: start.precondition, threads: threads)
+        let x = try newtonSchulz(a, schedule: schedule, steps: steps, options: .init(inputScale: scale, normalization: start.normalization, precondition: start.precondition), threads: threads)
         bits += x.bits
         worst = Swift.max(worst, try probeOrthogonality(x.float.view, columns: m > n))
     }
@@ -232,7 +229,7 @@ func runMsignCoefficients(_ args: Arguments) throws {
     let s = try PolarExpress.schedule(lower: l, upper: upper, steps: steps, degree: degree, degrees: degrees, cushion: cushion, safetyFactor: safety,
                                       safetyInRecursion: args.switches.contains("--safety-in-recursion"))
     // The composite's range on [l, 1] (the interval the iteration targets); none when the first interval lies above 1.
-    let range = l < 1 ? try s.compositeRange(lower: l, steps: steps) : (min: Double.nan, max: Double.nan, maxError: Double.nan)
+    let range: (min: Double, max: Double, maxError: Double) = try l < 1 ? { let r = try s.compositeRange(lower: l, steps: steps); return (r.min, r.max, r.maxError) }() : (.nan, .nan, .nan)
     if args.switches.contains("--json") {
         print(JSON.object([("l", .number(l)), ("u", .number(upper)), ("steps", .int(steps)), ("degree", .int(degree)),
                            ("degrees", .array(s.rows.map { .int(2 * $0.count - 1) })), ("cushion", .number(cushion)),
@@ -271,8 +268,8 @@ func runMuonDemo(_ args: Arguments) throws {
         let grad = try matmul(residual, x.transposed, threads: threads) * (2 / Float(n))
         return (loss, grad)
     }
-    var config = MuonConfiguration(); config.learningRate = lrMuon
-    var muon = try Muon<Float>(shapes: [(r, c)], configuration: config)
+    var config = MuonOptions(); config.learningRate = lrMuon
+    var muon = try Muon<Float>(shapes: [(r, c)], options: config)
     var wMuon = [Matrix<Float>(rows: r, cols: c)], wSGD = Matrix<Float>(rows: r, cols: c)
     var velocity = Matrix<Float>(rows: r, cols: c)
     print("step\tmuon_loss\tsgd_loss   (least squares 64×128, 512 samples; Muon lr \(lrMuon), momentum SGD lr \(lrSGD), β = 0.95)")

@@ -102,8 +102,7 @@ func runLowRankOutOfCore(_ args: Arguments, _ reader: NpyRowReader, budget: Int,
         let line = ProgressLine("lowrank")
         defer { line.finish() }                    // also before an error's line
         let t0 = now()
-        let r = try randomizedSVD(npyFile: reader.path, as: T.self, rank: rank, oversample: oversample, powerIterations: power,
-                                  errorProbes: probes, seed: seed, memoryBudget: budget, threads: threads, progress: line.update)
+        let r = try randomizedSVD(npyFile: reader.path, as: T.self, rank: rank, options: .init(oversample: oversample, powerIterations: power, errorProbes: probes), seed: seed, memoryBudget: budget, threads: threads, progress: line.update)
         let seconds = now() - t0
         let lr = r.value
         // ‖A‖_F² = error² + ‖S‖² (U·S·Vᵀ is the projection of A onto a subspace).
@@ -150,8 +149,7 @@ func runIDOutOfCore(_ args: Arguments, _ reader: NpyRowReader, budget: Int, out:
         let line = ProgressLine("id")
         defer { line.finish() }                    // also before an error's line
         let t0 = now()
-        let r = try interpolativeDecomposition(npyFile: reader.path, as: T.self, rank: rank, tolerance: tol.map { T($0) }, oversample: oversample,
-                                               powerIterations: power, seed: seed, memoryBudget: budget, threads: threads, progress: line.update)
+        let r = try interpolativeDecomposition(npyFile: reader.path, as: T.self, rank: rank, tolerance: tol.map { T($0) }, options: .init(oversample: oversample, powerIterations: power), seed: seed, memoryBudget: budget, threads: threads, progress: line.update)
         let seconds = now() - t0
         var dir = OutputDirectory(path: out)
         dir.add("idx.npy", npy: try indexNpy(r.value.indices)); dir.add("proj.npy", npy: NpyArray(r.value.projection))

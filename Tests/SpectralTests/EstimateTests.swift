@@ -5,8 +5,8 @@ final class EstimateTests: XCTestCase {
     /// U·diag(σ)·Vᵀ with orthonormal U, V from QR of seeded Gaussians: singular values known exactly (to rounding).
     private func known(_ sigmas: [Double], _ m: Int, _ n: Int, seed: UInt64) throws -> Matrix<Double> {
         let r = sigmas.count
-        var u = try qr(Matrix<Double>.randomNormal(rows: m, cols: r, seed: seed)).Q()
-        let v = try qr(Matrix<Double>.randomNormal(rows: n, cols: r, seed: seed + 1)).Q()
+        var u = try qr(Matrix<Double>.randomNormal(rows: m, cols: r, seed: seed)).formQ()
+        let v = try qr(Matrix<Double>.randomNormal(rows: n, cols: r, seed: seed + 1)).formQ()
         for i in 0..<m { for j in 0..<r { u[i, j] *= sigmas[j] } }
         return try matmul(u, v.transposed)
     }
@@ -35,7 +35,7 @@ final class EstimateTests: XCTestCase {
     func testSpectralNormOfADifference() throws {
         // B = A − 3·u·vᵀ with unit u, v: ‖A − B‖₂ = 3 exactly; the difference is never formed.
         let a = try known([4, 2, 1], 30, 20, seed: 7)
-        let u = try qr(Matrix<Double>.randomNormal(rows: 30, cols: 1, seed: 9)).Q(), v = try qr(Matrix<Double>.randomNormal(rows: 20, cols: 1, seed: 10)).Q()
+        let u = try qr(Matrix<Double>.randomNormal(rows: 30, cols: 1, seed: 9)).formQ(), v = try qr(Matrix<Double>.randomNormal(rows: 20, cols: 1, seed: 10)).formQ()
         let b = try a - (try matmul(u, v.transposed)) * 3
         XCTAssertEqual(try estimateSpectralNormDiff(a, b), 3, accuracy: 1e-12)
         XCTAssertEqual(try estimateSpectralNormDiff(a, a), 0)
@@ -52,9 +52,9 @@ final class EstimateTests: XCTestCase {
         XCTAssertThrowsError(try estimateSpectralNorm(Matrix<Double>(rows: 2, cols: 2), iterations: 0))
         XCTAssertThrowsError(try estimateSpectralNorm(Matrix<Double>(rows: 2, cols: 2), iterations: 10_001))
         XCTAssertThrowsError(try estimateSpectralNorm(rows: 3, cols: 2, matvec: { (_: [Double]) in [1, 2] }, rmatvec: { _ in [1, 2] }))
-        XCTAssertThrowsError(try estimateRank(Matrix<Double>(rows: 2, cols: 2), eps: 0))
-        XCTAssertThrowsError(try estimateRank(Matrix<Double>(rows: 2, cols: 2), eps: 1))
-        XCTAssertEqual(try estimateRank(Matrix<Double>(rows: 0, cols: 2), eps: 0.1), 0)
+        XCTAssertThrowsError(try estimateRank(Matrix<Double>(rows: 2, cols: 2), tolerance: 0))
+        XCTAssertThrowsError(try estimateRank(Matrix<Double>(rows: 2, cols: 2), tolerance: 1))
+        XCTAssertEqual(try estimateRank(Matrix<Double>(rows: 0, cols: 2), tolerance: 0.1), 0)
     }
 
     func testTruncationAtATolerance() throws {
@@ -77,9 +77,9 @@ final class EstimateTests: XCTestCase {
         // σ = 1, 1e-2, …, 1e-10 (gaps of 100): the count of σ > eps·σ₁ for eps between the gaps, whatever the seed.
         let a = try known([1, 1e-2, 1e-4, 1e-6, 1e-8, 1e-10], 50, 70, seed: 11)
         for (eps, want) in [(0.5, 1), (1e-3, 2), (1e-5, 3), (1e-7, 4), (1e-9, 5)] {
-            for seed in [UInt64(0), 1, 2] { XCTAssertEqual(try estimateRank(a, eps: eps, seed: seed), want, "eps \(eps) seed \(seed)") }
+            for seed in [UInt64(0), 1, 2] { XCTAssertEqual(try estimateRank(a, tolerance: eps, seed: seed), want, "eps \(eps) seed \(seed)") }
         }
-        XCTAssertEqual(try estimateRank(Matrix<Double>(rows: 6, cols: 4), eps: 1e-6), 0)
+        XCTAssertEqual(try estimateRank(Matrix<Double>(rows: 6, cols: 4), tolerance: 1e-6), 0)
     }
 }
 

@@ -54,7 +54,7 @@ final class HalfPrecisionTests: XCTestCase {
             let h = try HalfMatrix(g)
             let x = try newtonSchulz(h, schedule: .polarExpress, steps: 8)
             XCTAssertEqual(x.rows, m); XCTAssertEqual(x.cols, n)
-            let reference = try newtonSchulz(h.float, schedule: .polarExpress, steps: 8, gram: .off)
+            let reference = try newtonSchulz(h.float, schedule: .polarExpress, steps: 8, options: .init(gram: .off))
             let sh = try svd(x.float, vectors: .none).S, sf = try svd(reference, vectors: .none).S
             let bound = 4 * 0x1p-11 * Double(Swift.min(m, n)).squareRoot()
             for (a, b) in zip(sh, sf) { XCTAssertEqual(Double(a), Double(b), accuracy: bound, "\(m)×\(n)") }
@@ -71,7 +71,7 @@ final class HalfPrecisionTests: XCTestCase {
         let nan = try HalfMatrix(rows: 1, cols: 2, bits: [0x7E00, 0])
         XCTAssertThrowsError(try newtonSchulz(nan)) { XCTAssertTrue("\($0)".contains("non-finite")) }
         // Starts and the preconditioner carry over.
-        let tight = try newtonSchulz(g, schedule: .polarExpress, normalization: .tight, precondition: .aol)
+        let tight = try newtonSchulz(g, schedule: .polarExpress, options: .init(normalization: .tight, precondition: .aol))
         XCTAssertTrue(tight.float.isFinite)
     }
 }

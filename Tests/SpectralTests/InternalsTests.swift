@@ -57,13 +57,13 @@ final class InternalsTests: XCTestCase {
         // no near-ties at rounding level), in full, truncated and tolerance modes, wide and tall, Float and Double.
         for (m, n, k, seed) in [(50, 300, 40, UInt64(1)), (110, 1024, 100, 2), (130, 1024, 130, 5), (7, 9, 7, 3), (90, 60, 60, 4)] {
             let a = Matrix<Double>.randomNormal(rows: m, cols: n, seed: seed)
-            let f = try pivotedQR(a, maxRank: k)
+            let f = try pivotedQR(a, rank: k)
             let p = sketchPivots(a, maxRank: k)
             XCTAssertEqual(p.factored, f.columnsFactored)
             XCTAssertEqual(Array(p.pivots.prefix(k)), Array(f.pivots.prefix(k)), "\(m)×\(n), k = \(k)")
             XCTAssertEqual(Set(p.pivots), Set(0..<n), "a permutation")
             let af = Matrix<Float>(rows: m, cols: n) { i, j in Float(a[i, j]) / Float(j + 1) }
-            let ff = try pivotedQR(af, maxRank: k)
+            let ff = try pivotedQR(af, rank: k)
             XCTAssertEqual(Array(sketchPivots(af, maxRank: k).pivots.prefix(k)), Array(ff.pivots.prefix(k)), "Float \(m)×\(n)")
             let ft = try pivotedQR(af, tolerance: 0.05)
             let pt = sketchPivots(af, maxRank: min(m, n), tolerance: 0.05)
@@ -75,7 +75,7 @@ final class InternalsTests: XCTestCase {
         XCTAssertEqual(sketchPivots(Matrix<Double>(rows: 4, cols: 6), maxRank: 4).pivots, Array(0..<6))
         let b = Matrix<Double>(rows: 3, cols: 8) { i, j in Double((i + 1) * (j % 4 + 1) + (i == j % 3 ? 5 : 0)) }
         let low = try matmul(Matrix<Double>(rows: 5, cols: 3) { i, j in Double(i == j ? 1 : (i + j) % 2) }, b)
-        let qp = try pivotedQR(low, maxRank: 3)
+        let qp = try pivotedQR(low, rank: 3)
         XCTAssertEqual(Array(sketchPivots(low, maxRank: 3).pivots.prefix(3)), Array(qp.pivots.prefix(3)))
     }
 
@@ -112,7 +112,7 @@ final class InternalsTests: XCTestCase {
             let a = try decayingMatrix(size, size, r, s1, s2)
             let det = try (a - (try interpolativeDecomposition(a, rank: k).reconstruct(from: a))).frobeniusNorm
             let errs = try (0..<seeds).map { seed in
-                try (a - (try interpolativeDecomposition(a, rank: k, randomized: true, seed: UInt64(seed)).reconstruct(from: a))).frobeniusNorm
+                try (a - (try interpolativeDecomposition(a, rank: k, method: .randomized, seed: UInt64(seed)).reconstruct(from: a))).frobeniusNorm
             }
             let mean = errs.reduce(0, +) / Double(seeds), below = errs.filter { $0 < det }.count
             if size == 300 {
@@ -127,14 +127,14 @@ final class InternalsTests: XCTestCase {
         // (relative 1e-4 covers κ(C)·u_Float with κ(C) ≈ 1e2 here), and a zero matrix gives zeros.
         let m300 = try decayingMatrix(300, 300, 200, 31, 32)
         let af = Matrix<Float>(rows: 300, cols: 300) { Float(m300[$0, $1]) }
-        let idf = try interpolativeDecomposition(af, rank: 40, randomized: true, seed: 3)
+        let idf = try interpolativeDecomposition(af, rank: 40, method: .randomized, seed: 3)
         let errFloat = try (m300 - (try idf.reconstruct(from: af)).asDouble).frobeniusNorm
         let cd = gatherColumns(m300.view, idf.skeletonColumns)
         let errOwnColumns = try (m300 - (try matmul(try matmul(cd, try pinv(cd)), m300))).frobeniusNorm
         XCTAssertLessThanOrEqual(Swift.abs(errFloat - errOwnColumns), 1e-4 * errOwnColumns, "Float projection optimal for its columns")
         let detFloat = try (m300 - (try interpolativeDecomposition(af, rank: 40).reconstruct(from: af)).asDouble).frobeniusNorm
         XCTAssertLessThanOrEqual(errFloat, 1.01 * detFloat, "Float: within 1% of the deterministic ID")
-        let zf = try interpolativeDecomposition(Matrix<Float>(rows: 30, cols: 20), rank: 4, randomized: true)
+        let zf = try interpolativeDecomposition(Matrix<Float>(rows: 30, cols: 20), rank: 4, method: .randomized)
         XCTAssertEqual(zf.projection.maxAbs, 0)
     }
 
@@ -147,7 +147,7 @@ final class InternalsTests: XCTestCase {
             let g1 = Matrix<Double>.randomNormal(rows: m, cols: r, seed: 51), g2 = Matrix<Double>.randomNormal(rows: r, cols: n, seed: 52)
             let a = try matmul(Matrix<Double>(rows: m, cols: r) { i, j in g1[i, j] / Double(j + 1) }, g2)
             for k in Set([1, 2, r / 2, max(1, r - 1), r]).sorted() where k <= r {
-                let id = try interpolativeDecomposition(a, rank: k, randomized: true, seed: 5)
+                let id = try interpolativeDecomposition(a, rank: k, method: .randomized, seed: 5)
                 XCTAssertEqual(id.indices.sorted(), Array(0..<n), "\(m)×\(n) k = \(k): a permutation")
                 let z = id.interpolationMatrix
                 for (pos, col) in id.skeletonColumns.enumerated() { for i in 0..<k { XCTAssertEqual(z[i, col], i == pos ? 1 : 0) } }
@@ -183,8 +183,8 @@ final class InternalsTests: XCTestCase {
         XCTAssertEqual(try pinvView(graded.view, rtol: nil, atol: 0, method: .automatic, threads: 1).used, .svd)
         // A singular value at the cut (σ_min = 1.5·rtol·σ₁, rtol = 1e-10): the bounds cannot prove the rank, so no
         // certificate; a clear gap (σ = 1, 0.5, 1e-3, then exactly 0) is certified at rank 3, as the SVD's cut says.
-        let q = try qr(Matrix<Double>.randomNormal(rows: 24, cols: 24, seed: 8)).Q()
-        let p = try qr(Matrix<Double>.randomNormal(rows: 24, cols: 24, seed: 9)).Q()
+        let q = try qr(Matrix<Double>.randomNormal(rows: 24, cols: 24, seed: 8)).formQ()
+        let p = try qr(Matrix<Double>.randomNormal(rows: 24, cols: 24, seed: 9)).formQ()
         func spectrum(_ sigma: [Double]) throws -> Matrix<Double> {
             try matmul(Matrix<Double>(rows: 24, cols: 24) { i, j in q[i, j] * (j < sigma.count ? sigma[j] : 0) }, p.transposed)
         }

@@ -6,8 +6,8 @@ import XCTest
 final class LowRankDiagnosticsTests: XCTestCase {
     /// Q₁·diag(σ)·Q₂ᵀ with orthonormal Q₁, Q₂ from QR of seeded Gaussians: singular values known to rounding.
     private func withSpectrum(_ m: Int, _ n: Int, _ sigma: [Double], seed: UInt64) throws -> Matrix<Double> {
-        var u = try qr(Matrix<Double>.randomNormal(rows: m, cols: sigma.count, seed: seed)).Q()
-        let v = try qr(Matrix<Double>.randomNormal(rows: n, cols: sigma.count, seed: seed + 1)).Q()
+        var u = try qr(Matrix<Double>.randomNormal(rows: m, cols: sigma.count, seed: seed)).formQ()
+        let v = try qr(Matrix<Double>.randomNormal(rows: n, cols: sigma.count, seed: seed + 1)).formQ()
         for i in 0..<m { for j in 0..<sigma.count { u[i, j] *= sigma[j] } }
         return try matmul(u, v.transposed)
     }
@@ -21,7 +21,7 @@ final class LowRankDiagnosticsTests: XCTestCase {
         let a = article
         for selection in CURSelection.allCases {
             for (c, r) in [(10, 10), (15, 12), (20, 30)] {
-                let d = try cur(a, rank: 10, columns: c, rows: r, selection: selection, seed: 2)
+                let d = try cur(a, rank: 10, selection: selection, options: .init(columns: c, rows: r), seed: 2)
                 XCTAssertEqual(d.cols.count, c); XCTAssertEqual(d.rows.count, r)
                 XCTAssertEqual(Set(d.cols).count, c, "\(selection): distinct columns"); XCTAssertEqual(Set(d.rows).count, r)
                 XCTAssertEqual(d.C.shape.rows, 300); XCTAssertEqual(d.C.shape.cols, c)
@@ -35,13 +35,13 @@ final class LowRankDiagnosticsTests: XCTestCase {
         // do worse (any C'U'R' is a CUR of the larger sets with zero-padded U).
         for selection in [CURSelection.deim, .leverageTop, .pivotedQR, .topNorm] {
             let small = try cur(a, rank: 10, selection: selection)
-            let big = try cur(a, rank: 10, columns: 16, rows: 14, selection: selection)
+            let big = try cur(a, rank: 10, selection: selection, options: .init(columns: 16, rows: 14))
             XCTAssertEqual(Array(big.cols.prefix(10)), small.cols, "\(selection): nested columns")
             XCTAssertEqual(Array(big.rows.prefix(10)), small.rows, "\(selection): nested rows")
             XCTAssertLessThanOrEqual(big.error, small.error * (1 + 1e-10), "\(selection): more rows and columns, no larger error")
         }
         // CUR-ID (Voronin–Martinsson) is within a small factor of the optimum, like DEIM and QRCP (the spec's threshold).
-        let id = try cur(a, rank: 10, selection: .curID, reportOptimal: true, seed: 1)
+        let id = try cur(a, rank: 10, selection: .curID, options: .init(reportOptimal: true), seed: 1)
         XCTAssertLessThan(id.ratio!, 3)
     }
 
@@ -50,8 +50,8 @@ final class LowRankDiagnosticsTests: XCTestCase {
         // the exact singular subspace, far below the gaps between the scores that decide the choices.
         let a = article
         for selection in [CURSelection.deim, .leverageTop] {
-            let exact = try cur(a, rank: 10, selection: selection, basis: .exact)
-            let fast = try cur(a, rank: 10, selection: selection, basis: .randomized)
+            let exact = try cur(a, rank: 10, selection: selection, options: .init(basis: .exact))
+            let fast = try cur(a, rank: 10, selection: selection, options: .init(basis: .randomized))
             XCTAssertEqual(exact.basis, .exact); XCTAssertEqual(fast.basis, .randomized)
             XCTAssertEqual(fast.cols, exact.cols, "\(selection)"); XCTAssertEqual(fast.rows, exact.rows, "\(selection)")
             XCTAssertEqual(fast.error, exact.error, accuracy: 1e-12 * a.frobeniusNorm)
@@ -66,7 +66,7 @@ final class LowRankDiagnosticsTests: XCTestCase {
 
     func testCURDiagnostics() throws {
         let a = article
-        let d = try cur(a, rank: 10, selection: .deim, basis: .exact)
+        let d = try cur(a, rank: 10, selection: .deim, options: .init(basis: .exact))
         // Leverage scores are squared row norms of an orthonormal k-column basis: each in [0, 1], summing to k.
         for scores in [d.columnLeverage!, d.rowLeverage!] {
             XCTAssertTrue(scores.allSatisfy { $0 >= 0 && $0 <= 1 + 1e-12 })
@@ -82,24 +82,24 @@ final class LowRankDiagnosticsTests: XCTestCase {
         XCTAssertEqual(d.optimalError!, (10..<200).map { pow(2, -Double($0)) }.reduce(0, +).squareRoot(), accuracy: 1e-12,
                        "the exact basis reports the optimum for free")
         // The bound is a guarantee only for U = C⁺AR⁺ and exact vectors; the optimum only when computed.
-        XCTAssertNil(try cur(a, rank: 10, selection: .deim, middle: .intersection, basis: .exact).errorBound)
-        let fast = try cur(a, rank: 10, selection: .deim, basis: .randomized)
+        XCTAssertNil(try cur(a, rank: 10, selection: .deim, options: .init(middle: .intersection, basis: .exact)).errorBound)
+        let fast = try cur(a, rank: 10, selection: .deim, options: .init(basis: .randomized))
         XCTAssertNil(fast.errorBound); XCTAssertNil(fast.optimalError); XCTAssertNil(fast.ratio)
         XCTAssertNotNil(fast.etaRows)
         let q = try cur(a, rank: 10, selection: .pivotedQR)
         XCTAssertNil(q.columnLeverage); XCTAssertNil(q.etaColumns); XCTAssertNil(q.optimalError)
-        XCTAssertEqual(try cur(a, rank: 10, selection: .pivotedQR, reportOptimal: true).optimalError!, d.optimalError!, accuracy: 1e-13)
+        XCTAssertEqual(try cur(a, rank: 10, selection: .pivotedQR, options: .init(reportOptimal: true)).optimalError!, d.optimalError!, accuracy: 1e-13)
     }
 
     func testCURCountsOutOfRange() {
         let a = Matrix<Double>.randomNormal(rows: 30, cols: 20, seed: 1)
         for (c, r) in [(4, 5), (21, 5), (5, 4), (5, 31)] {
-            XCTAssertThrowsError(try cur(a, rank: 5, columns: c, rows: r)) { error in
+            XCTAssertThrowsError(try cur(a, rank: 5, options: .init(columns: c, rows: r))) { error in
                 guard case SpectralError.invalidArgument(let m) = error else { return XCTFail("\(error)") }
                 XCTAssertTrue(m.hasPrefix("cur:"), m)
             }
         }
-        XCTAssertNoThrow(try cur(a, rank: 5, columns: 20, rows: 30, selection: .curID))
+        XCTAssertNoThrow(try cur(a, rank: 5, selection: .curID, options: .init(columns: 20, rows: 30)))
     }
 
     func testRandomizedSVDBound() throws {
@@ -113,13 +113,13 @@ final class LowRankDiagnosticsTests: XCTestCase {
             XCTAssertGreaterThanOrEqual(b.value, try spectralNorm(e), "seed \(seed)")
             XCTAssertFalse(r.errorIsEstimate)
         }
-        XCTAssertNil(try randomizedSVD(a, rank: 10, errorProbes: 0).spectralErrorBound)
-        XCTAssertThrowsError(try randomizedSVD(a, rank: 10, errorProbes: maxErrorProbes + 1))
+        XCTAssertNil(try randomizedSVD(a, rank: 10, options: .init(errorProbes: 0)).spectralErrorBound)
+        XCTAssertThrowsError(try randomizedSVD(a, rank: 10, options: .init(errorProbes: maxErrorProbes + 1)))
         // An exactly rank-4 matrix: σ₅ is rounding, and the CUR bound still holds thanks to its rounding term.
         let low = try withSpectrum(80, 60, [3, 2, 1, 0.5], seed: 12)
-        let c = try cur(low, rank: 4, basis: .exact)
+        let c = try cur(low, rank: 4, options: .init(basis: .exact))
         XCTAssertLessThanOrEqual(try spectralNorm(low - (try matmul(try matmul(c.C, c.U), c.R))), c.errorBound!)
-        XCTAssertThrowsError(try randomizedSVD(a, rank: 10, errorProbes: -1))
+        XCTAssertThrowsError(try randomizedSVD(a, rank: 10, options: .init(errorProbes: -1)))
     }
 
     func testMatrixFreeRandomizedSVDIsTheMatrixForm() throws {

@@ -7,29 +7,29 @@ final class LowRankTests: XCTestCase {
     func testEmptyToleranceIDAndHugeOversample() throws {
         let empty = Matrix<Double>(rows: 3, cols: 0)
         for randomized in [false, true] {
-            let d = try interpolativeDecomposition(empty, tolerance: 0.5, randomized: randomized)
+            let d = try interpolativeDecomposition(empty, tolerance: 0.5, method: randomized ? .randomized : .pivotedQR)
             XCTAssertEqual(d.rank, 0); XCTAssertEqual(d.indices, [])
         }
         XCTAssertEqual(try rowInterpolativeDecomposition(Matrix<Double>(rows: 0, cols: 4), tolerance: 0.5).rank, 0)
         let a = Matrix<Double>.randomNormal(rows: 12, cols: 9, seed: 4)
-        XCTAssertEqual(try randomizedSVD(a, rank: 2, oversample: .max, seed: 1).S.count, 2)
-        XCTAssertEqual(try interpolativeDecomposition(a, rank: 3, randomized: true, oversample: .max, seed: 1).rank, 3)
+        XCTAssertEqual(try randomizedSVD(a, rank: 2, options: .init(oversample: .max), seed: 1).S.count, 2)
+        XCTAssertEqual(try interpolativeDecomposition(a, rank: 3, method: .randomized, options: .init(oversample: .max), seed: 1).rank, 3)
     }
 
     /// The route the default method took is reported as it is: the plain Householder QR route is `.householderQR`
     /// (it was reported as the COD), rank-deficient input leaves it, graded input goes to the SVD.
     func testPinvRouteIsReported() throws {
         let gaussian = Matrix<Double>.randomNormal(rows: 60, cols: 40, seed: 1)
-        XCTAssertEqual(try pinvWithRoute(gaussian).route, .householderQR)
-        XCTAssertEqual(try pinvWithRoute(gaussian.transposed.copy()).route, .completeOrthogonal)      // wide: no plain QR
+        XCTAssertEqual(try pseudoInverse(gaussian).route, .householderQR)
+        XCTAssertEqual(try pseudoInverse(gaussian.transposed.copy()).route, .completeOrthogonal)      // wide: no plain QR
         let deficient = try matmul(Matrix<Double>.randomNormal(rows: 60, cols: 20, seed: 2), Matrix<Double>.randomNormal(rows: 20, cols: 40, seed: 3))
-        let d = try pinvWithRoute(deficient)
+        let d = try pseudoInverse(deficient)
         XCTAssertNotEqual(d.route, .householderQR); XCTAssertEqual(d.rank, 20)
         let graded = Matrix<Double>(rows: 60, cols: 40) { i, j in gaussian[i, j] * pow(10, -12 * Double(j) / 39) }
-        XCTAssertEqual(try pinvWithRoute(graded).route, .svd)
-        XCTAssertEqual(try pinvWithRoute(gaussian, method: .svd).route, .svd)
-        XCTAssertEqual(try pinvWithRoute(gaussian, method: .completeOrthogonal).route, .completeOrthogonal)
-        XCTAssertEqual(try pinvWithRoute(gaussian).pinv, try pinv(gaussian))
+        XCTAssertEqual(try pseudoInverse(graded).route, .svd)
+        XCTAssertEqual(try pseudoInverse(gaussian, method: .svd).route, .svd)
+        XCTAssertEqual(try pseudoInverse(gaussian, method: .completeOrthogonal).route, .completeOrthogonal)
+        XCTAssertEqual(try pseudoInverse(gaussian).pinv, try pinv(gaussian))
     }
 
     func rel(_ a: Matrix<Double>, _ b: Matrix<Double>) throws -> Double {
@@ -39,8 +39,8 @@ final class LowRankTests: XCTestCase {
 
     /// A matrix with prescribed singular values: Q₁·diag(σ)·Q₂ᵀ.
     func withSpectrum(_ m: Int, _ n: Int, _ sigma: [Double], seed: UInt64) throws -> Matrix<Double> {
-        let q1 = try qr(Matrix<Double>.randomNormal(rows: m, cols: sigma.count, seed: seed)).Q()
-        let q2 = try qr(Matrix<Double>.randomNormal(rows: n, cols: sigma.count, seed: seed + 1)).Q()
+        let q1 = try qr(Matrix<Double>.randomNormal(rows: m, cols: sigma.count, seed: seed)).formQ()
+        let q2 = try qr(Matrix<Double>.randomNormal(rows: n, cols: sigma.count, seed: seed + 1)).formQ()
         let qs = Matrix<Double>(rows: m, cols: sigma.count) { i, j in q1[i, j] * sigma[j] }
         return try matmul(qs, q2.transposed)
     }
@@ -49,7 +49,7 @@ final class LowRankTests: XCTestCase {
         let cases = [try withSpectrum(7, 5, [3, 1, 0.2], seed: 1), Matrix<Double>.randomNormal(rows: 40, cols: 25, seed: 2),
                      Matrix<Double>.randomNormal(rows: 25, cols: 40, seed: 3), try withSpectrum(60, 50, (0..<20).map { pow(0.5, Double($0)) }, seed: 4)]
         for a in cases {
-            let (x, rank) = try pinvWithRank(a)
+            let (x, rank) = try { let p = try pseudoInverse(a); return (p.pinv, p.rank) }()
             XCTAssertEqual(x.shape.rows, a.shape.cols); XCTAssertEqual(x.shape.cols, a.shape.rows)
             let ax = try matmul(a, x), xa = try matmul(x, a)
             // Perturbation theory: the conditions hold to about c·max(m,n)·u·κ, κ = σ₁/σ_rank of the kept part
@@ -65,8 +65,9 @@ final class LowRankTests: XCTestCase {
         }
         // The COD fast path agrees with the SVD path when the rank is clear.
         for a in [cases[0], cases[1], cases[2]] {
-            let (x, rank) = try pinvWithRank(a)
-            let (y, rankCOD) = try pinvWithRank(a, method: .completeOrthogonal)
+            let (x, rank) = try { let p = try pseudoInverse(a); return (p.pinv, p.rank) }()
+            let cod = try pseudoInverse(a, method: .completeOrthogonal)
+            let (y, rankCOD) = (cod.pinv, cod.rank)
             XCTAssertEqual(rank, rankCOD)
             let s = try svd(a, vectors: .none).S
             XCTAssertLessThanOrEqual(try rel(x, y), 8 * Double(max(a.shape.rows, a.shape.cols)) * 1.1e-16 * s[0] / s[rank - 1], "COD = SVD pinv")
@@ -76,9 +77,9 @@ final class LowRankTests: XCTestCase {
         XCTAssertLessThanOrEqual(try rel(try matmul(try pinv(inv), inv), Matrix<Double>.identity(30)), 1e-11, "A⁺ = A⁻¹")
         XCTAssertEqual(try pinv(Matrix<Double>(rows: 4, cols: 6)), Matrix<Double>(rows: 6, cols: 4), "zero gives zeros")
         XCTAssertEqual(try pinv(Matrix<Float>(rows: 0, cols: 3)).shape.rows, 3)
-        XCTAssertEqual(try pinvWithRank(cases[0]).rank, 3)
-        XCTAssertEqual(try pinvWithRank(cases[3], rtol: 1e-3).rank, 10, "σ = 2^-i: 2^-9 > 1e-3 > 2^-10")
-        XCTAssertThrowsError(try pinv(cases[0], rtol: -1))
+        XCTAssertEqual(try pseudoInverse(cases[0]).rank, 3)
+        XCTAssertEqual(try pseudoInverse(cases[3], tolerance: 1e-3).rank, 10, "σ = 2^-i: 2^-9 > 1e-3 > 2^-10")
+        XCTAssertThrowsError(try pinv(cases[0], tolerance: -1))
     }
 
     func testRidgeLimitAndLeastSquares() throws {
@@ -146,7 +147,7 @@ final class LowRankTests: XCTestCase {
             let err = try (h - (try id.reconstruct(from: h))).frobeniusNorm
             XCTAssertLessThanOrEqual(err / optimum, 3, "Hilbert k = \(k): within 3× the SVD optimum (about 2 in a float64 scipy check)")
             XCTAssertLessThanOrEqual(id.projection.maxAbs, 2, "|proj| ≤ 2 here (1.09 and 1.22 in a float64 scipy check)")
-            let randomized = try interpolativeDecomposition(h, rank: k, randomized: true, seed: 1)
+            let randomized = try interpolativeDecomposition(h, rank: k, method: .randomized, seed: 1)
             XCTAssertLessThanOrEqual(try (h - (try randomized.reconstruct(from: h))).frobeniusNorm / optimum, 10)
             let viaSVD = try id.toSVD(of: h)
             XCTAssertLessThanOrEqual(try rel(try viaSVD.reconstruct(), try id.reconstruct(from: h)), 1e-12)
@@ -160,8 +161,8 @@ final class LowRankTests: XCTestCase {
         let g1 = Matrix<Double>.randomNormal(rows: 300, cols: 200, seed: 31), g2 = Matrix<Double>.randomNormal(rows: 200, cols: 300, seed: 32)
         let decaying = try matmul(Matrix<Double>(rows: 300, cols: 200) { i, j in g1[i, j] / Double(j + 1) }, g2)
         let det = try (decaying - (try interpolativeDecomposition(decaying, rank: 40).reconstruct(from: decaying))).frobeniusNorm
-        let rnd = try (decaying - (try interpolativeDecomposition(decaying, rank: 40, randomized: true, seed: 2).reconstruct(from: decaying))).frobeniusNorm
-        let pow1 = try (decaying - (try interpolativeDecomposition(decaying, rank: 40, randomized: true, powerIterations: 1, seed: 2)
+        let rnd = try (decaying - (try interpolativeDecomposition(decaying, rank: 40, method: .randomized, seed: 2).reconstruct(from: decaying))).frobeniusNorm
+        let pow1 = try (decaying - (try interpolativeDecomposition(decaying, rank: 40, method: .randomized, options: .init(powerIterations: 1), seed: 2)
             .reconstruct(from: decaying))).frobeniusNorm
         XCTAssertLessThanOrEqual(rnd, 1.15 * det, "randomized ID error close to the deterministic one")
         XCTAssertLessThanOrEqual(pow1, 1.05 * det, "one power iteration closes the gap")
@@ -174,17 +175,17 @@ final class LowRankTests: XCTestCase {
         // Randomized (its column choice from a Float sketch for Double input): still exact when k ≥ rank, and a
         // matrix whose entries span more than Float holds (columns scaled by 1e-40) takes the Double sketch.
         for k in [5, 8] {
-            let id = try interpolativeDecomposition(low, rank: k, randomized: true, seed: 3)
+            let id = try interpolativeDecomposition(low, rank: k, method: .randomized, seed: 3)
             XCTAssertLessThanOrEqual(try rel(try id.reconstruct(from: low), low), 1e-13, "randomized, k = \(k) ≥ rank 5")
         }
         let wide = Matrix<Double>(rows: 40, cols: 30) { i, j in low[i, j] * (j % 2 == 0 ? 1 : 1e-40) }
-        let wid = try interpolativeDecomposition(wide, rank: 5, randomized: true, seed: 3)
+        let wid = try interpolativeDecomposition(wide, rank: 5, method: .randomized, seed: 3)
         XCTAssertLessThanOrEqual(try rel(try wid.reconstruct(from: wide), wide), 1e-13, "huge dynamic range: Double sketch")
         // Float entries near 1e36: the power iteration's products overflow Float, so the sketch is redone on A
         // scaled down; the columns are then exact as before (relative error at the Float level, 1e-5).
         let huge = Matrix<Float>(rows: 40, cols: 30) { i, j in Float(low[i, j]) * 1e36 }
-        for id in [try interpolativeDecomposition(huge, rank: 5, randomized: true, seed: 3),
-                   try interpolativeDecomposition(huge, tolerance: 1e-4, randomized: true, seed: 3)] {
+        for id in [try interpolativeDecomposition(huge, rank: 5, method: .randomized, seed: 3),
+                   try interpolativeDecomposition(huge, tolerance: 1e-4, method: .randomized, seed: 3)] {
             XCTAssertEqual(id.rank, 5)
             let rec = try id.reconstruct(from: huge)
             XCTAssertTrue(rec.isFinite)
@@ -195,16 +196,16 @@ final class LowRankTests: XCTestCase {
             for bad in [Double.nan, .infinity] {
                 var m = low
                 m[17, 23] = bad
-                XCTAssertThrowsError(try interpolativeDecomposition(m, rank: 5, randomized: randomized)) {
+                XCTAssertThrowsError(try interpolativeDecomposition(m, rank: 5, method: randomized ? .randomized : .pivotedQR)) {
                     XCTAssertTrue("\($0)".contains("non-finite input: interpolativeDecomposition: A (40×30) has \(bad) at (17, 23)"), "\($0)")
                 }
-                XCTAssertThrowsError(try interpolativeDecomposition(m, tolerance: 0.1, randomized: randomized))
+                XCTAssertThrowsError(try interpolativeDecomposition(m, tolerance: 0.1, method: randomized ? .randomized : .pivotedQR))
             }
         }
         // The zero matrix: zeros, never NaN (scipy returns NaN).
         let zero = try interpolativeDecomposition(Matrix<Double>(rows: 10, cols: 8), rank: 3)
         XCTAssertTrue(zero.projection.isFinite); XCTAssertEqual(zero.projection.maxAbs, 0)
-        let zeroRandomized = try interpolativeDecomposition(Matrix<Double>(rows: 10, cols: 8), rank: 3, randomized: true)
+        let zeroRandomized = try interpolativeDecomposition(Matrix<Double>(rows: 10, cols: 8), rank: 3, method: .randomized)
         XCTAssertTrue(zeroRandomized.projection.isFinite); XCTAssertEqual(zeroRandomized.projection.maxAbs, 0)
         XCTAssertThrowsError(try interpolativeDecomposition(low, rank: 0))
         XCTAssertThrowsError(try interpolativeDecomposition(low, rank: 31))
@@ -248,7 +249,7 @@ final class LowRankTests: XCTestCase {
         let sigma = (0..<200).map { pow(2, -Double($0) / 2) }
         let a = try withSpectrum(300, 200, sigma, seed: 5)
         for selection in [CURSelection.deim, .pivotedQR, .leverageTop] {
-            let c = try cur(a, rank: 10, selection: selection, reportOptimal: true)
+            let c = try cur(a, rank: 10, selection: selection, options: .init(reportOptimal: true))
             if selection == .leverageTop {
                 // Top leverage has no such guarantee: numpy on this very matrix (dumped and recomputed) gives
                 // 5.53625191683; over random instances of this family numpy sees 2.1–3.8.
@@ -256,7 +257,7 @@ final class LowRankTests: XCTestCase {
             } else {
                 XCTAssertLessThan(c.ratio!, 3, "\(selection): error ratio to the SVD optimum (below 3: within a small factor of the optimum)")
             }
-            let w = try cur(a, rank: 10, selection: selection, middle: .intersection)
+            let w = try cur(a, rank: 10, selection: selection, options: .init(middle: .intersection))
             XCTAssertLessThanOrEqual(c.error, w.error * (1 + 1e-10), "U* is no worse than W⁺")
             // W⁺-CUR reproduces the chosen rows and columns.
             let approx = try matmul(try matmul(w.C, w.U), w.R)

@@ -41,7 +41,7 @@ final class MatrixSignTests: XCTestCase {
         }
         // Invariances: NS(QMR) = Q·NS(M)·R, NS(Mᵀ) = NS(M)ᵀ, NS(cM) = NS(M), NS(−M) = −NS(M).
         let a = Matrix<Double>.randomNormal(rows: 20, cols: 30, seed: 3)
-        let q = try qr(Matrix<Double>.randomNormal(rows: 20, cols: 20, seed: 4)).Q(), r = try qr(Matrix<Double>.randomNormal(rows: 30, cols: 30, seed: 5)).Q()
+        let q = try qr(Matrix<Double>.randomNormal(rows: 20, cols: 20, seed: 4)).formQ(), r = try qr(Matrix<Double>.randomNormal(rows: 30, cols: 30, seed: 5)).formQ()
         let ns = try newtonSchulz(a, schedule: .polarExpress)
         XCTAssertLessThanOrEqual((try newtonSchulz(try matmul(try matmul(q, a), r), schedule: .polarExpress) - (try matmul(try matmul(q, ns), r))).maxAbs, 1e-12)
         XCTAssertLessThanOrEqual((try newtonSchulz(a.transposed, schedule: .polarExpress) - ns.transposed.copy()).maxAbs, 1e-13)
@@ -75,7 +75,7 @@ final class MatrixSignTests: XCTestCase {
 
     func testFloatAndErrors() throws {
         let a = Matrix<Float>.randomNormal(rows: 64, cols: 128, seed: 7)
-        let x = try newtonSchulz(a, schedule: .polarExpress, steps: 8, inputScale: 1.01)
+        let x = try newtonSchulz(a, schedule: .polarExpress, steps: 8, options: .init(inputScale: 1.01))
         let s = try svd(x, vectors: .none).S
         XCTAssertGreaterThanOrEqual(s.min()!, 0.99); XCTAssertLessThanOrEqual(s.max()!, 1.01, "PE T = 8 within 1 ± 0.01 in Float")
         var bad = a; bad[0, 0] = .nan
@@ -113,12 +113,12 @@ final class PolarExpressTests: XCTestCase {
     func testInputScaleAndDivergence() {
         let m = Matrix<Float>.randomNormal(rows: 6, cols: 9, seed: 3)
         for s in [1e-320, 0, -1, 1e39, .nan] {
-            XCTAssertThrowsError(try newtonSchulz(m, inputScale: s), "\(s)")
+            XCTAssertThrowsError(try newtonSchulz(m, options: .init(inputScale: s)), "\(s)")
         }
-        XCTAssertThrowsError(try newtonSchulz(m, steps: 40, inputScale: 0x1p-20)) { e in
+        XCTAssertThrowsError(try newtonSchulz(m, steps: 40, options: .init(inputScale: 0x1p-20))) { e in
             guard case SpectralError.overflow = e else { return XCTFail("\(e)") }
         }
-        XCTAssertNoThrow(try newtonSchulz(m, inputScale: 1.01))
+        XCTAssertNoThrow(try newtonSchulz(m, options: .init(inputScale: 1.01)))
     }
 
     func testOptimalPolynomialsRejectIntervalsWithoutAnAnswer() throws {
@@ -134,7 +134,7 @@ final class PolarExpressTests: XCTestCase {
         // [1e-60, 1e-59] gave NaN coefficients; [1e50, 1e60] claimed error 0 (the true error was 2e9).
         for (l, u) in [(1e-9, 1.0), (1e-3, 1), (0.3, 0.9), (1e-50, 1e-45), (1e40, 1e50), (2.0, 2.0), (1e-60, 1e-59), (1e50, 1e60),
                        (1e-12, 1), (3e-12, 2)] {
-            let c3 = try PolarExpress.optimalCubic(lower: l, upper: u)
+            let c3 = try PolarExpress.optimalCubic(lower: l, upper: u).coefficients
             let q = try PolarExpress.optimalQuintic(lower: l, upper: u)
             XCTAssertTrue((c3 + q.coefficients + [q.error]).allSatisfy(\.isFinite), "[\(l), \(u)]")
             var worst = 0.0
@@ -178,7 +178,7 @@ final class PolarExpressTests: XCTestCase {
     }
 
     func testOptimalPolynomials() throws {
-        XCTAssertEqual(try PolarExpress.optimalCubic(lower: 1, upper: 1), [1.5, -0.5])
+        XCTAssertEqual(try PolarExpress.optimalCubic(lower: 1, upper: 1).coefficients, [1.5, -0.5])
         let q = try PolarExpress.optimalQuintic(lower: 1e-3, upper: 1)
         XCTAssertEqual(q.coefficients[0], 8.470328803848073, accuracy: 1e-9)
         XCTAssertEqual(q.coefficients[1], -25.108074706661885, accuracy: 1e-9)
@@ -230,12 +230,12 @@ extension MatrixSignTests {
         // doubled" at 100×100), so after the same steps they are closer to 1.
         let g = Matrix<Double>.randomNormal(rows: 100, cols: 100, seed: 9)
         let plain = try newtonSchulz(g, schedule: .jordan, steps: 2)
-        let tight = try newtonSchulz(g, schedule: .jordan, steps: 2, normalization: .tight)
+        let tight = try newtonSchulz(g, schedule: .jordan, steps: 2, options: .init(normalization: .tight))
         let sp = try svd(plain, vectors: .none).S, st = try svd(tight, vectors: .none).S
         XCTAssertGreaterThan(st.last!, sp.last!)
         // It stays a valid scaling: with enough Polar Express steps both reach msign.
         let e = try msignExact(g)
-        XCTAssertLessThanOrEqual((try newtonSchulz(g, schedule: .polarExpress, steps: 10, normalization: .tight) - e).maxAbs, 1e-4)
+        XCTAssertLessThanOrEqual((try newtonSchulz(g, schedule: .polarExpress, steps: 10, options: .init(normalization: .tight)) - e).maxAbs, 1e-4)
         let d = try msignDiagnostics(e)
         XCTAssertEqual(d.sigmaMin, 1, accuracy: 1e-12); XCTAssertEqual(d.sigmaMax, 1, accuracy: 1e-12)
         XCTAssertLessThanOrEqual(d.orthogonality, 1e-12)
@@ -274,11 +274,11 @@ final class MuonTests: XCTestCase {
     }
 
     func testVariantsAndState() throws {
-        var config = MuonConfiguration()
+        var config = MuonOptions()
         config.momentumStyle = .classic; config.nesterov = false; config.scaling = .matchAdamW; config.weightDecay = 0.1
         let g = Matrix<Float>.randomNormal(rows: 16, cols: 32, seed: 3)
         var w = [Matrix<Float>(rows: 16, cols: 32, repeating: 1)]
-        var opt = try Muon<Float>(shapes: [(16, 32)], configuration: config)
+        var opt = try Muon<Float>(shapes: [(16, 32)], options: config)
         try opt.step(&w, gradients: [g])
         XCTAssertEqual(opt.momenta[0], g, "classic momentum from zero: m = g")
         let expected = try Matrix<Float>(rows: 16, cols: 32, repeating: 1 - 0.02 * 0.1) - (try newtonSchulz(g)) * Float(0.02 * 0.2 * 32.0.squareRoot())
@@ -307,10 +307,10 @@ final class MuonTests: XCTestCase {
         var w = [Matrix<Float>.randomNormal(rows: 6, cols: 4, seed: 6), Matrix<Float>.randomNormal(rows: 3, cols: 5, seed: 7)]
         try opt.step(&w, gradients: g)                        // non-zero momenta to protect
         let (m0, w0) = (opt.momenta, w)
-        func rejected(_ what: String, _ configure: (inout MuonConfiguration) -> Void, threads: Int? = nil,
+        func rejected(_ what: String, _ configure: (inout MuonOptions) -> Void, threads: Int? = nil,
                       weights: [Matrix<Float>]? = nil, gradients: [Matrix<Float>]? = nil) {
             var o = opt
-            configure(&o.configuration)
+            configure(&o.options)
             var ww = weights ?? w
             let before = ww
             XCTAssertThrowsError(try o.step(&ww, gradients: gradients ?? g, threads: threads), what) { e in
@@ -338,8 +338,8 @@ final class MuonTests: XCTestCase {
         let x = Matrix<Double>.randomNormal(rows: 32, cols: 128, seed: 2)
         let y = try matmul(target, x)
         var w = [Matrix<Double>(rows: 16, cols: 32)]
-        var config = MuonConfiguration(); config.learningRate = 0.05
-        var opt = try Muon<Double>(shapes: [(16, 32)], configuration: config)
+        var config = MuonOptions(); config.learningRate = 0.05
+        var opt = try Muon<Double>(shapes: [(16, 32)], options: config)
         func loss() throws -> Double { let r = try matmul(w[0], x) - y; return r.frobeniusNorm * r.frobeniusNorm / 128 }
         let start = try loss()
         for _ in 0..<100 {
@@ -354,8 +354,11 @@ final class MuonTests: XCTestCase {
 final class PolarExpressDegreeTests: XCTestCase {
     func testGeneralRemezAgreesWithTheCubicAndQuintic() throws {
         for (l, u) in [(1e-3, 1.0), (0.02, 1.0), (0.3, 1.7), (1e-6, 1.0), (0.5, 0.5000001)] {
-            let c3 = try PolarExpress.optimalCubic(lower: l, upper: u), g3 = try PolarExpress.optimalOdd(degree: 3, lower: l, upper: u)
+            let cubic = try PolarExpress.optimalCubic(lower: l, upper: u), g3 = try PolarExpress.optimalOdd(degree: 3, lower: l, upper: u)
+            let c3 = cubic.coefficients
             for k in 0..<2 { XCTAssertEqual(g3.coefficients[k], c3[k], accuracy: 1e-10 * Swift.max(1, abs(c3[k])), "cubic [\(l), \(u)]") }
+            // The closed form's error (ends and interior extremum) is the Remez error: both are the equioscillation level.
+            XCTAssertEqual(cubic.error, g3.error, accuracy: 1e-10, "cubic error [\(l), \(u)]")
             let q = try PolarExpress.optimalQuintic(lower: l, upper: u), g5 = try PolarExpress.optimalOdd(degree: 5, lower: l, upper: u)
             for k in 0..<3 { XCTAssertEqual(g5.coefficients[k], q.coefficients[k], accuracy: 1e-9 * Swift.max(1, abs(q.coefficients[k])), "quintic [\(l), \(u)]") }
             XCTAssertEqual(g5.error, q.error, accuracy: 1e-12)
@@ -375,7 +378,8 @@ final class PolarExpressDegreeTests: XCTestCase {
         // max |1 − p| on a dense grid equals E (to the grid's resolution) and |1 − p(l)| = E; higher degree, smaller E.
         var last = 1.0
         for degree in [3, 5, 7, 9] {
-            let (c, e) = try PolarExpress.optimalOdd(degree: degree, lower: 1e-3, upper: 1)
+            let fit = try PolarExpress.optimalOdd(degree: degree, lower: 1e-3, upper: 1)
+            let (c, e) = (fit.coefficients, fit.error)
             func p(_ x: Double) -> Double { var s = 0.0, pw = x; for v in c { s += v * pw; pw *= x * x }; return s }
             var worst = 0.0
             for i in 0...200_000 { worst = Swift.max(worst, abs(1 - p(1e-3 + (1 - 1e-3) * Double(i) / 200_000))) }
@@ -434,7 +438,7 @@ final class PolarExpressDegreeTests: XCTestCase {
         let s = try PolarExpress.schedule(steps: 8, degree: 7)
         let g = Matrix<Double>.randomNormal(rows: 30, cols: 70, seed: 12)
         for gram in [NewtonSchulzGram.off, .on(restartBefore: nil)] {
-            XCTAssertLessThanOrEqual((try newtonSchulz(g, schedule: s, gram: gram) - (try msignExact(g))).maxAbs, 1e-9)
+            XCTAssertLessThanOrEqual((try newtonSchulz(g, schedule: s, options: .init(gram: gram)) - (try msignExact(g))).maxAbs, 1e-9)
         }
     }
 

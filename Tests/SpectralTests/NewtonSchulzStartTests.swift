@@ -17,7 +17,7 @@ final class NewtonSchulzStartTests: XCTestCase {
         ]
         for gram in [NewtonSchulzGram.off, .on(restartBefore: [])] {
             for (normalization, nu) in bounds {
-                let x = try newtonSchulz(m, schedule: cubic, steps: 1, normalization: normalization, gram: gram)
+                let x = try newtonSchulz(m, schedule: cubic, steps: 1, options: .init(normalization: normalization, gram: gram))
                 for i in 0..<3 {
                     for j in 0..<5 {
                         XCTAssertEqual(x[i, j], i == j ? p(sigmas[i] / nu) : 0, accuracy: 4 * Double.ulpOfOne, "\(normalization) \(gram) (\(i), \(j))")
@@ -26,7 +26,7 @@ final class NewtonSchulzStartTests: XCTestCase {
             }
             // AOL: A = XXᵀ = diag(σᵢ²)/‖M‖², so D = diag(‖M‖/σᵢ) and D·X₀ = [I | 0], a fixed point of p: the output is
             // exactly [I | 0] after any number of steps.
-            let x = try newtonSchulz(m, schedule: cubic, steps: 3, precondition: .aol, gram: gram)
+            let x = try newtonSchulz(m, schedule: cubic, steps: 3, options: .init(precondition: .aol, gram: gram))
             for i in 0..<3 { for j in 0..<5 { XCTAssertEqual(x[i, j], i == j ? 1 : 0, accuracy: 4 * Double.ulpOfOne) } }
         }
     }
@@ -43,7 +43,7 @@ final class NewtonSchulzStartTests: XCTestCase {
             let exact = try msignExact(a)
             for normalization in [NewtonSchulzNormalization.frobenius, .gramFrobenius, .tight] {
                 for gram in [NewtonSchulzGram.off, .on(restartBefore: nil)] {
-                    let x = try newtonSchulz(a, schedule: .polarExpress, steps: 12, normalization: normalization, gram: gram)
+                    let x = try newtonSchulz(a, schedule: .polarExpress, steps: 12, options: .init(normalization: normalization, gram: gram))
                     XCTAssertLessThanOrEqual((try x - exact).maxAbs, 1e-10, "\(m)×\(n) \(normalization) \(gram)")
                 }
             }
@@ -53,7 +53,7 @@ final class NewtonSchulzStartTests: XCTestCase {
             let scaled = Matrix<Double>(rows: m, cols: n) { i, j in a[i, j] * (wide ? d[i] : d[j]) }
             let target = try msignExact(scaled)
             for gram in [NewtonSchulzGram.off, .on(restartBefore: nil)] {
-                let x = try newtonSchulz(a, schedule: .polarExpress, steps: 12, precondition: .aol, gram: gram)
+                let x = try newtonSchulz(a, schedule: .polarExpress, steps: 12, options: .init(precondition: .aol, gram: gram))
                 XCTAssertLessThanOrEqual((try x - target).maxAbs, 1e-10, "AOL \(m)×\(n) \(gram)")
                 // …which is not msign(M): the reweighting is visible.
                 XCTAssertGreaterThan((try x - exact).maxAbs, 1e-3)
@@ -65,17 +65,17 @@ final class NewtonSchulzStartTests: XCTestCase {
         // A zero row keeps weight 1 (no 1/0) and stays zero; zero and empty inputs stay zero and empty.
         var a = Matrix<Float>.randomNormal(rows: 6, cols: 20, seed: 4)
         for j in 0..<20 { a[2, j] = 0 }
-        let x = try newtonSchulz(a, schedule: .polarExpress, steps: 10, precondition: .aol)
+        let x = try newtonSchulz(a, schedule: .polarExpress, steps: 10, options: .init(precondition: .aol))
         XCTAssertTrue(x.isFinite)
         for j in 0..<20 { XCTAssertEqual(x[2, j], 0) }
-        XCTAssertEqual(try newtonSchulz(Matrix<Float>(rows: 4, cols: 7), precondition: .aol), Matrix<Float>(rows: 4, cols: 7))
-        XCTAssertEqual(try newtonSchulz(Matrix<Float>(rows: 0, cols: 7), normalization: .gramFrobenius, precondition: .aol).rows, 0)
+        XCTAssertEqual(try newtonSchulz(Matrix<Float>(rows: 4, cols: 7), options: .init(precondition: .aol)), Matrix<Float>(rows: 4, cols: 7))
+        XCTAssertEqual(try newtonSchulz(Matrix<Float>(rows: 0, cols: 7), options: .init(normalization: .gramFrobenius, precondition: .aol)).rows, 0)
         // Subnormal-norm input: the same as its normal copy to the input's own precision (see GramNewtonSchulzTests).
         let g = Matrix<Double>.randomNormal(rows: 5, cols: 12, seed: 6)
         for normalization in [NewtonSchulzNormalization.gramFrobenius, .tight] {
-            let ref = try newtonSchulz(g, schedule: .polarExpress, normalization: normalization, precondition: .aol)
-            XCTAssertEqual(try newtonSchulz(g * 0x1p-1000, schedule: .polarExpress, normalization: normalization, precondition: .aol), ref)
-            let tiny = try newtonSchulz(g * 0x1p-1060, schedule: .polarExpress, normalization: normalization, precondition: .aol)
+            let ref = try newtonSchulz(g, schedule: .polarExpress, options: .init(normalization: normalization, precondition: .aol))
+            XCTAssertEqual(try newtonSchulz(g * 0x1p-1000, schedule: .polarExpress, options: .init(normalization: normalization, precondition: .aol)), ref)
+            let tiny = try newtonSchulz(g * 0x1p-1060, schedule: .polarExpress, options: .init(normalization: normalization, precondition: .aol))
             XCTAssertTrue(tiny.isFinite)
             XCTAssertLessThanOrEqual((try tiny - ref).maxAbs, 1e-3)
         }
@@ -85,9 +85,9 @@ final class NewtonSchulzStartTests: XCTestCase {
         let batch = (0..<4).map { Matrix<Float>.randomNormal(rows: 20, cols: 50, seed: UInt64(60 + $0)) }
         for normalization in [NewtonSchulzNormalization.gramFrobenius, .tight] {
             for precondition in [NewtonSchulzPreconditioner.none, .aol] {
-                let out = try newtonSchulzBatch(batch, schedule: .polarExpress, normalization: normalization, precondition: precondition, threads: 2)
+                let out = try newtonSchulzBatch(batch, schedule: .polarExpress, options: .init(normalization: normalization, precondition: precondition), threads: 2)
                 for (m, x) in zip(batch, out) {
-                    XCTAssertEqual(try newtonSchulz(m, schedule: .polarExpress, normalization: normalization, precondition: precondition, threads: 1), x)
+                    XCTAssertEqual(try newtonSchulz(m, schedule: .polarExpress, options: .init(normalization: normalization, precondition: precondition), threads: 1), x)
                 }
             }
         }

@@ -66,7 +66,7 @@ final class PolarTests: XCTestCase {
     /// schedule's band (|σ(U) − 1| ≤ 1e-5 by its composite range), and H is the symmetric part of UᵀA.
     func testNewtonSchulzRouteReachesTheBand() throws {
         let n = 24
-        let q1 = try qr(Matrix<Double>.randomNormal(rows: 40, cols: n, seed: 12)).Q(), q2 = try qr(Matrix<Double>.randomNormal(rows: n, cols: n, seed: 13)).Q()
+        let q1 = try qr(Matrix<Double>.randomNormal(rows: 40, cols: n, seed: 12)).formQ(), q2 = try qr(Matrix<Double>.randomNormal(rows: n, cols: n, seed: 13)).formQ()
         let sigma = (0..<n).map { pow(10, -2 * Double($0) / Double(n - 1)) }     // 1 … 1e-2, ‖A‖_F ≈ 2.5
         let a = try matmul(Matrix<Double>(rows: 40, cols: n) { i, j in q1[i, j] * sigma[j] }, q2.transposed)
         let range = try NewtonSchulzSchedule.polarExpress.compositeRange(lower: 1e-3, steps: 8)
@@ -85,7 +85,7 @@ final class PolarTests: XCTestCase {
     func testOrthogonalityDefectKnownValues() throws {
         XCTAssertEqual(try orthogonalityDefect(Matrix<Double>.identity(5)), 0)
         XCTAssertEqual(try orthogonalityDefect(Matrix<Float>.identity(4) * 2), 3)
-        let q = try qr(Matrix<Double>.randomNormal(rows: 30, cols: 7, seed: 3)).Q()
+        let q = try qr(Matrix<Double>.randomNormal(rows: 30, cols: 7, seed: 3)).formQ()
         XCTAssertLessThanOrEqual(try orthogonalityDefect(q), 1e-15 * 30)
         XCTAssertLessThanOrEqual(try orthogonalityDefect(q.transposed), 1e-15 * 30)
         XCTAssertEqual(try orthogonalityDefect(Matrix<Double>(rows: 0, cols: 3)), 0)

@@ -19,7 +19,7 @@ final class QRTests: XCTestCase {
     func checkQR<T: SpectralScalar>(_: T.Type, _ m: Int, _ n: Int, seed: UInt64 = 1) throws {
         let a = Matrix<T>.randomNormal(rows: m, cols: n, seed: seed)
         let f = try qr(a)
-        let q = try f.Q(), r = f.R
+        let q = try f.formQ(), r = f.R
         XCTAssertEqual(q.shape.rows, m); XCTAssertEqual(q.shape.cols, min(m, n)); XCTAssertEqual(r.shape.rows, min(m, n))
         // Backward error and orthogonality: c·max(m,n)·u with c = 4, the usual Householder constants.
         let u = T.eps.double / 2, bound = 4 * Double(max(m, n, 1)) * u
@@ -28,7 +28,7 @@ final class QRTests: XCTestCase {
         }
         XCTAssertLessThanOrEqual(try orthogonalityError(q), bound * Double(min(m, n)).squareRoot() + 1e-300, "\(m)×\(n) QᵀQ")
         for i in 0..<r.shape.rows { for j in 0..<min(i, n) { XCTAssertEqual(r[i, j], 0) } }
-        let qf = try f.Q(full: true)
+        let qf = try f.formQ(full: true)
         XCTAssertLessThanOrEqual(try orthogonalityError(qf), bound * Double(m).squareRoot() + 1e-300)
         let b = Matrix<T>.randomNormal(rows: m, cols: 3, seed: 9)
         let back = try f.applyQ(try f.applyQ(b, transpose: true))
@@ -46,17 +46,17 @@ final class QRTests: XCTestCase {
     func testQRSpecialMatrices() throws {
         let z = try qr(Matrix<Double>(rows: 20, cols: 10))
         XCTAssertEqual(z.R.maxAbs, 0)
-        XCTAssertLessThanOrEqual(try orthogonalityError(try z.Q()), 1e-15, "Q of the zero matrix is exactly orthonormal")
+        XCTAssertLessThanOrEqual(try orthogonalityError(try z.formQ()), 1e-15, "Q of the zero matrix is exactly orthonormal")
         let ones = Matrix<Double>(rows: 64, cols: 64, repeating: 1)
         let f = try qr(ones)
         XCTAssertEqual(abs(f.R[0, 0]), 8, accuracy: 64 * 1.1e-16 * 8)
-        XCTAssertLessThanOrEqual(try relativeDifference(ones, try matmul(try f.Q(), f.R)), 4 * 64 * 1.1e-16)
+        XCTAssertLessThanOrEqual(try relativeDifference(ones, try matmul(try f.formQ(), f.R)), 4 * 64 * 1.1e-16)
         // Columns down in the subnormal range: reflectors rescale (dlarfg) and norms stay finite.
         let tiny = Matrix<Double>(rows: 40, cols: 20) { i, j in Double(i % 7 + 1) * Double(j % 3 + 1) * pow(2, -1000 - 3 * Double(j)) }
         let tf = try qr(tiny)
-        let tq = try tf.Q()
+        let tq = try tf.formQ()
         XCTAssertTrue(tf.R.isFinite && tq.isFinite, "no overflow from 1/tiny")
-        XCTAssertLessThanOrEqual(try orthogonalityError(try tf.Q()), 4 * 40 * 1.1e-16 * 5)
+        XCTAssertLessThanOrEqual(try orthogonalityError(try tf.formQ()), 4 * 40 * 1.1e-16 * 5)
         var bad = Matrix<Float>.identity(3); bad[1, 2] = .nan
         XCTAssertThrowsError(try qr(bad)) { XCTAssertTrue("\($0)".contains("non-finite")) }
     }
@@ -85,9 +85,9 @@ final class QRTests: XCTestCase {
         let ap = Matrix<T>(rows: m, cols: n) { i, j in a[i, f.pivots[j]] }
         let u = T.eps.double / 2
         if m > 0 && n > 0 {
-            XCTAssertLessThanOrEqual(try relativeDifference(ap, try matmul(try f.Q(), f.R)), 8 * Double(max(m, n)) * u, "\(label): ‖AP − QR‖")
+            XCTAssertLessThanOrEqual(try relativeDifference(ap, try matmul(try f.formQ(), f.R)), 8 * Double(max(m, n)) * u, "\(label): ‖AP − QR‖")
         }
-        XCTAssertLessThanOrEqual(try orthogonalityError(try f.Q()), 8 * Double(max(m, n)) * u * Double(min(m, n)).squareRoot() + 1e-300)
+        XCTAssertLessThanOrEqual(try orthogonalityError(try f.formQ()), 8 * Double(max(m, n)) * u * Double(min(m, n)).squareRoot() + 1e-300)
     }
 
     func testPivotedQRProperties() throws {
@@ -122,13 +122,13 @@ final class QRTests: XCTestCase {
 
     func testTruncatedPivotedQR() throws {
         let a = try matmul(Matrix<Double>.randomNormal(rows: 100, cols: 12, seed: 1), Matrix<Double>.randomNormal(rows: 12, cols: 80, seed: 2))
-        let byRank = try pivotedQR(a, maxRank: 5)
+        let byRank = try pivotedQR(a, rank: 5)
         XCTAssertEqual(byRank.columnsFactored, 5)
         XCTAssertEqual(byRank.R.shape.rows, 5)
         XCTAssertEqual(Array(byRank.pivots.prefix(5)), Array(try pivotedQR(a).pivots.prefix(5)))
         let byTol = try pivotedQR(a, tolerance: 1e-10)
         XCTAssertEqual(byTol.columnsFactored, 12, "exactly rank 12")
-        XCTAssertThrowsError(try pivotedQR(a, maxRank: 81))
-        XCTAssertThrowsError(try pivotedQR(a, maxRank: -1))
+        XCTAssertThrowsError(try pivotedQR(a, rank: 81))
+        XCTAssertThrowsError(try pivotedQR(a, rank: -1))
     }
 }

@@ -27,7 +27,7 @@ final class ReadmeTourTests: XCTestCase {
         let dp = try pinv(d)                             // COD when it provably keeps the SVD cut's rank, else Jacobi SVD
         let r20 = try randomizedSVD(d, rank: 20, seed: 7)
         let id = try interpolativeDecomposition(d, rank: 10)   // scipy's idx/proj format
-        let cr = try cur(d, rank: 10, columns: 14, rows: 12)   // DEIM on a randomized basis; leverage, η and bounds returned
+        let cr = try cur(d, rank: 10, options: .init(columns: 14, rows: 12))   // DEIM; leverage, η, bounds returned
         let big = try randomizedSVD(npyFile: "C.npy", as: Float.self, rank: 20, memoryBudget: 1 << 20)   // out of core: row blocks
         let o = try newtonSchulz(a, schedule: .polarExpress, steps: 8)   // msign for Muon (Gram form when wide); msignExact(a) by SVD
         let h = try newtonSchulz(try HalfMatrix(a), schedule: .polarExpress)   // half-precision storage, Float products

@@ -34,7 +34,7 @@ final class RowIDTests: XCTestCase {
         // every non-skeleton row is an exact combination of the skeleton rows.
         let a = try matmul(Matrix<Double>.randomNormal(rows: 7, cols: 3, seed: 1), Matrix<Double>.randomNormal(rows: 3, cols: 5, seed: 2))
         for randomized in [false, true] {
-            let r = try rowInterpolativeDecomposition(a, rank: 3, randomized: randomized, seed: 3)
+            let r = try rowInterpolativeDecomposition(a, rank: 3, method: randomized ? .randomized : .pivotedQR, seed: 3)
             XCTAssertLessThanOrEqual((try r.reconstruct(from: a) - a).maxAbs, 1e-13 * a.maxAbs)
         }
         // Tolerance form and the edge shapes.

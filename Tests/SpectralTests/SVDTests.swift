@@ -62,7 +62,7 @@ final class SVDTests: XCTestCase {
     func testKnownSingularValues() throws {
         // A = Q·diag(d) with orthonormal Q: σ = |d| to a few ulps each, however graded d is.
         let n = 60
-        let q = try qr(Matrix<Double>.randomNormal(rows: 90, cols: n, seed: 11)).Q()
+        let q = try qr(Matrix<Double>.randomNormal(rows: 90, cols: n, seed: 11)).formQ()
         let d = (0..<n).map { pow(2.0, -Double(($0 * 37) % 60) * 1.7) }
         let a = Matrix<Double>(rows: 90, cols: n) { i, j in q[i, j] * d[j] }
         let s = try svd(a)
@@ -95,7 +95,7 @@ final class SVDTests: XCTestCase {
             let values = try svd(a, vectors: .none, threads: threads).S
             for i in 0..<350 { XCTAssertEqual(values[i], s.S[i], accuracy: 64 * 1.1e-16 * s.S[0]) }
         }
-        let q = try qr(Matrix<Double>.randomNormal(rows: 330, cols: 330, seed: 12)).Q()
+        let q = try qr(Matrix<Double>.randomNormal(rows: 330, cols: 330, seed: 12)).formQ()
         let d = (0..<330).map { pow(2.0, -Double(($0 * 53) % 330) * 0.3) }    // down to 2^-99 ≈ 1.6e-30
         let graded = Matrix<Double>(rows: 330, cols: 330) { i, j in q[i, j] * d[j] }
         let gs = try svd(graded)
@@ -109,7 +109,7 @@ final class SVDTests: XCTestCase {
         let r = try matmul(Matrix<Double>.randomNormal(rows: 400, cols: 330, seed: 1), Matrix<Double>.randomNormal(rows: 330, cols: 360, seed: 2))
         try checkSVD(r, try svd(r), "rank 330 of 360")
         // The rank cut leaves 330 ≥ 320 columns: block method, warm start, and W accumulated from the start's Q.
-        let cut = try svd(r, rankTolerance: 1e-12)
+        let cut = try svd(r, tolerance: 1e-12)
         XCTAssertEqual(cut.rank, 330)
         try checkSVD(r, cut, "rank 330 of 360, rank mode")
     }
@@ -139,8 +139,8 @@ final class SVDTests: XCTestCase {
         // rounding leaves near 0 — within 4·√n·u. Measured 8.1e-15 and 5.3e-15; before Z's columns were renormalised
         // every σ drifted upwards over the updates: 1.1e-13 and 5.9e-14.
         let n = 512
-        let q = try qr(Matrix<Double>.randomNormal(rows: n, cols: n, seed: 91)).Q()
-        let w = try qr(Matrix<Double>.randomNormal(rows: n, cols: n, seed: 92)).Q()
+        let q = try qr(Matrix<Double>.randomNormal(rows: n, cols: n, seed: 91)).formQ()
+        let w = try qr(Matrix<Double>.randomNormal(rows: n, cols: n, seed: 92)).formQ()
         let d = (0..<n).map { 1 - 0.5 * Double($0) / Double(n - 1) }
         let a = try matmul(Matrix<Double>(rows: n, cols: n) { i, j in q[i, j] * d[j] }, w.transposed)
         for threads in [1, 2] {
@@ -156,7 +156,7 @@ final class SVDTests: XCTestCase {
         // Columns in pairs 2q₂ᵢ ± q₂ᵢ₊₁ (Q orthogonal): equal norms (ζ = 0 in a rotation), cosine 0.6; the singular
         // values are exactly √8 and √2, n/2 times each. n = 330 runs the block method.
         let n = 330
-        let q = try qr(Matrix<Double>.randomNormal(rows: n, cols: n, seed: 77)).Q()
+        let q = try qr(Matrix<Double>.randomNormal(rows: n, cols: n, seed: 77)).formQ()
         let a = Matrix<Double>(rows: n, cols: n) { i, j in
             let k = j / 2 * 2
             return j % 2 == 0 ? 2 * q[i, k] + q[i, k + 1] : 2 * q[i, k] - q[i, k + 1]
@@ -182,7 +182,7 @@ final class SVDTests: XCTestCase {
         let full = try svd(a)
         try checkSVD(a, full, "rank 7")
         for i in 7..<50 { XCTAssertLessThanOrEqual(full.S[i], 4 * 50 * 1.1e-16 * full.S[0]) }
-        let cut = try svd(a, rankTolerance: 50.0.squareRoot() * 2.2e-16)
+        let cut = try svd(a, tolerance: 50.0.squareRoot() * 2.2e-16)
         XCTAssertEqual(cut.rank, 7)
         XCTAssertEqual(Array(cut.S[7...]), [Double](repeating: 0, count: 43))
         try checkSVD(a, cut, "rank mode")
@@ -192,7 +192,7 @@ final class SVDTests: XCTestCase {
         var a = Matrix<Double>.randomNormal(rows: 5, cols: 4, seed: 1)
         a[1, 1] = .infinity
         XCTAssertThrowsError(try svd(a)) { XCTAssertTrue("\($0)".contains("non-finite")) }
-        XCTAssertThrowsError(try svd(Matrix<Double>.identity(3), rankTolerance: 2))
+        XCTAssertThrowsError(try svd(Matrix<Double>.identity(3), tolerance: 2))
         let hard = Matrix<Double>.randomNormal(rows: 30, cols: 30, seed: 2)
         XCTAssertThrowsError(try svd(hard, maxSweeps: 1)) { e in
             guard case .notConverged = e as? SpectralError else { return XCTFail("\(e)") }

@@ -30,7 +30,7 @@ final class SanitizerTests: XCTestCase {
 
     func testFactorizations() throws {
         let a = Matrix<Double>.randomNormal(rows: 230, cols: 170, seed: 7)
-        same("qr") { t in let f = try qr(a, threads: t); return f.R.elements + (try f.Q(threads: t)).elements }
+        same("qr") { t in let f = try qr(a, threads: t); return f.R.elements + (try f.formQ(threads: t)).elements }
         same("qrcp") { t in let f = try pivotedQR(a, threads: t); return f.R.elements + f.pivots.map(Double.init) }
         same("svd") { t in let s = try svd(a, threads: t); return s.S + s.U!.elements }
         let big = Matrix<Double>.randomNormal(rows: 330, cols: 321, seed: 8)                  // the block Jacobi path
@@ -41,7 +41,7 @@ final class SanitizerTests: XCTestCase {
         let a = Matrix<Double>.randomNormal(rows: 240, cols: 180, seed: 9)
         same("pinv") { try pinv(a, threads: $0).elements }
         same("randomizedSVD") { try randomizedSVD(a, rank: 12, seed: 1, threads: $0).S }
-        same("id") { try interpolativeDecomposition(a, rank: 20, randomized: true, seed: 2, threads: $0).projection.elements }
+        same("id") { try interpolativeDecomposition(a, rank: 20, method: .randomized, seed: 2, threads: $0).projection.elements }
         same("cur") { try cur(a, rank: 10, threads: $0).U.elements }
         same("cr") { try approximateProduct(a, a.transposed, rank: 60, seed: 3, threads: $0).product.elements }
         let x = Matrix<Float>.randomNormal(rows: 150, cols: 230, seed: 10)

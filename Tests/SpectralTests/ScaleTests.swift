@@ -58,8 +58,8 @@ final class ScaleTests: XCTestCase {
     /// A test matrix with well-separated singular values 2^(-i/4) (gaps ≥ 16% of σ): U·diag·Vᵀ from seeded QRs.
     static func separated<T: SpectralScalar>(_: T.Type, _ m: Int, _ n: Int, seed: UInt64) -> Matrix<T> {
         let k = Swift.min(m, n)
-        let u = try! qr(Matrix<Double>.randomNormal(rows: m, cols: k, seed: seed)).Q()
-        let v = try! qr(Matrix<Double>.randomNormal(rows: n, cols: k, seed: seed + 1)).Q()
+        let u = try! qr(Matrix<Double>.randomNormal(rows: m, cols: k, seed: seed)).formQ()
+        let v = try! qr(Matrix<Double>.randomNormal(rows: n, cols: k, seed: seed + 1)).formQ()
         let s = (0..<k).map { 4 * pow(2, -Double($0) / 4) }
         let a = try! matmul(u, Matrix<Double>(rows: k, cols: n) { i, j in s[i] * v[j, i] })
         return Matrix<T>(rows: m, cols: n) { T(a[$0, $1]) }
@@ -70,11 +70,11 @@ final class ScaleTests: XCTestCase {
             let a = Self.separated(Double.self, m, n, seed: UInt64(m))
             assertScaleInvariant("qr \(m)×\(n)", Double.self, powers: Self.doublePowers) { sc, p in
                 let f = try qr(sc(a, p))
-                return [Output(name: "R", values: f.R.elements, degree: 1), Output(name: "Q", values: try f.Q().elements, degree: 0)]
+                return [Output(name: "R", values: f.R.elements, degree: 1), Output(name: "Q", values: try f.formQ().elements, degree: 0)]
             }
             assertScaleInvariant("qrcp \(m)×\(n)", Double.self, powers: Self.doublePowers) { sc, p in
                 let f = try pivotedQR(sc(a, p))
-                return [Output(name: "R", values: f.R.elements, degree: 1), Output(name: "Q", values: try f.Q().elements, degree: 0),
+                return [Output(name: "R", values: f.R.elements, degree: 1), Output(name: "Q", values: try f.formQ().elements, degree: 0),
                         Output(name: "pivots", values: f.pivots.map(Double.init), degree: 0)]
             }
             assertScaleInvariant("svd \(m)×\(n)", Double.self, powers: Self.doublePowers) { sc, p in
@@ -131,24 +131,24 @@ final class ScaleTests: XCTestCase {
         }
         for randomized in [false, true] {
             assertScaleInvariant("id randomized=\(randomized)", Double.self, powers: Self.doublePowers) { sc, p in
-                let d = try interpolativeDecomposition(sc(a, p), rank: 8, randomized: randomized, seed: 3)
+                let d = try interpolativeDecomposition(sc(a, p), rank: 8, method: randomized ? .randomized : .pivotedQR, seed: 3)
                 return [Output(name: "projection", values: d.projection.elements, degree: 0),
                         Output(name: "indices", values: d.indices.map(Double.init), degree: 0)]
             }
             assertScaleInvariant("id tolerance randomized=\(randomized)", Double.self, powers: Self.doublePowers) { sc, p in
-                let d = try interpolativeDecomposition(sc(a, p), tolerance: 1e-3, randomized: randomized, seed: 3)
+                let d = try interpolativeDecomposition(sc(a, p), tolerance: 1e-3, method: randomized ? .randomized : .pivotedQR, seed: 3)
                 return [Output(name: "projection", values: d.projection.elements, degree: 0),
                         Output(name: "rank", values: [Double(d.rank)], degree: 0)]
             }
         }
         let af = Self.separated(Float.self, 50, 30, seed: 8)
         assertScaleInvariant("id f32", Float.self, powers: Self.floatPowers) { sc, p in
-            let d = try interpolativeDecomposition(sc(af, p), rank: 6, randomized: true, seed: 3)
+            let d = try interpolativeDecomposition(sc(af, p), rank: 6, method: .randomized, seed: 3)
             return [Output(name: "projection", values: d.projection.elements.map(\.double), degree: 0)]
         }
         for selection in CURSelection.allCases {
             assertScaleInvariant("cur \(selection)", Double.self, powers: [-1000, -600, 600, 1018]) { sc, p in
-                let c = try cur(sc(a, p), rank: 6, selection: selection, reportOptimal: true, seed: 4)
+                let c = try cur(sc(a, p), rank: 6, selection: selection, options: .init(reportOptimal: true), seed: 4)
                 return [Output(name: "C", values: c.C.elements, degree: 1), Output(name: "U", values: c.U.elements, degree: -1),
                         Output(name: "R", values: c.R.elements, degree: 1), Output(name: "error", values: [c.error, c.optimalError!], degree: 1)]
             }
@@ -188,8 +188,7 @@ final class ScaleTests: XCTestCase {
             for precondition in [NewtonSchulzPreconditioner.none, .aol] {
                 for gram in [NewtonSchulzGram.off, .on(restartBefore: nil)] {
                     assertScaleInvariant("newtonSchulz \(normalization) \(precondition) \(gram)", Float.self, powers: Self.floatPowers) { sc, p in
-                        [Output(name: "msign", values: try newtonSchulz(sc(f, p), schedule: .polarExpress, normalization: normalization,
-                                                                        precondition: precondition, gram: gram).elements.map(\.double), degree: 0)]
+                        [Output(name: "msign", values: try newtonSchulz(sc(f, p), schedule: .polarExpress, options: .init(normalization: normalization, precondition: precondition, gram: gram)).elements.map(\.double), degree: 0)]
                     }
                 }
             }

@@ -269,7 +269,7 @@ final class SpecialMatrixTests: XCTestCase {
         // Factorizations.
         run("qr", kind, m, n) {
             let f = try qr(a)
-            let q = lift(try f.Q(), 0), rbar = lift(f.R, -e)
+            let q = lift(try f.formQ(), 0), rbar = lift(f.R, -e)
             XCTAssertLessThanOrEqual(orthonormality(q), tol, "qr Q on \(kind)")
             XCTAssertLessThanOrEqual(difference(product(q, rbar), abar), tol * anorm + sub(rbar.count), "qr QR on \(kind)")
             for i in 0..<rbar.rows { for j in 0..<Swift.min(i, rbar.cols) { XCTAssertEqual(rbar[i, j], 0) } }
@@ -277,7 +277,7 @@ final class SpecialMatrixTests: XCTestCase {
         run("qrcp", kind, m, n) {
             let f = try pivotedQR(a)
             XCTAssertEqual(f.pivots.sorted(), Array(0..<n))
-            let q = lift(try f.Q(), 0), rbar = lift(f.R, -e)
+            let q = lift(try f.formQ(), 0), rbar = lift(f.R, -e)
             let ap = Matrix<Double>(rows: m, cols: f.pivots.count) { abar[$0, f.pivots[$1]] }
             XCTAssertLessThanOrEqual(orthonormality(q), tol, "qrcp Q on \(kind)")
             let qr = product(q, rbar)
@@ -360,7 +360,7 @@ final class SpecialMatrixTests: XCTestCase {
         let tailR = sigma.dropFirst(r).reduce(0.0) { $0 + $1 * $1 }.squareRoot()
         for randomized in [false, true] {
             run("id randomized=\(randomized)", kind, m, n, allowed: rankAllowed) {
-                let d = try interpolativeDecomposition(a, rank: r, randomized: randomized, seed: 2)
+                let d = try interpolativeDecomposition(a, rank: r, method: randomized ? .randomized : .pivotedQR, seed: 2)
                 XCTAssertEqual(d.indices.sorted(), Array(0..<n))
                 XCTAssertTrue(d.projection.isFinite, "ID projection on \(kind) (scipy's is NaN on zero)")
                 let c = Matrix<Double>(rows: m, cols: r) { abar[$0, d.indices[$1]] }
@@ -378,7 +378,7 @@ final class SpecialMatrixTests: XCTestCase {
         for selection in CURSelection.allCases {
             for middle in CURMiddle.allCases {
                 run("cur \(selection) \(middle)", kind, m, n, allowed: rankAllowed + (tiny || huge ? ["overflow"] : [])) {
-                    let c = try cur(a, rank: r, selection: selection, middle: middle, reportOptimal: true, seed: 3)
+                    let c = try cur(a, rank: r, selection: selection, options: .init(middle: middle, reportOptimal: true), seed: 3)
                     XCTAssertTrue(c.rows.allSatisfy { (0..<m).contains($0) } && c.cols.allSatisfy { (0..<n).contains($0) })
                     let approx = product(product(lift(c.C, -e), lift(c.U, e)), lift(c.R, -e))
                     let err = difference(approx, abar)
@@ -424,7 +424,7 @@ final class SpecialMatrixTests: XCTestCase {
                 XCTAssertLessThanOrEqual(difference(x, lift(try msignExact(a), 0).map { $0 * f1 }), 8 * tol * Double(p).squareRoot())
             }
         }
-        run("newtonSchulz tight", kind, m, n) { let x = try newtonSchulz(a, normalization: .tight); XCTAssertTrue(x.isFinite) }
+        run("newtonSchulz tight", kind, m, n) { let x = try newtonSchulz(a, options: .init(normalization: .tight)); XCTAssertTrue(x.isFinite) }
         run("msignExact", kind, m, n) {
             let x = lift(try msignExact(a), 0)
             switch kind {

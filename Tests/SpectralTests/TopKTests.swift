@@ -50,8 +50,8 @@ final class TopKTests: XCTestCase {
         XCTAssertEqual(big[1], exp(-1.0) / (1 + exp(-1.0)), accuracy: 4 * Double.ulpOfOne)
         XCTAssertEqual(logSumExp([1000, 1000]), 1000 + log(2.0), accuracy: 1e-12)
         XCTAssertEqual(onlineLogSumExp([3, 1, 4, 1, 5, 9, 2, 6]), logSumExp([3, 1, 4, 1, 5, 9, 2, 6]), accuracy: 1e-14)
-        XCTAssertEqual(softmax([0, -.infinity, 0]), [0.5, 0, 0.5])
-        XCTAssertEqual(logSumExp([-.infinity, -.infinity]), -.infinity)
+        XCTAssertEqual(softmax([0, -.infinity, 0] as [Double]), [0.5, 0, 0.5])
+        XCTAssertEqual(logSumExp([-.infinity, -.infinity] as [Double]), -.infinity)
         let ls = logSoftmax([-800, 0])
         XCTAssertEqual(ls[0], -800, accuracy: 1e-12, "log softmax does not take log of an underflowed 0")
         let m = try Matrix<Float>(rows: 3, cols: 5) { i, j in Float(i * j) }.softmaxRows()
@@ -210,7 +210,7 @@ final class FastExpTests: XCTestCase {
             worst = max(worst, abs(e[i] - ref) / ref.ulp)
         }
         XCTAssertLessThanOrEqual(worst, 1, "max ulp error")
-        let special = fastExp([-1000, -105, 0, 89, .infinity, -.infinity, .nan])
+        let special = fastExp([-1000, -105, 0, 89, .infinity, -.infinity, .nan] as [Float])
         XCTAssertEqual(Array(special[0..<4]), [0, 0, 1, .infinity])
         XCTAssertEqual(special[4], .infinity); XCTAssertEqual(special[5], 0); XCTAssertTrue(special[6].isNaN)
     }

@@ -21,7 +21,7 @@ public struct HouseholderQR<T: SpectralScalar>: Sendable {
     }
 
     /// Q with orthonormal columns: m×min(m, n) (thin, default) or m×m (`full: true`).
-    public func Q(full: Bool = false, threads: Int? = nil) throws -> Matrix<T> {
+    public func formQ(full: Bool = false, threads: Int? = nil) throws -> Matrix<T> {
         try formQ(reflectors: Swift.min(rows, cols), columns: full ? rows : Swift.min(rows, cols), threads: threads)
     }
 
@@ -66,7 +66,7 @@ public struct HouseholderQR<T: SpectralScalar>: Sendable {
 ///
 /// ```swift
 /// let f = try qr(a)
-/// let q = try f.Q(), r = f.R        // thin: m×min(m,n), min(m,n)×n
+/// let q = try f.formQ(), r = f.R        // thin: m×min(m,n), min(m,n)×n
 /// let qtb = try f.applyQ(b, transpose: true)
 /// ```
 /// - Throws: `.nonFinite` on NaN/Inf input; `.invalidArgument` for `threads < 1`.

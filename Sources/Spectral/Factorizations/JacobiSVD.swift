@@ -49,7 +49,7 @@ public struct SingularValueDecomposition<T: SpectralScalar>: Sendable {
 /// Signs are not normalised (as LAPACK): each pair (u_k, v_k) is determined up to a common sign, and
 /// A·v_k = σ_k·u_k holds for the pair returned.
 ///
-/// Values only (`.none`, no `rankTolerance`, min(m, n) ≥ 64) of an *equilibrated* A — every row 2-norm within a
+/// Values only (`.none`, no `tolerance`, min(m, n) ≥ 64) of an *equilibrated* A — every row 2-norm within a
 /// factor 2 of the others, and every column's — skip Jacobi: bidiagonalization, the QR iteration and Rayleigh
 /// quotients of inverse-iteration vectors give each σ to a few u·σ₁ (13u·σ₁ measured at 1024², gesdd 32u), which
 /// for such A is again c·u·κ(B)·σ relative. Graded inputs are not equilibrated and keep the Jacobi path;
@@ -58,7 +58,7 @@ public struct SingularValueDecomposition<T: SpectralScalar>: Sendable {
 /// - Parameters:
 ///   - a: the m×n matrix (any shape; a wide A is factored through its transpose).
 ///   - vectors: `.thin` (default), `.full` or `.none`.
-///   - rankTolerance: nil (default) keeps every column whose |R_kk| is above the underflow threshold, which is what
+///   - tolerance: nil (default) keeps every column whose |R_kk| is above the underflow threshold, which is what
 ///     relative accuracy needs. A value r cuts at |R_kk| ≤ r·|R_00| (`SingularValueDecomposition.rank`), so
 ///     rank-deficient inputs cost only rank³; the cut singular values are returned as 0. dgejsv's numerical-rank
 ///     mode is r = √n·eps.
@@ -70,9 +70,9 @@ public struct SingularValueDecomposition<T: SpectralScalar>: Sendable {
 /// let s = try svd(a)                       // thin U, S, Vᵀ like numpy.linalg.svd(a, full_matrices=False)
 /// let values = try svd(a, vectors: .none).S
 /// ```
-public func svd<T: SpectralScalar>(_ a: some MatrixViewable<T>, vectors: SingularVectors = .thin, rankTolerance: T? = nil,
+public func svd<T: SpectralScalar>(_ a: some MatrixViewable<T>, vectors: SingularVectors = .thin, tolerance: T? = nil,
                                    maxSweeps: Int = 60, threads: Int? = nil) throws -> SingularValueDecomposition<T> {
-    try svd(a.view, vectors: vectors, rankTolerance: rankTolerance, maxSweeps: maxSweeps, threads: threads, warmStart: WarmStartPolicy())
+    try svd(a.view, vectors: vectors, rankTolerance: tolerance, maxSweeps: maxSweeps, threads: threads, warmStart: WarmStartPolicy())
 }
 
 /// `svd` with an explicit warm-start policy (the tests compare against the plain iteration through it).
@@ -195,7 +195,7 @@ func svdTall<T: SpectralScalar>(_ a: MatrixView<T>, maxEntry: T, vectors: Singul
     // W, when accumulated, starts from Q — stored by columns, as the Jacobi kernels keep W, so as Qᵀ's rows.
     let warm = useWarm ? try jacobiWarmStart(&xs, threads: threads) : nil
     let accumulate = wantVectors && !solveForV
-    var (outcome, ws) = runJacobi(&xs, accumulate: accumulate, start: accumulate ? try warm?.Q(threads: threads).transposed.copy() : nil,
+    var (outcome, ws) = runJacobi(&xs, accumulate: accumulate, start: accumulate ? try warm?.formQ(threads: threads).transposed.copy() : nil,
                                   warmed: warm != nil)
     if !outcome.converged && warm != nil {
         xs = x0
@@ -277,7 +277,7 @@ func svdTall<T: SpectralScalar>(_ a: MatrixView<T>, maxEntry: T, vectors: Singul
             for k in nr..<n { cp[k * ld + k] = 1 }
         }
     }
-    let vPivoted = try f2.Q(full: true, threads: threads)      // n×n
+    let vPivoted = try f2.formQ(full: true, threads: threads)      // n×n
     let v2 = try matmul(vPivoted, wCore, threads: threads)
     var vt = Matrix<T>(rows: n, cols: n)
     vt.withUnsafeMutablePointer { vp, ld in

@@ -10,7 +10,7 @@ public struct PivotedQR<T: SpectralScalar>: Sendable {
     public let cols: Int
     /// 0-based permutation: column j of A·P is column pivots[j] of A.
     public let pivots: [Int]
-    /// Number of Householder steps taken (min(m, n) unless truncated by `maxRank` or `tolerance`).
+    /// Number of Householder steps taken (min(m, n) unless truncated by `rank` or `tolerance`).
     public let columnsFactored: Int
     let qr: HouseholderQR<T>
 
@@ -32,7 +32,7 @@ public struct PivotedQR<T: SpectralScalar>: Sendable {
     }
 
     /// Q: m×columnsFactored (thin) or m×m (`full: true`).
-    public func Q(full: Bool = false, threads: Int? = nil) throws -> Matrix<T> {
+    public func formQ(full: Bool = false, threads: Int? = nil) throws -> Matrix<T> {
         try qr.formQ(reflectors: columnsFactored, columns: full ? rows : columnsFactored, threads: threads)
     }
 
@@ -52,21 +52,23 @@ public struct PivotedQR<T: SpectralScalar>: Sendable {
 ///
 /// - Parameters:
 ///   - a: the m×n matrix.
-///   - maxRank: stop after this many columns (truncated QR, for interpolative decompositions). Default min(m, n).
-///   - tolerance: stop before a column whose norm is ≤ tolerance·|R_00| (relative). Default 0: never.
+///   - rank: stop after this many columns (truncated QR, for interpolative decompositions). Default
+///     min(m, n).
+///   - tolerance: stop before a column whose norm is ≤ tolerance·|R_00| (relative). Default nil: never.
 ///   - threads: worker threads (default `SpectralRuntime.defaultThreads`); the result is the same for any count.
 /// Accuracy: backward stable, A·P = Q·R + E with ‖E‖_F ≤ c·m·n·u·‖A‖_F; pivots equal LAPACK's (and scipy's) when
 /// no column norms tie.
 /// - Throws: `.nonFinite` on NaN/Inf input; `.invalidArgument` for a negative rank or tolerance.
-public func pivotedQR<T: SpectralScalar>(_ a: some MatrixViewable<T>, maxRank: Int? = nil, tolerance: T = 0,
+public func pivotedQR<T: SpectralScalar>(_ a: some MatrixViewable<T>, rank: Int? = nil, tolerance: T? = nil,
                                          threads: Int? = nil) throws -> PivotedQR<T> {
+    let maxRank = rank, tolerance = tolerance ?? 0
     let av = a.view
     let big = try av.finiteMaxAbs("pivotedQR: A")
     let nt = try resolveThreads(threads)
     let (m, n) = (av.rows, av.cols)
     let kmax = Swift.min(m, n)
     if let r = maxRank, r < 0 || r > kmax {
-        throw SpectralError.invalidArgument("pivotedQR: maxRank must be in 0...\(kmax), got \(r)")
+        throw SpectralError.invalidArgument("pivotedQR: rank must be in 0...\(kmax), got \(r)")
     }
     guard tolerance >= 0 && tolerance.isFinite else { throw SpectralError.invalidArgument("pivotedQR: tolerance must be finite and ≥ 0") }
     let scale = PowerOfTwoScale(outsideComfort: big)

@@ -93,27 +93,61 @@ public struct CURDecomposition<T: SpectralScalar>: Sendable {
 ///
 /// ```swift
 /// let d = try cur(a, rank: 100)                               // DEIM from a randomized SVD, c = r = 100
-/// let e = try cur(a, rank: 20, columns: 40, rows: 30, selection: .curID, reportOptimal: true)
+/// let e = try cur(a, rank: 20, selection: .curID, options: .init(columns: 40, rows: 30, reportOptimal: true))
 /// print(e.error, e.ratio!)                                    // ‖A − CUR‖_F and its ratio to ‖A − A_20‖_F
 /// ```
 /// - Parameters:
 ///   - a: the m×n matrix.
-///   - k: the rank the selection targets, 1 ≤ k ≤ min(m, n).
-///   - columns: c, k ≤ c ≤ n (default k).
-///   - rows: r, k ≤ r ≤ m (default k).
+///   - rank: the rank k the selection targets, 1 ≤ k ≤ min(m, n).
 ///   - selection: how rows and columns are chosen (default DEIM).
-///   - middle: U = C⁺·A·R⁺ (default) or W⁺.
-///   - basis: the singular vectors of the leverage and DEIM selections (ignored by the others).
-///   - reportOptimal: also compute ‖A − A_k‖_F (a values-only SVD when the basis is randomized or not needed).
+///   - options: the counts, the middle, the basis and the optimum report (`CUROptions`).
 ///   - seed: the seed of the sampled selections and of the randomized basis.
 ///   - threads: worker threads (default `SpectralRuntime.defaultThreads`); the result is the same for any count.
+/// - Returns: the column and row indices, C, U, R, the error and the diagnostics.
 /// - Throws: `.invalidArgument` unless 1 ≤ k ≤ min(m, n), k ≤ c ≤ n and k ≤ r ≤ m; `.nonFinite` on NaN/Inf;
 ///   `.overflow` when U or the error leaves T's range.
-public func cur<T: SpectralScalar>(_ a: some MatrixViewable<T>, rank k: Int, columns: Int? = nil, rows: Int? = nil,
-                                   selection: CURSelection = .deim, middle: CURMiddle = .optimal, basis: CURBasis = .auto,
-                                   reportOptimal: Bool = false, seed: UInt64 = 0, threads: Int? = nil) throws -> CURDecomposition<T> {
-    try curView(a.view, rank: k, columns: columns, rows: rows, selection: selection, middle: middle, basis: basis,
-                reportOptimal: reportOptimal, seed: seed, threads: threads)
+public func cur<T: SpectralScalar>(_ a: some MatrixViewable<T>, rank: Int, selection: CURSelection = .deim,
+                                   options: CUROptions = .default, seed: UInt64 = 0, threads: Int? = nil) throws -> CURDecomposition<T> {
+    try curView(a.view, rank: rank, columns: options.columns, rows: options.rows, selection: selection, middle: options.middle,
+                basis: options.basis, reportOptimal: options.reportOptimal, seed: seed, threads: threads)
+}
+
+/// The knobs of a CUR decomposition beyond its rank and selection (`cur`; faer-style parameters with documented
+/// defaults).
+///
+/// ```swift
+/// let d = try cur(a, rank: 20, options: .init(columns: 40, rows: 30, basis: .exact))
+/// ```
+public struct CUROptions: Sendable, Equatable {
+    /// c, the number of columns, k ≤ c ≤ n (default nil: k).
+    public var columns: Int?
+    /// r, the number of rows, k ≤ r ≤ m (default nil: k).
+    public var rows: Int?
+    /// U = C⁺·A·R⁺ (default `.optimal`) or W⁺ (`.intersection`).
+    public var middle: CURMiddle
+    /// The singular vectors of the leverage and DEIM selections (default `.auto`; ignored by the others).
+    public var basis: CURBasis
+    /// Also compute ‖A − A_k‖_F (a values-only SVD when the basis is randomized or not needed; default false).
+    public var reportOptimal: Bool
+
+    /// Options with the given fields; every argument defaults as documented on its property.
+    /// - Parameters:
+    ///   - columns: the number of columns c.
+    ///   - rows: the number of rows r.
+    ///   - middle: the middle factor.
+    ///   - basis: the singular-vector basis.
+    ///   - reportOptimal: whether to compute ‖A − A_k‖_F.
+    public init(columns: Int? = nil, rows: Int? = nil, middle: CURMiddle = .optimal, basis: CURBasis = .auto,
+                reportOptimal: Bool = false) {
+        self.columns = columns
+        self.rows = rows
+        self.middle = middle
+        self.basis = basis
+        self.reportOptimal = reportOptimal
+    }
+
+    /// c = r = k, the optimal middle, the automatic basis, no optimum report.
+    public static let `default` = CUROptions()
 }
 
 @_specialize(where T == Float)
@@ -176,8 +210,8 @@ func curView<T: SpectralScalar>(_ av: MatrixView<T>, rank k: Int, columns: Int?,
     case .deim:
         colIdx = extendByScore(deim(vk!), colScores!, to: c); rowIdx = extendByScore(deim(uk!), rowScores!, to: r)
     case .pivotedQR:
-        colIdx = Array(try pivotedQR(av, maxRank: c, threads: threads).pivots.prefix(c))
-        rowIdx = Array(try pivotedQR(av.transposed, maxRank: r, threads: threads).pivots.prefix(r))
+        colIdx = Array(try pivotedQR(av, rank: c, threads: threads).pivots.prefix(c))
+        rowIdx = Array(try pivotedQR(av.transposed, rank: r, threads: threads).pivots.prefix(r))
     case .uniform:
         colIdx = sampleDistinct([Double](repeating: 1, count: n), c, &g); rowIdx = sampleDistinct([Double](repeating: 1, count: m), r, &g)
     case .normWeighted, .topNorm:
@@ -195,7 +229,7 @@ func curView<T: SpectralScalar>(_ av: MatrixView<T>, rank k: Int, columns: Int?,
                                                           powerIterations: 1, seed: seed, threads: threads).indices.prefix(c))
         if r <= c {
             // The row ID of C (m×c): QRCP of Cᵀ, its first r pivots.
-            rowIdx = Array(try pivotedQR(gatherColumns(av, colIdx).transposed, maxRank: r, threads: threads).pivots.prefix(r))
+            rowIdx = Array(try pivotedQR(gatherColumns(av, colIdx).transposed, rank: r, threads: threads).pivots.prefix(r))
         } else {
             rowIdx = Array(try interpolativeDecompositionView(av.transposed, rank: Swift.min(r, n), tolerance: nil, randomized: true,
                                                               oversample: 30, powerIterations: 1, seed: seed, threads: threads).indices.prefix(r))

@@ -98,20 +98,26 @@ func powerIterationNorm<T: SpectralScalar>(rows m: Int, cols n: Int, iterations:
     return estimate
 }
 
-/// The numerical rank of A at relative precision `eps` by randomized sampling (as
-/// `scipy.linalg.interpolative.estimate_rank`): the rank the randomized interpolative decomposition keeps at that
-/// tolerance, about #{σᵢ > eps·σ₁}. The answer can differ by one from the exact count when a singular value lies
-/// within a small factor of eps·σ₁; with a clear gap it is the count (tests).
+/// The numerical rank of A at relative tolerance `tolerance` by randomized sampling (as
+/// `scipy.linalg.interpolative.estimate_rank(A, eps)`): the rank the randomized interpolative decomposition keeps at
+/// that tolerance, about #{σᵢ > tolerance·σ₁}. The answer can differ by one from the exact count when a singular
+/// value lies within a small factor of tolerance·σ₁; with a clear gap it is the count (tests).
 ///
 /// ```swift
-/// let r = try estimateRank(a, eps: 1e-6)
+/// let r = try estimateRank(a, tolerance: 1e-6)
 /// ```
-/// - Throws: `.invalidArgument` for eps outside (0, 1); `.nonFinite` for NaN/Inf in A.
-public func estimateRank<T: SpectralScalar>(_ a: some MatrixViewable<T>, eps: Double, seed: UInt64 = 0, threads: Int? = nil) throws -> Int {
-    guard eps > 0 && eps < 1 else { throw SpectralError.invalidArgument("estimateRank: eps must be in (0, 1), got \(eps)") }
+/// - Parameters:
+///   - a: the m×n matrix.
+///   - tolerance: the relative tolerance, in (0, 1) (scipy's `eps`).
+///   - seed: the random sketch's seed; the same seed gives the same answer on any thread count.
+///   - threads: worker threads (default `SpectralRuntime.defaultThreads`).
+/// - Returns: the estimated rank (0 for an empty or zero matrix).
+/// - Throws: `.invalidArgument` for a tolerance outside (0, 1); `.nonFinite` for NaN/Inf in A.
+public func estimateRank<T: SpectralScalar>(_ a: some MatrixViewable<T>, tolerance: T, seed: UInt64 = 0, threads: Int? = nil) throws -> Int {
+    guard tolerance > 0 && tolerance < 1 else { throw SpectralError.invalidArgument("estimateRank: tolerance must be in (0, 1), got \(tolerance)") }
     let av = a.view
     if av.rows == 0 || av.cols == 0 { _ = try resolveThreads(threads); return 0 }
     try av.requireFinite("estimateRank: A")
     if av.maxAbs == 0 { _ = try resolveThreads(threads); return 0 }     // the zero matrix has rank 0 (the ID keeps one column)
-    return try interpolativeDecomposition(av, tolerance: T(eps), randomized: true, seed: seed, threads: threads).rank
+    return try interpolativeDecomposition(av, tolerance: tolerance, method: .randomized, seed: seed, threads: threads).rank
 }

@@ -43,7 +43,7 @@ public struct InterpolativeDecomposition<T: SpectralScalar>: Sendable {
         let small = try matmul(f.R, interpolationMatrix, threads: threads)
         let s = try svd(small, threads: threads)
         let k = Swift.min(rank, s.S.count)
-        let u = try matmul(try f.Q(threads: threads), s.U!.view(rows: 0..<s.U!.rows, cols: 0..<k), threads: threads)
+        let u = try matmul(try f.formQ(threads: threads), s.U!.view(rows: 0..<s.U!.rows, cols: 0..<k), threads: threads)
         let err = (try matmul(c, interpolationMatrix, threads: threads) - a.view.copy()).frobeniusNorm
         return LowRankApproximation(U: u, S: Array(s.S.prefix(k)), Vt: s.Vt!.view(rows: 0..<k, cols: 0..<indices.count).copy(), error: err)
     }
@@ -69,19 +69,54 @@ public struct InterpolativeDecomposition<T: SpectralScalar>: Sendable {
 ///   - a: the m×n matrix.
 ///   - rank: k, 1 ≤ k ≤ min(m, n); or
 ///   - tolerance: relative ε in (0, 1): k is the number of pivots with |R_kk| > ε·|R_00| (about #{σ > ε·σ₁}).
-///   - randomized: choose the columns from a random sketch (default false: QRCP of A itself).
-///   - oversample: extra sketch rows beyond k (default 30).
-///   - powerIterations: subspace iterations on the sketch (default 1).
+///   - method: `.pivotedQR` (default: QRCP of A itself) or `.randomized` (choose the columns from a random sketch).
+///   - options: the sketch's sizes when randomized (`RandomizedIDOptions`).
 ///   - seed: the sketch's seed; the same seed gives the same answer.
 ///   - threads: worker threads (default `SpectralRuntime.defaultThreads`); the result is the same for any count.
 /// Accuracy: ‖A − CZ‖ is within a modest factor of σ_{k+1} (typically 1–3; the worst case is exponential in k, as
 /// for any QRCP); exact when k ≥ rank(A).
 /// - Throws: `.invalidArgument` for a rank out of range (scipy returns an empty result) or a tolerance outside (0, 1).
 public func interpolativeDecomposition<T: SpectralScalar>(_ a: some MatrixViewable<T>, rank: Int? = nil, tolerance: T? = nil,
-                                                          randomized: Bool = false, oversample: Int = 30, powerIterations: Int = 1,
-                                                          seed: UInt64 = 0, threads: Int? = nil) throws -> InterpolativeDecomposition<T> {
-    try interpolativeDecompositionView(a.view, rank: rank, tolerance: tolerance, randomized: randomized, oversample: oversample,
-                                       powerIterations: powerIterations, seed: seed, threads: threads)
+                                                          method: InterpolativeDecompositionMethod = .pivotedQR,
+                                                          options: RandomizedIDOptions = .default, seed: UInt64 = 0,
+                                                          threads: Int? = nil) throws -> InterpolativeDecomposition<T> {
+    try interpolativeDecompositionView(a.view, rank: rank, tolerance: tolerance, randomized: method == .randomized,
+                                       oversample: options.oversample, powerIterations: options.powerIterations, seed: seed,
+                                       threads: threads)
+}
+
+/// How `interpolativeDecomposition` chooses its columns.
+public enum InterpolativeDecompositionMethod: String, Sendable, CaseIterable {
+    /// QR with column pivoting of A itself (scipy's `rand=False`): deterministic.
+    case pivotedQR = "qrcp"
+    /// The greedy pivots of a random-sign sketch Ω·A (scipy's `rand=True`), O(mn(k + p)) instead of a full QRCP.
+    case randomized
+}
+
+/// The sketch sizes of a randomized interpolative decomposition (`interpolativeDecomposition` with `.randomized`, the
+/// matrix-free and file forms, and `rowInterpolativeDecomposition`).
+///
+/// ```swift
+/// let id = try interpolativeDecomposition(a, rank: 50, method: .randomized, options: .init(oversample: 10))
+/// ```
+public struct RandomizedIDOptions: Sendable, Equatable {
+    /// Extra sketch rows p ≥ 0 beyond k (default 30; two thirds of them become candidates for the backward
+    /// elimination at a fixed rank).
+    public var oversample: Int
+    /// Subspace iterations q ≥ 0 on the sketch (default 1).
+    public var powerIterations: Int
+
+    /// Options with the given fields; every argument defaults as documented on its property.
+    /// - Parameters:
+    ///   - oversample: extra sketch rows.
+    ///   - powerIterations: subspace iterations.
+    public init(oversample: Int = 30, powerIterations: Int = 1) {
+        self.oversample = oversample
+        self.powerIterations = powerIterations
+    }
+
+    /// oversample 30, one subspace iteration.
+    public static let `default` = RandomizedIDOptions()
 }
 
 /// The body of `interpolativeDecomposition`, specialised (a public generic with opaque arguments is not).
@@ -115,7 +150,7 @@ func interpolativeDecompositionView<T: SpectralScalar>(_ av: MatrixView<T>, rank
     }
     // The deterministic path's truncated QRCP (the randomized one takes its sketch's pivots from `sketchPivots`).
     func factor(_ x: MatrixView<T>) throws -> PivotedQR<T> {
-        if let k = rank { return try pivotedQR(x, maxRank: Swift.min(k, Swift.min(x.rows, x.cols)), threads: threads) }
+        if let k = rank { return try pivotedQR(x, rank: Swift.min(k, Swift.min(x.rows, x.cols)), threads: threads) }
         return try pivotedQR(x, tolerance: tolerance!, threads: threads)
     }
     if randomized && m > 1 {
@@ -202,9 +237,10 @@ func interpolativeDecompositionView<T: SpectralScalar>(_ av: MatrixView<T>, rank
 /// - Throws: as `interpolativeDecomposition`; `.invalidArgument` when a closure returns the wrong shape;
 ///   `.nonFinite` when it returns NaN/Inf; whatever the closures throw.
 public func interpolativeDecomposition<T: SpectralScalar>(rows m: Int, cols n: Int, rank: Int? = nil, tolerance: T? = nil,
-                                                          oversample: Int = 30, powerIterations: Int = 1, seed: UInt64 = 0,
+                                                          options: RandomizedIDOptions = .default, seed: UInt64 = 0,
                                                           threads: Int? = nil, matmat: (Matrix<T>) throws -> Matrix<T>,
                                                           rmatmat: (Matrix<T>) throws -> Matrix<T>) throws -> InterpolativeDecomposition<T> {
+    let (oversample, powerIterations) = (options.oversample, options.powerIterations)
     guard m >= 0 && n >= 0 else { throw SpectralError.invalidArgument("interpolativeDecomposition: negative size \(shapeString(m, n))") }
     try checkOperatorIDArguments(m, n, rank: rank, tolerance: tolerance, oversample: oversample, powerIterations: powerIterations)
     let nt = try resolveThreads(threads)
@@ -244,7 +280,7 @@ func operatorInterpolativeDecomposition<T: SpectralScalar>(_ op: LinearOperator<
         let omega = Matrix<T>.signSketch(rows: d, cols: m, using: &g)                 // d×m
         var y = try op.applyTransposed(omega.transposed.copy()).transposed.copy()       // Ω·A, d×n
         for _ in 0..<powerIterations {
-            let q = try qr(try op.apply(y.transposed.copy()), threads: nt).Q(threads: nt)   // orth(A·Yᵀ), m×d
+            let q = try qr(try op.apply(y.transposed.copy()), threads: nt).formQ(threads: nt)   // orth(A·Yᵀ), m×d
             y = try op.applyTransposed(q).transposed.copy()
         }
         (pivots, factored) = sketchPivots(y, maxRank: Swift.min(rank ?? d, d, n), tolerance: tolerance ?? 0)
@@ -302,10 +338,11 @@ public struct RowInterpolativeDecomposition<T: SpectralScalar>: Sendable {
 /// ```
 /// - Throws: as `interpolativeDecomposition`.
 public func rowInterpolativeDecomposition<T: SpectralScalar>(_ a: some MatrixViewable<T>, rank: Int? = nil, tolerance: T? = nil,
-                                                             randomized: Bool = false, oversample: Int = 30, powerIterations: Int = 1,
-                                                             seed: UInt64 = 0, threads: Int? = nil) throws -> RowInterpolativeDecomposition<T> {
-    let c = try interpolativeDecomposition(a.view.transposed, rank: rank, tolerance: tolerance, randomized: randomized,
-                                           oversample: oversample, powerIterations: powerIterations, seed: seed, threads: threads)
+                                                             method: InterpolativeDecompositionMethod = .pivotedQR,
+                                                             options: RandomizedIDOptions = .default, seed: UInt64 = 0,
+                                                             threads: Int? = nil) throws -> RowInterpolativeDecomposition<T> {
+    let c = try interpolativeDecomposition(a.view.transposed, rank: rank, tolerance: tolerance, method: method, options: options,
+                                           seed: seed, threads: threads)
     return RowInterpolativeDecomposition(ofTranspose: c)
 }
 
@@ -350,7 +387,7 @@ func sketchBasis<T: SpectralScalar>(transposed zt: Matrix<T>, threads: Int?) thr
             return converted(qt.view, to: T.self)
         }
     }
-    return try qr(zt.transposed, threads: threads).Q(threads: threads).transposed.copy()
+    return try qr(zt.transposed, threads: threads).formQ(threads: threads).transposed.copy()
 }
 
 /// A·scale in another precision (rounded when narrowing; `scale` a power of two keeps it exact otherwise).

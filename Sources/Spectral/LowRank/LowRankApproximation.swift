@@ -116,12 +116,50 @@ public func truncatedSVD<T: SpectralScalar>(_ a: some MatrixViewable<T>, toleran
 /// let lr = try randomizedSVD(a, rank: 20)
 /// print(lr.S, lr.error, lr.spectralErrorBound!.value)      // ‖A − UΣVᵀ‖₂ ≤ value except with probability 1e-10
 /// ```
-/// - Throws: `.invalidArgument` unless 1 ≤ rank ≤ min(m, n), oversample ≥ 0, powerIterations ≥ 0, errorProbes ≥ 0.
-public func randomizedSVD<T: SpectralScalar>(_ a: some MatrixViewable<T>, rank: Int, oversample: Int = 10,
-                                             powerIterations: Int = 2, errorProbes: Int = 10, seed: UInt64 = 0,
-                                             threads: Int? = nil) throws -> LowRankApproximation<T> {
-    try randomizedSVDView(a.view, rank: rank, oversample: oversample, powerIterations: powerIterations, seed: seed,
-                          errorProbes: errorProbes, threads: threads)
+/// - Parameters:
+///   - a: the m×n matrix.
+///   - rank: the target rank r, 1 ≤ r ≤ min(m, n).
+///   - options: sketch sizes (`RandomizedSVDOptions`).
+///   - seed: the sketch's seed; the same seed gives the same bits on any thread count.
+///   - threads: worker threads (default `SpectralRuntime.defaultThreads`).
+/// - Returns: U (m×r), S, Vᵀ (r×n), the error and the bound.
+/// - Throws: `.invalidArgument` unless 1 ≤ rank ≤ min(m, n), oversample ≥ 0, powerIterations ≥ 0, errorProbes in
+///   0...100.
+public func randomizedSVD<T: SpectralScalar>(_ a: some MatrixViewable<T>, rank: Int, options: RandomizedSVDOptions = .default,
+                                             seed: UInt64 = 0, threads: Int? = nil) throws -> LowRankApproximation<T> {
+    try randomizedSVDView(a.view, rank: rank, oversample: options.oversample, powerIterations: options.powerIterations, seed: seed,
+                          errorProbes: options.errorProbes, threads: threads)
+}
+
+/// The sketch sizes of a randomized SVD (`randomizedSVD` in memory, matrix-free and on a file; faer-style
+/// parameters with documented defaults, Halko–Martinsson–Tropp's recommendations).
+///
+/// ```swift
+/// let lr = try randomizedSVD(a, rank: 20, options: .init(powerIterations: 4, errorProbes: 0))
+/// ```
+public struct RandomizedSVDOptions: Sendable, Equatable {
+    /// Extra sketch columns p ≥ 0 beyond the rank (default 10; capped at min(m, n) − rank).
+    public var oversample: Int
+    /// Rounds q ≥ 0 of power iteration, each re-orthonormalised (default 2; each sharpens a slowly decaying spectrum
+    /// at the cost of two products with A).
+    public var powerIterations: Int
+    /// Gaussian probes for the a-posteriori bound, 0...100 (default 10: the bound fails with probability 10⁻¹⁰; 0
+    /// skips it).
+    public var errorProbes: Int
+
+    /// Options with the given fields; every argument defaults as documented on its property.
+    /// - Parameters:
+    ///   - oversample: extra sketch columns.
+    ///   - powerIterations: power-iteration rounds.
+    ///   - errorProbes: probes for the error bound.
+    public init(oversample: Int = 10, powerIterations: Int = 2, errorProbes: Int = 10) {
+        self.oversample = oversample
+        self.powerIterations = powerIterations
+        self.errorProbes = errorProbes
+    }
+
+    /// oversample 10, two power iterations, 10 probes.
+    public static let `default` = RandomizedSVDOptions()
 }
 
 /// The matrix-free randomized SVD: A (m×n) is given by its products with blocks of vectors, as scipy's interpolative
@@ -138,10 +176,11 @@ public func randomizedSVD<T: SpectralScalar>(_ a: some MatrixViewable<T>, rank: 
 /// ```
 /// - Throws: as `randomizedSVD`; `.invalidArgument` when a closure returns the wrong shape; `.nonFinite` when it
 ///   returns NaN/Inf; whatever the closures throw.
-public func randomizedSVD<T: SpectralScalar>(rows m: Int, cols n: Int, rank: Int, oversample: Int = 10, powerIterations: Int = 2,
-                                             errorProbes: Int = 10, seed: UInt64 = 0, threads: Int? = nil,
+public func randomizedSVD<T: SpectralScalar>(rows m: Int, cols n: Int, rank: Int, options: RandomizedSVDOptions = .default,
+                                             seed: UInt64 = 0, threads: Int? = nil,
                                              matmat: (Matrix<T>) throws -> Matrix<T>,
                                              rmatmat: (Matrix<T>) throws -> Matrix<T>) throws -> LowRankApproximation<T> {
+    let (oversample, powerIterations, errorProbes) = (options.oversample, options.powerIterations, options.errorProbes)
     guard m >= 0 && n >= 0 else { throw SpectralError.invalidArgument("randomizedSVD: negative size \(shapeString(m, n))") }
     return try withoutActuallyEscaping(matmat) { mm in
         try withoutActuallyEscaping(rmatmat) { rm in
@@ -211,10 +250,10 @@ func randomizedSVDCore<T: SpectralScalar>(_ op: LinearOperator<T>, rank: Int, ov
     // The probes ω (n×p) are drawn after Ω and multiplied in the same product, A·[Ω | W]: no extra pass over A.
     let w = Matrix<T>.gaussianSketch(rows: n, cols: errorProbes, using: &g)
     let first = try op.apply(errorProbes == 0 ? omega : Matrix<T>(rows: n, cols: l + errorProbes) { i, j in j < l ? omega[i, j] : w[i, j - l] })
-    var q = try qr(first.view(rows: 0..<m, cols: 0..<l), threads: threads).Q(threads: threads)             // m×l
+    var q = try qr(first.view(rows: 0..<m, cols: 0..<l), threads: threads).formQ(threads: threads)             // m×l
     for _ in 0..<powerIterations {
-        let z = try qr(try op.applyTransposed(q), threads: threads).Q(threads: threads)          // n×l
-        q = try qr(try op.apply(z), threads: threads).Q(threads: threads)
+        let z = try qr(try op.applyTransposed(q), threads: threads).formQ(threads: threads)          // n×l
+        q = try qr(try op.apply(z), threads: threads).formQ(threads: threads)
     }
     let b = try op.applyTransposed(q).transposed.copy()                                         // Qᵀ·A, l×n
     let s = try svd(b, threads: threads)

@@ -183,10 +183,11 @@ func withFileOperator<T: SpectralScalar, R>(_ reader: NpyRowReader, blockRows: I
 /// ```
 /// - Throws: as `randomizedSVD`; `.io` for a file `NpyRowReader` refuses; `.nonFinite` naming the row of a NaN or
 ///   Inf; `.invalidArgument` when the budget cannot hold the working matrices and two rows.
-public func randomizedSVD<T: SpectralScalar>(npyFile path: String, as _: T.Type = T.self, rank: Int, oversample: Int = 10,
-                                             powerIterations: Int = 2, errorProbes: Int = 10, seed: UInt64 = 0,
+public func randomizedSVD<T: SpectralScalar>(npyFile path: String, as _: T.Type = T.self, rank: Int,
+                                             options: RandomizedSVDOptions = .default, seed: UInt64 = 0,
                                              memoryBudget: Int = defaultMemoryBudget, threads: Int? = nil,
                                              progress: ((OutOfCoreProgress) -> Void)? = nil) throws -> OutOfCoreResult<LowRankApproximation<T>> {
+    let (oversample, powerIterations, errorProbes) = (options.oversample, options.powerIterations, options.errorProbes)
     let reader = try NpyRowReader(path: path)
     let (m, n) = (reader.rows, reader.cols)
     try checkRank("randomizedSVD", rank, m, n)
@@ -209,7 +210,7 @@ public func randomizedSVD<T: SpectralScalar>(npyFile path: String, as _: T.Type 
 /// The randomized column ID of a 2-D .npy file larger than the memory it may use: the matrix-free
 /// `interpolativeDecomposition(rows:cols:…)` on the file (the same answer as the matrix-free ID on the same matrix in
 /// memory, to rounding; not the matrix form's Float sketch and backward elimination, which need A's columns, so its
-/// columns and error can differ from `interpolativeDecomposition(_:rank:randomized: true)` by the sketch's margin). Passes: one for the sketch, two per power iteration, two for the projection (C = A·E_S and C⁺·A); in
+/// columns and error can differ from `interpolativeDecomposition(_:rank:method: .randomized)` by the sketch's margin). Passes: one for the sketch, two per power iteration, two for the projection (C = A·E_S and C⁺·A); in
 /// tolerance mode a saturated sketch is redrawn larger, which costs its passes again, up to 4× the first sketch
 /// (the budget's working set); a rank that needs more is a clear error.
 ///
@@ -218,9 +219,10 @@ public func randomizedSVD<T: SpectralScalar>(npyFile path: String, as _: T.Type 
 /// ```
 /// - Throws: as the matrix-free ID and `randomizedSVD(npyFile:)`.
 public func interpolativeDecomposition<T: SpectralScalar>(npyFile path: String, as _: T.Type = T.self, rank: Int? = nil, tolerance: T? = nil,
-                                                          oversample: Int = 30, powerIterations: Int = 1, seed: UInt64 = 0,
+                                                          options: RandomizedIDOptions = .default, seed: UInt64 = 0,
                                                           memoryBudget: Int = defaultMemoryBudget, threads: Int? = nil,
                                                           progress: ((OutOfCoreProgress) -> Void)? = nil) throws -> OutOfCoreResult<InterpolativeDecomposition<T>> {
+    let (oversample, powerIterations) = (options.oversample, options.powerIterations)
     let reader = try NpyRowReader(path: path)
     let (m, n) = (reader.rows, reader.cols)
     try checkOperatorIDArguments(m, n, rank: rank, tolerance: tolerance, oversample: oversample, powerIterations: powerIterations)

@@ -1,9 +1,9 @@
 /// The Moore–Penrose pseudo-inverse A⁺ (n×m for an m×n A): A⁺ = V·Σ⁺·Uᵀ, where Σ⁺ inverts the singular values
 /// above the cut and zeroes the rest.
 ///
-/// Cut (scipy.linalg.pinv semantics): keep σᵢ > atol + rtol·σ₁, with defaults atol = 0 and rtol = max(m, n)·eps
-/// (numpy's default is the fixed rcond = 1e-15; pass `rtol: 1e-15` for it). Article: 低秩近似之路(一) — A⁺ is the
-/// minimiser of ‖A·X − I‖_F of least norm, equal to lim_{ε→0⁺} (AᵀA + εI)⁻¹Aᵀ.
+/// Cut (scipy.linalg.pinv semantics): keep σᵢ > absoluteTolerance + tolerance·σ₁, with defaults 0 and
+/// max(m, n)·eps (scipy's `atol` and `rtol`; numpy's default is the fixed rcond = 1e-15: pass `tolerance: 1e-15`).
+/// Article: 低秩近似之路(一) — A⁺ is the minimiser of ‖A·X − I‖_F of least norm, equal to lim_{ε→0⁺} (AᵀA + εI)⁻¹Aᵀ.
 ///
 /// Method (`PseudoInverseMethod`): by default `.automatic` — for an equilibrated A (row and column 2-norms each
 /// within a factor 2, so no grading for the SVD to exploit) a QR route, kept only when bounds from the factorization
@@ -19,13 +19,21 @@
 ///
 /// ```swift
 /// let x = try pinv(a)                         // n×m
-/// let (x2, rank) = try pinvWithRank(a, rtol: 1e-10)
+/// let cut = try pinv(a, tolerance: 1e-10)     // singular values ≤ 1e-10·σ₁ treated as zero
 /// let viaSVD = try pinv(a, method: .svd)      // always the Jacobi SVD
+/// let detail = try pseudoInverse(a)           // detail.pinv, detail.rank, detail.route
 /// ```
+/// - Parameters:
+///   - a: the m×n matrix.
+///   - tolerance: the relative cut (default max(m, n)·eps); ≥ 0 and finite.
+///   - absoluteTolerance: the absolute cut (default 0); ≥ 0 and finite.
+///   - method: how A is factored (default `.automatic`).
+///   - threads: worker threads (default `SpectralRuntime.defaultThreads`); the result is the same for any count.
+/// - Returns: A⁺, n×m.
 /// - Throws: `.nonFinite` on NaN/Inf input; `.invalidArgument` for a negative or non-finite tolerance.
-public func pinv<T: SpectralScalar>(_ a: some MatrixViewable<T>, rtol: T? = nil, atol: T = 0, method: PseudoInverseMethod = .automatic,
-                                    threads: Int? = nil) throws -> Matrix<T> {
-    try pinvWithRank(a, rtol: rtol, atol: atol, method: method, threads: threads).pinv
+public func pinv<T: SpectralScalar>(_ a: some MatrixViewable<T>, tolerance: T? = nil, absoluteTolerance: T = 0,
+                                    method: PseudoInverseMethod = .automatic, threads: Int? = nil) throws -> Matrix<T> {
+    try pseudoInverse(a, tolerance: tolerance, absoluteTolerance: absoluteTolerance, method: method, threads: threads).pinv
 }
 
 /// The first k rows of Qᵀ·B for the Householder factorization's Q (m×m); B = nil: of Qᵀ itself, from the thin Q.
@@ -152,7 +160,7 @@ public enum PseudoInverseMethod: String, Sendable, CaseIterable {
     /// Jacobi SVD: the exact σ-cut, relative accuracy on graded matrices.
     case svd
     /// Complete orthogonal decomposition A·P = Q·[Tᵀ 0]·Zᵀ from QR with column pivoting plus a second QR, with the
-    /// rank cut at |R_kk| > atol + rtol·|R_00|: about 5× faster than the SVD and as accurate when the numerical
+    /// rank cut at |R_kk| > absoluteTolerance + tolerance·|R_00|: about 5× faster than the SVD and as accurate when the numerical
     /// rank is clear (a gap in |R_kk|); |R_kk| only approximates σ_k, so near the cut the rank may differ by one.
     case completeOrthogonal = "cod"
 }
@@ -168,25 +176,35 @@ public enum PseudoInverseRoute: String, Sendable {
     case svd
 }
 
-/// `pinv` together with the number of singular values kept and the route the method took (which factorization
-/// `.automatic` settled on). As `pinv` otherwise.
-///
-/// ```swift
-/// let r = try pinvWithRoute(a)          // r.route == .householderQR for a well-conditioned Gaussian
-/// ```
-public func pinvWithRoute<T: SpectralScalar>(_ a: some MatrixViewable<T>, rtol: T? = nil, atol: T = 0,
-                                             method: PseudoInverseMethod = .automatic,
-                                             threads: Int? = nil) throws -> (pinv: Matrix<T>, rank: Int, route: PseudoInverseRoute) {
-    let r = try pinvView(a.view, rtol: rtol, atol: atol, method: method, threads: threads)
-    return (r.pinv, r.rank, r.used)
+/// A pseudo-inverse with what it kept and how it was computed, from `pseudoInverse(_:)`.
+public struct PseudoInverse<T: SpectralScalar>: Sendable {
+    /// A⁺, n×m.
+    public let pinv: Matrix<T>
+    /// The number of singular values kept (scipy's `return_rank=True`).
+    public let rank: Int
+    /// The factorization used (which one `.automatic` settled on).
+    public let route: PseudoInverseRoute
 }
 
-/// `pinv` together with the number of singular values kept (scipy's `return_rank=True`).
-public func pinvWithRank<T: SpectralScalar>(_ a: some MatrixViewable<T>, rtol: T? = nil, atol: T = 0,
-                                            method: PseudoInverseMethod = .automatic,
-                                            threads: Int? = nil) throws -> (pinv: Matrix<T>, rank: Int) {
-    let r = try pinvView(a.view, rtol: rtol, atol: atol, method: method, threads: threads)
-    return (r.pinv, r.rank)
+/// `pinv` together with the number of singular values kept and the route the method took (which factorization
+/// `.automatic` settled on). Same cut, methods, accuracy and errors as `pinv`.
+///
+/// ```swift
+/// let r = try pseudoInverse(a)          // r.route == .householderQR for a well-conditioned Gaussian
+/// ```
+/// - Parameters:
+///   - a: the m×n matrix.
+///   - tolerance: the relative cut (default max(m, n)·eps).
+///   - absoluteTolerance: the absolute cut (default 0).
+///   - method: how A is factored (default `.automatic`).
+///   - threads: worker threads (default `SpectralRuntime.defaultThreads`).
+/// - Returns: A⁺, its rank and the route.
+/// - Throws: as `pinv`.
+public func pseudoInverse<T: SpectralScalar>(_ a: some MatrixViewable<T>, tolerance: T? = nil, absoluteTolerance: T = 0,
+                                             method: PseudoInverseMethod = .automatic,
+                                             threads: Int? = nil) throws -> PseudoInverse<T> {
+    let r = try pinvView(a.view, rtol: tolerance, atol: absoluteTolerance, method: method, threads: threads)
+    return PseudoInverse(pinv: r.pinv, rank: r.rank, route: r.used)
 }
 
 @_specialize(where T == Float)
@@ -206,7 +224,7 @@ func pseudoSolve<T: SpectralScalar>(_ av: MatrixView<T>, _ bv: MatrixView<T>?, r
     let p = bv?.cols ?? m
     let r = rtol ?? T(Double(Swift.max(m, n))) * T.eps
     guard r >= 0, r.isFinite, atol >= 0, atol.isFinite else {
-        throw SpectralError.invalidArgument("\(caller): tolerances must be finite and ≥ 0 (rtol \(r), atol \(atol))")
+        throw SpectralError.invalidArgument("\(caller): tolerances must be finite and ≥ 0 (tolerance \(r), absoluteTolerance \(atol))")
     }
     let maxA = try av.finiteMaxAbs("\(caller): A"), maxB = try bv?.finiteMaxAbs("\(caller): B") ?? 1
     if m == 0 || n == 0 { return (Matrix<T>(rows: n, cols: p), 0, method == .completeOrthogonal ? .completeOrthogonal : .svd) }
@@ -260,29 +278,56 @@ public func ridgePseudoInverse<T: SpectralScalar>(_ a: some MatrixViewable<T>, e
 
 /// Least-squares solution of minimal norm, X = A⁺·B, without forming A⁺. Same cut, methods and accuracy as `pinv`:
 /// by default the complete orthogonal decomposition (X = P·R₁⁻¹·Q₁ᵀ·B at full column rank) when A is equilibrated
-/// and the factorization certifies the SVD cut's rank, otherwise the Jacobi SVD, X = V_k·Σ_k⁻¹·(U_kᵀ·B). B has m
-/// rows; X is n×(columns of B).
+/// and the factorization certifies the SVD cut's rank, otherwise the Jacobi SVD, X = V_k·Σ_k⁻¹·(U_kᵀ·B).
+///
+/// ```swift
+/// let x = try leastSquares(a, b)                 // n×p
+/// let s = try leastSquaresSolution(a, b)         // s.x, s.rank (numpy.linalg.lstsq's rank), s.route
+/// ```
+/// - Parameters:
+///   - a: the m×n matrix.
+///   - b: the right-hand sides, m×p.
+///   - tolerance: the relative cut (default max(m, n)·eps).
+///   - absoluteTolerance: the absolute cut (default 0).
+///   - method: how A is factored (default `.automatic`).
+///   - threads: worker threads (default `SpectralRuntime.defaultThreads`); the result is the same for any count.
+/// - Returns: X, n×p.
 /// - Throws: `.shapeMismatch` when B does not have m rows; as `pinv` otherwise.
-public func leastSquares<T: SpectralScalar>(_ a: some MatrixViewable<T>, _ b: some MatrixViewable<T>, rtol: T? = nil,
-                                            atol: T = 0, method: PseudoInverseMethod = .automatic,
+public func leastSquares<T: SpectralScalar>(_ a: some MatrixViewable<T>, _ b: some MatrixViewable<T>, tolerance: T? = nil,
+                                            absoluteTolerance: T = 0, method: PseudoInverseMethod = .automatic,
                                             threads: Int? = nil) throws -> Matrix<T> {
-    try leastSquaresWithRoute(a, b, rtol: rtol, atol: atol, method: method, threads: threads).x
+    try leastSquaresSolution(a, b, tolerance: tolerance, absoluteTolerance: absoluteTolerance, method: method, threads: threads).x
+}
+
+/// A least-squares solution with the rank used and the route taken, from `leastSquaresSolution(_:_:)`.
+public struct LeastSquaresSolution<T: SpectralScalar>: Sendable {
+    /// X = A⁺·B, n×p.
+    public let x: Matrix<T>
+    /// The number of singular values kept (numpy.linalg.lstsq's `rank`).
+    public let rank: Int
+    /// The factorization used.
+    public let route: PseudoInverseRoute
 }
 
 /// `leastSquares` together with the number of singular values kept (numpy.linalg.lstsq's `rank`) and the route the
 /// method took. As `leastSquares` otherwise.
 ///
-/// ```swift
-/// let s = try leastSquaresWithRoute(a, b)   // s.x (n×p), s.rank, s.route
-/// ```
+/// - Parameters:
+///   - a: the m×n matrix.
+///   - b: the right-hand sides, m×p.
+///   - tolerance: the relative cut (default max(m, n)·eps).
+///   - absoluteTolerance: the absolute cut (default 0).
+///   - method: how A is factored (default `.automatic`).
+///   - threads: worker threads (default `SpectralRuntime.defaultThreads`).
+/// - Returns: X, the rank and the route.
 /// - Throws: as `leastSquares`.
-public func leastSquaresWithRoute<T: SpectralScalar>(_ a: some MatrixViewable<T>, _ b: some MatrixViewable<T>, rtol: T? = nil,
-                                                     atol: T = 0, method: PseudoInverseMethod = .automatic,
-                                                     threads: Int? = nil) throws -> (x: Matrix<T>, rank: Int, route: PseudoInverseRoute) {
+public func leastSquaresSolution<T: SpectralScalar>(_ a: some MatrixViewable<T>, _ b: some MatrixViewable<T>, tolerance: T? = nil,
+                                                    absoluteTolerance: T = 0, method: PseudoInverseMethod = .automatic,
+                                                    threads: Int? = nil) throws -> LeastSquaresSolution<T> {
     let av = a.view, bv = b.view
     guard bv.rows == av.rows else {
         throw SpectralError.shapeMismatch("leastSquares: A is \(shapeString(av.rows, av.cols)), B is \(shapeString(bv.rows, bv.cols))")
     }
-    let r = try pseudoSolve(av, bv, rtol: rtol, atol: atol, method: method, caller: "leastSquares", threads: threads)
-    return (r.x, r.rank, r.used)
+    let r = try pseudoSolve(av, bv, rtol: tolerance, atol: absoluteTolerance, method: method, caller: "leastSquares", threads: threads)
+    return LeastSquaresSolution(x: r.x, rank: r.rank, route: r.used)
 }

@@ -67,16 +67,17 @@ func halfBits(_ f: Float) -> UInt16 {
 /// msign of a half-precision matrix by Newton–Schulz with half-precision storage: X lives in binary16 between steps
 /// (rounded after every step, as a half-precision training loop keeps it), while each step's products run in Float
 /// (`syrk` and `gemm` accumulate in Float), with the same schedules, starts and preconditioner as the Float routine.
-/// The plain form runs (the Gram form keeps X in Float between restarts, which is not half storage).
+/// The plain form runs (`options.gram` is not used: the Gram form keeps X in Float between restarts, which is not
+/// half storage).
 ///
 /// Accuracy: each stored X carries a relative rounding of at most 2⁻¹¹ per element, so the output's singular values
 /// differ from the Float run's by about 2⁻¹¹·‖X‖ per step that does not contract it (tests: within 4·2⁻¹¹·√p on
 /// Gaussian inputs); Docs/MSIGN.md lists the measured band and speed. Entries of X₀ = M/‖M‖_F below 6.1e-5 are
 /// subnormal in half and keep fewer bits.
 /// - Throws: as `newtonSchulz` on `Matrix<Float>`; `.overflow` if an iterate leaves half's range.
-public func newtonSchulz(_ m: HalfMatrix, schedule: NewtonSchulzSchedule = .jordan, steps: Int? = nil, inputScale: Double = 1,
-                         normalization: NewtonSchulzNormalization = .frobenius, precondition: NewtonSchulzPreconditioner = .none,
-                         threads: Int? = nil) throws -> HalfMatrix {
+public func newtonSchulz(_ m: HalfMatrix, schedule: NewtonSchulzSchedule = .jordan, steps: Int? = nil,
+                         options: NewtonSchulzOptions = .default, threads: Int? = nil) throws -> HalfMatrix {
+    let (inputScale, normalization, precondition) = (options.inputScale, options.normalization, options.precondition)
     let t = try newtonSchulzSteps(steps, schedule: schedule, inputScale: inputScale)
     let nt = try resolveThreads(threads)
     let wide = m.rows <= m.cols

@@ -1,7 +1,7 @@
 /// Muon (Keller Jordan; PyTorch `torch.optim.Muon`; Moonlight): momentum on each weight matrix's gradient, then
 /// the update is replaced by its msign (Newton–Schulz), scaled, with decoupled weight decay:
-/// W ← W·(1 − lr·wd) − lr·scale·NS(u).
-public struct MuonConfiguration: Sendable {
+/// W ← W·(1 − lr·wd) − lr·scale·NS(u). These are its hyperparameters (`Muon.options`).
+public struct MuonOptions: Sendable {
     /// How the momentum buffer accumulates.
     public enum Momentum: Sendable {
         /// m ← β·m + (1 − β)·g (Keller Jordan, PyTorch).
@@ -35,31 +35,53 @@ public struct MuonConfiguration: Sendable {
     public var schedule: NewtonSchulzSchedule = .jordan
     /// Newton–Schulz steps; nil takes the schedule's `defaultSteps` (5 for `.jordan`).
     public var steps: Int? = nil
-    /// The defaults above: Keller Jordan's Muon.
-    public init() {}
+    /// Options with the given fields; every argument defaults as documented on its property (Keller Jordan's Muon).
+    /// - Parameters:
+    ///   - learningRate: step size η.
+    ///   - momentum: momentum coefficient β.
+    ///   - nesterov: orthogonalise the Nesterov look-ahead.
+    ///   - weightDecay: decoupled weight decay λ.
+    ///   - momentumStyle: how the momentum buffer accumulates.
+    ///   - scaling: how the update is scaled for the weight's shape.
+    ///   - schedule: the Newton–Schulz coefficients.
+    ///   - steps: Newton–Schulz steps (nil: the schedule's own).
+    public init(learningRate: Double = 0.02, momentum: Double = 0.95, nesterov: Bool = true, weightDecay: Double = 0,
+                momentumStyle: Momentum = .exponentialMovingAverage, scaling: Scaling = .jordan,
+                schedule: NewtonSchulzSchedule = .jordan, steps: Int? = nil) {
+        self.learningRate = learningRate
+        self.momentum = momentum
+        self.nesterov = nesterov
+        self.weightDecay = weightDecay
+        self.momentumStyle = momentumStyle
+        self.scaling = scaling
+        self.schedule = schedule
+        self.steps = steps
+    }
+
+    /// Keller Jordan's Muon: every field at its default.
+    public static let `default` = MuonOptions()
 }
 
 /// A Muon optimizer over a fixed list of weight matrices. Its momentum buffers are its own (value-semantic copies),
 /// never aliased to the weights or gradients passed in.
 ///
 /// ```swift
-/// var config = MuonConfiguration(); config.learningRate = 0.02
-/// var opt = try Muon<Float>(shapes: weights.map { ($0.rows, $0.cols) }, configuration: config)
+/// var opt = try Muon<Float>(shapes: weights.map { ($0.rows, $0.cols) }, options: .init(learningRate: 0.02))
 /// try opt.step(&weights, gradients: grads)
 /// ```
 public struct Muon<T: SpectralScalar>: Sendable {
     /// The hyperparameters; changing them between steps takes effect at the next step.
-    public var configuration: MuonConfiguration
+    public var options: MuonOptions
     /// One momentum buffer per weight.
     public private(set) var momenta: [Matrix<T>]
 
     /// An optimizer for weights of these shapes, its momentum buffers zero.
     /// - Throws: `.invalidArgument` for a negative size or one whose element count overflows `Int`.
-    public init(shapes: [(rows: Int, cols: Int)], configuration: MuonConfiguration = MuonConfiguration()) throws {
+    public init(shapes: [(rows: Int, cols: Int)], options: MuonOptions = .default) throws {
         for (i, s) in shapes.enumerated() where s.rows < 0 || s.cols < 0 {
             throw SpectralError.invalidArgument("Muon: parameter \(i) has the negative size \(shapeString(s.rows, s.cols))")
         }
-        self.configuration = configuration
+        self.options = options
         momenta = try shapes.map { try Matrix<T>(zeros: $0.rows, $0.cols) }
     }
 
@@ -73,7 +95,7 @@ public struct Muon<T: SpectralScalar>: Sendable {
         guard weights.count == momenta.count, gradients.count == momenta.count else {
             throw SpectralError.shapeMismatch("Muon: \(momenta.count) buffers, \(weights.count) weights, \(gradients.count) gradients")
         }
-        let cfg = configuration
+        let cfg = options
         guard cfg.learningRate.isFinite, cfg.weightDecay.isFinite else {
             throw SpectralError.invalidArgument("Muon: learning rate and weight decay must be finite")
         }

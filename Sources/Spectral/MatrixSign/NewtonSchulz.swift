@@ -26,13 +26,8 @@ public func msignExact<T: SpectralScalar>(_ m: some MatrixViewable<T>, threads: 
 ///   - m: the matrix M (any shape; Float or Double).
 ///   - schedule: coefficient table (default Keller Jordan's); a shorter table repeats its last row.
 ///   - steps: number of steps (default: the schedule's own length, 5 for single-row schedules).
-///   - inputScale: extra divisor of the normalised input (Polar Express uses 1.01; nanochat 1.02).
-///   - normalization: how X₀ is scaled (`NewtonSchulzNormalization`).
-///   - precondition: `.aol` rescales X₀ along its smaller dimension (rows when wide, columns when tall) by the
-///     almost-orthogonal-layer factors before the first step, which changes the limit to msign(D·M) (msign(M·D) when
-///     tall) for a positive diagonal D (`NewtonSchulzPreconditioner`).
-///   - gram: the plain or the Gram form of the iteration (`NewtonSchulzGram`; `.auto` takes the Gram form for wide
-///     inputs, where it needs fewer multiply-adds, and the plain form for square ones).
+///   - options: the input scale, normalization, preconditioner and Gram form (`NewtonSchulzOptions`; the default is
+///     Muon's iteration with the Gram form on wide inputs).
 ///   - threads: worker threads (default `SpectralRuntime.defaultThreads`); the result is the same for any count.
 /// - Throws: `.nonFinite` on NaN/Inf input; `.invalidArgument` for steps outside 0...10,000 (`maxNewtonSchulzSteps`),
 ///   inputScale outside [2⁻³⁰, 2³⁰] or a Gram restart step outside 1..<steps.
@@ -40,12 +35,11 @@ public func msignExact<T: SpectralScalar>(_ m: some MatrixViewable<T>, threads: 
 /// ```swift
 /// let g = Matrix<Float>.randomNormal(rows: 1024, cols: 4096, seed: 1)
 /// let o = try newtonSchulz(g, schedule: .polarExpress, steps: 8)                 // Gram form (wide input)
-/// let p = try newtonSchulz(g, schedule: .polarExpress, steps: 8, gram: .off)     // the plain iteration
+/// let p = try newtonSchulz(g, schedule: .polarExpress, steps: 8, options: .init(gram: .off))   // the plain iteration
 /// ```
 public func newtonSchulz<T: SpectralScalar>(_ m: some MatrixViewable<T>, schedule: NewtonSchulzSchedule = .jordan, steps: Int? = nil,
-                                            inputScale: Double = 1, normalization: NewtonSchulzNormalization = .frobenius,
-                                            precondition: NewtonSchulzPreconditioner = .none, gram: NewtonSchulzGram = .auto,
-                                            threads: Int? = nil) throws -> Matrix<T> {
+                                            options: NewtonSchulzOptions = .default, threads: Int? = nil) throws -> Matrix<T> {
+    let (inputScale, normalization, precondition, gram) = (options.inputScale, options.normalization, options.precondition, options.gram)
     let mv = m.view
     let t = try newtonSchulzSteps(steps, schedule: schedule, inputScale: inputScale)
     let nt = try resolveThreads(threads)
@@ -86,6 +80,45 @@ func newtonSchulzSteps(_ steps: Int?, schedule: NewtonSchulzSchedule, inputScale
         throw SpectralError.invalidArgument("newtonSchulz: inputScale must be in [2^-30, 2^30], got \(inputScale)")
     }
     return t
+}
+
+/// The refinements of a Newton–Schulz run beyond its schedule and step count (`newtonSchulz`,
+/// `newtonSchulzBatch`; faer-style parameters with documented defaults). The default is Muon's iteration: X₀ =
+/// M/‖M‖_F, no preconditioner, and the Gram form where it needs fewer multiply-adds.
+///
+/// ```swift
+/// let o = try newtonSchulz(g, schedule: .polarExpress, steps: 8, options: .init(inputScale: 1.01, normalization: .tight))
+/// ```
+public struct NewtonSchulzOptions: Sendable {
+    /// Extra divisor of the normalised input, in [2⁻³⁰, 2³⁰] (default 1; Polar Express uses 1.01, nanochat 1.02).
+    public var inputScale: Double
+    /// How X₀ is scaled (default `.frobenius`).
+    public var normalization: NewtonSchulzNormalization
+    /// `.aol` rescales X₀ along its smaller dimension (rows when wide, columns when tall) by the
+    /// almost-orthogonal-layer factors before the first step, which changes the limit to msign(D·M) (msign(M·D) when
+    /// tall) for a positive diagonal D (default `.none`).
+    public var precondition: NewtonSchulzPreconditioner
+    /// The plain or the Gram form of the iteration (default `.auto`: the Gram form for wide or tall inputs, where it
+    /// needs fewer multiply-adds, and the plain form for square ones). The half-precision routine always runs the
+    /// plain form.
+    public var gram: NewtonSchulzGram
+
+    /// Options with the given fields; every argument defaults as documented on its property.
+    /// - Parameters:
+    ///   - inputScale: extra divisor of the normalised input.
+    ///   - normalization: how X₀ is scaled.
+    ///   - precondition: the diagonal preconditioner.
+    ///   - gram: the plain or Gram form.
+    public init(inputScale: Double = 1, normalization: NewtonSchulzNormalization = .frobenius,
+                precondition: NewtonSchulzPreconditioner = .none, gram: NewtonSchulzGram = .auto) {
+        self.inputScale = inputScale
+        self.normalization = normalization
+        self.precondition = precondition
+        self.gram = gram
+    }
+
+    /// Muon's iteration: every field at its default.
+    public static let `default` = NewtonSchulzOptions()
 }
 
 /// How `newtonSchulz` scales its input.
@@ -217,11 +250,18 @@ func newtonSchulzSteps<T: SpectralScalar>(_ x: inout Matrix<T>, schedule: Newton
 /// Newton–Schulz on a batch of matrices of one shape: in parallel across the batch when the matrices are small
 /// (one thread each, no per-call fork–join), inside each GEMM when they are large. Results equal `newtonSchulz`
 /// applied to each matrix.
+///
+/// - Parameters:
+///   - batch: the matrices, all of one shape.
+///   - schedule: coefficient table (default Keller Jordan's).
+///   - steps: number of steps (default: the schedule's own length).
+///   - options: as `newtonSchulz`.
+///   - threads: worker threads (default `SpectralRuntime.defaultThreads`); the results are the same for any count.
+/// - Returns: msign of each matrix, in order.
 /// - Throws: `.shapeMismatch` when the shapes differ; as `newtonSchulz` otherwise.
 public func newtonSchulzBatch<T: SpectralScalar>(_ batch: [Matrix<T>], schedule: NewtonSchulzSchedule = .jordan, steps: Int? = nil,
-                                                 inputScale: Double = 1, normalization: NewtonSchulzNormalization = .frobenius,
-                                                 precondition: NewtonSchulzPreconditioner = .none, gram: NewtonSchulzGram = .auto,
-                                                 threads: Int? = nil) throws -> [Matrix<T>] {
+                                                 options: NewtonSchulzOptions = .default, threads: Int? = nil) throws -> [Matrix<T>] {
+    let (inputScale, normalization, precondition, gram) = (options.inputScale, options.normalization, options.precondition, options.gram)
     let nt = try resolveThreads(threads)                             // arguments are checked on an empty batch too
     let t = try newtonSchulzSteps(steps, schedule: schedule, inputScale: inputScale)
     _ = try gram.restarts(rows: 0, cols: 0, steps: t)               // restart steps are checked on an empty batch too
@@ -233,8 +273,7 @@ public func newtonSchulzBatch<T: SpectralScalar>(_ batch: [Matrix<T>], schedule:
     let restart = try gram.restarts(rows: p, cols: q, steps: t)
     // Below ~512² a single product does not keep two cores busy; split the batch instead.
     if batch.count == 1 || Double(p) * Double(p) * Double(q) > 512 * 512 * 512 {
-        return try batch.map { try newtonSchulz($0, schedule: schedule, steps: steps, inputScale: inputScale, normalization: normalization,
-                                                precondition: precondition, gram: gram, threads: nt) }
+        return try batch.map { try newtonSchulz($0, schedule: schedule, steps: steps, options: options, threads: nt) }
     }
     var results = [Matrix<T>?](repeating: nil, count: batch.count)
     var failure: Error? = nil
@@ -261,11 +300,30 @@ public func newtonSchulzBatch<T: SpectralScalar>(_ batch: [Matrix<T>], schedule:
     return results.map { $0! }
 }
 
+/// How close a matrix is to orthogonal, from `msignDiagnostics(_:)`.
+public struct MatrixSignDiagnostics<T: SpectralScalar>: Sendable {
+    /// The smallest singular value (0 for an empty matrix).
+    public let sigmaMin: T
+    /// The largest singular value (0 for an empty matrix).
+    public let sigmaMax: T
+    /// ‖XXᵀ − I‖_F on the smaller side (XXᵀ when X is wide, XᵀX when tall).
+    public let orthogonality: T
+}
+
 /// The quality of an (approximate) msign X: its singular-value band and ‖XXᵀ − I‖_F on the smaller side.
-public func msignDiagnostics<T: SpectralScalar>(_ x: some MatrixViewable<T>, threads: Int? = nil) throws
-    -> (sigmaMin: T, sigmaMax: T, orthogonality: T) {
+///
+/// ```swift
+/// let d = try msignDiagnostics(try newtonSchulz(g))   // d.sigmaMin, d.sigmaMax, d.orthogonality
+/// ```
+/// - Parameters:
+///   - x: the m×n matrix.
+///   - threads: worker threads (default `SpectralRuntime.defaultThreads`); the result is the same for any count.
+/// - Returns: the band and the defect.
+/// - Throws: `.nonFinite` for NaN/Inf in X.
+public func msignDiagnostics<T: SpectralScalar>(_ x: some MatrixViewable<T>, threads: Int? = nil) throws -> MatrixSignDiagnostics<T> {
     let xv = x.view
     let s = try svd(xv, vectors: .none, threads: threads).S
     let g = xv.rows <= xv.cols ? try gram(xv, threads: threads) : try gram(xv, transpose: true, threads: threads)
-    return (s.last ?? 0, s.first ?? 0, (try g - Matrix<T>.identity(g.rows)).frobeniusNorm)
+    return MatrixSignDiagnostics(sigmaMin: s.last ?? 0, sigmaMax: s.first ?? 0,
+                                 orthogonality: (try g - Matrix<T>.identity(g.rows)).frobeniusNorm)
 }

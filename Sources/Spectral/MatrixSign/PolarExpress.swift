@@ -8,13 +8,27 @@ import Darwin
 /// Newton-Schulz迭代(下)): the composition of odd polynomials minimising max_{x∈[l,1]} |f(x) − 1| is greedy — solve
 /// each step's minimax problem on the current interval [l_t, u_t], then l_{t+1} = p_t(l_t), u_{t+1} = 2 − l_{t+1}.
 public enum PolarExpress {
+    /// An odd polynomial c₀·x + c₁·x³ + … and its minimax error max |1 − p(x)| on the interval it was fitted to, from
+    /// `optimalCubic`, `optimalQuintic` and `optimalOdd`.
+    public struct OddPolynomial: Sendable, Equatable {
+        /// The coefficients, lowest degree first.
+        public let coefficients: [Double]
+        /// max_{x∈[l,u]} |1 − p(x)|.
+        public let error: Double
+    }
+
     /// The optimal cubic a·x + b·x³ on [l, u] (closed form): α = √(3/(u² + lu + l²)), β = 4/(2 + lu(l + u)α³),
-    /// a = 1.5αβ, b = −0.5α³β. optimalCubic(1, 1) = (1.5, −0.5).
+    /// a = 1.5αβ, b = −0.5α³β. optimalCubic(1, 1) = (1.5, −0.5). Returns [a, b] and the error max |1 − p| on [l, u].
     /// - Throws: `.invalidArgument` unless 0 < l ≤ u < ∞ within [1e-60, 1e60] and l/u ≥ `minimumRatio` (the interval
     ///   must exclude 0: no odd polynomial maps 0 to 1).
-    public static func optimalCubic(lower l: Double, upper u: Double) throws -> [Double] {
+    public static func optimalCubic(lower l: Double, upper u: Double) throws -> OddPolynomial {
         try checkInterval(l, u)
-        return optimalCubicBody(l, u)
+        let c = optimalCubicBody(l, u)
+        // max |1 − p| on [l, u]: at the ends or at the interior extremum x = √(−a/(3b)) when it lies inside.
+        func err(_ x: Double) -> Double { Swift.abs(1 - x * (c[0] + c[1] * x * x)) }
+        var e = Swift.max(err(l), err(u))
+        if c[1] < 0 { let x = (-c[0] / (3 * c[1])).squareRoot(); if x > l && x < u { e = Swift.max(e, err(x)) } }
+        return OddPolynomial(coefficients: c, error: e)
     }
 
     static func optimalCubicBody(_ l: Double, _ u: Double) -> [Double] {
@@ -33,9 +47,10 @@ public enum PolarExpress {
     /// with q, r the critical points; returns [a, b, c] and the error E. On [1e-3, 1]: (8.4703, −25.1081, 18.6293),
     /// E = 0.99153.
     /// - Throws: `.invalidArgument` unless 0 < l ≤ u < ∞.
-    public static func optimalQuintic(lower l: Double, upper u: Double) throws -> (coefficients: [Double], error: Double) {
+    public static func optimalQuintic(lower l: Double, upper u: Double) throws -> OddPolynomial {
         try checkInterval(l, u)
-        return optimalQuinticBody(l, u)
+        let r = optimalQuinticBody(l, u)
+        return OddPolynomial(coefficients: r.coefficients, error: r.error)
     }
 
     /// Rejects an interval on which the minimax problem has no finite answer: l ≤ 0 (p(0) = 0 for every odd p),
@@ -94,10 +109,11 @@ public enum PolarExpress {
     /// polynomial of that degree, flattest at 1 (for degree 7: (35, −35, 21, −5)/16), is within 1e-14 of 1 on [l, u],
     /// the answer is that polynomial, scaled to u (the Remez system is singular to working precision there).
     /// - Throws: `.invalidArgument` for another degree or an interval as `optimalQuintic` rejects.
-    public static func optimalOdd(degree: Int, lower l: Double, upper u: Double) throws -> (coefficients: [Double], error: Double) {
+    public static func optimalOdd(degree: Int, lower l: Double, upper u: Double) throws -> OddPolynomial {
         guard [1, 3, 5, 7, 9].contains(degree) else { throw SpectralError.invalidArgument("degree must be 1, 3, 5, 7 or 9, got \(degree)") }
         try checkInterval(l, u)
-        return optimalOddBody(degree, l, u)
+        let r = optimalOddBody(degree, l, u)
+        return OddPolynomial(coefficients: r.coefficients, error: r.error)
     }
 
     static func optimalOddBody(_ degree: Int, _ l: Double, _ u: Double) -> (coefficients: [Double], error: Double) {

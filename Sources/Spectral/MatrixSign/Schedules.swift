@@ -61,9 +61,23 @@ public struct NewtonSchulzSchedule: Sendable, Equatable {
         return v
     }
 
-    /// Range of the composite on [l, 1]: (min f, max f, max |f − 1|), over 20 001 log-spaced and 20 001 linear points.
+    /// The range of a composite on [l, 1], from `compositeRange(lower:steps:)`.
+    public struct CompositeRange: Sendable, Equatable {
+        /// min f over the grid.
+        public let min: Double
+        /// max f over the grid.
+        public let max: Double
+        /// max |f − 1| over the grid.
+        public let maxError: Double
+    }
+
+    /// Range of the composite on [l, 1]: min f, max f and max |f − 1|, over 20 001 log-spaced and 20 001 linear points.
+    /// - Parameters:
+    ///   - l: the lower end of the interval, in (0, 1].
+    ///   - steps: the number of steps composed.
+    /// - Returns: the range.
     /// - Throws: `.invalidArgument` for steps < 0 or l outside (0, 1].
-    public func compositeRange(lower l: Double = 1e-3, steps: Int) throws -> (min: Double, max: Double, maxError: Double) {
+    public func compositeRange(lower l: Double = 1e-3, steps: Int) throws -> CompositeRange {
         guard steps >= 0 else { throw SpectralError.invalidArgument("compositeRange: steps must be ≥ 0, got \(steps)") }
         guard l > 0 && l <= 1 else { throw SpectralError.invalidArgument("compositeRange: lower must be in (0, 1], got \(l)") }
         var lo = Double.infinity, hi = -Double.infinity, err = 0.0
@@ -74,7 +88,7 @@ public struct NewtonSchulzSchedule: Sendable, Equatable {
                 lo = Swift.min(lo, f); hi = Swift.max(hi, f); err = Swift.max(err, Swift.abs(f - 1))
             }
         }
-        return (lo, hi, err)
+        return CompositeRange(min: lo, max: hi, maxError: err)
     }
 
     // MARK: published schedules (Docs/MSIGN.md lists each one with its source)

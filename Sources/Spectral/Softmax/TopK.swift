@@ -25,9 +25,25 @@ public enum TopKMethod: String, Sendable, CaseIterable {
     case suIterative = "su-iterative"
 }
 
-/// Smooth top-k of one vector. Any finite x works, from subnormal to near overflow (`scaledForThresholds`).
-/// - Throws: `.invalidArgument` unless 0 ≤ k ≤ n and τ > 0; `.nonFinite` for NaN or +∞.
-public func smoothTopK(_ x: [Double], k: Int, temperature tau: Double = 1, method: TopKMethod) throws -> [Double] {
+/// Smooth top-k of one Float or Double vector: p ∈ [0, 1]ⁿ with Σp = k, computed in Double and rounded to the
+/// vector's type. Any finite x works, from subnormal to near overflow (`scaledForThresholds`); −∞ entries get 0.
+///
+/// ```swift
+/// let p = try smoothTopK([3, 1, 2, 0] as [Float], k: 2, temperature: 0.5, method: .threSigmoid)   // sums to 2
+/// ```
+/// - Parameters:
+///   - x: the scores.
+///   - k: how many to select, 0 ≤ k ≤ (finite entries of x).
+///   - tau: the temperature τ > 0 (x is divided by it; τ → 0 tends to the hard mask).
+///   - method: the construction (`TopKMethod`).
+/// - Returns: p, as many entries as x.
+/// - Throws: `.invalidArgument` unless 0 ≤ k ≤ n and τ > 0; `.nonFinite` for NaN or +∞; `.overflow` when Su's
+///   iteration leaves Double's range.
+public func smoothTopK<T: SpectralScalar>(_ x: [T], k: Int, temperature tau: Double = 1, method: TopKMethod) throws -> [T] {
+    try smoothTopKDouble(x.map(\.double), k: k, temperature: tau, method: method).map { T($0) }
+}
+
+func smoothTopKDouble(_ x: [Double], k: Int, temperature tau: Double, method: TopKMethod) throws -> [Double] {
     let n = x.count
     guard k >= 0 && k <= n else { throw SpectralError.invalidArgument("top-k: k must be in 0...\(n), got \(k)") }
     guard tau > 0 && tau.isFinite else { throw SpectralError.invalidArgument("top-k: temperature must be > 0, got \(tau)") }
@@ -37,7 +53,7 @@ public func smoothTopK(_ x: [Double], k: Int, temperature tau: Double = 1, metho
     let finite = x.filter { $0 > -.infinity }.count
     guard k <= finite else { throw SpectralError.invalidArgument("top-k: k = \(k) exceeds the \(finite) finite entries") }
     if k == 0 { return [Double](repeating: 0, count: n) }
-    if method == .hard { return hardTopKMask(x, k: k) }
+    if method == .hard { return hardTopKMaskDouble(x, k: k) }
     if k == finite { return x.map { $0 > -.infinity ? 1 : 0 } }
     if method == .gradTopK {                                 // the prefix and suffix tables, (n + 1)·(k + 1) each
         try requireAllocatable(saturatingProduct(n + 1, k + 1), bytesEach: 2 * 8 * 2, "top-k: GradTopK's tables for n = \(n), k = \(k)")
@@ -58,7 +74,7 @@ public func smoothTopK(_ x: [Double], k: Int, temperature tau: Double = 1, metho
         return p
     }
     switch method {
-    case .hard: return hardTopKMask(x, k: k)
+    case .hard: return hardTopKMaskDouble(x, k: k)
     case .gradTopK: return gradTopK(z, k)
     case .threExp: return threExp(z, k)
     case .threSigmoid: return threSigmoid(z, k)
@@ -96,7 +112,7 @@ public func smoothTopKRows<T: SpectralScalar>(_ x: some MatrixViewable<T>, k: In
                         let r = src.base + i * src.rowStride
                         for j in 0..<n { row[j] = r[j * src.colStride].double }
                     }
-                    let p = try smoothTopK(row, k: k, temperature: tau, method: method)
+                    let p = try smoothTopKDouble(row, k: k, temperature: tau, method: method)
                     let o = box.value + i * ld
                     for j in 0..<n { o[j] = T(p[j]) }
                 } catch {
@@ -151,8 +167,16 @@ func naming(row i: Int, _ e: Error) -> Error {
     }
 }
 
-/// T_k(x): 1 on the k largest entries, ties to the lower index; O(n) expected (quickselect on the order).
-public func hardTopKMask(_ x: [Double], k: Int) -> [Double] {
+/// The hard top-k mask T_k(x) of a Float or Double vector: 1 on the k largest entries, ties to the lower index, 0
+/// elsewhere (k ≤ 0 gives zeros; k ≥ n gives 1 on every entry above −∞). O(n) expected (quickselect on the order).
+///
+/// - Parameters:
+///   - x: the scores (NaN compares as neither larger nor smaller: pass finite scores).
+///   - k: how many to select.
+/// - Returns: the 0/1 mask, as many entries as x.
+public func hardTopKMask<T: SpectralScalar>(_ x: [T], k: Int) -> [T] { hardTopKMaskDouble(x.map(\.double), k: k).map { T($0) } }
+
+func hardTopKMaskDouble(_ x: [Double], k: Int) -> [Double] {
     let n = x.count
     var out = [Double](repeating: 0, count: n)
     if k <= 0 { return out }
@@ -210,8 +234,17 @@ func gradTopK(_ x: [Double], _ k: Int) -> [Double] {
     }
 }
 
-/// log Z_k by the additive DP (for tests and the JVP).
-public func logElementarySymmetric(_ x: [Double], k: Int) -> Double {
+/// log Z_k = log e_k(exp x₁, …, exp xₙ), the log of the k-th elementary symmetric polynomial of exp(x) (GradTopK's
+/// normaliser), by an additive log-domain DP in Double (no cancellation), O(n·k). −∞ entries contribute nothing;
+/// k < 0 or k larger than the finite entries gives −∞ (Z = 0), k = 0 gives 0.
+///
+/// - Parameters:
+///   - x: the log-weights, Float or Double.
+///   - k: the subset size.
+/// - Returns: log Z_k, rounded to the vector's type.
+public func logElementarySymmetric<T: SpectralScalar>(_ x: [T], k: Int) -> T { T(logElementarySymmetricDouble(x.map(\.double), k: k)) }
+
+func logElementarySymmetricDouble(_ x: [Double], k: Int) -> Double {
     if k < 0 { return -.infinity }                       // no subsets of negative size: Z = 0
     var e = [Double](repeating: -.infinity, count: k + 1)
     e[0] = 0
@@ -335,7 +368,7 @@ func suIterative(_ x: [Double], _ k: Int) -> [Double] {
     var p = [Double](repeating: 0, count: x.count)
     for _ in 0..<k {
         let y = zip(p, z).map { $1 == -.infinity ? -Double.infinity : (1 - $0) * $1 }
-        let s = softmax(y)
+        let s = softmaxDouble(y)
         for i in 0..<p.count { p[i] += s[i] }
     }
     return p
@@ -378,7 +411,7 @@ private func logAddExpDual(_ a: Dual, _ b: Dual) -> Dual {
 /// - Throws: as `smoothTopK`, plus `.shapeMismatch` when v's length differs from x's.
 func gradTopKJVPBody(_ x: [Double], k: Int, temperature tau: Double, v: [Double]) throws -> [Double] {
     guard v.count == x.count else { throw SpectralError.shapeMismatch("gradTopKJVP: x has \(x.count), v has \(v.count)") }
-    let p = try smoothTopK(x, k: k, temperature: tau, method: .gradTopK)   // validates
+    let p = try smoothTopKDouble(x, k: k, temperature: tau, method: .gradTopK)   // validates
     let n = x.count
     let finite = x.filter { $0 > -.infinity }.count
     if k == 0 || k == finite { return [Double](repeating: 0, count: n) }
@@ -420,9 +453,20 @@ func gradTopKJVPBody(_ x: [Double], k: Int, temperature tau: Double, v: [Double]
 }
 
 /// Vector–Jacobian product of ThreTopK (see `threTopKVJPBody` for the formula). `p` is the forward output.
+/// - Parameters:
+///   - p: the forward output `smoothTopK(x, k:, temperature: τ, method:)`.
+///   - x: the forward input.
+///   - tau: the forward temperature.
+///   - method: the forward method (a ThreTopK one, or `.hard`, whose product is 0).
+///   - v: the cotangent, as many entries as x.
+/// - Returns: vᵀ·∂p/∂x, computed in Double and rounded to the vectors' type.
 /// - Throws: `.shapeMismatch` on different lengths; `.invalidArgument` unless τ > 0 is finite or for p outside
 ///   [0, 1]; `.nonFinite` for NaN or ±∞ in v or p, NaN or +∞ in x; `.overflow` when finite inputs give a non-finite product (v near overflow over a small τ).
-public func threTopKVJP(_ p: [Double], x: [Double], temperature tau: Double = 1, method: TopKMethod, v: [Double]) throws -> [Double] {
+public func threTopKVJP<T: SpectralScalar>(_ p: [T], x: [T], temperature tau: Double = 1, method: TopKMethod, v: [T]) throws -> [T] {
+    try threTopKVJPDouble(p.map(\.double), x: x.map(\.double), temperature: tau, method: method, v: v.map(\.double)).map { T($0) }
+}
+
+func threTopKVJPDouble(_ p: [Double], x: [Double], temperature tau: Double, method: TopKMethod, v: [Double]) throws -> [Double] {
     guard tau > 0 && tau.isFinite else { throw SpectralError.invalidArgument("threTopKVJP: temperature must be > 0, got \(tau)") }
     try requireFiniteVector(v, "threTopKVJP: v"); try requireFiniteVector(p, "threTopKVJP: p")
     // x enters only through p, but a NaN or +∞ in x means p cannot be its forward output; p must be a top-k output.
@@ -433,11 +477,19 @@ public func threTopKVJP(_ p: [Double], x: [Double], temperature tau: Double = 1,
     return try requireFiniteResult(try threTopKVJPBody(p, x: x, temperature: tau, method: method, v: v), "threTopKVJP")
 }
 
-/// Jacobian–vector product of GradTopK (see `gradTopKJVPBody`). - Throws: as `smoothTopK`, plus `.shapeMismatch`
-/// when v's length differs from x's, `.nonFinite` for NaN or ±∞ in v, `.overflow` when the product is not finite.
-public func gradTopKJVP(_ x: [Double], k: Int, temperature tau: Double = 1, v: [Double]) throws -> [Double] {
-    try requireFiniteVector(v, "gradTopKJVP: v")
-    return try requireFiniteResult(try gradTopKJVPBody(x, k: k, temperature: tau, v: v), "gradTopKJVP")
+/// Jacobian–vector product of GradTopK (see `gradTopKJVPBody`).
+/// - Parameters:
+///   - x: the forward input.
+///   - k: the forward k.
+///   - tau: the forward temperature.
+///   - v: the tangent, as many entries as x.
+/// - Returns: ∂p/∂x·v for p = GradTopK(x), computed in Double and rounded to the vectors' type.
+/// - Throws: as `smoothTopK`, plus `.shapeMismatch` when v's length differs from x's, `.nonFinite` for NaN or ±∞
+///   in v, `.overflow` when the product is not finite.
+public func gradTopKJVP<T: SpectralScalar>(_ x: [T], k: Int, temperature tau: Double = 1, v: [T]) throws -> [T] {
+    let vd = v.map(\.double)
+    try requireFiniteVector(vd, "gradTopKJVP: v")
+    return try requireFiniteResult(try gradTopKJVPBody(x.map(\.double), k: k, temperature: tau, v: vd), "gradTopKJVP").map { T($0) }
 }
 
 func requireFiniteVector(_ v: [Double], _ what: String) throws {
