@@ -86,12 +86,17 @@ func microKernel<V: SIMD>(
     _ c: UnsafeMutablePointer<V.Scalar>, _ rsc: Int, _ csc: Int, _ mr: Int, _ nr: Int,
     _ alpha: V.Scalar, _ beta: V.Scalar, _ scratch: UnsafeMutablePointer<V.Scalar>
 ) where V.Scalar: SpectralScalar {
+    #if DEBUG
+    // Unoptimized builds: the same sums in the same order, without SIMD generics (see `debugTileKernel`).
+    return debugTileKernel(kc, a, 1, rows, b, bStep, c, rsc, csc, mr, nr, alpha, beta)
+    #else
     switch rows {
 ''']
     for mr in ROWS:
         dispatch.append(f"    case {mr}: microKernel{mr}x2(v, kc, a, b, bStep, c, rsc, csc, mr, nr, alpha, beta, scratch)\n")
     dispatch.append('''    default: preconditionFailure("no micro-kernel with \\(rows) rows")
     }
+    #endif
 }
 ''')
     dispatch.append('''
@@ -102,12 +107,16 @@ func microKernelDirectA<V: SIMD>(
     _ bStep: Int, _ c: UnsafeMutablePointer<V.Scalar>, _ rsc: Int, _ csc: Int, _ mr: Int, _ nr: Int,
     _ alpha: V.Scalar, _ beta: V.Scalar, _ scratch: UnsafeMutablePointer<V.Scalar>
 ) where V.Scalar: SpectralScalar {
+    #if DEBUG
+    return debugTileKernel(kc, a, ars, acs, b, bStep, c, rsc, csc, mr, nr, alpha, beta)
+    #else
     switch rows {
 ''')
     for mr in DIRECT_ROWS:
         dispatch.append(f"    case {mr}: microKernel{mr}x2DirectA(v, kc, a, ars, acs, b, bStep, c, rsc, csc, mr, nr, alpha, beta, scratch)\n")
     dispatch.append('''    default: preconditionFailure("no in-place-A micro-kernel with \\(rows) rows")
     }
+    #endif
 }
 ''')
     text += "".join(dispatch)

@@ -3,6 +3,11 @@ import XCTest
 
 /// Internal building blocks with no public entry point of their own.
 final class InternalsTests: XCTestCase {
+    func testBlockMinimumMatchesTheLibrary() {
+        // The block-path tests size their inputs from the test target's copy of the threshold.
+        XCTAssertEqual(blockMinimum, blockJacobiMinimum)
+    }
+
     func testGaussianSketchMatchesLibmBoxMuller() {
         // Every output against the same Box–Muller pair computed with libm from the same random bits. The polynomial
         // logarithm and sine/cosine are good to a few ulps; the reference's own θ = q·π/2 + φ (up to 2π) carries
@@ -55,7 +60,8 @@ final class InternalsTests: XCTestCase {
     func testSketchPivotsEqualPivotedQR() throws {
         // The randomized ID's greedy Gram–Schmidt pivots of a sketch are Householder QRCP's (Gaussian matrices have
         // no near-ties at rounding level), in full, truncated and tolerance modes, wide and tall, Float and Double.
-        for (m, n, k, seed) in [(50, 300, 40, UInt64(1)), (110, 1024, 100, 2), (130, 1024, 130, 5), (7, 9, 7, 3), (90, 60, 60, 4)] {
+        let wide = sized(1024, debug: 400)
+        for (m, n, k, seed) in [(50, 300, 40, UInt64(1)), (110, wide, 100, 2), (130, wide, 130, 5), (7, 9, 7, 3), (90, 60, 60, 4)] {
             let a = Matrix<Double>.randomNormal(rows: m, cols: n, seed: seed)
             let f = try pivotedQR(a, rank: k)
             let p = sketchPivots(a, maxRank: k)
@@ -108,7 +114,9 @@ final class InternalsTests: XCTestCase {
             let h1 = Matrix<Double>.randomNormal(rows: m, cols: r, seed: s1), h2 = Matrix<Double>.randomNormal(rows: r, cols: n, seed: s2)
             return try matmul(Matrix<Double>(rows: m, cols: r) { i, j in h1[i, j] / Double(j + 1) }, h2)
         }
-        for (size, r, k, seeds, s1, s2) in [(300, 200, 40, 10, UInt64(31), UInt64(32)), (1024, 512, 100, 20, 11, 12)] {
+        // Debug builds run the benchmark-matrix case at 400² (the same spectrum shape, k = 40).
+        for (size, r, k, seeds, s1, s2) in [(300, 200, 40, 10, UInt64(31), UInt64(32)),
+                                           (sized(1024, debug: 400), sized(512, debug: 200), sized(100, debug: 40), 20, 11, 12)] {
             let a = try decayingMatrix(size, size, r, s1, s2)
             let det = try (a - (try interpolativeDecomposition(a, rank: k).reconstruct(from: a))).frobeniusNorm
             let errs = try (0..<seeds).map { seed in

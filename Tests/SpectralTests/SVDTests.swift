@@ -87,31 +87,36 @@ final class SVDTests: XCTestCase {
     }
 
     func testBlockJacobiPath() throws {
-        // n ≥ 320 runs the block method; full rank takes V from the triangular solve, rank-deficient accumulates W.
+        // n ≥ blockMinimum (320; 96 in debug builds) runs the block method; full rank takes V from the triangular
+        // solve, rank-deficient accumulates W.
+        let b = blockMinimum
         for threads in [1, 2] {
-            let a = Matrix<Double>.randomNormal(rows: 400, cols: 350, seed: 21)
+            let a = Matrix<Double>.randomNormal(rows: b + 80, cols: b + 30, seed: 21)
             let s = try svd(a, threads: threads)
-            try checkSVD(a, s, "block 400×350, \(threads) threads")
+            try checkSVD(a, s, "block \(b + 80)×\(b + 30), \(threads) threads")
             let values = try svd(a, vectors: .none, threads: threads).S
-            for i in 0..<350 { XCTAssertEqual(values[i], s.S[i], accuracy: 64 * 1.1e-16 * s.S[0]) }
+            for i in 0..<(b + 30) { XCTAssertEqual(values[i], s.S[i], accuracy: 64 * 1.1e-16 * s.S[0]) }
         }
-        let q = try qr(Matrix<Double>.randomNormal(rows: 330, cols: 330, seed: 12)).formQ()
-        let d = (0..<330).map { pow(2.0, -Double(($0 * 53) % 330) * 0.3) }    // down to 2^-99 ≈ 1.6e-30
-        let graded = Matrix<Double>(rows: 330, cols: 330) { i, j in q[i, j] * d[j] }
+        let n = b + 10
+        let q = try qr(Matrix<Double>.randomNormal(rows: n, cols: n, seed: 12)).formQ()
+        let step = n.isMultiple(of: 53) ? 7 : 53                                         // a permutation of 0..<n
+        let d = (0..<n).map { pow(2.0, -Double(($0 * step) % n) * 0.3 * 330 / Double(n)) }    // down to 2^-99 ≈ 1.6e-30
+        let graded = Matrix<Double>(rows: n, cols: n) { i, j in q[i, j] * d[j] }
         let gs = try svd(graded)
         let want = d.sorted(by: >)
         var worst = 0.0
-        for i in 0..<330 { worst = max(worst, abs(gs.S[i] - want[i]) / want[i]) }
+        for i in 0..<n { worst = max(worst, abs(gs.S[i] - want[i]) / want[i]) }
         XCTAssertLessThanOrEqual(worst, 1e-12, "block path keeps relative accuracy")
         try checkSVD(graded, gs, "block graded")
-        let f = Matrix<Float>.randomNormal(rows: 350, cols: 340, seed: 3)
+        let f = Matrix<Float>.randomNormal(rows: b + 30, cols: b + 20, seed: 3)
         try checkSVD(f, try svd(f), "block f32")
-        let r = try matmul(Matrix<Double>.randomNormal(rows: 400, cols: 330, seed: 1), Matrix<Double>.randomNormal(rows: 330, cols: 360, seed: 2))
-        try checkSVD(r, try svd(r), "rank 330 of 360")
-        // The rank cut leaves 330 ≥ 320 columns: block method, warm start, and W accumulated from the start's Q.
+        let r = try matmul(Matrix<Double>.randomNormal(rows: b + 80, cols: b + 10, seed: 1), Matrix<Double>.randomNormal(rows: b + 10, cols: b + 40, seed: 2))
+        try checkSVD(r, try svd(r), "rank \(b + 10) of \(b + 40)")
+        // The rank cut leaves b + 10 ≥ blockMinimum columns: block method, warm start, and W accumulated from the
+        // start's Q.
         let cut = try svd(r, tolerance: 1e-12)
-        XCTAssertEqual(cut.rank, 330)
-        try checkSVD(r, cut, "rank 330 of 360, rank mode")
+        XCTAssertEqual(cut.rank, b + 10)
+        try checkSVD(r, cut, "rank \(b + 10) of \(b + 40), rank mode")
     }
 
     func testRankDeficientBlockPathKeepsUOrthonormal() throws {
@@ -119,7 +124,8 @@ final class SVDTests: XCTestCase {
         // clustered, and their U columns are the normalised noise columns of X. Converged Jacobi leaves every
         // pairwise cosine ≤ √m·eps and Q₁ is orthogonal, so each |uᵢᵀuⱼ| must stay below m·u. A convergence test
         // that looked only at cross-block cosines stopped with cosines of 5.5e-11 among the noise columns.
-        for (m, n, r, seed) in [(400, 360, 330, UInt64(1)), (420, 352, 300, 5), (390, 340, 339, 9)] {
+        let b = blockMinimum
+        for (m, n, r, seed) in [(b + 80, b + 40, b + 10, UInt64(1)), (b + 100, b + 32, b - 20, 5), (b + 70, b + 20, b + 19, 9)] {
             let a = try matmul(Matrix<Double>.randomNormal(rows: m, cols: r, seed: seed),
                                Matrix<Double>.randomNormal(rows: r, cols: n, seed: seed + 1))
             for threads in [1, 2] {
@@ -133,12 +139,12 @@ final class SVDTests: XCTestCase {
     }
 
     func testBlockPathHasNoNormDrift() throws {
-        // A = Q·diag(d)·Wᵀ, d evenly in [0.5, 1], n = 512: dense and well conditioned, so the block method runs many
-        // sweeps and every column goes through hundreds of pair updates. Forming A costs about √n·u·‖A‖, so each σ
-        // must match d to a few √n·u: |σ̂ − d| ≤ 8·√n·u = 2e-14, and their mean — which the construction's random
-        // rounding leaves near 0 — within 4·√n·u. Measured 8.1e-15 and 5.3e-15; before Z's columns were renormalised
-        // every σ drifted upwards over the updates: 1.1e-13 and 5.9e-14.
-        let n = 512
+        // A = Q·diag(d)·Wᵀ, d evenly in [0.5, 1], n = 512 (192 in debug builds): dense and well conditioned, so the
+        // block method runs many sweeps and every column goes through hundreds of pair updates. Forming A costs about
+        // √n·u·‖A‖, so each σ must match d to a few √n·u: |σ̂ − d| ≤ 8·√n·u = 2e-14, and their mean — which the
+        // construction's random rounding leaves near 0 — within 4·√n·u. Measured 8.1e-15 and 5.3e-15 at 512; before
+        // Z's columns were renormalised every σ drifted upwards over the updates: 1.1e-13 and 5.9e-14.
+        let n = sized(512, debug: 192)
         let q = try qr(Matrix<Double>.randomNormal(rows: n, cols: n, seed: 91)).formQ()
         let w = try qr(Matrix<Double>.randomNormal(rows: n, cols: n, seed: 92)).formQ()
         let d = (0..<n).map { 1 - 0.5 * Double($0) / Double(n - 1) }
@@ -154,8 +160,8 @@ final class SVDTests: XCTestCase {
 
     func testEqualNormPairsKnownValues() throws {
         // Columns in pairs 2q₂ᵢ ± q₂ᵢ₊₁ (Q orthogonal): equal norms (ζ = 0 in a rotation), cosine 0.6; the singular
-        // values are exactly √8 and √2, n/2 times each. n = 330 runs the block method.
-        let n = 330
+        // values are exactly √8 and √2, n/2 times each. n = blockMinimum + 10 runs the block method.
+        let n = blockMinimum + 10
         let q = try qr(Matrix<Double>.randomNormal(rows: n, cols: n, seed: 77)).formQ()
         let a = Matrix<Double>(rows: n, cols: n) { i, j in
             let k = j / 2 * 2
@@ -170,7 +176,7 @@ final class SVDTests: XCTestCase {
     }
 
     func testAllOnesLarge() throws {
-        let n = 2000
+        let n = sized(2000, debug: 600)      // the values-only bidiagonal route either way
         let ones = Matrix<Double>(rows: n, cols: n, repeating: 1)
         let s = try svd(ones, vectors: .none)
         XCTAssertEqual(s.S[0], Double(n), accuracy: 4 * Double(n) * 1.1e-16 * Double(n))

@@ -1,18 +1,32 @@
 import XCTest
 import Spectral
 
-/// Reference product in Double with the elementwise bound scale (|op(A)|·|op(B)|)ᵢⱼ.
+/// Reference product in Double with the elementwise bound scale (|op(A)|·|op(B)|)ᵢⱼ. The operands are copied to flat
+/// Double buffers first, so the triple loop runs on concrete types (fast in unoptimized test builds too).
 func referenceGemm<T: SpectralScalar>(_ a: MatrixView<T>, _ b: MatrixView<T>) -> (value: [[Double]], scale: [[Double]]) {
-    var v = [[Double]](repeating: [Double](repeating: 0, count: b.cols), count: a.rows)
-    var s = v
-    for i in 0..<a.rows {
-        for p in 0..<a.cols {
-            let x = a[i, p].double
-            if x == 0 { continue }
-            for j in 0..<b.cols { let y = b[p, j].double; v[i][j] += x * y; s[i][j] += abs(x * y) }
-        }
-    }
-    return (v, s)
+    let (m, k, n) = (a.rows, a.cols, b.cols)
+    var av = [Double](repeating: 0, count: m * k), bv = [Double](repeating: 0, count: k * n)
+    for i in 0..<m { for p in 0..<k { av[i * k + p] = a[i, p].double } }
+    for p in 0..<k { for j in 0..<n { bv[p * n + j] = b[p, j].double } }
+    var v = [Double](repeating: 0, count: m * n), s = v
+    av.withUnsafeBufferPointer { ap in bv.withUnsafeBufferPointer { bp in
+        v.withUnsafeMutableBufferPointer { vp in s.withUnsafeMutableBufferPointer { sp in
+            var i = 0
+            while i < m {
+                var p = 0
+                while p < k {
+                    let x = ap[i * k + p]
+                    if x != 0 {
+                        var j = 0
+                        while j < n { let y = x * bp[p * n + j]; vp[i * n + j] += y; sp[i * n + j] += Swift.abs(y); j += 1 }
+                    }
+                    p += 1
+                }
+                i += 1
+            }
+        } }
+    } }
+    return ((0..<m).map { Array(v[($0 * n)..<($0 * n + n)]) }, (0..<m).map { Array(s[($0 * n)..<($0 * n + n)]) })
 }
 
 /// Asserts |cᵢⱼ − refᵢⱼ| ≤ bound·scaleᵢⱼ + tiny for every element: the standard inner-product error bound.
@@ -40,3 +54,23 @@ extension Matrix {
     /// A copy in Double.
     var asDouble: Matrix<Double> { Matrix<Double>(rows: rows, cols: cols) { self[$0, $1].double } }
 }
+
+// MARK: debug builds
+
+/// True when the tests run unoptimized (`swift test` without `-c release`, Xcode's Debug scheme). Spectral's
+/// kernels then run scalar code (Sources/Spectral/Kernels/DebugKernels.swift), 20–40× slower than the optimized
+/// build; the problem sizes below shrink there, and only where a size buys speed coverage, not correctness coverage:
+/// every assertion runs in both builds, on inputs that take the same code paths.
+#if DEBUG
+let isDebugBuild = true
+#else
+let isDebugBuild = false
+#endif
+
+/// A problem size: `release` in optimized builds, `debug` in unoptimized ones.
+func sized(_ release: Int, debug: Int) -> Int { isDebugBuild ? debug : release }
+
+/// The size from which the SVD's Jacobi phase runs the block method (Spectral's internal `blockJacobiMinimum`, 320,
+/// lowered to 96 in unoptimized builds; InternalsTests checks that the two agree). Block-path tests size their
+/// inputs from it.
+let blockMinimum = isDebugBuild ? 96 : 320

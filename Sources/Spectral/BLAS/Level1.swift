@@ -5,6 +5,9 @@
 @_specialize(where T == Double)
 @usableFromInline
 func dotStrided<T: SpectralScalar>(_ n: Int, _ x: UnsafePointer<T>, _ incx: Int, _ y: UnsafePointer<T>, _ incy: Int) -> T {
+    #if DEBUG
+    return debugDot(n, x, incx, y, incy)
+    #else
     typealias V = T.KernelVector
     let w = V.scalarCount
     var i = 0
@@ -34,6 +37,7 @@ func dotStrided<T: SpectralScalar>(_ n: Int, _ x: UnsafePointer<T>, _ incx: Int,
     }
     while i < n { total = maddScalar(total, x[i &* incx], y[i &* incy]); i &+= 1 }
     return total
+    #endif
 }
 
 /// y ← α·x + y.
@@ -42,6 +46,9 @@ func dotStrided<T: SpectralScalar>(_ n: Int, _ x: UnsafePointer<T>, _ incx: Int,
 @usableFromInline
 func axpyStrided<T: SpectralScalar>(_ n: Int, _ alpha: T, _ x: UnsafePointer<T>, _ incx: Int, _ y: UnsafeMutablePointer<T>, _ incy: Int) {
     if alpha == 0 { return }
+    #if DEBUG
+    debugAxpy(n, alpha, x, incx, y, incy)
+    #else
     if incx == 1 && incy == 1 {
         typealias V = T.KernelVector
         let w = V.scalarCount, av = V(repeating: alpha)
@@ -57,6 +64,7 @@ func axpyStrided<T: SpectralScalar>(_ n: Int, _ alpha: T, _ x: UnsafePointer<T>,
         return
     }
     for i in 0..<n { y[i &* incy] = maddScalar(y[i &* incy], alpha, x[i &* incx]) }
+    #endif
 }
 
 /// x ← α·x (α = 0 writes zeros, ignoring NaN in x, as BLAS does).

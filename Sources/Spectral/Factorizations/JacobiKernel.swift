@@ -4,6 +4,9 @@
 /// x_p ← c·x_p − s·x_q, x_q ← s·x_p + c·x_q on contiguous columns (vectorised).
 @inline(__always)
 func rotateColumns<T: SpectralScalar>(_ n: Int, _ xp: UnsafeMutablePointer<T>, _ xq: UnsafeMutablePointer<T>, _ c: T, _ s: T) {
+    #if DEBUG
+    debugRotate(n, xp, xq, c, s)
+    #else
     typealias V = T.KernelVector
     let w = V.scalarCount
     let cv = V(repeating: c), sv = V(repeating: s)
@@ -23,6 +26,7 @@ func rotateColumns<T: SpectralScalar>(_ n: Int, _ xp: UnsafeMutablePointer<T>, _
         xq[i] = maddScalar(b * c, s, a)
         i &+= 1
     }
+    #endif
 }
 
 /// Result of a Jacobi run: sweeps used, whether the convergence test was met, rotations applied.
@@ -242,6 +246,9 @@ func rotationTiny<T: SpectralScalar>(_ n: Int, _ xp: UnsafePointer<T>, _ xq: Uns
 /// x·y for the short columns of the inner solver (two vector accumulators; inlined, unlike `dotStrided`).
 @inline(__always)
 func shortDot<T: SpectralScalar>(_ n: Int, _ x: UnsafePointer<T>, _ y: UnsafePointer<T>) -> T {
+    #if DEBUG
+    return debugDot(n, x, 1, y, 1)
+    #else
     typealias V = T.KernelVector
     let w = V.scalarCount
     let xr = UnsafeRawPointer(x), yr = UnsafeRawPointer(y)
@@ -256,4 +263,5 @@ func shortDot<T: SpectralScalar>(_ n: Int, _ x: UnsafePointer<T>, _ y: UnsafePoi
     var total = horizontalSum(a0 + a1)
     while i < n { total = maddScalar(total, x[i], y[i]); i &+= 1 }
     return total
+    #endif
 }

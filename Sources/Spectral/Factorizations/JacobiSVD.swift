@@ -105,8 +105,14 @@ func requireRepresentable<T: SpectralScalar>(_ values: [T], _ op: String) throws
 }
 
 /// Size from which the Jacobi phase runs the block (BLAS-3, parallel) method instead of the scalar kernel: below
-/// it the scalar kernel is faster on one thread (256: 38 vs 48 ms) and as fast as the block method on two.
+/// it the scalar kernel is faster on one thread (256: 38 vs 48 ms) and as fast as the block method on two. A speed
+/// choice only (both methods meet the same accuracy contract), so unoptimized builds, whose kernels run scalar code
+/// (`DebugKernels.swift`), switch at 96: the tests then reach the block method at sizes a debug run can afford.
+#if DEBUG
+let blockJacobiMinimum = 96
+#else
 let blockJacobiMinimum = 320
+#endif
 
 /// Size from which the Jacobi phase starts from a bidiagonal SVD's right singular vectors (`jacobiWarmStart`).
 let warmStartMinimum = 64

@@ -519,6 +519,10 @@ func microKernel<V: SIMD>(
     _ c: UnsafeMutablePointer<V.Scalar>, _ rsc: Int, _ csc: Int, _ mr: Int, _ nr: Int,
     _ alpha: V.Scalar, _ beta: V.Scalar, _ scratch: UnsafeMutablePointer<V.Scalar>
 ) where V.Scalar: SpectralScalar {
+    #if DEBUG
+    // Unoptimized builds: the same sums in the same order, without SIMD generics (see `debugTileKernel`).
+    return debugTileKernel(kc, a, 1, rows, b, bStep, c, rsc, csc, mr, nr, alpha, beta)
+    #else
     switch rows {
     case 4: microKernel4x2(v, kc, a, b, bStep, c, rsc, csc, mr, nr, alpha, beta, scratch)
     case 6: microKernel6x2(v, kc, a, b, bStep, c, rsc, csc, mr, nr, alpha, beta, scratch)
@@ -527,6 +531,7 @@ func microKernel<V: SIMD>(
     case 14: microKernel14x2(v, kc, a, b, bStep, c, rsc, csc, mr, nr, alpha, beta, scratch)
     default: preconditionFailure("no micro-kernel with \(rows) rows")
     }
+    #endif
 }
 
 /// Runs the in-place-A micro-kernel for tile height `rows` (4 or 6).
@@ -536,9 +541,13 @@ func microKernelDirectA<V: SIMD>(
     _ bStep: Int, _ c: UnsafeMutablePointer<V.Scalar>, _ rsc: Int, _ csc: Int, _ mr: Int, _ nr: Int,
     _ alpha: V.Scalar, _ beta: V.Scalar, _ scratch: UnsafeMutablePointer<V.Scalar>
 ) where V.Scalar: SpectralScalar {
+    #if DEBUG
+    return debugTileKernel(kc, a, ars, acs, b, bStep, c, rsc, csc, mr, nr, alpha, beta)
+    #else
     switch rows {
     case 4: microKernel4x2DirectA(v, kc, a, ars, acs, b, bStep, c, rsc, csc, mr, nr, alpha, beta, scratch)
     case 6: microKernel6x2DirectA(v, kc, a, ars, acs, b, bStep, c, rsc, csc, mr, nr, alpha, beta, scratch)
     default: preconditionFailure("no in-place-A micro-kernel with \(rows) rows")
     }
+    #endif
 }
