@@ -176,7 +176,7 @@ func prepareJob<T: SpectralScalar>(_: T.Type, _ c: BenchCase) throws -> BenchJob
         default: a = Matrix<T>.randomNormal(rows: m, cols: n, seed: 1)
         }
         let x = Box(Matrix<T>(rows: 0, cols: 0))
-        let method: PseudoInverseMethod = c.op == "pinv" ? .svd : c.op == "pinv-cod" ? .completeOrthogonal : .automatic
+        let method: PseudoInverseMethod = c.op == "pinv" ? .svd : c.op == "pinv-cod" ? .completeOrthogonal : .auto
         return BenchJob(run: { x.value = try pinv(a, method: method, threads: th) },
                         error: { try relativeResidual(a, try matmul(try matmul(a, x.value), a)) }, input: NpyArray(a))
     case "id", "id-rand":

@@ -56,6 +56,12 @@ final class GemmTests: XCTestCase {
         try checkGemm(Float.self, m: 7, n: 4100, k: 5, threads: 2)
         try checkGemm(Double.self, m: 13, n: 4083, k: 3, threads: 1)
         try checkGemm(Float.self, m: 3, n: 300, k: 700, transA: true, threads: 2)
+        // Transposed A times a narrow B runs as Cᵀ = Bᵀ·Aᵀ (A read along its rows, C written through strides).
+        for threads in [1, 2] {
+            try checkGemm(Float.self, m: 301, n: 17, k: 513, transA: true, alpha: 1.5, beta: -0.5, threads: threads)
+            try checkGemm(Double.self, m: 257, n: 30, k: 300, transA: true, threads: threads)
+            try checkGemm(Double.self, m: 97, n: 8, k: 64, transA: true, transB: true, alpha: -1, beta: 1, threads: threads)
+        }
     }
 
     func testStridedSubBlockViews() throws {

@@ -174,7 +174,7 @@ final class InternalsTests: XCTestCase {
         for (m, n, seed) in [(40, 25, UInt64(2)), (25, 40, 3), (30, 30, 5), (200, 120, 6)] {
             let a = Matrix<Double>.randomNormal(rows: m, cols: n, seed: seed)
             XCTAssertTrue(isEquilibrated(a.view), "\(m)×\(n) Gaussian is equilibrated")
-            let auto = try pinvView(a.view, rtol: nil, atol: 0, method: .automatic, threads: 1)
+            let auto = try pinvView(a.view, rtol: nil, atol: 0, method: .auto, threads: 1)
             let svdPath = try pinvView(a.view, rtol: nil, atol: 0, method: .svd, threads: 1)
             // Tall and square: the plain Householder QR route, reported as such (it was reported as the COD); wide: the COD.
             XCTAssertEqual(auto.used, m >= n ? .householderQR : .completeOrthogonal, "\(m)×\(n)")
@@ -183,12 +183,12 @@ final class InternalsTests: XCTestCase {
             XCTAssertLessThanOrEqual(try rel(auto.pinv, svdPath.pinv), 8 * Double(max(m, n)) * 1.1e-16 * s[0] / s[s.count - 1], "\(m)×\(n)")
         }
         let af = Matrix<Float>.randomNormal(rows: 40, cols: 25, seed: 2)
-        XCTAssertEqual(try pinvView(af.view, rtol: nil, atol: 0, method: .automatic, threads: 1).used, .householderQR)
+        XCTAssertEqual(try pinvView(af.view, rtol: nil, atol: 0, method: .auto, threads: 1).used, .householderQR)
         // Graded rows (D·G, d from 1 to 1e-8): not equilibrated, so the Jacobi SVD, whatever the COD would say.
         let g = Matrix<Double>.randomNormal(rows: 30, cols: 20, seed: 7)
         let graded = Matrix<Double>(rows: 30, cols: 20) { i, j in g[i, j] * pow(10, -8 * Double(i) / 29) }
         XCTAssertFalse(isEquilibrated(graded.view))
-        XCTAssertEqual(try pinvView(graded.view, rtol: nil, atol: 0, method: .automatic, threads: 1).used, .svd)
+        XCTAssertEqual(try pinvView(graded.view, rtol: nil, atol: 0, method: .auto, threads: 1).used, .svd)
         // A singular value at the cut (σ_min = 1.5·rtol·σ₁, rtol = 1e-10): the bounds cannot prove the rank, so no
         // certificate; a clear gap (σ = 1, 0.5, 1e-3, then exactly 0) is certified at rank 3, as the SVD's cut says.
         let q = try qr(Matrix<Double>.randomNormal(rows: 24, cols: 24, seed: 8)).formQ()
@@ -200,7 +200,7 @@ final class InternalsTests: XCTestCase {
         XCTAssertFalse(try codSolve(near.view, nil, rtol: 1e-10, atol: 0, threads: 1).certified)
         XCTAssertTrue(isEquilibrated(near.view), "nearly orthogonal: the QR routes are tried, and both decline")
         XCTAssertNil(try certifiedQRSolve(near.view, nil, maxAbs: near.maxAbs, rtol: 1e-10, atol: 0, threads: 1))
-        XCTAssertEqual(try pinvView(near.view, rtol: 1e-10, atol: 0, method: .automatic, threads: 1).used, .svd)
+        XCTAssertEqual(try pinvView(near.view, rtol: 1e-10, atol: 0, method: .auto, threads: 1).used, .svd)
         let gap = try spectrum([1, 0.5, 1e-3])
         let c = try codSolve(gap.view, nil, rtol: 1e-10, atol: 0, threads: 1)
         XCTAssertTrue(c.certified); XCTAssertEqual(c.rank, 3)

@@ -63,6 +63,14 @@ public func gemm<T: SpectralScalar>(
 /// ```swift
 /// let c = try matmul(a, b.transposed)   // A·Bᵀ without copying B
 /// ```
+/// - Parameters:
+///   - a: A.
+///   - b: B.
+///   - transposeA: use Aᵀ.
+///   - transposeB: use Bᵀ.
+///   - threads: worker threads (default `SpectralRuntime.defaultThreads`); the result is the same for any count.
+/// - Returns: op(A)·op(B).
+/// - Throws: as `gemm`; `.invalidArgument` when the result does not fit in memory.
 public func matmul<T: SpectralScalar>(
     _ a: some MatrixViewable<T>, _ b: some MatrixViewable<T>, transposeA: Bool = false, transposeB: Bool = false,
     threads: Int? = nil

@@ -34,19 +34,28 @@ let smallProductVolume = 384.0 * 384.0 * 384.0
 @usableFromInline
 func gemmStrided<T: SpectralScalar>(
     _ m: Int, _ n: Int, _ k: Int, _ alpha: T, _ a: StridedPointer<T>, _ b: StridedPointer<T>,
-    _ beta: T, _ c: StridedPointer<T>, threads: Int, triangle: Triangle = .full
+    _ beta: T, _ c: StridedPointer<T>, threads: Int, triangle: Triangle = .full, reorient: Bool = true
 ) {
     if m == 0 || n == 0 { return }
     if k == 0 || alpha == 0 {
         scaleStrided(m, n, beta, c, triangle)
         return
     }
-    if c.colStride != 1 && c.rowStride == 1 {
+    if reorient && c.colStride != 1 && c.rowStride == 1 {
         // Cᵀ = Bᵀ·Aᵀ has unit column stride: the kernel's fast store path.
         gemmStrided(n, m, k, alpha, b.transposed, a.transposed, beta, c.transposed, threads: threads, triangle: triangle.flipped)
         return
     }
     let bl = blocking(T.self)
+    // A read down its columns (unit row stride: a row-major matrix used transposed, as in Aᵀ·Y) times a narrow B:
+    // packing A would transpose all of m×k for only n ≤ 4·NR columns of work, and reading it in place strides across
+    // rows. Cᵀ = Bᵀ·Aᵀ reads A along its rows as the B operand (contiguous packing) and writes C through the kernel's
+    // strided path, m·n stores against 2·m·n·k flops. Aᵀ·X for a 4096² A and 30 columns, Float, tuned build on AMD
+    // EPYC family 25: 24.8 → 19.3 ms on one thread (numpy 19.8), 14.3 → 12.4 ms on two (numpy 10.3).
+    if reorient && triangle == .full && a.rowStride == 1 && a.colStride != 1 && n <= 4 * bl.nr && m > 4 * bl.nr {
+        gemmStrided(n, m, k, alpha, b.transposed, a.transposed, beta, c.transposed, threads: threads, reorient: false)
+        return
+    }
     let mr = bl.mr, nr = bl.nr
     let mPanels = (m + mr - 1) / mr
     let flops = 2.0 * Double(m) * Double(n) * Double(k)

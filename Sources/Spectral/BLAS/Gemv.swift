@@ -109,6 +109,9 @@ public func matvec<T: SpectralScalar>(_ a: some MatrixViewable<T>, _ x: [T], tra
 @inline(__always)
 func rowDots<T: SpectralScalar>(_ range: Range<Int>, _ n: Int, _ alpha: T, _ a: StridedPointer<T>, _ x: UnsafePointer<T>,
                                 _ y: UnsafeMutablePointer<T>, _ incy: Int) {
+    #if DEBUG
+    for i in range { y[i &* incy] = maddScalar(y[i &* incy], alpha, debugDot(n, UnsafePointer(a.at(i, 0)), 1, x, 1)) }
+    #else
     typealias V = T.KernelVector
     let w = V.scalarCount, st = MemoryLayout<T>.stride
     let xr = UnsafeRawPointer(x)
@@ -156,6 +159,7 @@ func rowDots<T: SpectralScalar>(_ range: Range<Int>, _ n: Int, _ alpha: T, _ a: 
         y[i &* incy] = maddScalar(y[i &* incy], alpha, t0)
         i &+= 1
     }
+    #endif
 }
 
 /// No NaN or ±Inf in v: the vectorised pass of `requireFinite` on a 1×n view.

@@ -84,6 +84,12 @@ public func syrk<T: SpectralScalar>(alpha: T = 1, _ a: some MatrixViewable<T>, b
 /// ```swift
 /// let g = try gram(x, transpose: true)   // XᵀX, exactly symmetric
 /// ```
+/// - Parameters:
+///   - a: the m×n matrix.
+///   - transpose: Aᵀ·A (n×n) instead of A·Aᵀ (m×m).
+///   - threads: worker threads (default `SpectralRuntime.defaultThreads`); the result is the same for any count.
+/// - Returns: the symmetric Gram matrix.
+/// - Throws: as `syrk` (`.nonFinite` on NaN/Inf, `.overflow` when the result leaves T's range).
 public func gram<T: SpectralScalar>(_ a: some MatrixViewable<T>, transpose: Bool = false, threads: Int? = nil) throws -> Matrix<T> {
     let n = transpose ? a.view.cols : a.view.rows
     var c = Matrix<T>(rows: n, cols: n)

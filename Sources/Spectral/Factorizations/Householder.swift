@@ -107,7 +107,7 @@ func applyBlockReflector<T: SpectralScalar>(_ a: StridedPointer<T>, _ m: Int, _ 
 }
 
 /// Applies Q = H₀⋯H_{k−1} (or Qᵀ) of reflectors stored in the column-major m×k array `a` to C (m×p), blocked.
-/// Specialised: `Q()`/`applyQ` called from another module would otherwise run its copy loops unspecialised.
+/// Specialised: `formQ()`/`applyQ` called from another module would otherwise run its copy loops unspecialised.
 @_specialize(where T == Float)
 @_specialize(where T == Double)
 func applyReflectors<T: SpectralScalar>(_ a: StridedPointer<T>, _ m: Int, _ k: Int, _ tau: [T], _ c: StridedPointer<T>, _ p: Int,

@@ -69,6 +69,10 @@ public struct HouseholderQR<T: SpectralScalar>: Sendable {
 /// let q = try f.formQ(), r = f.R        // thin: m×min(m,n), min(m,n)×n
 /// let qtb = try f.applyQ(b, transpose: true)
 /// ```
+/// - Parameters:
+///   - a: the m×n matrix.
+///   - threads: worker threads (default `SpectralRuntime.defaultThreads`); the result is the same for any count.
+/// - Returns: R and the compact reflectors (`formQ()` forms Q).
 /// - Throws: `.nonFinite` on NaN/Inf input; `.invalidArgument` for `threads < 1`.
 public func qr<T: SpectralScalar>(_ a: some MatrixViewable<T>, threads: Int? = nil) throws -> HouseholderQR<T> {
     let av = a.view

@@ -79,7 +79,7 @@ public func svd<T: SpectralScalar>(_ a: some MatrixViewable<T>, vectors: Singula
 func svd<T: SpectralScalar>(_ av: MatrixView<T>, vectors: SingularVectors = .thin, rankTolerance: T? = nil, maxSweeps: Int = 60,
                             threads: Int? = nil, warmStart: WarmStartPolicy) throws -> SingularValueDecomposition<T> {
     let maxEntry = try av.finiteMaxAbs("svd: A")
-    if let r = rankTolerance, !(r >= 0 && r < 1) { throw SpectralError.invalidArgument("svd: rankTolerance must be in [0, 1), got \(r)") }
+    if let r = rankTolerance, !(r >= 0 && r < 1) { throw SpectralError.invalidArgument("svd: tolerance must be in [0, 1), got \(r)") }
     guard maxSweeps >= 1 else { throw SpectralError.invalidArgument("svd: maxSweeps must be at least 1") }
     let nt = try resolveThreads(threads)
     if vectors == .full {

@@ -19,6 +19,18 @@ func rebound<T, U>(_ p: UnsafeMutablePointer<T>, _: U.Type) -> UnsafeMutablePoin
     UnsafeMutableRawPointer(p).assumingMemoryBound(to: U.self)
 }
 
+/// c + a·b with `maddScalar`'s fusion rule. A copy rather than a call: debug builds compile each file on its own, so
+/// a function from another file is never inlined at -Onone, and a generic call per multiply-add costs 5× the
+/// arithmetic.
+@_transparent
+func debugMadd<S: SpectralScalar>(_ c: S, _ a: S, _ b: S) -> S {
+    #if SPECTRAL_FMA || arch(arm64)
+    return c.addingProduct(a, b)
+    #else
+    return c + a * b
+    #endif
+}
+
 /// The GEMM tile: C[0..<mr, 0..<nr] = α·A·B + β·C, A element (i, p) at `a[i*ars + p*acs]` (a packed panel is
 /// ars = 1, acs = rows), B row p at `b + p*bStep`; every sum from zero in p order, then `updateEdge`'s α/β rule.
 func debugTileKernel<T: SpectralScalar>(_ kc: Int, _ a: UnsafePointer<T>, _ ars: Int, _ acs: Int, _ b: UnsafePointer<T>, _ bStep: Int,
@@ -49,16 +61,16 @@ func tileBody<S: SpectralScalar>(_ kc: Int, _ a: UnsafePointer<S>, _ ars: Int, _
             if w == 4 {
                 while p < kc {
                     let x = ap.pointee
-                    s0 = maddScalar(s0, x, bp[0]); s1 = maddScalar(s1, x, bp[1])
-                    s2 = maddScalar(s2, x, bp[2]); s3 = maddScalar(s3, x, bp[3])
+                    s0 = debugMadd(s0, x, bp[0]); s1 = debugMadd(s1, x, bp[1])
+                    s2 = debugMadd(s2, x, bp[2]); s3 = debugMadd(s3, x, bp[3])
                     ap += acs; bp += bStep; p += 1
                 }
             } else {
                 while p < kc {
                     let x = ap.pointee
-                    s0 = maddScalar(s0, x, bp[0])
-                    if w > 1 { s1 = maddScalar(s1, x, bp[1]) }
-                    if w > 2 { s2 = maddScalar(s2, x, bp[2]) }
+                    s0 = debugMadd(s0, x, bp[0])
+                    if w > 1 { s1 = debugMadd(s1, x, bp[1]) }
+                    if w > 2 { s2 = debugMadd(s2, x, bp[2]) }
                     ap += acs; bp += bStep; p += 1
                 }
             }
@@ -67,7 +79,7 @@ func tileBody<S: SpectralScalar>(_ kc: Int, _ a: UnsafePointer<S>, _ ars: Int, _
                 let sum = t == 0 ? s0 : t == 1 ? s1 : t == 2 ? s2 : s3
                 let v = alpha == 1 ? sum : sum * alpha
                 let cp = c + i * rsc + (j + t) * csc
-                cp.pointee = beta == 0 ? v : beta == 1 ? v + cp.pointee : maddScalar(v, cp.pointee, beta)
+                cp.pointee = beta == 0 ? v : beta == 1 ? v + cp.pointee : debugMadd(v, cp.pointee, beta)
                 t += 1
             }
             j += w
@@ -86,7 +98,7 @@ func debugDot<T: SpectralScalar>(_ n: Int, _ x: UnsafePointer<T>, _ incx: Int, _
 func dotBody<S: SpectralScalar>(_ n: Int, _ x: UnsafePointer<S>, _ incx: Int, _ y: UnsafePointer<S>, _ incy: Int) -> S {
     var s: S = 0
     var i = 0
-    while i < n { s = maddScalar(s, x[i * incx], y[i * incy]); i += 1 }
+    while i < n { s = debugMadd(s, x[i * incx], y[i * incy]); i += 1 }
     return s
 }
 
@@ -102,7 +114,7 @@ func debugAxpy<T: SpectralScalar>(_ n: Int, _ alpha: T, _ x: UnsafePointer<T>, _
 @_transparent
 func axpyBody<S: SpectralScalar>(_ n: Int, _ alpha: S, _ x: UnsafePointer<S>, _ incx: Int, _ y: UnsafeMutablePointer<S>, _ incy: Int) {
     var i = 0
-    while i < n { y[i * incy] = maddScalar(y[i * incy], alpha, x[i * incx]); i += 1 }
+    while i < n { y[i * incy] = debugMadd(y[i * incy], alpha, x[i * incx]); i += 1 }
 }
 
 /// x_p ← c·x_p − s·x_q, x_q ← s·x_p + c·x_q on contiguous columns (the same formula as `rotateColumns`).
@@ -119,8 +131,8 @@ func rotateBody<S: SpectralScalar>(_ n: Int, _ xp: UnsafeMutablePointer<S>, _ xq
     var i = 0
     while i < n {
         let a = xp[i], b = xq[i]
-        xp[i] = maddScalar(a * c, -s, b)
-        xq[i] = maddScalar(b * c, s, a)
+        xp[i] = debugMadd(a * c, -s, b)
+        xq[i] = debugMadd(b * c, s, a)
         i += 1
     }
 }

@@ -42,9 +42,8 @@ func madd<V: SIMD>(_ c: V, _ a: V, _ b: V) -> V where V.Scalar: FloatingPoint {
     #endif
 }
 
-/// Scalar c + a·b with the same fusion rule as `madd`. Transparent, so that it is inlined even at -Onone (the debug
-/// kernels rely on it).
-@_transparent
+/// Scalar c + a·b with the same fusion rule as `madd`.
+@inline(__always)
 func maddScalar<T: SpectralScalar>(_ c: T, _ a: T, _ b: T) -> T {
     #if SPECTRAL_FMA || arch(arm64)
     return c.addingProduct(a, b)

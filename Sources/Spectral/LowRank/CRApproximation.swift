@@ -42,6 +42,15 @@ public struct CRApproximation<T: SpectralScalar>: Sendable {
 ///
 /// Sampling with `optimalSampling` is unbiased, E[C·R] = X·Y, with E‖XY − CR‖_F² = ((Σ‖xᵢ‖‖yᵢ‖)² − ‖XY‖_F²)/r
 /// (Drineas–Kannan–Mahoney); zero pairs are never drawn and X·Y = 0 gives 0. Same seed, same draw.
+/// - Parameters:
+///   - x: X, n×l.
+///   - y: Y, l×m.
+///   - r: the number of column–row pairs, 1 ≤ r ≤ l.
+///   - selection: how the pairs are chosen (default optimal sampling).
+///   - middle: the middle factor (default plain scaling).
+///   - seed: the sampler's seed.
+///   - threads: worker threads (default `SpectralRuntime.defaultThreads`); the result is the same for any count.
+/// - Returns: C·(middle)·R, the indices and the variance estimate.
 /// - Throws: `.shapeMismatch` when X's columns ≠ Y's rows; `.invalidArgument` unless 1 ≤ r ≤ l.
 public func approximateProduct<T: SpectralScalar>(_ x: some MatrixViewable<T>, _ y: some MatrixViewable<T>, rank r: Int,
                                                   selection: CRSelection = .optimalSampling, middle: CRMiddle = .plain,

@@ -84,7 +84,7 @@ public struct CURDecomposition<T: SpectralScalar>: Sendable {
 /// a c×r middle U, with the selection's diagnostics (leverage scores, η factors, the error bound).
 ///
 /// Cost: the leverage and DEIM selections need the first k singular vectors, from a randomized SVD (O(mnk), the
-/// `.auto` choice on large matrices) or the full SVD (`basis: .exact`); the other selections need none. The middle
+/// `.auto` choice on large matrices) or the full SVD (`CUROptions.basis` `.exact`); the other selections need none. The middle
 /// costs the pseudo-inverses of C and R (or W) and one c×m×n product; the error ‖A − CUR‖_F one more. The SVD
 /// optimum ‖A − A_k‖_F is computed only with `reportOptimal` (singular values alone) or the exact basis.
 ///

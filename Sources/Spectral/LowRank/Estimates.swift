@@ -11,6 +11,12 @@
 /// ```swift
 /// let n2 = try estimateSpectralNorm(a)              // ≈ svd(a).S[0], for 2·20 matrix–vector products
 /// ```
+/// - Parameters:
+///   - a: the m×n matrix.
+///   - iterations: power-iteration rounds (default 20).
+///   - seed: the start vector's seed.
+///   - threads: worker threads (default `SpectralRuntime.defaultThreads`); the result is the same for any count.
+/// - Returns: the estimate of ‖A‖₂.
 /// - Throws: `.nonFinite` for NaN/Inf in A; `.invalidArgument` for iterations outside 1...10000.
 public func estimateSpectralNorm<T: SpectralScalar>(_ a: some MatrixViewable<T>, iterations: Int = 20, seed: UInt64 = 0,
                                                     threads: Int? = nil) throws -> T {
@@ -28,6 +34,13 @@ public func estimateSpectralNorm<T: SpectralScalar>(_ a: some MatrixViewable<T>,
 
 /// ‖A − B‖₂ estimated without forming A − B (`scipy.linalg.interpolative.estimate_spectral_norm_diff`): the power
 /// iteration of `estimateSpectralNorm` on the operator x ↦ A·x − B·x. Accuracy as `estimateSpectralNorm`.
+/// - Parameters:
+///   - a: A.
+///   - b: B, A's shape.
+///   - iterations: power-iteration rounds (default 20).
+///   - seed: the start vector's seed.
+///   - threads: worker threads (default `SpectralRuntime.defaultThreads`); the result is the same for any count.
+/// - Returns: the estimate of ‖A − B‖₂ (a lower bound, tight to a few digits on a gapped spectrum).
 /// - Throws: `.shapeMismatch` when the shapes differ; as `estimateSpectralNorm` otherwise.
 public func estimateSpectralNormDiff<T: SpectralScalar>(_ a: some MatrixViewable<T>, _ b: some MatrixViewable<T>, iterations: Int = 20,
                                                         seed: UInt64 = 0, threads: Int? = nil) throws -> T {
@@ -55,6 +68,14 @@ public func estimateSpectralNormDiff<T: SpectralScalar>(_ a: some MatrixViewable
 /// ```swift
 /// let n2 = try estimateSpectralNorm(rows: m, cols: n, matvec: { try matvec(a, $0) }, rmatvec: { try matvec(a, $0, transpose: true) })
 /// ```
+/// - Parameters:
+///   - m: rows of A.
+///   - n: columns of A.
+///   - iterations: power-iteration rounds (default 20).
+///   - seed: the start vector's seed.
+///   - matvec: x (n) ↦ A·x (m).
+///   - rmatvec: y (m) ↦ Aᵀ·y (n).
+/// - Returns: the estimate of ‖A‖₂.
 /// - Throws: `.invalidArgument` for iterations < 1, negative sizes, or a closure returning the wrong length;
 ///   `.nonFinite` when the operator produces NaN/Inf; whatever the closures throw.
 public func estimateSpectralNorm<T: SpectralScalar>(rows m: Int, cols n: Int, iterations: Int = 20, seed: UInt64 = 0,

@@ -234,6 +234,17 @@ func interpolativeDecompositionView<T: SpectralScalar>(_ av: MatrixView<T>, rank
 /// let id = try interpolativeDecomposition(rows: m, cols: n, rank: 20,
 ///                                         matmat: { try matmul(a, $0) }, rmatmat: { try matmul(a.transposed, $0) })
 /// ```
+/// - Parameters:
+///   - m: rows of A.
+///   - n: columns of A.
+///   - rank: k, 1 ≤ k ≤ min(m, n); or
+///   - tolerance: relative ε in (0, 1).
+///   - options: the sketch's sizes (`RandomizedIDOptions`).
+///   - seed: the sketch's seed.
+///   - threads: worker threads for the small factorizations.
+///   - matmat: X (n×l) ↦ A·X (m×l).
+///   - rmatmat: Y (m×l) ↦ Aᵀ·Y (n×l).
+/// - Returns: the skeleton indices and the interpolation matrix.
 /// - Throws: as `interpolativeDecomposition`; `.invalidArgument` when a closure returns the wrong shape;
 ///   `.nonFinite` when it returns NaN/Inf; whatever the closures throw.
 public func interpolativeDecomposition<T: SpectralScalar>(rows m: Int, cols n: Int, rank: Int? = nil, tolerance: T? = nil,
@@ -336,6 +347,15 @@ public struct RowInterpolativeDecomposition<T: SpectralScalar>: Sendable {
 /// let r = try rowInterpolativeDecomposition(a, rank: 10)
 /// let approx = try r.reconstruct(from: a)            // X·A[S, :], X = r.interpolationMatrix (m×k)
 /// ```
+/// - Parameters:
+///   - a: the m×n matrix.
+///   - rank: k, 1 ≤ k ≤ min(m, n); or
+///   - tolerance: relative ε in (0, 1).
+///   - method: `.pivotedQR` (default) or `.randomized`.
+///   - options: the sketch's sizes when randomized.
+///   - seed: the sketch's seed.
+///   - threads: worker threads (default `SpectralRuntime.defaultThreads`); the result is the same for any count.
+/// - Returns: the row skeleton S and X with A ≈ X·A[S, :].
 /// - Throws: as `interpolativeDecomposition`.
 public func rowInterpolativeDecomposition<T: SpectralScalar>(_ a: some MatrixViewable<T>, rank: Int? = nil, tolerance: T? = nil,
                                                              method: InterpolativeDecompositionMethod = .pivotedQR,

@@ -14,7 +14,7 @@ public struct LowRankApproximation<T: SpectralScalar>: Sendable {
     public internal(set) var errorIsEstimate: Bool = false
     /// The a-posteriori bound of the randomized SVD on the spectral error (Halko–Martinsson–Tropp, Lemma 4.1):
     /// ‖A − U·diag(S)·Vᵀ‖₂ ≤ `value` with probability at least 1 − 10^(−probes); nil for the other routines or
-    /// with `errorProbes: 0`.
+    /// with `RandomizedSVDOptions.errorProbes` 0.
     public internal(set) var spectralErrorBound: ProbabilisticBound<T>? = nil
 
     /// The approximation as an m×n matrix.
@@ -63,6 +63,11 @@ func checkRank(_ op: String, _ rank: Int, _ m: Int, _ n: Int) throws {
 /// The optimal rank-r approximation (Eckart–Young–Mirsky; article 低秩近似之路(二)): the first r singular triplets
 /// of the Jacobi SVD. Its Frobenius error √(Σ_{i>r} σᵢ²) is the smallest any rank-r matrix achieves, and the
 /// spectral error is σ_{r+1}. Cost: one SVD.
+/// - Parameters:
+///   - a: the m×n matrix.
+///   - rank: r, 1 ≤ r ≤ min(m, n).
+///   - threads: worker threads (default `SpectralRuntime.defaultThreads`); the result is the same for any count.
+/// - Returns: U (m×r), S, Vᵀ (r×n) and the error ‖A − A_r‖_F.
 /// - Throws: `.invalidArgument` unless 1 ≤ rank ≤ min(m, n); `.nonFinite` on NaN/Inf.
 public func truncatedSVD<T: SpectralScalar>(_ a: some MatrixViewable<T>, rank: Int, threads: Int? = nil) throws -> LowRankApproximation<T> {
     let av = a.view
@@ -81,6 +86,11 @@ public func truncatedSVD<T: SpectralScalar>(_ a: some MatrixViewable<T>, rank: I
 /// ```swift
 /// let lr = try truncatedSVD(a, tolerance: 1e-3)     // lr.S.count is the rank chosen, lr.error ≤ 1e-3·‖A‖_F
 /// ```
+/// - Parameters:
+///   - a: the m×n matrix.
+///   - tolerance: the relative Frobenius error allowed, in [0, 1).
+///   - threads: worker threads (default `SpectralRuntime.defaultThreads`); the result is the same for any count.
+/// - Returns: the smallest-rank A_r with ‖A − A_r‖_F ≤ tolerance·‖A‖_F.
 /// - Throws: `.invalidArgument` unless 0 ≤ tolerance < 1; `.nonFinite` on NaN/Inf.
 public func truncatedSVD<T: SpectralScalar>(_ a: some MatrixViewable<T>, tolerance: T, threads: Int? = nil) throws -> LowRankApproximation<T> {
     let av = a.view
@@ -174,6 +184,16 @@ public struct RandomizedSVDOptions: Sendable, Equatable {
 /// let lr = try randomizedSVD(rows: m, cols: n, rank: 10,
 ///                            matmat: { x in try matmul(a, x) }, rmatmat: { y in try matmul(a.transposed, y) })
 /// ```
+/// - Parameters:
+///   - m: rows of A.
+///   - n: columns of A.
+///   - rank: the target rank r, 1 ≤ r ≤ min(m, n).
+///   - options: sketch sizes (`RandomizedSVDOptions`).
+///   - seed: the sketch's seed.
+///   - threads: worker threads for the small factorizations (the closures run as they are).
+///   - matmat: X (n×l) ↦ A·X (m×l).
+///   - rmatmat: Y (m×l) ↦ Aᵀ·Y (n×l).
+/// - Returns: U, S, Vᵀ, the estimated error and the bound.
 /// - Throws: as `randomizedSVD`; `.invalidArgument` when a closure returns the wrong shape; `.nonFinite` when it
 ///   returns NaN/Inf; whatever the closures throw.
 public func randomizedSVD<T: SpectralScalar>(rows m: Int, cols n: Int, rank: Int, options: RandomizedSVDOptions = .default,

@@ -181,6 +181,15 @@ func withFileOperator<T: SpectralScalar, R>(_ reader: NpyRowReader, blockRows: I
 /// let r = try randomizedSVD(npyFile: "big.npy", as: Double.self, rank: 50, memoryBudget: 1 << 30)
 /// print(r.value.S, r.passes, r.bytesRead)
 /// ```
+/// - Parameters:
+///   - path: a 2-D C-order .npy file of float32 or float64.
+///   - rank: the target rank r.
+///   - options: sketch sizes (`RandomizedSVDOptions`).
+///   - seed: the sketch's seed.
+///   - memoryBudget: bytes the run may use (default a quarter of physical memory).
+///   - threads: worker threads (default `SpectralRuntime.defaultThreads`); the result is the same for any count.
+///   - progress: called after each block with the pass and bytes read.
+/// - Returns: the approximation and the passes, bytes read and block plan.
 /// - Throws: as `randomizedSVD`; `.io` for a file `NpyRowReader` refuses; `.nonFinite` naming the row of a NaN or
 ///   Inf; `.invalidArgument` when the budget cannot hold the working matrices and two rows.
 public func randomizedSVD<T: SpectralScalar>(npyFile path: String, as _: T.Type = T.self, rank: Int,
@@ -217,6 +226,16 @@ public func randomizedSVD<T: SpectralScalar>(npyFile path: String, as _: T.Type 
 /// ```swift
 /// let id = try interpolativeDecomposition(npyFile: "big.npy", as: Double.self, rank: 50, memoryBudget: 1 << 30)
 /// ```
+/// - Parameters:
+///   - path: a 2-D C-order .npy file of float32 or float64.
+///   - rank: k; or
+///   - tolerance: relative ε in (0, 1).
+///   - options: the sketch's sizes (`RandomizedIDOptions`).
+///   - seed: the sketch's seed.
+///   - memoryBudget: bytes the run may use.
+///   - threads: worker threads (default `SpectralRuntime.defaultThreads`); the result is the same for any count.
+///   - progress: called after each block.
+/// - Returns: the ID and the passes, bytes read and block plan.
 /// - Throws: as the matrix-free ID and `randomizedSVD(npyFile:)`.
 public func interpolativeDecomposition<T: SpectralScalar>(npyFile path: String, as _: T.Type = T.self, rank: Int? = nil, tolerance: T? = nil,
                                                           options: RandomizedIDOptions = .default, seed: UInt64 = 0,
@@ -247,6 +266,14 @@ public func interpolativeDecomposition<T: SpectralScalar>(npyFile path: String, 
 /// ```swift
 /// let n2 = try estimateSpectralNorm(npyFile: "big.npy", as: Double.self, memoryBudget: 1 << 30).value
 /// ```
+/// - Parameters:
+///   - path: a 2-D C-order .npy file of float32 or float64.
+///   - iterations: power-iteration rounds (one pass each).
+///   - seed: the start vector's seed.
+///   - memoryBudget: bytes the run may use.
+///   - threads: worker threads (default `SpectralRuntime.defaultThreads`); the result is the same for any count.
+///   - progress: called after each block.
+/// - Returns: the estimate of ‖A‖₂ and the passes, bytes read and block plan.
 /// - Throws: as `estimateSpectralNorm` and `randomizedSVD(npyFile:)`.
 public func estimateSpectralNorm<T: SpectralScalar>(npyFile path: String, as _: T.Type = T.self, iterations: Int = 20, seed: UInt64 = 0,
                                                     memoryBudget: Int = defaultMemoryBudget, threads: Int? = nil,

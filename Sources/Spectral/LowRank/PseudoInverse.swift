@@ -5,7 +5,7 @@
 /// max(m, n)·eps (scipy's `atol` and `rtol`; numpy's default is the fixed rcond = 1e-15: pass `tolerance: 1e-15`).
 /// Article: 低秩近似之路(一) — A⁺ is the minimiser of ‖A·X − I‖_F of least norm, equal to lim_{ε→0⁺} (AᵀA + εI)⁻¹Aᵀ.
 ///
-/// Method (`PseudoInverseMethod`): by default `.automatic` — for an equilibrated A (row and column 2-norms each
+/// Method (`PseudoInverseMethod`): by default `.auto` — for an equilibrated A (row and column 2-norms each
 /// within a factor 2, so no grading for the SVD to exploit) a QR route, kept only when bounds from the factorization
 /// itself prove it keeps exactly the singular values the SVD's cut keeps: a plain Householder QR when A has provably
 /// full column rank (σ_n ≥ 1/‖R⁻¹‖_F above the cut's upper bound), else a complete orthogonal decomposition from QR
@@ -27,12 +27,12 @@
 ///   - a: the m×n matrix.
 ///   - tolerance: the relative cut (default max(m, n)·eps); ≥ 0 and finite.
 ///   - absoluteTolerance: the absolute cut (default 0); ≥ 0 and finite.
-///   - method: how A is factored (default `.automatic`).
+///   - method: how A is factored (default `.auto`).
 ///   - threads: worker threads (default `SpectralRuntime.defaultThreads`); the result is the same for any count.
 /// - Returns: A⁺, n×m.
 /// - Throws: `.nonFinite` on NaN/Inf input; `.invalidArgument` for a negative or non-finite tolerance.
 public func pinv<T: SpectralScalar>(_ a: some MatrixViewable<T>, tolerance: T? = nil, absoluteTolerance: T = 0,
-                                    method: PseudoInverseMethod = .automatic, threads: Int? = nil) throws -> Matrix<T> {
+                                    method: PseudoInverseMethod = .auto, threads: Int? = nil) throws -> Matrix<T> {
     try pseudoInverse(a, tolerance: tolerance, absoluteTolerance: absoluteTolerance, method: method, threads: threads).pinv
 }
 
@@ -156,7 +156,7 @@ public enum PseudoInverseMethod: String, Sendable, CaseIterable {
     /// A QR route (Householder QR at provably full column rank, else the complete orthogonal decomposition) when A
     /// is equilibrated and the factorization proves it keeps the same singular values as the SVD's cut; the Jacobi
     /// SVD otherwise (default).
-    case automatic = "auto"
+    case auto
     /// Jacobi SVD: the exact σ-cut, relative accuracy on graded matrices.
     case svd
     /// Complete orthogonal decomposition A·P = Q·[Tᵀ 0]·Zᵀ from QR with column pivoting plus a second QR, with the
@@ -167,12 +167,12 @@ public enum PseudoInverseMethod: String, Sendable, CaseIterable {
 
 /// The factorization a pseudo-inverse or least-squares solve actually used.
 public enum PseudoInverseRoute: String, Sendable {
-    /// Householder QR, A of certified full column rank: X = R⁻¹·Q₁ᵀ (`.automatic` only).
+    /// Householder QR, A of certified full column rank: X = R⁻¹·Q₁ᵀ (`.auto` only).
     case householderQR = "qr"
-    /// The complete orthogonal decomposition from QR with column pivoting (`.completeOrthogonal`, or `.automatic`
+    /// The complete orthogonal decomposition from QR with column pivoting (`.completeOrthogonal`, or `.auto`
     /// when its rank is certified).
     case completeOrthogonal = "cod"
-    /// The Jacobi SVD (`.svd`, or `.automatic` when no QR route is certified: graded, rank-deficient near the cut).
+    /// The Jacobi SVD (`.svd`, or `.auto` when no QR route is certified: graded, rank-deficient near the cut).
     case svd
 }
 
@@ -182,12 +182,12 @@ public struct PseudoInverse<T: SpectralScalar>: Sendable {
     public let pinv: Matrix<T>
     /// The number of singular values kept (scipy's `return_rank=True`).
     public let rank: Int
-    /// The factorization used (which one `.automatic` settled on).
+    /// The factorization used (which one `.auto` settled on).
     public let route: PseudoInverseRoute
 }
 
 /// `pinv` together with the number of singular values kept and the route the method took (which factorization
-/// `.automatic` settled on). Same cut, methods, accuracy and errors as `pinv`.
+/// `.auto` settled on). Same cut, methods, accuracy and errors as `pinv`.
 ///
 /// ```swift
 /// let r = try pseudoInverse(a)          // r.route == .householderQR for a well-conditioned Gaussian
@@ -196,12 +196,12 @@ public struct PseudoInverse<T: SpectralScalar>: Sendable {
 ///   - a: the m×n matrix.
 ///   - tolerance: the relative cut (default max(m, n)·eps).
 ///   - absoluteTolerance: the absolute cut (default 0).
-///   - method: how A is factored (default `.automatic`).
+///   - method: how A is factored (default `.auto`).
 ///   - threads: worker threads (default `SpectralRuntime.defaultThreads`).
 /// - Returns: A⁺, its rank and the route.
 /// - Throws: as `pinv`.
 public func pseudoInverse<T: SpectralScalar>(_ a: some MatrixViewable<T>, tolerance: T? = nil, absoluteTolerance: T = 0,
-                                             method: PseudoInverseMethod = .automatic,
+                                             method: PseudoInverseMethod = .auto,
                                              threads: Int? = nil) throws -> PseudoInverse<T> {
     let r = try pinvView(a.view, rtol: tolerance, atol: absoluteTolerance, method: method, threads: threads)
     return PseudoInverse(pinv: r.pinv, rank: r.rank, route: r.used)
@@ -216,7 +216,7 @@ func pinvView<T: SpectralScalar>(_ av: MatrixView<T>, rtol: T?, atol: T, method:
 }
 
 /// X = A⁺·B, or A⁺ itself for B = nil: the cut's defaults and checks, then the method — the certified QR route for
-/// `.automatic` (`certifiedQRSolve`), the COD, or the Jacobi SVD, X = V_k·Σ_k⁻¹·(U_kᵀ·B).
+/// `.auto` (`certifiedQRSolve`), the COD, or the Jacobi SVD, X = V_k·Σ_k⁻¹·(U_kᵀ·B).
 func pseudoSolve<T: SpectralScalar>(_ av: MatrixView<T>, _ bv: MatrixView<T>?, rtol: T?, atol: T, method: PseudoInverseMethod,
                                     caller: String, threads: Int?) throws -> (x: Matrix<T>, rank: Int, used: PseudoInverseRoute) {
     _ = try resolveThreads(threads)                                  // checked on empty input too
@@ -241,7 +241,7 @@ func pseudoSolve<T: SpectralScalar>(_ av: MatrixView<T>, _ bv: MatrixView<T>?, r
         let c = try codSolve(av, bv, rtol: r, atol: atol, threads: threads)
         return (c.x, c.rank, .completeOrthogonal)
     }
-    if method == .automatic, let c = try certifiedQRSolve(av, bv, maxAbs: maxA, rtol: r, atol: atol, threads: threads) {
+    if method == .auto, let c = try certifiedQRSolve(av, bv, maxAbs: maxA, rtol: r, atol: atol, threads: threads) {
         return (c.x, c.rank, c.route)
     }
     let s = try svd(av, threads: threads)
@@ -259,6 +259,11 @@ func pseudoSolve<T: SpectralScalar>(_ av: MatrixView<T>, _ bv: MatrixView<T>?, r
 /// operator). Computed without forming AᵀA: a Householder QR of [A; √ε·I] gives R with RᵀR = AᵀA + εI, then two
 /// triangular solves. As ε → 0 it tends to A⁺ with error O(ε/σ_min²) until rounding (about eps·σ₁²/ε) dominates:
 /// the reason `pinv` uses the SVD instead.
+/// - Parameters:
+///   - a: the m×n matrix.
+///   - epsilon: the ridge ε > 0, in A's units squared.
+///   - threads: worker threads (default `SpectralRuntime.defaultThreads`).
+/// - Returns: (AᵀA + εI)⁻¹Aᵀ, n×m.
 /// - Throws: `.invalidArgument` unless ε > 0 and finite; `.nonFinite` on NaN/Inf input.
 public func ridgePseudoInverse<T: SpectralScalar>(_ a: some MatrixViewable<T>, epsilon: T, threads: Int? = nil) throws -> Matrix<T> {
     let av = a.view
@@ -277,8 +282,9 @@ public func ridgePseudoInverse<T: SpectralScalar>(_ a: some MatrixViewable<T>, e
 }
 
 /// Least-squares solution of minimal norm, X = A⁺·B, without forming A⁺. Same cut, methods and accuracy as `pinv`:
-/// by default the complete orthogonal decomposition (X = P·R₁⁻¹·Q₁ᵀ·B at full column rank) when A is equilibrated
-/// and the factorization certifies the SVD cut's rank, otherwise the Jacobi SVD, X = V_k·Σ_k⁻¹·(U_kᵀ·B).
+/// by default, when A is equilibrated, a Householder QR (X = R⁻¹·Q₁ᵀ·B) at certified full column rank or else the
+/// complete orthogonal decomposition when the factorization certifies the SVD cut's rank; otherwise the Jacobi SVD,
+/// X = V_k·Σ_k⁻¹·(U_kᵀ·B).
 ///
 /// ```swift
 /// let x = try leastSquares(a, b)                 // n×p
@@ -289,12 +295,12 @@ public func ridgePseudoInverse<T: SpectralScalar>(_ a: some MatrixViewable<T>, e
 ///   - b: the right-hand sides, m×p.
 ///   - tolerance: the relative cut (default max(m, n)·eps).
 ///   - absoluteTolerance: the absolute cut (default 0).
-///   - method: how A is factored (default `.automatic`).
+///   - method: how A is factored (default `.auto`).
 ///   - threads: worker threads (default `SpectralRuntime.defaultThreads`); the result is the same for any count.
 /// - Returns: X, n×p.
 /// - Throws: `.shapeMismatch` when B does not have m rows; as `pinv` otherwise.
 public func leastSquares<T: SpectralScalar>(_ a: some MatrixViewable<T>, _ b: some MatrixViewable<T>, tolerance: T? = nil,
-                                            absoluteTolerance: T = 0, method: PseudoInverseMethod = .automatic,
+                                            absoluteTolerance: T = 0, method: PseudoInverseMethod = .auto,
                                             threads: Int? = nil) throws -> Matrix<T> {
     try leastSquaresSolution(a, b, tolerance: tolerance, absoluteTolerance: absoluteTolerance, method: method, threads: threads).x
 }
@@ -317,12 +323,12 @@ public struct LeastSquaresSolution<T: SpectralScalar>: Sendable {
 ///   - b: the right-hand sides, m×p.
 ///   - tolerance: the relative cut (default max(m, n)·eps).
 ///   - absoluteTolerance: the absolute cut (default 0).
-///   - method: how A is factored (default `.automatic`).
+///   - method: how A is factored (default `.auto`).
 ///   - threads: worker threads (default `SpectralRuntime.defaultThreads`).
 /// - Returns: X, the rank and the route.
 /// - Throws: as `leastSquares`.
 public func leastSquaresSolution<T: SpectralScalar>(_ a: some MatrixViewable<T>, _ b: some MatrixViewable<T>, tolerance: T? = nil,
-                                                    absoluteTolerance: T = 0, method: PseudoInverseMethod = .automatic,
+                                                    absoluteTolerance: T = 0, method: PseudoInverseMethod = .auto,
                                                     threads: Int? = nil) throws -> LeastSquaresSolution<T> {
     let av = a.view, bv = b.view
     guard bv.rows == av.rows else {

@@ -1,16 +1,16 @@
 /// Muon (Keller Jordan; PyTorch `torch.optim.Muon`; Moonlight): momentum on each weight matrix's gradient, then
 /// the update is replaced by its msign (Newton–Schulz), scaled, with decoupled weight decay:
 /// W ← W·(1 − lr·wd) − lr·scale·NS(u). These are its hyperparameters (`Muon.options`).
-public struct MuonOptions: Sendable {
+public struct MuonOptions: Sendable, Equatable {
     /// How the momentum buffer accumulates.
-    public enum Momentum: Sendable {
+    public enum Momentum: Sendable, Equatable {
         /// m ← β·m + (1 − β)·g (Keller Jordan, PyTorch).
         case exponentialMovingAverage
         /// m ← β·m + g (Moonlight).
         case classic
     }
     /// How the orthogonalised update is scaled for a rows×cols weight.
-    public enum Scaling: Sendable {
+    public enum Scaling: Sendable, Equatable {
         /// √max(1, rows/cols) (Keller Jordan; PyTorch "original").
         case jordan
         /// 0.2·√max(rows, cols): update RMS 0.2, like AdamW's (Moonlight; PyTorch "match_rms_adamw").
@@ -87,7 +87,7 @@ public struct Muon<T: SpectralScalar>: Sendable {
 
     /// One optimizer step, all or nothing: when it throws, the weights and the momentum buffers are as they were.
     /// - Throws: `.shapeMismatch` when the weights or gradients do not match the buffers; `.nonFinite` for NaN/Inf
-    ///   weights or gradients; `.invalidArgument` for a configuration that is not finite (learning rate, momentum,
+    ///   weights or gradients; `.invalidArgument` for options that are not finite (learning rate, momentum,
     ///   weight decay), a momentum outside [0, 1], negative steps, or threads < 1; `.overflow` when the new momentum
     ///   or weights would overflow the type.
     public mutating func step(_ weights: inout [Matrix<T>], gradients: [Matrix<T>], threads: Int? = nil) throws {

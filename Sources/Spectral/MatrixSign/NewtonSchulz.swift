@@ -1,6 +1,10 @@
 import Synchronization
 /// msign(M) = U_r·V_rᵀ (every nonzero singular value set to 1), exactly, through the Jacobi SVD: the reference the
 /// Newton–Schulz iterations approximate. The rank r counts σ > max(m, n)·eps·σ₁. Zero gives zero.
+/// - Parameters:
+///   - m: the matrix M (any shape).
+///   - threads: worker threads (default `SpectralRuntime.defaultThreads`); the result is the same for any count.
+/// - Returns: U·Vᵀ from the Jacobi SVD of M (zero singular values map to 0).
 /// - Throws: `.nonFinite` on NaN/Inf input.
 public func msignExact<T: SpectralScalar>(_ m: some MatrixViewable<T>, threads: Int? = nil) throws -> Matrix<T> {
     let mv = m.view
@@ -89,7 +93,7 @@ func newtonSchulzSteps(_ steps: Int?, schedule: NewtonSchulzSchedule, inputScale
 /// ```swift
 /// let o = try newtonSchulz(g, schedule: .polarExpress, steps: 8, options: .init(inputScale: 1.01, normalization: .tight))
 /// ```
-public struct NewtonSchulzOptions: Sendable {
+public struct NewtonSchulzOptions: Sendable, Equatable {
     /// Extra divisor of the normalised input, in [2⁻³⁰, 2³⁰] (default 1; Polar Express uses 1.01, nanochat 1.02).
     public var inputScale: Double
     /// How X₀ is scaled (default `.frobenius`).
@@ -122,7 +126,7 @@ public struct NewtonSchulzOptions: Sendable {
 }
 
 /// How `newtonSchulz` scales its input.
-public enum NewtonSchulzNormalization: Sendable {
+public enum NewtonSchulzNormalization: Sendable, Equatable {
     /// X₀ = M/‖M‖_F (Muon's M/(‖M‖_F + 1e-7) without the ε, which makes the answer depend on M's scale).
     case frobenius
     /// Su (上): after the first Gram, divide further by ν = ‖(XXᵀ)²‖_F^{1/4} = (Σσ⁸)^{1/8} ≥ σ₁, a tighter bound than

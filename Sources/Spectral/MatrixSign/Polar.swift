@@ -49,6 +49,12 @@ public struct PolarDecomposition<T: SpectralScalar>: Sendable {
 /// let p = try polar(a)                                    // a ≈ p.U · p.H, p.H 4×4 symmetric PSD
 /// let fast = try polar(a, method: .newtonSchulz(schedule: .polarExpress, steps: 8))
 /// ```
+/// - Parameters:
+///   - a: the m×n matrix.
+///   - side: A = U·H (`.right`, H n×n) or A = H·U (`.left`, H m×m).
+///   - method: the Jacobi SVD (default) or Newton–Schulz for U.
+///   - threads: worker threads (default `SpectralRuntime.defaultThreads`); the result is the same for any count.
+/// - Returns: U, H and U's orthogonality defect.
 /// - Throws: `.nonFinite` for NaN/Inf in A; `.invalidArgument` for threads < 1 or Newton–Schulz steps out of range;
 ///   `.overflow` when H leaves the type's range (‖A‖ near the largest finite value).
 public func polar<T: SpectralScalar>(_ a: some MatrixViewable<T>, side: PolarSide = .right, method: PolarMethod = .svd,

@@ -66,6 +66,14 @@ public struct AttentionResult<T: SpectralScalar>: Sendable {
 /// With `causal`, query i sees keys 0…(nk − nq + i) (queries are the last nq positions) and λ uses that count; without
 /// it every query sees all nk keys. Cost 2·nq·nk·(d + dv) flops in GEMM plus one exp per score; the nq×nk score matrix
 /// is materialised. Softmax rows are max-shifted (no overflow).
+/// - Parameters:
+///   - q: queries, nq×d.
+///   - k: keys, nk×d.
+///   - v: values, nk×dv.
+///   - scale: the logit scale λ as a function of the keys seen (default 1/√d).
+///   - causal: query i sees keys 0…(nk − nq + i) only.
+///   - threads: worker threads (default `SpectralRuntime.defaultThreads`); the result is the same for any count.
+/// - Returns: the output (nq×dv) and each query's attention entropy.
 /// - Throws: `.invalidArgument` for a scale whose parameters are out of range (`AttentionScale.validate()`);
 ///   `.shapeMismatch` unless Q, K share d and K, V share nk; `.nonFinite` on NaN/Inf input;
 ///   `.invalidArgument` for a causal mask with nq > nk; `.overflow` when a score q·k is beyond the type's range (the

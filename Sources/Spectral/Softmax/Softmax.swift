@@ -96,6 +96,9 @@ extension Matrix {
     /// Row-wise softmax (each row sums to 1): Float rows use the vectorised exp (1 ulp) and run on `threads` threads
     /// (default `SpectralRuntime.defaultThreads`; more than the rows are clamped), Double rows use libm. −∞ entries (masked
     /// positions) give exactly 0; a row holding +∞ gets the limit, its +∞ entries sharing the mass equally.
+    /// - Parameter threads: worker threads (default `SpectralRuntime.defaultThreads`); the result is the same for any
+    ///   count.
+    /// - Returns: a matrix of the same shape whose rows sum to 1.
     /// - Throws: `.invalidArgument` for `threads < 1` or a row that is entirely −∞ (nothing to normalise);
     ///   `.nonFinite` for NaN.
     public func softmaxRows(threads: Int? = nil) throws -> Matrix {

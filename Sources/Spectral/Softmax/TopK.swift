@@ -91,6 +91,14 @@ func smoothTopKDouble(_ x: [Double], k: Int, temperature tau: Double, method: To
 /// ```swift
 /// let p = try smoothTopKRows(scores, k: 64, temperature: 0.5, method: .threSigmoid)   // rows sum to 64
 /// ```
+/// - Parameters:
+///   - x: the scores, one vector per row.
+///   - k: how many to select in each row.
+///   - tau: the temperature τ > 0.
+///   - method: the construction (`TopKMethod`).
+///   - threads: worker threads (default `SpectralRuntime.defaultThreads`); the result is the same for any count.
+/// - Returns: p, X's shape, each row summing to k.
+/// - Throws: as `smoothTopK`, naming the row; `.invalidArgument` for threads < 1.
 public func smoothTopKRows<T: SpectralScalar>(_ x: some MatrixViewable<T>, k: Int, temperature tau: Double = 1,
                                              method: TopKMethod, threads: Int? = nil) throws -> Matrix<T> {
     let xv = x.view
