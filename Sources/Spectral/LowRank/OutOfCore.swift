@@ -183,6 +183,7 @@ func withFileOperator<T: SpectralScalar, R>(_ reader: NpyRowReader, blockRows: I
 /// ```
 /// - Parameters:
 ///   - path: a 2-D C-order .npy file of float32 or float64.
+///   - type: the scalar type to compute in (Float or Double; a file of the other type is converted).
 ///   - rank: the target rank r.
 ///   - options: sketch sizes (`RandomizedSVDOptions`).
 ///   - seed: the sketch's seed.
@@ -192,7 +193,7 @@ func withFileOperator<T: SpectralScalar, R>(_ reader: NpyRowReader, blockRows: I
 /// - Returns: the approximation and the passes, bytes read and block plan.
 /// - Throws: as `randomizedSVD`; `.io` for a file `NpyRowReader` refuses; `.nonFinite` naming the row of a NaN or
 ///   Inf; `.invalidArgument` when the budget cannot hold the working matrices and two rows.
-public func randomizedSVD<T: SpectralScalar>(npyFile path: String, as _: T.Type = T.self, rank: Int,
+public func randomizedSVD<T: SpectralScalar>(npyFile path: String, as type: T.Type = T.self, rank: Int,
                                              options: RandomizedSVDOptions = .default, seed: UInt64 = 0,
                                              memoryBudget: Int = defaultMemoryBudget, threads: Int? = nil,
                                              progress: ((OutOfCoreProgress) -> Void)? = nil) throws -> OutOfCoreResult<LowRankApproximation<T>> {
@@ -228,6 +229,7 @@ public func randomizedSVD<T: SpectralScalar>(npyFile path: String, as _: T.Type 
 /// ```
 /// - Parameters:
 ///   - path: a 2-D C-order .npy file of float32 or float64.
+///   - type: the scalar type to compute in (Float or Double; a file of the other type is converted).
 ///   - rank: k; or
 ///   - tolerance: relative ε in (0, 1).
 ///   - options: the sketch's sizes (`RandomizedIDOptions`).
@@ -237,7 +239,7 @@ public func randomizedSVD<T: SpectralScalar>(npyFile path: String, as _: T.Type 
 ///   - progress: called after each block.
 /// - Returns: the ID and the passes, bytes read and block plan.
 /// - Throws: as the matrix-free ID and `randomizedSVD(npyFile:)`.
-public func interpolativeDecomposition<T: SpectralScalar>(npyFile path: String, as _: T.Type = T.self, rank: Int? = nil, tolerance: T? = nil,
+public func interpolativeDecomposition<T: SpectralScalar>(npyFile path: String, as type: T.Type = T.self, rank: Int? = nil, tolerance: T? = nil,
                                                           options: RandomizedIDOptions = .default, seed: UInt64 = 0,
                                                           memoryBudget: Int = defaultMemoryBudget, threads: Int? = nil,
                                                           progress: ((OutOfCoreProgress) -> Void)? = nil) throws -> OutOfCoreResult<InterpolativeDecomposition<T>> {
@@ -268,6 +270,7 @@ public func interpolativeDecomposition<T: SpectralScalar>(npyFile path: String, 
 /// ```
 /// - Parameters:
 ///   - path: a 2-D C-order .npy file of float32 or float64.
+///   - type: the scalar type to compute in (Float or Double; a file of the other type is converted).
 ///   - iterations: power-iteration rounds (one pass each).
 ///   - seed: the start vector's seed.
 ///   - memoryBudget: bytes the run may use.
@@ -275,7 +278,7 @@ public func interpolativeDecomposition<T: SpectralScalar>(npyFile path: String, 
 ///   - progress: called after each block.
 /// - Returns: the estimate of ‖A‖₂ and the passes, bytes read and block plan.
 /// - Throws: as `estimateSpectralNorm` and `randomizedSVD(npyFile:)`.
-public func estimateSpectralNorm<T: SpectralScalar>(npyFile path: String, as _: T.Type = T.self, iterations: Int = 20, seed: UInt64 = 0,
+public func estimateSpectralNorm<T: SpectralScalar>(npyFile path: String, as type: T.Type = T.self, iterations: Int = 20, seed: UInt64 = 0,
                                                     memoryBudget: Int = defaultMemoryBudget, threads: Int? = nil,
                                                     progress: ((OutOfCoreProgress) -> Void)? = nil) throws -> OutOfCoreResult<T> {
     let reader = try NpyRowReader(path: path)
