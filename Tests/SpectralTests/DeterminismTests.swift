@@ -4,9 +4,7 @@ import Spectral
 /// Every public operation returns bitwise identical results for any thread count (Docs/RELIABILITY.md): the
 /// reductions combine fixed-size blocks in an order that depends on the problem only.
 final class DeterminismTests: XCTestCase {
-    // A huge count is clamped to what the work can use. Debug builds (20–40× slower kernels) leave out 7: 1, 2, 3 and
-    // the clamp still split every region three ways.
-    static let threadCounts = isDebugBuild ? [1, 2, 3, 1_000_000] : [1, 2, 3, 7, 1_000_000]
+    static let threadCounts = [1, 2, 3, 7, 1_000_000]   // a huge count is clamped to what the work can use
 
     /// Runs `op` at every thread count and asserts the outputs equal the one-thread output element by element.
     func assertSameOnAnyThreads<S: Equatable>(_ name: String, file: StaticString = #filePath, line: UInt = #line,
@@ -229,6 +227,8 @@ final class DeterminismTests: XCTestCase {
     func testSoftmaxTopKAttention() {
         let x = Matrix<Float>.randomNormal(rows: sized(257, debug: 101), cols: 1031, seed: 60)   // above the 10⁵ entries that split rows
         assertSameOnAnyThreads("softmaxRows") { try x.softmaxRows(threads: $0).elements }
+        assertSameOnAnyThreads("logSoftmaxRows") { try x.logSoftmaxRows(threads: $0).elements }
+        assertSameOnAnyThreads("logSumExpRows") { try x.logSumExpRows(threads: $0) }
         for method in TopKMethod.allCases where method != .suIterative {
             assertSameOnAnyThreads("smoothTopKRows \(method)") { try smoothTopKRows(x, k: 17, temperature: 0.5, method: method, threads: $0).elements }
         }

@@ -249,16 +249,17 @@ func rowLogSumExp<T: SpectralScalar>(_ row: UnsafePointer<T>, _ n: Int) -> (max:
 func logSoftmaxFromRowLogSumExps<T: SpectralScalar>(_ a: Matrix<T>, _ lse: [(max: Double, logSum: Double)]) -> Matrix<T> {
     let (m, n) = (a.rows, a.cols)
     var out = Matrix<T>(uninitializedRows: m, cols: n)
-    for i in 0..<m {
-        if lse[i].max == .infinity {
-            let c = Double((0..<n).filter { a[i, $0] == .infinity }.count)
-            for j in 0..<n { out[i, j] = a[i, j] == .infinity ? T(-log(c)) : -.infinity }
-            continue
-        }
-        let (mx, ls) = lse[i]
-        a.withUnsafePointer { ap, lda in
-            out.withUnsafeMutablePointer { op, ldo in
+    a.withUnsafePointer { ap, lda in
+        out.withUnsafeMutablePointer { op, ldo in
+            for i in 0..<m {
                 let src = ap + i * lda, dst = op + i * ldo
+                if lse[i].max == .infinity {
+                    var c = 0.0
+                    for j in 0..<n where src[j] == .infinity { c += 1 }
+                    for j in 0..<n { dst[j] = src[j] == .infinity ? T(-log(c)) : -.infinity }
+                    continue
+                }
+                let (mx, ls) = lse[i]
                 var j = 0
                 if T.self == Float.self {
                     let rs = UnsafeRawPointer(src), rd = UnsafeMutableRawPointer(dst)
