@@ -2,7 +2,8 @@
 """Generates Sources/Spectral/Kernels/MicroKernels.generated.swift: straight-line MR×(2·W) GEMM micro-kernels.
 
 Each kernel keeps MR×2 SIMD accumulators in named locals (so they live in registers), loads two vectors of the
-packed B row and broadcasts MR values of the packed A column per k step. Run it after changing the list below:
+packed B row and broadcasts MR values of the packed A column per k step (the portable build packs A pre-broadcast,
+`packedAWidth`, and loads them). Run it after changing the list below:
     python3 Scripts/gen_kernels.py
 """
 import pathlib
@@ -24,7 +25,7 @@ def kernel(mr, direct=False):
 ''')
     out.append(f'''/// GEMM micro-kernel with a {mr}×(2·W) register tile: C[0..<mr, 0..<nr] = α·Ã·B̃ + β·C.
 ///
-/// `a` is a packed {mr}×kc micro-panel (element (i, p) at `a[p*{mr} + i]`); `b` holds kc rows of 2·W values, row p
+/// `a` is a packed {mr}×kc micro-panel (element (i, p) at `a[(p*{mr} + i)*e]`, repeated e = `packedAWidth` times); `b` holds kc rows of 2·W values, row p
 /// at `b + p*bStep`. {2*mr} accumulators; per k step 2 loads, {mr} broadcasts, {2*mr} multiply-adds. Full tiles with
 /// unit column stride update C with SIMD loads/stores; edge tiles spill to `scratch` ({mr}×2W) first, so nothing
 /// outside C is touched. β = 0 never reads C.
@@ -40,22 +41,33 @@ func {name}<V: SIMD>(
     for i in range(mr):
         out.append(f"    var c{i}_0 = V(), c{i}_1 = V()\n")
     out.append('''    var ap = a
-    var bp = UnsafeRawPointer(b)
+    ''' + ("" if direct else "let aStep = " + str(mr) + " &* packedAWidth(V.self)\n    ") + '''var bp = UnsafeRawPointer(b)
     let bStepBytes = bStep &* MemoryLayout<V.Scalar>.stride
     var p = 0
-    while p < kc {
-        let b0 = bp.loadUnaligned(as: V.self)
-        let b1 = bp.loadUnaligned(fromByteOffset: wBytes, as: V.self)
 ''')
-    for i in range(mr):
-        idx = (f"{i} &* ars" if i > 1 else "ars" if i == 1 else "0") if direct else str(i)
-        out.append(f"        let x{i} = V(repeating: ap[{idx}])\n")
-        out.append(f"        c{i}_0 = madd(c{i}_0, x{i}, b0); c{i}_1 = madd(c{i}_1, x{i}, b1)\n")
-    out.append(f'''        ap += {"acs" if direct else mr}
-        bp += bStepBytes
-        p &+= 1
-    }}
-    if mr == {mr} && nr == 2 &* w && csc == 1 {{
+
+    def step(ind):
+        lines = [f"{ind}let b0 = bp.loadUnaligned(as: V.self)\n",
+                 f"{ind}let b1 = bp.loadUnaligned(fromByteOffset: wBytes, as: V.self)\n"]
+        for i in range(mr):
+            idx = (f"{i} &* ars" if i > 1 else "ars" if i == 1 else "0") if direct else str(i)
+            load = f"V(repeating: ap[{idx}])" if direct else f"loadPackedA(V.self, ap, {idx})"
+            lines.append(f"{ind}let x{i} = {load}\n")
+            lines.append(f"{ind}c{i}_0 = madd(c{i}_0, x{i}, b0); c{i}_1 = madd(c{i}_1, x{i}, b1)\n")
+        lines.append(f"{ind}ap += {'acs' if direct else 'aStep'}\n")
+        lines.append(f"{ind}bp += bStepBytes\n")
+        lines.append(f"{ind}p &+= 1\n")
+        return "".join(lines)
+
+    if not direct:
+        # Portable build: two k steps per pass halve the loop control and the register moves LLVM adds for
+        # two-operand SSE (the sums are formed in the same order).
+        out.append("    if packedAWidth(V.self) > 1 {\n        while p &+ 1 < kc {\n")
+        out.append(step(" " * 12))
+        out.append("            do {\n" + step(" " * 16) + "            }\n")
+        out.append("        }\n    }\n")
+    out.append("    while p < kc {\n" + step(" " * 8) + "    }\n")
+    out.append(f'''    if mr == {mr} && nr == 2 &* w && csc == 1 {{
 ''')
     for i in range(mr):
         off = "c" if i == 0 else f"c + {i} &* rsc" if i > 1 else "c + rsc"
@@ -88,7 +100,8 @@ func microKernel<V: SIMD>(
 ) where V.Scalar: SpectralScalar {
     #if DEBUG
     // Unoptimized builds: the same sums in the same order, without SIMD generics (see `debugTileKernel`).
-    return debugTileKernel(kc, a, 1, rows, b, bStep, c, rsc, csc, mr, nr, alpha, beta)
+    let e = packedAWidth(V.self)
+    return debugTileKernel(kc, a, e, rows &* e, b, bStep, c, rsc, csc, mr, nr, alpha, beta)
     #else
     switch rows {
 ''']

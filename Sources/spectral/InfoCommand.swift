@@ -27,7 +27,8 @@ func runInfo(_ args: Arguments) throws {
     if args.switches.contains("--json") {
         print(JSON.object([
             ("version", .string(SpectralRuntime.version)), ("isa", .string(KernelISA.name)), ("fma", .bool(KernelISA.fused)),
-            ("tiles", .string(KernelISA.tiles)), ("cpu", .string(sys.model)),
+            ("tiles", .string(KernelISA.tiles)), ("cpu", .string(sys.model)), ("cpu_family", sys.family.map(JSON.int) ?? .null),
+            ("faster_build_flags", sys.fasterBuildFlags.map(JSON.string) ?? .null),
             ("features", .array(sys.features.map(JSON.string))),
             ("caches", .object(sys.caches.map { ($0.name, .int($0.bytes)) })),
             ("cores", .int(SpectralRuntime.activeCores)), ("default_threads", .int(SpectralRuntime.defaultThreads)),
@@ -36,7 +37,7 @@ func runInfo(_ args: Arguments) throws {
     } else {
         print("Spectral \(SpectralRuntime.version)")
         print("built for:       \(KernelISA.name); GEMM tiles \(KernelISA.tiles)")
-        print("cpu:             \(sys.model)")
+        print("cpu:             \(sys.model)\(sys.family.map { ", family \($0)" } ?? "")")
         print("cpu features:    \(sys.features.joined(separator: " "))")
         print("caches:          \(caches.isEmpty ? "unknown" : caches)")
         print("cores:           \(SpectralRuntime.activeCores)")
@@ -45,9 +46,11 @@ func runInfo(_ args: Arguments) throws {
             print("disk (\(d.dir)): read \(Int(d.read / 1e6)) MB/s cold, write \(Int(d.write / 1e6)) MB/s (\(d.bytes >> 20) MiB file)")
         }
     }
-    if sys.fasterBuildAvailable {
-        printError("warning: this CPU supports AVX2+FMA but this binary is the portable build (about 3× slower GEMM); "
-                   + "build with: swift build -c release -Xcc -march=x86-64-v3 -Xswiftc -DSPECTRAL_FMA")
+    if let flags = sys.fasterBuildFlags {
+        // One line to copy, in this repository or in a package that depends on Spectral.
+        printError("warning: this CPU runs a faster build than this binary (\(KernelISA.name))"
+                   + (KernelISA.fused ? "" : "; GEMM in the AVX2+FMA build is about 2.5× faster") + ". Build with:")
+        printError("swift build -c release \(flags)")
     }
 }
 

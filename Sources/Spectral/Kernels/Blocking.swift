@@ -29,11 +29,23 @@ public enum KernelISA {
         #if arch(arm64)
         return ""
         #elseif SPECTRAL_AVX512
-        return "-Xcc -march=x86-64-v4 -Xswiftc -DSPECTRAL_FMA -Xswiftc -DSPECTRAL_AVX512"
+        return v4Flags
         #elseif SPECTRAL_FMA
-        return "-Xcc -march=x86-64-v3 -Xswiftc -DSPECTRAL_FMA"
+        return v3Flags
         #else
         return ""
+        #endif
+    }
+    /// The flags of the x86-64-v3 build (AVX2+FMA kernels); always passed together.
+    static let v3Flags = "-Xcc -march=x86-64-v3 -Xswiftc -DSPECTRAL_FMA"
+    /// The flags of the x86-64-v4 build (AVX-512 kernels).
+    static let v4Flags = "-Xcc -march=x86-64-v4 -Xswiftc -DSPECTRAL_FMA -Xswiftc -DSPECTRAL_AVX512"
+    /// True when the kernels use AVX-512 (the x86-64-v4 build).
+    static var avx512: Bool {
+        #if SPECTRAL_AVX512
+        return true
+        #else
+        return false
         #endif
     }
     /// True when the micro-kernels use fused multiply-add.
@@ -72,7 +84,8 @@ private func makeBlocking(nr: Int, single: Bool) -> Blocking {
     var b = single ? Blocking(mr: 6, nr: nr, mc: 144, kc: 256, nc: 2048) : Blocking(mr: 6, nr: nr, mc: 96, kc: 256, nc: 1536)
     #else
     // Two-operand SSE needs a spare register per multiply: 4 rows (8 accumulators) do not spill, 6 rows do.
-    var b = single ? Blocking(mr: 4, nr: nr, mc: 144, kc: 256, nc: 2048) : Blocking(mr: 4, nr: nr, mc: 96, kc: 256, nc: 1536)
+    // A is packed pre-broadcast (`packedAWidth`), so its MC×KC block takes 16 bytes per value: MC 64 keeps it at 256 KiB.
+    var b = single ? Blocking(mr: 4, nr: nr, mc: 64, kc: 256, nc: 2048) : Blocking(mr: 4, nr: nr, mc: 64, kc: 256, nc: 1536)
     #endif
     if let s = getenv("SPECTRAL_GEMM_BLOCKING") {
         let t = String(cString: s).split(separator: ",").compactMap { Int($0) }

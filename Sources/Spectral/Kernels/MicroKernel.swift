@@ -51,3 +51,23 @@ func maddScalar<T: SpectralScalar>(_ c: T, _ a: T, _ b: T) -> T {
     return c + a * b
     #endif
 }
+
+/// Copies of each element of a packed A micro-panel: 1 (the kernel broadcasts it), or a whole kernel vector in the
+/// portable build. Without AVX, SSE2 has no broadcast from memory: `V(repeating:)` is a load and a `shufps`, and
+/// the shuffles share the FP pipes with the multiplies and adds (4 of 20 FP operations per k step of the 4×8 Float
+/// tile). Packing each value pre-broadcast (GotoBLAS's duplicated panels for SSE2) leaves the kernel plain loads.
+@inline(__always)
+func packedAWidth<V: SIMD>(_: V.Type) -> Int {
+    #if SPECTRAL_FMA || arch(arm64)
+    return 1
+    #else
+    return V.scalarCount
+    #endif
+}
+
+/// Row `i` of the current k step of a packed A micro-panel (`ap` at that step), as a kernel vector.
+@inline(__always)
+func loadPackedA<V: SIMD>(_: V.Type, _ ap: UnsafePointer<V.Scalar>, _ i: Int) -> V {
+    if packedAWidth(V.self) == 1 { return V(repeating: ap[i]) }
+    return UnsafeRawPointer(ap + i &* V.scalarCount).loadUnaligned(as: V.self)
+}

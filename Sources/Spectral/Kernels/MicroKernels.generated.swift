@@ -2,7 +2,7 @@
 
 /// GEMM micro-kernel with a 4×(2·W) register tile: C[0..<mr, 0..<nr] = α·Ã·B̃ + β·C.
 ///
-/// `a` is a packed 4×kc micro-panel (element (i, p) at `a[p*4 + i]`); `b` holds kc rows of 2·W values, row p
+/// `a` is a packed 4×kc micro-panel (element (i, p) at `a[(p*4 + i)*e]`, repeated e = `packedAWidth` times); `b` holds kc rows of 2·W values, row p
 /// at `b + p*bStep`. 8 accumulators; per k step 2 loads, 4 broadcasts, 8 multiply-adds. Full tiles with
 /// unit column stride update C with SIMD loads/stores; edge tiles spill to `scratch` (4×2W) first, so nothing
 /// outside C is touched. β = 0 never reads C.
@@ -19,21 +19,54 @@ func microKernel4x2<V: SIMD>(
     var c2_0 = V(), c2_1 = V()
     var c3_0 = V(), c3_1 = V()
     var ap = a
+    let aStep = 4 &* packedAWidth(V.self)
     var bp = UnsafeRawPointer(b)
     let bStepBytes = bStep &* MemoryLayout<V.Scalar>.stride
     var p = 0
+    if packedAWidth(V.self) > 1 {
+        while p &+ 1 < kc {
+            let b0 = bp.loadUnaligned(as: V.self)
+            let b1 = bp.loadUnaligned(fromByteOffset: wBytes, as: V.self)
+            let x0 = loadPackedA(V.self, ap, 0)
+            c0_0 = madd(c0_0, x0, b0); c0_1 = madd(c0_1, x0, b1)
+            let x1 = loadPackedA(V.self, ap, 1)
+            c1_0 = madd(c1_0, x1, b0); c1_1 = madd(c1_1, x1, b1)
+            let x2 = loadPackedA(V.self, ap, 2)
+            c2_0 = madd(c2_0, x2, b0); c2_1 = madd(c2_1, x2, b1)
+            let x3 = loadPackedA(V.self, ap, 3)
+            c3_0 = madd(c3_0, x3, b0); c3_1 = madd(c3_1, x3, b1)
+            ap += aStep
+            bp += bStepBytes
+            p &+= 1
+            do {
+                let b0 = bp.loadUnaligned(as: V.self)
+                let b1 = bp.loadUnaligned(fromByteOffset: wBytes, as: V.self)
+                let x0 = loadPackedA(V.self, ap, 0)
+                c0_0 = madd(c0_0, x0, b0); c0_1 = madd(c0_1, x0, b1)
+                let x1 = loadPackedA(V.self, ap, 1)
+                c1_0 = madd(c1_0, x1, b0); c1_1 = madd(c1_1, x1, b1)
+                let x2 = loadPackedA(V.self, ap, 2)
+                c2_0 = madd(c2_0, x2, b0); c2_1 = madd(c2_1, x2, b1)
+                let x3 = loadPackedA(V.self, ap, 3)
+                c3_0 = madd(c3_0, x3, b0); c3_1 = madd(c3_1, x3, b1)
+                ap += aStep
+                bp += bStepBytes
+                p &+= 1
+            }
+        }
+    }
     while p < kc {
         let b0 = bp.loadUnaligned(as: V.self)
         let b1 = bp.loadUnaligned(fromByteOffset: wBytes, as: V.self)
-        let x0 = V(repeating: ap[0])
+        let x0 = loadPackedA(V.self, ap, 0)
         c0_0 = madd(c0_0, x0, b0); c0_1 = madd(c0_1, x0, b1)
-        let x1 = V(repeating: ap[1])
+        let x1 = loadPackedA(V.self, ap, 1)
         c1_0 = madd(c1_0, x1, b0); c1_1 = madd(c1_1, x1, b1)
-        let x2 = V(repeating: ap[2])
+        let x2 = loadPackedA(V.self, ap, 2)
         c2_0 = madd(c2_0, x2, b0); c2_1 = madd(c2_1, x2, b1)
-        let x3 = V(repeating: ap[3])
+        let x3 = loadPackedA(V.self, ap, 3)
         c3_0 = madd(c3_0, x3, b0); c3_1 = madd(c3_1, x3, b1)
-        ap += 4
+        ap += aStep
         bp += bStepBytes
         p &+= 1
     }
@@ -56,7 +89,7 @@ func microKernel4x2<V: SIMD>(
 
 /// GEMM micro-kernel with a 6×(2·W) register tile: C[0..<mr, 0..<nr] = α·Ã·B̃ + β·C.
 ///
-/// `a` is a packed 6×kc micro-panel (element (i, p) at `a[p*6 + i]`); `b` holds kc rows of 2·W values, row p
+/// `a` is a packed 6×kc micro-panel (element (i, p) at `a[(p*6 + i)*e]`, repeated e = `packedAWidth` times); `b` holds kc rows of 2·W values, row p
 /// at `b + p*bStep`. 12 accumulators; per k step 2 loads, 6 broadcasts, 12 multiply-adds. Full tiles with
 /// unit column stride update C with SIMD loads/stores; edge tiles spill to `scratch` (6×2W) first, so nothing
 /// outside C is touched. β = 0 never reads C.
@@ -75,25 +108,66 @@ func microKernel6x2<V: SIMD>(
     var c4_0 = V(), c4_1 = V()
     var c5_0 = V(), c5_1 = V()
     var ap = a
+    let aStep = 6 &* packedAWidth(V.self)
     var bp = UnsafeRawPointer(b)
     let bStepBytes = bStep &* MemoryLayout<V.Scalar>.stride
     var p = 0
+    if packedAWidth(V.self) > 1 {
+        while p &+ 1 < kc {
+            let b0 = bp.loadUnaligned(as: V.self)
+            let b1 = bp.loadUnaligned(fromByteOffset: wBytes, as: V.self)
+            let x0 = loadPackedA(V.self, ap, 0)
+            c0_0 = madd(c0_0, x0, b0); c0_1 = madd(c0_1, x0, b1)
+            let x1 = loadPackedA(V.self, ap, 1)
+            c1_0 = madd(c1_0, x1, b0); c1_1 = madd(c1_1, x1, b1)
+            let x2 = loadPackedA(V.self, ap, 2)
+            c2_0 = madd(c2_0, x2, b0); c2_1 = madd(c2_1, x2, b1)
+            let x3 = loadPackedA(V.self, ap, 3)
+            c3_0 = madd(c3_0, x3, b0); c3_1 = madd(c3_1, x3, b1)
+            let x4 = loadPackedA(V.self, ap, 4)
+            c4_0 = madd(c4_0, x4, b0); c4_1 = madd(c4_1, x4, b1)
+            let x5 = loadPackedA(V.self, ap, 5)
+            c5_0 = madd(c5_0, x5, b0); c5_1 = madd(c5_1, x5, b1)
+            ap += aStep
+            bp += bStepBytes
+            p &+= 1
+            do {
+                let b0 = bp.loadUnaligned(as: V.self)
+                let b1 = bp.loadUnaligned(fromByteOffset: wBytes, as: V.self)
+                let x0 = loadPackedA(V.self, ap, 0)
+                c0_0 = madd(c0_0, x0, b0); c0_1 = madd(c0_1, x0, b1)
+                let x1 = loadPackedA(V.self, ap, 1)
+                c1_0 = madd(c1_0, x1, b0); c1_1 = madd(c1_1, x1, b1)
+                let x2 = loadPackedA(V.self, ap, 2)
+                c2_0 = madd(c2_0, x2, b0); c2_1 = madd(c2_1, x2, b1)
+                let x3 = loadPackedA(V.self, ap, 3)
+                c3_0 = madd(c3_0, x3, b0); c3_1 = madd(c3_1, x3, b1)
+                let x4 = loadPackedA(V.self, ap, 4)
+                c4_0 = madd(c4_0, x4, b0); c4_1 = madd(c4_1, x4, b1)
+                let x5 = loadPackedA(V.self, ap, 5)
+                c5_0 = madd(c5_0, x5, b0); c5_1 = madd(c5_1, x5, b1)
+                ap += aStep
+                bp += bStepBytes
+                p &+= 1
+            }
+        }
+    }
     while p < kc {
         let b0 = bp.loadUnaligned(as: V.self)
         let b1 = bp.loadUnaligned(fromByteOffset: wBytes, as: V.self)
-        let x0 = V(repeating: ap[0])
+        let x0 = loadPackedA(V.self, ap, 0)
         c0_0 = madd(c0_0, x0, b0); c0_1 = madd(c0_1, x0, b1)
-        let x1 = V(repeating: ap[1])
+        let x1 = loadPackedA(V.self, ap, 1)
         c1_0 = madd(c1_0, x1, b0); c1_1 = madd(c1_1, x1, b1)
-        let x2 = V(repeating: ap[2])
+        let x2 = loadPackedA(V.self, ap, 2)
         c2_0 = madd(c2_0, x2, b0); c2_1 = madd(c2_1, x2, b1)
-        let x3 = V(repeating: ap[3])
+        let x3 = loadPackedA(V.self, ap, 3)
         c3_0 = madd(c3_0, x3, b0); c3_1 = madd(c3_1, x3, b1)
-        let x4 = V(repeating: ap[4])
+        let x4 = loadPackedA(V.self, ap, 4)
         c4_0 = madd(c4_0, x4, b0); c4_1 = madd(c4_1, x4, b1)
-        let x5 = V(repeating: ap[5])
+        let x5 = loadPackedA(V.self, ap, 5)
         c5_0 = madd(c5_0, x5, b0); c5_1 = madd(c5_1, x5, b1)
-        ap += 6
+        ap += aStep
         bp += bStepBytes
         p &+= 1
     }
@@ -120,7 +194,7 @@ func microKernel6x2<V: SIMD>(
 
 /// GEMM micro-kernel with a 8×(2·W) register tile: C[0..<mr, 0..<nr] = α·Ã·B̃ + β·C.
 ///
-/// `a` is a packed 8×kc micro-panel (element (i, p) at `a[p*8 + i]`); `b` holds kc rows of 2·W values, row p
+/// `a` is a packed 8×kc micro-panel (element (i, p) at `a[(p*8 + i)*e]`, repeated e = `packedAWidth` times); `b` holds kc rows of 2·W values, row p
 /// at `b + p*bStep`. 16 accumulators; per k step 2 loads, 8 broadcasts, 16 multiply-adds. Full tiles with
 /// unit column stride update C with SIMD loads/stores; edge tiles spill to `scratch` (8×2W) first, so nothing
 /// outside C is touched. β = 0 never reads C.
@@ -141,29 +215,78 @@ func microKernel8x2<V: SIMD>(
     var c6_0 = V(), c6_1 = V()
     var c7_0 = V(), c7_1 = V()
     var ap = a
+    let aStep = 8 &* packedAWidth(V.self)
     var bp = UnsafeRawPointer(b)
     let bStepBytes = bStep &* MemoryLayout<V.Scalar>.stride
     var p = 0
+    if packedAWidth(V.self) > 1 {
+        while p &+ 1 < kc {
+            let b0 = bp.loadUnaligned(as: V.self)
+            let b1 = bp.loadUnaligned(fromByteOffset: wBytes, as: V.self)
+            let x0 = loadPackedA(V.self, ap, 0)
+            c0_0 = madd(c0_0, x0, b0); c0_1 = madd(c0_1, x0, b1)
+            let x1 = loadPackedA(V.self, ap, 1)
+            c1_0 = madd(c1_0, x1, b0); c1_1 = madd(c1_1, x1, b1)
+            let x2 = loadPackedA(V.self, ap, 2)
+            c2_0 = madd(c2_0, x2, b0); c2_1 = madd(c2_1, x2, b1)
+            let x3 = loadPackedA(V.self, ap, 3)
+            c3_0 = madd(c3_0, x3, b0); c3_1 = madd(c3_1, x3, b1)
+            let x4 = loadPackedA(V.self, ap, 4)
+            c4_0 = madd(c4_0, x4, b0); c4_1 = madd(c4_1, x4, b1)
+            let x5 = loadPackedA(V.self, ap, 5)
+            c5_0 = madd(c5_0, x5, b0); c5_1 = madd(c5_1, x5, b1)
+            let x6 = loadPackedA(V.self, ap, 6)
+            c6_0 = madd(c6_0, x6, b0); c6_1 = madd(c6_1, x6, b1)
+            let x7 = loadPackedA(V.self, ap, 7)
+            c7_0 = madd(c7_0, x7, b0); c7_1 = madd(c7_1, x7, b1)
+            ap += aStep
+            bp += bStepBytes
+            p &+= 1
+            do {
+                let b0 = bp.loadUnaligned(as: V.self)
+                let b1 = bp.loadUnaligned(fromByteOffset: wBytes, as: V.self)
+                let x0 = loadPackedA(V.self, ap, 0)
+                c0_0 = madd(c0_0, x0, b0); c0_1 = madd(c0_1, x0, b1)
+                let x1 = loadPackedA(V.self, ap, 1)
+                c1_0 = madd(c1_0, x1, b0); c1_1 = madd(c1_1, x1, b1)
+                let x2 = loadPackedA(V.self, ap, 2)
+                c2_0 = madd(c2_0, x2, b0); c2_1 = madd(c2_1, x2, b1)
+                let x3 = loadPackedA(V.self, ap, 3)
+                c3_0 = madd(c3_0, x3, b0); c3_1 = madd(c3_1, x3, b1)
+                let x4 = loadPackedA(V.self, ap, 4)
+                c4_0 = madd(c4_0, x4, b0); c4_1 = madd(c4_1, x4, b1)
+                let x5 = loadPackedA(V.self, ap, 5)
+                c5_0 = madd(c5_0, x5, b0); c5_1 = madd(c5_1, x5, b1)
+                let x6 = loadPackedA(V.self, ap, 6)
+                c6_0 = madd(c6_0, x6, b0); c6_1 = madd(c6_1, x6, b1)
+                let x7 = loadPackedA(V.self, ap, 7)
+                c7_0 = madd(c7_0, x7, b0); c7_1 = madd(c7_1, x7, b1)
+                ap += aStep
+                bp += bStepBytes
+                p &+= 1
+            }
+        }
+    }
     while p < kc {
         let b0 = bp.loadUnaligned(as: V.self)
         let b1 = bp.loadUnaligned(fromByteOffset: wBytes, as: V.self)
-        let x0 = V(repeating: ap[0])
+        let x0 = loadPackedA(V.self, ap, 0)
         c0_0 = madd(c0_0, x0, b0); c0_1 = madd(c0_1, x0, b1)
-        let x1 = V(repeating: ap[1])
+        let x1 = loadPackedA(V.self, ap, 1)
         c1_0 = madd(c1_0, x1, b0); c1_1 = madd(c1_1, x1, b1)
-        let x2 = V(repeating: ap[2])
+        let x2 = loadPackedA(V.self, ap, 2)
         c2_0 = madd(c2_0, x2, b0); c2_1 = madd(c2_1, x2, b1)
-        let x3 = V(repeating: ap[3])
+        let x3 = loadPackedA(V.self, ap, 3)
         c3_0 = madd(c3_0, x3, b0); c3_1 = madd(c3_1, x3, b1)
-        let x4 = V(repeating: ap[4])
+        let x4 = loadPackedA(V.self, ap, 4)
         c4_0 = madd(c4_0, x4, b0); c4_1 = madd(c4_1, x4, b1)
-        let x5 = V(repeating: ap[5])
+        let x5 = loadPackedA(V.self, ap, 5)
         c5_0 = madd(c5_0, x5, b0); c5_1 = madd(c5_1, x5, b1)
-        let x6 = V(repeating: ap[6])
+        let x6 = loadPackedA(V.self, ap, 6)
         c6_0 = madd(c6_0, x6, b0); c6_1 = madd(c6_1, x6, b1)
-        let x7 = V(repeating: ap[7])
+        let x7 = loadPackedA(V.self, ap, 7)
         c7_0 = madd(c7_0, x7, b0); c7_1 = madd(c7_1, x7, b1)
-        ap += 8
+        ap += aStep
         bp += bStepBytes
         p &+= 1
     }
@@ -194,7 +317,7 @@ func microKernel8x2<V: SIMD>(
 
 /// GEMM micro-kernel with a 12×(2·W) register tile: C[0..<mr, 0..<nr] = α·Ã·B̃ + β·C.
 ///
-/// `a` is a packed 12×kc micro-panel (element (i, p) at `a[p*12 + i]`); `b` holds kc rows of 2·W values, row p
+/// `a` is a packed 12×kc micro-panel (element (i, p) at `a[(p*12 + i)*e]`, repeated e = `packedAWidth` times); `b` holds kc rows of 2·W values, row p
 /// at `b + p*bStep`. 24 accumulators; per k step 2 loads, 12 broadcasts, 24 multiply-adds. Full tiles with
 /// unit column stride update C with SIMD loads/stores; edge tiles spill to `scratch` (12×2W) first, so nothing
 /// outside C is touched. β = 0 never reads C.
@@ -219,37 +342,102 @@ func microKernel12x2<V: SIMD>(
     var c10_0 = V(), c10_1 = V()
     var c11_0 = V(), c11_1 = V()
     var ap = a
+    let aStep = 12 &* packedAWidth(V.self)
     var bp = UnsafeRawPointer(b)
     let bStepBytes = bStep &* MemoryLayout<V.Scalar>.stride
     var p = 0
+    if packedAWidth(V.self) > 1 {
+        while p &+ 1 < kc {
+            let b0 = bp.loadUnaligned(as: V.self)
+            let b1 = bp.loadUnaligned(fromByteOffset: wBytes, as: V.self)
+            let x0 = loadPackedA(V.self, ap, 0)
+            c0_0 = madd(c0_0, x0, b0); c0_1 = madd(c0_1, x0, b1)
+            let x1 = loadPackedA(V.self, ap, 1)
+            c1_0 = madd(c1_0, x1, b0); c1_1 = madd(c1_1, x1, b1)
+            let x2 = loadPackedA(V.self, ap, 2)
+            c2_0 = madd(c2_0, x2, b0); c2_1 = madd(c2_1, x2, b1)
+            let x3 = loadPackedA(V.self, ap, 3)
+            c3_0 = madd(c3_0, x3, b0); c3_1 = madd(c3_1, x3, b1)
+            let x4 = loadPackedA(V.self, ap, 4)
+            c4_0 = madd(c4_0, x4, b0); c4_1 = madd(c4_1, x4, b1)
+            let x5 = loadPackedA(V.self, ap, 5)
+            c5_0 = madd(c5_0, x5, b0); c5_1 = madd(c5_1, x5, b1)
+            let x6 = loadPackedA(V.self, ap, 6)
+            c6_0 = madd(c6_0, x6, b0); c6_1 = madd(c6_1, x6, b1)
+            let x7 = loadPackedA(V.self, ap, 7)
+            c7_0 = madd(c7_0, x7, b0); c7_1 = madd(c7_1, x7, b1)
+            let x8 = loadPackedA(V.self, ap, 8)
+            c8_0 = madd(c8_0, x8, b0); c8_1 = madd(c8_1, x8, b1)
+            let x9 = loadPackedA(V.self, ap, 9)
+            c9_0 = madd(c9_0, x9, b0); c9_1 = madd(c9_1, x9, b1)
+            let x10 = loadPackedA(V.self, ap, 10)
+            c10_0 = madd(c10_0, x10, b0); c10_1 = madd(c10_1, x10, b1)
+            let x11 = loadPackedA(V.self, ap, 11)
+            c11_0 = madd(c11_0, x11, b0); c11_1 = madd(c11_1, x11, b1)
+            ap += aStep
+            bp += bStepBytes
+            p &+= 1
+            do {
+                let b0 = bp.loadUnaligned(as: V.self)
+                let b1 = bp.loadUnaligned(fromByteOffset: wBytes, as: V.self)
+                let x0 = loadPackedA(V.self, ap, 0)
+                c0_0 = madd(c0_0, x0, b0); c0_1 = madd(c0_1, x0, b1)
+                let x1 = loadPackedA(V.self, ap, 1)
+                c1_0 = madd(c1_0, x1, b0); c1_1 = madd(c1_1, x1, b1)
+                let x2 = loadPackedA(V.self, ap, 2)
+                c2_0 = madd(c2_0, x2, b0); c2_1 = madd(c2_1, x2, b1)
+                let x3 = loadPackedA(V.self, ap, 3)
+                c3_0 = madd(c3_0, x3, b0); c3_1 = madd(c3_1, x3, b1)
+                let x4 = loadPackedA(V.self, ap, 4)
+                c4_0 = madd(c4_0, x4, b0); c4_1 = madd(c4_1, x4, b1)
+                let x5 = loadPackedA(V.self, ap, 5)
+                c5_0 = madd(c5_0, x5, b0); c5_1 = madd(c5_1, x5, b1)
+                let x6 = loadPackedA(V.self, ap, 6)
+                c6_0 = madd(c6_0, x6, b0); c6_1 = madd(c6_1, x6, b1)
+                let x7 = loadPackedA(V.self, ap, 7)
+                c7_0 = madd(c7_0, x7, b0); c7_1 = madd(c7_1, x7, b1)
+                let x8 = loadPackedA(V.self, ap, 8)
+                c8_0 = madd(c8_0, x8, b0); c8_1 = madd(c8_1, x8, b1)
+                let x9 = loadPackedA(V.self, ap, 9)
+                c9_0 = madd(c9_0, x9, b0); c9_1 = madd(c9_1, x9, b1)
+                let x10 = loadPackedA(V.self, ap, 10)
+                c10_0 = madd(c10_0, x10, b0); c10_1 = madd(c10_1, x10, b1)
+                let x11 = loadPackedA(V.self, ap, 11)
+                c11_0 = madd(c11_0, x11, b0); c11_1 = madd(c11_1, x11, b1)
+                ap += aStep
+                bp += bStepBytes
+                p &+= 1
+            }
+        }
+    }
     while p < kc {
         let b0 = bp.loadUnaligned(as: V.self)
         let b1 = bp.loadUnaligned(fromByteOffset: wBytes, as: V.self)
-        let x0 = V(repeating: ap[0])
+        let x0 = loadPackedA(V.self, ap, 0)
         c0_0 = madd(c0_0, x0, b0); c0_1 = madd(c0_1, x0, b1)
-        let x1 = V(repeating: ap[1])
+        let x1 = loadPackedA(V.self, ap, 1)
         c1_0 = madd(c1_0, x1, b0); c1_1 = madd(c1_1, x1, b1)
-        let x2 = V(repeating: ap[2])
+        let x2 = loadPackedA(V.self, ap, 2)
         c2_0 = madd(c2_0, x2, b0); c2_1 = madd(c2_1, x2, b1)
-        let x3 = V(repeating: ap[3])
+        let x3 = loadPackedA(V.self, ap, 3)
         c3_0 = madd(c3_0, x3, b0); c3_1 = madd(c3_1, x3, b1)
-        let x4 = V(repeating: ap[4])
+        let x4 = loadPackedA(V.self, ap, 4)
         c4_0 = madd(c4_0, x4, b0); c4_1 = madd(c4_1, x4, b1)
-        let x5 = V(repeating: ap[5])
+        let x5 = loadPackedA(V.self, ap, 5)
         c5_0 = madd(c5_0, x5, b0); c5_1 = madd(c5_1, x5, b1)
-        let x6 = V(repeating: ap[6])
+        let x6 = loadPackedA(V.self, ap, 6)
         c6_0 = madd(c6_0, x6, b0); c6_1 = madd(c6_1, x6, b1)
-        let x7 = V(repeating: ap[7])
+        let x7 = loadPackedA(V.self, ap, 7)
         c7_0 = madd(c7_0, x7, b0); c7_1 = madd(c7_1, x7, b1)
-        let x8 = V(repeating: ap[8])
+        let x8 = loadPackedA(V.self, ap, 8)
         c8_0 = madd(c8_0, x8, b0); c8_1 = madd(c8_1, x8, b1)
-        let x9 = V(repeating: ap[9])
+        let x9 = loadPackedA(V.self, ap, 9)
         c9_0 = madd(c9_0, x9, b0); c9_1 = madd(c9_1, x9, b1)
-        let x10 = V(repeating: ap[10])
+        let x10 = loadPackedA(V.self, ap, 10)
         c10_0 = madd(c10_0, x10, b0); c10_1 = madd(c10_1, x10, b1)
-        let x11 = V(repeating: ap[11])
+        let x11 = loadPackedA(V.self, ap, 11)
         c11_0 = madd(c11_0, x11, b0); c11_1 = madd(c11_1, x11, b1)
-        ap += 12
+        ap += aStep
         bp += bStepBytes
         p &+= 1
     }
@@ -288,7 +476,7 @@ func microKernel12x2<V: SIMD>(
 
 /// GEMM micro-kernel with a 14×(2·W) register tile: C[0..<mr, 0..<nr] = α·Ã·B̃ + β·C.
 ///
-/// `a` is a packed 14×kc micro-panel (element (i, p) at `a[p*14 + i]`); `b` holds kc rows of 2·W values, row p
+/// `a` is a packed 14×kc micro-panel (element (i, p) at `a[(p*14 + i)*e]`, repeated e = `packedAWidth` times); `b` holds kc rows of 2·W values, row p
 /// at `b + p*bStep`. 28 accumulators; per k step 2 loads, 14 broadcasts, 28 multiply-adds. Full tiles with
 /// unit column stride update C with SIMD loads/stores; edge tiles spill to `scratch` (14×2W) first, so nothing
 /// outside C is touched. β = 0 never reads C.
@@ -315,41 +503,114 @@ func microKernel14x2<V: SIMD>(
     var c12_0 = V(), c12_1 = V()
     var c13_0 = V(), c13_1 = V()
     var ap = a
+    let aStep = 14 &* packedAWidth(V.self)
     var bp = UnsafeRawPointer(b)
     let bStepBytes = bStep &* MemoryLayout<V.Scalar>.stride
     var p = 0
+    if packedAWidth(V.self) > 1 {
+        while p &+ 1 < kc {
+            let b0 = bp.loadUnaligned(as: V.self)
+            let b1 = bp.loadUnaligned(fromByteOffset: wBytes, as: V.self)
+            let x0 = loadPackedA(V.self, ap, 0)
+            c0_0 = madd(c0_0, x0, b0); c0_1 = madd(c0_1, x0, b1)
+            let x1 = loadPackedA(V.self, ap, 1)
+            c1_0 = madd(c1_0, x1, b0); c1_1 = madd(c1_1, x1, b1)
+            let x2 = loadPackedA(V.self, ap, 2)
+            c2_0 = madd(c2_0, x2, b0); c2_1 = madd(c2_1, x2, b1)
+            let x3 = loadPackedA(V.self, ap, 3)
+            c3_0 = madd(c3_0, x3, b0); c3_1 = madd(c3_1, x3, b1)
+            let x4 = loadPackedA(V.self, ap, 4)
+            c4_0 = madd(c4_0, x4, b0); c4_1 = madd(c4_1, x4, b1)
+            let x5 = loadPackedA(V.self, ap, 5)
+            c5_0 = madd(c5_0, x5, b0); c5_1 = madd(c5_1, x5, b1)
+            let x6 = loadPackedA(V.self, ap, 6)
+            c6_0 = madd(c6_0, x6, b0); c6_1 = madd(c6_1, x6, b1)
+            let x7 = loadPackedA(V.self, ap, 7)
+            c7_0 = madd(c7_0, x7, b0); c7_1 = madd(c7_1, x7, b1)
+            let x8 = loadPackedA(V.self, ap, 8)
+            c8_0 = madd(c8_0, x8, b0); c8_1 = madd(c8_1, x8, b1)
+            let x9 = loadPackedA(V.self, ap, 9)
+            c9_0 = madd(c9_0, x9, b0); c9_1 = madd(c9_1, x9, b1)
+            let x10 = loadPackedA(V.self, ap, 10)
+            c10_0 = madd(c10_0, x10, b0); c10_1 = madd(c10_1, x10, b1)
+            let x11 = loadPackedA(V.self, ap, 11)
+            c11_0 = madd(c11_0, x11, b0); c11_1 = madd(c11_1, x11, b1)
+            let x12 = loadPackedA(V.self, ap, 12)
+            c12_0 = madd(c12_0, x12, b0); c12_1 = madd(c12_1, x12, b1)
+            let x13 = loadPackedA(V.self, ap, 13)
+            c13_0 = madd(c13_0, x13, b0); c13_1 = madd(c13_1, x13, b1)
+            ap += aStep
+            bp += bStepBytes
+            p &+= 1
+            do {
+                let b0 = bp.loadUnaligned(as: V.self)
+                let b1 = bp.loadUnaligned(fromByteOffset: wBytes, as: V.self)
+                let x0 = loadPackedA(V.self, ap, 0)
+                c0_0 = madd(c0_0, x0, b0); c0_1 = madd(c0_1, x0, b1)
+                let x1 = loadPackedA(V.self, ap, 1)
+                c1_0 = madd(c1_0, x1, b0); c1_1 = madd(c1_1, x1, b1)
+                let x2 = loadPackedA(V.self, ap, 2)
+                c2_0 = madd(c2_0, x2, b0); c2_1 = madd(c2_1, x2, b1)
+                let x3 = loadPackedA(V.self, ap, 3)
+                c3_0 = madd(c3_0, x3, b0); c3_1 = madd(c3_1, x3, b1)
+                let x4 = loadPackedA(V.self, ap, 4)
+                c4_0 = madd(c4_0, x4, b0); c4_1 = madd(c4_1, x4, b1)
+                let x5 = loadPackedA(V.self, ap, 5)
+                c5_0 = madd(c5_0, x5, b0); c5_1 = madd(c5_1, x5, b1)
+                let x6 = loadPackedA(V.self, ap, 6)
+                c6_0 = madd(c6_0, x6, b0); c6_1 = madd(c6_1, x6, b1)
+                let x7 = loadPackedA(V.self, ap, 7)
+                c7_0 = madd(c7_0, x7, b0); c7_1 = madd(c7_1, x7, b1)
+                let x8 = loadPackedA(V.self, ap, 8)
+                c8_0 = madd(c8_0, x8, b0); c8_1 = madd(c8_1, x8, b1)
+                let x9 = loadPackedA(V.self, ap, 9)
+                c9_0 = madd(c9_0, x9, b0); c9_1 = madd(c9_1, x9, b1)
+                let x10 = loadPackedA(V.self, ap, 10)
+                c10_0 = madd(c10_0, x10, b0); c10_1 = madd(c10_1, x10, b1)
+                let x11 = loadPackedA(V.self, ap, 11)
+                c11_0 = madd(c11_0, x11, b0); c11_1 = madd(c11_1, x11, b1)
+                let x12 = loadPackedA(V.self, ap, 12)
+                c12_0 = madd(c12_0, x12, b0); c12_1 = madd(c12_1, x12, b1)
+                let x13 = loadPackedA(V.self, ap, 13)
+                c13_0 = madd(c13_0, x13, b0); c13_1 = madd(c13_1, x13, b1)
+                ap += aStep
+                bp += bStepBytes
+                p &+= 1
+            }
+        }
+    }
     while p < kc {
         let b0 = bp.loadUnaligned(as: V.self)
         let b1 = bp.loadUnaligned(fromByteOffset: wBytes, as: V.self)
-        let x0 = V(repeating: ap[0])
+        let x0 = loadPackedA(V.self, ap, 0)
         c0_0 = madd(c0_0, x0, b0); c0_1 = madd(c0_1, x0, b1)
-        let x1 = V(repeating: ap[1])
+        let x1 = loadPackedA(V.self, ap, 1)
         c1_0 = madd(c1_0, x1, b0); c1_1 = madd(c1_1, x1, b1)
-        let x2 = V(repeating: ap[2])
+        let x2 = loadPackedA(V.self, ap, 2)
         c2_0 = madd(c2_0, x2, b0); c2_1 = madd(c2_1, x2, b1)
-        let x3 = V(repeating: ap[3])
+        let x3 = loadPackedA(V.self, ap, 3)
         c3_0 = madd(c3_0, x3, b0); c3_1 = madd(c3_1, x3, b1)
-        let x4 = V(repeating: ap[4])
+        let x4 = loadPackedA(V.self, ap, 4)
         c4_0 = madd(c4_0, x4, b0); c4_1 = madd(c4_1, x4, b1)
-        let x5 = V(repeating: ap[5])
+        let x5 = loadPackedA(V.self, ap, 5)
         c5_0 = madd(c5_0, x5, b0); c5_1 = madd(c5_1, x5, b1)
-        let x6 = V(repeating: ap[6])
+        let x6 = loadPackedA(V.self, ap, 6)
         c6_0 = madd(c6_0, x6, b0); c6_1 = madd(c6_1, x6, b1)
-        let x7 = V(repeating: ap[7])
+        let x7 = loadPackedA(V.self, ap, 7)
         c7_0 = madd(c7_0, x7, b0); c7_1 = madd(c7_1, x7, b1)
-        let x8 = V(repeating: ap[8])
+        let x8 = loadPackedA(V.self, ap, 8)
         c8_0 = madd(c8_0, x8, b0); c8_1 = madd(c8_1, x8, b1)
-        let x9 = V(repeating: ap[9])
+        let x9 = loadPackedA(V.self, ap, 9)
         c9_0 = madd(c9_0, x9, b0); c9_1 = madd(c9_1, x9, b1)
-        let x10 = V(repeating: ap[10])
+        let x10 = loadPackedA(V.self, ap, 10)
         c10_0 = madd(c10_0, x10, b0); c10_1 = madd(c10_1, x10, b1)
-        let x11 = V(repeating: ap[11])
+        let x11 = loadPackedA(V.self, ap, 11)
         c11_0 = madd(c11_0, x11, b0); c11_1 = madd(c11_1, x11, b1)
-        let x12 = V(repeating: ap[12])
+        let x12 = loadPackedA(V.self, ap, 12)
         c12_0 = madd(c12_0, x12, b0); c12_1 = madd(c12_1, x12, b1)
-        let x13 = V(repeating: ap[13])
+        let x13 = loadPackedA(V.self, ap, 13)
         c13_0 = madd(c13_0, x13, b0); c13_1 = madd(c13_1, x13, b1)
-        ap += 14
+        ap += aStep
         bp += bStepBytes
         p &+= 1
     }
@@ -394,7 +655,7 @@ func microKernel14x2<V: SIMD>(
 /// For small products and for narrow B, where packing A costs more than it saves.
 /// GEMM micro-kernel with a 4×(2·W) register tile: C[0..<mr, 0..<nr] = α·Ã·B̃ + β·C.
 ///
-/// `a` is a packed 4×kc micro-panel (element (i, p) at `a[p*4 + i]`); `b` holds kc rows of 2·W values, row p
+/// `a` is a packed 4×kc micro-panel (element (i, p) at `a[(p*4 + i)*e]`, repeated e = `packedAWidth` times); `b` holds kc rows of 2·W values, row p
 /// at `b + p*bStep`. 8 accumulators; per k step 2 loads, 4 broadcasts, 8 multiply-adds. Full tiles with
 /// unit column stride update C with SIMD loads/stores; edge tiles spill to `scratch` (4×2W) first, so nothing
 /// outside C is touched. β = 0 never reads C.
@@ -450,7 +711,7 @@ func microKernel4x2DirectA<V: SIMD>(
 /// For small products and for narrow B, where packing A costs more than it saves.
 /// GEMM micro-kernel with a 6×(2·W) register tile: C[0..<mr, 0..<nr] = α·Ã·B̃ + β·C.
 ///
-/// `a` is a packed 6×kc micro-panel (element (i, p) at `a[p*6 + i]`); `b` holds kc rows of 2·W values, row p
+/// `a` is a packed 6×kc micro-panel (element (i, p) at `a[(p*6 + i)*e]`, repeated e = `packedAWidth` times); `b` holds kc rows of 2·W values, row p
 /// at `b + p*bStep`. 12 accumulators; per k step 2 loads, 6 broadcasts, 12 multiply-adds. Full tiles with
 /// unit column stride update C with SIMD loads/stores; edge tiles spill to `scratch` (6×2W) first, so nothing
 /// outside C is touched. β = 0 never reads C.
@@ -521,7 +782,8 @@ func microKernel<V: SIMD>(
 ) where V.Scalar: SpectralScalar {
     #if DEBUG
     // Unoptimized builds: the same sums in the same order, without SIMD generics (see `debugTileKernel`).
-    return debugTileKernel(kc, a, 1, rows, b, bStep, c, rsc, csc, mr, nr, alpha, beta)
+    let e = packedAWidth(V.self)
+    return debugTileKernel(kc, a, e, rows &* e, b, bStep, c, rsc, csc, mr, nr, alpha, beta)
     #else
     switch rows {
     case 4: microKernel4x2(v, kc, a, b, bStep, c, rsc, csc, mr, nr, alpha, beta, scratch)

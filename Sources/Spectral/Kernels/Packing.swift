@@ -1,7 +1,13 @@
 /// Packs rows [0, mc) × cols [0, kc) of A into MR-row micro-panels: panel q holds element (q·MR + i, p) at
-/// `dst[q*MR*kc + p*MR + i]`. Rows past mc are zero so the micro-kernel never needs a bound check.
+/// `dst[(q*MR*kc + p*MR + i)*e]`, repeated in the e = `width` slots from there (1, or the portable build's
+/// pre-broadcast `packedAWidth`). Rows past mc are zero so the micro-kernel never needs a bound check.
 @inline(__always)
-func packA<T: SpectralScalar>(_ mr: Int, _ mc: Int, _ kc: Int, _ a: StridedPointer<T>, _ dst: UnsafeMutablePointer<T>) {
+func packA<T: SpectralScalar>(_ mr: Int, _ mc: Int, _ kc: Int, _ a: StridedPointer<T>, _ dst: UnsafeMutablePointer<T>,
+                              width e: Int = 1) {
+    if e != 1 {
+        packAExpanded(mr, mc, kc, a, dst, e)
+        return
+    }
     var q = 0
     while q < mc {
         let rowsHere = Swift.min(mr, mc &- q)
@@ -22,6 +28,38 @@ func packA<T: SpectralScalar>(_ mr: Int, _ mc: Int, _ kc: Int, _ a: StridedPoint
                 let o = d + p &* mr
                 for i in 0..<rowsHere { o[i] = src[i &* a.rowStride &+ p &* a.colStride] }
                 for i in rowsHere..<mr { o[i] = 0 }
+            }
+        }
+        q &+= mr
+    }
+}
+
+/// `packA` with every value stored as a whole kernel vector (e = `T.KernelVector.scalarCount` copies), written with
+/// vector stores.
+@inline(__always)
+func packAExpanded<T: SpectralScalar>(_ mr: Int, _ mc: Int, _ kc: Int, _ a: StridedPointer<T>, _ dst: UnsafeMutablePointer<T>, _ e: Int) {
+    typealias V = T.KernelVector
+    precondition(e == V.scalarCount, "expanded packing writes whole kernel vectors")
+    let raw = UnsafeMutableRawPointer(dst)
+    let vBytes = MemoryLayout<T>.stride &* e
+    var q = 0
+    while q < mc {
+        let rowsHere = Swift.min(mr, mc &- q)
+        let d = raw + q &* kc &* vBytes
+        let src = a.base + q &* a.rowStride
+        if rowsHere == mr && a.colStride == 1 {
+            for i in 0..<mr {
+                let r = src + i &* a.rowStride
+                var o = d + i &* vBytes
+                for p in 0..<kc { o.storeBytes(of: V(repeating: r[p]), as: V.self); o += mr &* vBytes }
+            }
+        } else {
+            for p in 0..<kc {
+                let o = d + p &* mr &* vBytes
+                for i in 0..<rowsHere {
+                    o.storeBytes(of: V(repeating: src[i &* a.rowStride &+ p &* a.colStride]), toByteOffset: i &* vBytes, as: V.self)
+                }
+                for i in rowsHere..<mr { o.storeBytes(of: V(), toByteOffset: i &* vBytes, as: V.self) }
             }
         }
         q &+= mr

@@ -5,12 +5,13 @@ import Darwin
 #endif
 
 extension KernelISA {
-    /// The multiply-add throughput of one core on this build's kernel vectors, in GFLOP/s: the GEMM's own 6×2
-    /// micro-kernel (twelve independent `madd` chains on `T.KernelVector`, enough to cover the FMA latency of every
-    /// current x86-64 and arm64 core) run on operands that stay in L1 (kc = 512, B's row reused), for about `seconds`.
-    /// It is the ceiling the GEMM can reach, the "peak" the benchmarks quote percentages of; the write-back of C
-    /// once per 512 steps keeps it within about 1 % of the core's FMA rate. (The portable build has no FMA: its
-    /// figure counts the separate multiply and add as two flops.)
+    /// The multiply-add throughput of one core on this build's kernel vectors, in GFLOP/s: the GEMM's own
+    /// micro-kernel at this build's tile (6×2 kernel vectors with FMA: twelve independent `madd` chains, enough to
+    /// cover the FMA latency of every current x86-64 and arm64 core; 4×2 in the portable build) run on operands that
+    /// stay in L1 (kc = 512, B's row reused), for about `seconds`. It is the ceiling the GEMM can reach, the "peak"
+    /// the benchmarks quote percentages of; the write-back of C once per 512 steps keeps it within about 1 % of the
+    /// core's rate. (The portable build has no FMA: its figure counts the separate multiply and add as two flops, and
+    /// on x86-64 it is the SSE2 baseline's peak, one 4-wide multiply and one add per FP pipe pair and cycle.)
     ///
     /// ```swift
     /// let peak = KernelISA.peakGFLOPS(Float.self)   // e.g. about 265 on one Zen 5 core with the x86-64-v4 build
@@ -28,25 +29,26 @@ extension KernelISA {
 @inline(never)
 func peakProbe(seconds: Double) -> Double {
     typealias V = Float.KernelVector
-    let kc = 512, w = V.scalarCount
-    let a = UnsafeMutablePointer<Float>.allocate(capacity: 6 * kc), b = UnsafeMutablePointer<Float>.allocate(capacity: 2 * w)
-    let c = UnsafeMutablePointer<Float>.allocate(capacity: 12 * w), scratch = UnsafeMutablePointer<Float>.allocate(capacity: 12 * w)
+    let w = V.scalarCount, mr = blocking(Float.self).mr, e = packedAWidth(V.self)
+    let kc = e == 1 ? 512 : 256                 // the A panel (mr·kc·e values) stays within half of L1
+    let a = UnsafeMutablePointer<Float>.allocate(capacity: mr * kc * e), b = UnsafeMutablePointer<Float>.allocate(capacity: 2 * w)
+    let c = UnsafeMutablePointer<Float>.allocate(capacity: mr * 2 * w), scratch = UnsafeMutablePointer<Float>.allocate(capacity: mr * 2 * w)
     defer { a.deallocate(); b.deallocate(); c.deallocate(); scratch.deallocate() }
     // Operands near 1 with sums that stay finite and normal (no slow subnormal or special-value paths).
-    for i in 0..<(6 * kc) { a[i] = 1 + Float(i % 64) * .ulpOfOne }
+    for i in 0..<(mr * kc * e) { a[i] = 1 + Float(i / e % 64) * .ulpOfOne }
     for i in 0..<(2 * w) { b[i] = 1 - Float(i) * .ulpOfOne }
-    scratch.initialize(repeating: 0, count: 12 * w)
-    c.initialize(repeating: 0, count: 12 * w)
+    scratch.initialize(repeating: 0, count: mr * 2 * w)
+    c.initialize(repeating: 0, count: mr * 2 * w)
     var calls = 0
     let start = monotonicSeconds()
     var elapsed = 0.0
     repeat {
-        for _ in 0..<64 { microKernel6x2(V.self, kc, a, b, 0, c, 2 * w, 1, 6, 2 * w, 1, 0, scratch) }
+        for _ in 0..<64 { microKernel(rows: mr, V.self, kc, a, b, 0, c, 2 * w, 1, mr, 2 * w, 1, 0, scratch) }
         calls += 64
         elapsed = monotonicSeconds() - start
     } while elapsed < seconds
     if !c[0].isFinite { print("peak probe: \(c[0])") }       // keeps the result alive; never prints
-    return Double(calls) * Double(kc) * 12 * Double(w) * 2 / elapsed / 1e9
+    return Double(calls) * Double(kc) * Double(mr * 2 * w) * 2 / elapsed / 1e9
 }
 
 func monotonicSeconds() -> Double {

@@ -8,6 +8,9 @@ import Darwin
 public struct SystemInfo: Sendable {
     /// CPU model name, if known.
     public var model: String
+    /// The x86 CPU family number (`cpu family` in /proc/cpuinfo: 25 for AMD Zen 3/4, 26 for Zen 5, 6 for Intel
+    /// cores), if known. Hosts sold under one model name differ by family; published figures name it.
+    public var family: Int?
     /// SIMD-related CPU feature flags found (`avx2`, `fma`, `avx512f`, `neon`, ...).
     public var features: [String]
     /// Cache sizes in bytes by level name (`L1d`, `L2`, `L3`), if known.
@@ -15,12 +18,13 @@ public struct SystemInfo: Sendable {
 
     /// Reads the current machine.
     public static func current() -> SystemInfo {
-        var model = "unknown", features: [String] = []
+        var model = "unknown", features: [String] = [], family: Int? = nil
         if let text = try? readFile("/proc/cpuinfo"), let s = String(validating: text, as: UTF8.self) {
             for line in s.split(separator: "\n") {
                 let parts = line.split(separator: ":", maxSplits: 1).map { $0.trimmingCharacters() }
                 guard parts.count == 2 else { continue }
                 if parts[0] == "model name" && model == "unknown" { model = parts[1] }
+                if parts[0] == "cpu family" && family == nil { family = Int(parts[1]) }
                 if (parts[0] == "flags" || parts[0] == "Features") && features.isEmpty {
                     let want: Set<String> = ["sse2", "avx", "avx2", "fma", "avx512f", "avx512vl", "asimd", "neon", "sve"]
                     features = parts[1].split(separator: " ").map(String.init).filter { want.contains($0) }
@@ -39,12 +43,26 @@ public struct SystemInfo: Sendable {
             if sz.hasSuffix("K") { bytes *= 1024 } else if sz.hasSuffix("M") { bytes *= 1024 * 1024 }
             caches.append(("L\(lv)\(ty == "Data" ? "d" : "")", bytes))
         }
-        return SystemInfo(model: model, features: features, caches: caches)
+        return SystemInfo(model: model, family: family, features: features, caches: caches)
     }
 
-    /// True when this CPU can run the tuned x86-64-v3 build (AVX2 and FMA) although this binary is portable.
-    public var fasterBuildAvailable: Bool {
-        !KernelISA.fused && features.contains("avx2") && features.contains("fma")
+    /// True when this CPU runs a faster build than this binary: the x86-64-v3 build (AVX2 and FMA) under a portable
+    /// binary, or the x86-64-v4 build (AVX-512) under a portable or v3 one. `fasterBuildFlags` names it.
+    public var fasterBuildAvailable: Bool { fasterBuildFlags != nil }
+
+    /// The compiler flags of the fastest build this CPU runs (the choice `Scripts/tuned.sh` makes), when this binary
+    /// is not that build; nil when it is, and on arm64, whose one build is fused already. A consumer's package gets
+    /// that build with `swift build -c release` followed by these flags.
+    ///
+    /// ```swift
+    /// if let flags = SystemInfo.current().fasterBuildFlags { print("swift build -c release \(flags)") }
+    /// ```
+    public var fasterBuildFlags: String? {
+        #if arch(x86_64)
+        if features.contains("avx512f") && features.contains("avx512vl") && !KernelISA.avx512 { return KernelISA.v4Flags }
+        if features.contains("avx2") && features.contains("fma") && !KernelISA.fused { return KernelISA.v3Flags }
+        #endif
+        return nil
     }
 }
 
