@@ -8,6 +8,49 @@ final class InternalsTests: XCTestCase {
         XCTAssertEqual(blockMinimum, blockJacobiMinimum)
     }
 
+    /// The portable build's pre-broadcast packing holds, in each of its W slots, exactly the value plain packing puts in
+    /// the one slot (zero past the last row), for row-major, column-major and general strides and a partial panel.
+    func testExpandedPackingRepeatsThePlainPanel() {
+        func check<T: SpectralScalar>(_: T.Type) {
+            let w = T.KernelVector.scalarCount, mr = 4, kc = 7
+            let rows = 11, cols = 9                       // 11 rows: two whole 4-row panels and one of 3
+            let data = (0..<(rows * cols * 2)).map { T(Double($0) * 0.25 - 3) }
+            data.withUnsafeBufferPointer { buf in
+                let base = UnsafeMutablePointer(mutating: buf.baseAddress!)
+                for (rs, cs) in [(cols, 1), (1, rows), (2 * cols, 2)] {
+                    let a = StridedPointer(base, rs, cs)
+                    let panels = (rows + mr - 1) / mr
+                    var plain = [T](repeating: .nan, count: panels * mr * kc)
+                    var wide = [T](repeating: .nan, count: panels * mr * kc * w)
+                    plain.withUnsafeMutableBufferPointer { packA(mr, rows, kc, a, $0.baseAddress!) }
+                    wide.withUnsafeMutableBufferPointer { packA(mr, rows, kc, a, $0.baseAddress!, width: w) }
+                    for (j, v) in plain.enumerated() {
+                        XCTAssertEqual(Array(wide[(j * w)..<(j * w + w)]), [T](repeating: v, count: w), "strides (\(rs), \(cs)) slot \(j)")
+                    }
+                    // Element (i, p) of the last, partial panel, and its zero padding.
+                    XCTAssertEqual(plain[2 * mr * kc + 5 * mr + 2], a[10, 5])
+                    XCTAssertEqual(plain[2 * mr * kc + 5 * mr + 3], 0)
+                }
+            }
+        }
+        check(Float.self)
+        check(Double.self)
+    }
+
+    /// `spectral info`'s one-line advice follows `Scripts/tuned.sh`: v4 flags for AVX-512 F+VL, v3 for AVX2+FMA, none
+    /// when the binary already is that build or the CPU has neither.
+    func testFasterBuildFlagsFollowTheTunedScript() {
+        #if arch(x86_64)
+        let v3 = SystemInfo(model: "x", family: 25, features: ["sse2", "fma", "avx", "avx2"], caches: [])
+        let v4 = SystemInfo(model: "x", family: 26, features: ["sse2", "fma", "avx", "avx2", "avx512f", "avx512vl"], caches: [])
+        let old = SystemInfo(model: "x", family: nil, features: ["sse2"], caches: [])
+        XCTAssertEqual(v3.fasterBuildFlags, KernelISA.fused ? nil : "-Xcc -march=x86-64-v3 -Xswiftc -DSPECTRAL_FMA")
+        XCTAssertEqual(v4.fasterBuildFlags, KernelISA.avx512 ? nil : "-Xcc -march=x86-64-v4 -Xswiftc -DSPECTRAL_FMA -Xswiftc -DSPECTRAL_AVX512")
+        XCTAssertNil(old.fasterBuildFlags)
+        XCTAssertEqual(v3.fasterBuildAvailable, !KernelISA.fused)
+        #endif
+    }
+
     func testGaussianSketchMatchesLibmBoxMuller() {
         // Every output against the same Box–Muller pair computed with libm from the same random bits. The polynomial
         // logarithm and sine/cosine are good to a few ulps; the reference's own θ = q·π/2 + φ (up to 2π) carries
