@@ -49,6 +49,27 @@ final class BidiagonalTests: XCTestCase {
         }
     }
 
+    /// Columns with norms below 2⁻⁹⁷⁰ make the reflector rescale them, and the blocked reduction then skips its fused
+    /// pass (which would accumulate Aᵀu from the unscaled column) for a separate one. A Gaussian 260×200 scaled by
+    /// 2⁻⁹⁹⁰ takes that path at every step, the unscaled one takes the fused pass: the singular values of the two B
+    /// agree after rescaling (the power of two is exact) to both reductions' backward error, 4·m·u·‖A‖_F, and P is
+    /// orthogonal on both, on one and two threads.
+    func testTinyColumnsTakeTheUnfusedPass() throws {
+        let a = Matrix<Double>.randomNormal(rows: 260, cols: 200, seed: 12)
+        let scale = 0x1p-990
+        let tiny = a.map { $0 * scale }
+        for threads in [1, 2] {
+            let big = reduce(a, threads: threads), small = reduce(tiny, threads: threads)
+            let s1 = try XCTUnwrap(bidiagonalSingularValues(big.d, big.e))
+            let s2 = try XCTUnwrap(bidiagonalSingularValues(small.d.map { $0 / scale }, small.e.map { $0 / scale }))
+            let worst = zip(s1, s2).map { abs($0 - $1) }.max() ?? 0
+            XCTAssertLessThanOrEqual(worst, 4 * 260 * u * a.frobeniusNorm, "threads \(threads)")
+            for p in [big.p, small.p] {
+                XCTAssertLessThanOrEqual((try matmul(p.transposed, p) - Matrix<Double>.identity(200)).maxAbs, 4 * 200 * u)
+            }
+        }
+    }
+
     func testBidiagonalSingularValues() throws {
         // Against the Jacobi SVD of the dense B (relative accuracy), to the QR iteration's absolute n·u·‖B‖.
         let n = 90

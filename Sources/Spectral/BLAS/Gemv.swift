@@ -162,6 +162,51 @@ func rowDots<T: SpectralScalar>(_ range: Range<Int>, _ n: Int, _ alpha: T, _ a: 
     #endif
 }
 
+/// y += Σ_{i ∈ range} c_i·(row i of A), A with unit column stride: four rows per pass over y, so each load and store
+/// of y serves four FMAs (the transposed product Aᵀc of the bidiagonalization's slots). Every element is formed in
+/// the order of one axpy per row, so the result is that of the row-by-row loop to the bit (a zero c_i adds 0·row
+/// where the axpy would skip it).
+@inline(__always)
+func rowAxpys<T: SpectralScalar>(_ range: Range<Int>, _ n: Int, _ c: UnsafePointer<T>, _ a: StridedPointer<T>, _ y: UnsafeMutablePointer<T>) {
+    #if DEBUG
+    for i in range { axpyStrided(n, c[i], UnsafePointer(a.at(i, 0)), 1, y, 1) }
+    #else
+    typealias V = T.KernelVector
+    let w = V.scalarCount, st = MemoryLayout<T>.stride
+    let yr = UnsafeMutableRawPointer(y)
+    var i = range.lowerBound
+    while i &+ 4 <= range.upperBound {
+        let r0 = UnsafeRawPointer(a.at(i, 0)), r1 = UnsafeRawPointer(a.at(i &+ 1, 0))
+        let r2 = UnsafeRawPointer(a.at(i &+ 2, 0)), r3 = UnsafeRawPointer(a.at(i &+ 3, 0))
+        let c0 = c[i], c1 = c[i &+ 1], c2 = c[i &+ 2], c3 = c[i &+ 3]
+        let v0 = V(repeating: c0), v1 = V(repeating: c1), v2 = V(repeating: c2), v3 = V(repeating: c3)
+        var j = 0
+        while j &+ w <= n {
+            let o = j &* st
+            var t = UnsafeRawPointer(yr).loadUnaligned(fromByteOffset: o, as: V.self)
+            t = madd(t, v0, r0.loadUnaligned(fromByteOffset: o, as: V.self))
+            t = madd(t, v1, r1.loadUnaligned(fromByteOffset: o, as: V.self))
+            t = madd(t, v2, r2.loadUnaligned(fromByteOffset: o, as: V.self))
+            t = madd(t, v3, r3.loadUnaligned(fromByteOffset: o, as: V.self))
+            yr.storeBytes(of: t, toByteOffset: o, as: V.self)
+            j &+= w
+        }
+        while j < n {
+            var t = y[j]
+            t = maddScalar(t, c0, a[i, j]); t = maddScalar(t, c1, a[i &+ 1, j])
+            t = maddScalar(t, c2, a[i &+ 2, j]); t = maddScalar(t, c3, a[i &+ 3, j])
+            y[j] = t
+            j &+= 1
+        }
+        i &+= 4
+    }
+    while i < range.upperBound {
+        axpyStrided(n, c[i], UnsafePointer(a.at(i, 0)), 1, y, 1)
+        i &+= 1
+    }
+    #endif
+}
+
 /// No NaN or ±Inf in v: the vectorised pass of `requireFinite` on a 1×n view.
 func vectorIsFinite<T: SpectralScalar>(_ v: [T]) -> Bool {
     v.withUnsafeBufferPointer { b in
