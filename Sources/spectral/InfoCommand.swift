@@ -27,7 +27,7 @@ func runInfo(_ args: Arguments) throws {
     if args.switches.contains("--json") {
         print(JSON.object([
             ("version", .string(SpectralRuntime.version)), ("isa", .string(KernelISA.name)), ("fma", .bool(KernelISA.fused)),
-            ("tiles", .string(KernelISA.tiles)), ("cpu", .string(sys.model)), ("cpu_family", sys.family.map(JSON.int) ?? .null),
+            ("tiles", .string(KernelISA.tiles)), ("blocking", .string(KernelISA.cacheBlocking)), ("cpu", .string(sys.model)), ("cpu_family", sys.family.map(JSON.int) ?? .null),
             ("faster_build_flags", sys.fasterBuildFlags.map(JSON.string) ?? .null),
             ("features", .array(sys.features.map(JSON.string))),
             ("caches", .object(sys.caches.map { ($0.name, .int($0.bytes)) })),
@@ -37,6 +37,7 @@ func runInfo(_ args: Arguments) throws {
     } else {
         print("Spectral \(SpectralRuntime.version)")
         print("built for:       \(KernelISA.name); GEMM tiles \(KernelISA.tiles)")
+        print("GEMM blocking:   \(KernelISA.cacheBlocking) (per build; SPECTRAL_GEMM_BLOCKING=MR,MC,KC,NC overrides)")
         print("cpu:             \(sys.model)\(sys.family.map { ", family \($0)" } ?? "")")
         print("cpu features:    \(sys.features.joined(separator: " "))")
         print("caches:          \(caches.isEmpty ? "unknown" : caches)")

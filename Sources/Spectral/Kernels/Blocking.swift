@@ -56,6 +56,12 @@ public enum KernelISA {
         return false
         #endif
     }
+    /// The GEMM's cache blocking in force (this build's table, or `SPECTRAL_GEMM_BLOCKING`), e.g.
+    /// `"f32 MC 144 KC 256 NC 2048, f64 MC 96 KC 256 NC 1536"`.
+    public static var cacheBlocking: String {
+        let f = blocking(Float.self), d = blocking(Double.self)
+        return "f32 MC \(f.mc) KC \(f.kc) NC \(f.nc), f64 MC \(d.mc) KC \(d.kc) NC \(d.nc)"
+    }
     /// Register tile MR×NR of the Float and Double kernels, e.g. `"f32 6x16, f64 6x8"`.
     public static var tiles: String {
         let f = blocking(Float.self), d = blocking(Double.self)
