@@ -78,9 +78,18 @@ func gemmStrided<T: SpectralScalar>(
 
     // Small products and narrow B: the kernel reads A in place (packing would cost more than it saves); small
     // products with whole B panels also read B in place.
-    // Read in place, an operand's successive k (A's columns, B's rows) must not be a multiple of 4 KiB apart:
-    // those all fall in the same few L1 sets. (A's MR rows may be: only MR lines are live at a time.)
-    let aliased = { (stride: Int) in stride != 1 && (stride &* MemoryLayout<T>.stride) % 4096 == 0 }
+    // Read in place, an operand's successive k (A's columns, B's rows) must spread over enough L1 sets to stay
+    // cached: a stride of 2^j lines reaches only 64/2^j of the 64 sets, and the kc lines a kernel call walks must fit
+    // in half their ways (4 of 8). 4 KiB strides alias for any kc > 4, 2 KiB ones (rows of 256 Doubles) for kc > 8:
+    // 256×256×k Double read in place ran 8–15% slower than 264×264×k. (A's MR rows may alias: only MR lines are live.)
+    let kDepth = Swift.min(k, bl.kc)
+    let aliased = { (stride: Int) -> Bool in
+        let bytes = stride &* MemoryLayout<T>.stride
+        if stride == 1 || bytes % 64 != 0 { return false }
+        let lines = bytes / 64
+        let sets = 64 / Swift.min(64, lines & -lines)
+        return kDepth > 4 * sets
+    }
     let small = Double(m) * Double(n) * Double(k) <= smallProductVolume
     // The portable build packs small products too: its in-place kernel broadcasts with shuffles, and 64³–384³ ran
     // 5–15% faster packed pre-broadcast; narrow B still reads A in place (packing cost 5–40% there).
