@@ -23,10 +23,12 @@ def kernel(mr, direct=False):
         out.append(f'''/// As `microKernel{mr}x2`, but reading A in place: element (i, p) at `a[i*ars + p*acs]` (no packing).
 /// For small products and for narrow B, where packing A costs more than it saves.
 ''')
+    a_doc = (f"`a` is read in place: element (i, p) at `a[i*ars + p*acs]`, broadcast per k step" if direct else
+             f"`a` is a packed {mr}×kc micro-panel: element (i, p) at `a[(p*{mr} + i)*e]`, repeated e = `packedAWidth` times\n/// (1 with FMA; a whole vector in the portable build, loaded instead of broadcast)")
     out.append(f'''/// GEMM micro-kernel with a {mr}×(2·W) register tile: C[0..<mr, 0..<nr] = α·Ã·B̃ + β·C.
 ///
-/// `a` is a packed {mr}×kc micro-panel (element (i, p) at `a[(p*{mr} + i)*e]`, repeated e = `packedAWidth` times); `b` holds kc rows of 2·W values, row p
-/// at `b + p*bStep`. {2*mr} accumulators; per k step 2 loads, {mr} broadcasts, {2*mr} multiply-adds. Full tiles with
+/// {a_doc}; `b` holds kc rows of 2·W values, row p
+/// at `b + p*bStep`. {2*mr} accumulators; per k step 2 loads of B, {mr} values of A, {2*mr} multiply-adds. Full tiles with
 /// unit column stride update C with SIMD loads/stores; edge tiles spill to `scratch` ({mr}×2W) first, so nothing
 /// outside C is touched. β = 0 never reads C.
 @inline(__always)

@@ -50,7 +50,7 @@ func runInfo(_ args: Arguments) throws {
     if let flags = sys.fasterBuildFlags {
         // One line to copy, in this repository or in a package that depends on Spectral.
         printError("warning: this CPU runs a faster build than this binary (\(KernelISA.name))"
-                   + (KernelISA.fused ? "" : "; GEMM in the AVX2+FMA build is about 2.5× faster") + ". Build with:")
+                   + (KernelISA.fused ? "" : "; the tuned builds' GEMM is 2.5× faster or more") + ". Build with:")
         printError("swift build -c release \(flags)")
     }
 }

@@ -15,7 +15,8 @@ let gemmParallelThreshold = 4_000_000.0
 let fusedGroup = 16
 
 /// m·n·k up to which a product counts as small: A and B are read in place, nothing is packed (unless successive k
-/// of an operand are a multiple of 4 KiB apart, which fall in the same cache sets). Reading in place made
+/// of an operand fall in too few L1 sets, the `aliased` rule in `gemmStrided`; the portable build packs A anyway,
+/// pre-broadcast). Reading in place made
 /// 256³–384³ 7–10% faster in Float (packing a row-major A is a transpose) and 0–3% in Double; at 512³ Double,
 /// B's 4 KiB rows read in place were 35% slower.
 let smallProductVolume = 384.0 * 384.0 * 384.0
@@ -79,16 +80,17 @@ func gemmStrided<T: SpectralScalar>(
     // Small products and narrow B: the kernel reads A in place (packing would cost more than it saves); small
     // products with whole B panels also read B in place.
     // Read in place, an operand's successive k (A's columns, B's rows) must spread over enough L1 sets to stay
-    // cached: a stride of 2^j lines reaches only 64/2^j of the 64 sets, and the kc lines a kernel call walks must fit
-    // in half their ways (4 of 8). 4 KiB strides alias for any kc > 4, 2 KiB ones (rows of 256 Doubles) for kc > 8:
-    // 256×256×k Double read in place ran 8–15% slower than 264×264×k. (A's MR rows may alias: only MR lines are live.)
+    // cached: a stride of 2^j whole lines reaches only 64/2^j of the 64 sets (other strides are read in place), and
+    // the kc lines a kernel call walks must fit in those sets' 8 ways. 4 KiB strides alias for any kc > 8, 2 KiB ones
+    // (rows of 256 Doubles) for kc > 16: 256×256×k Double read in place ran 8–15% slower than 264×264×k. With half
+    // the ways as the limit, 64³ Double was packed too and ran 6% slower. (A's MR rows may alias: MR lines are live.)
     let kDepth = Swift.min(k, bl.kc)
     let aliased = { (stride: Int) -> Bool in
         let bytes = stride &* MemoryLayout<T>.stride
-        if stride == 1 || bytes % 64 != 0 { return false }
+        if stride == 1 || bytes == 0 || bytes % 64 != 0 { return false }
         let lines = bytes / 64
         let sets = 64 / Swift.min(64, lines & -lines)
-        return kDepth > 4 * sets
+        return kDepth > 8 * sets
     }
     let small = Double(m) * Double(n) * Double(k) <= smallProductVolume
     // The portable build packs small products too: its in-place kernel broadcasts with shuffles, and 64³–384³ ran

@@ -20,8 +20,10 @@ import Darwin
 /// X = πAV… accumulate; one GEMM with inner dimension 64 then applies A ← A − [U X]·[Y V]ᵀ. Inside a panel the two
 /// products share one pass over the block (BLAS 2.5, as in Howell et al.'s GEMVER): the pass that forms x = A·v also
 /// finishes the next step's column row by row and accumulates Σ z_r·A[r, :] for its Aᵀu, four rows at a time
-/// (`rowDots`, `rowAxpys`). A column so tiny that the reflector must rescale it (norm below 2⁻⁹⁷⁰ in Double) takes a
-/// separate pass instead. 1024² Double, one thread: values-only SVD 272–284 → 232–246 ms. The last columns go
+/// (`rowDots`, `rowAxpys`); the first step of each panel still makes its own Aᵀu pass (33 passes per panel of 32
+/// instead of 64). A column so tiny that the reflector must rescale it (norm below 2⁻⁹⁷⁰ in Double) takes a separate
+/// pass instead. The fused sum is formed before its scaling by 1/(α − β), which costs nothing in accuracy for the
+/// callers' inputs, scaled so that their largest entry is about 1 (terms underflow only below 2⁻¹⁰²² in Double). 1024² Double, one thread: values-only SVD 272–284 → 232–246 ms. The last columns go
 /// through `bidiagonalizeUnblocked`. 4mn² − 4n³/3 flops, half of them in the GEMMs. Backward stable
 /// (B = Qᵀ(A + ΔA)P with ‖ΔA‖ ≤ c·mn·u·‖A‖; measured: σ(B) within 7u·σ₁ of σ(A)).
 @_specialize(where T == Float)
@@ -52,7 +54,7 @@ func bidiagonalize<T: SpectralScalar>(_ m: Int, _ n: Int, _ a: UnsafeMutablePoin
                     let yCol = { (j: Int) in yv + j * n }, vCol = { (j: Int) in yv + (nb + j) * n }
                     // Column k with the panel's updates so far, and its left reflector u (stored in U from row k).
                     if fused {
-                        col.update(from: z, count: m)
+                        (col + k).update(from: z + k, count: m - k)
                     } else {
                         for r in k..<m { col[r] = a[r * ld + k] }
                         for j in 0..<i {

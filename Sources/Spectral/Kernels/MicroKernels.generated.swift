@@ -2,8 +2,9 @@
 
 /// GEMM micro-kernel with a 4×(2·W) register tile: C[0..<mr, 0..<nr] = α·Ã·B̃ + β·C.
 ///
-/// `a` is a packed 4×kc micro-panel (element (i, p) at `a[(p*4 + i)*e]`, repeated e = `packedAWidth` times); `b` holds kc rows of 2·W values, row p
-/// at `b + p*bStep`. 8 accumulators; per k step 2 loads, 4 broadcasts, 8 multiply-adds. Full tiles with
+/// `a` is a packed 4×kc micro-panel: element (i, p) at `a[(p*4 + i)*e]`, repeated e = `packedAWidth` times
+/// (1 with FMA; a whole vector in the portable build, loaded instead of broadcast); `b` holds kc rows of 2·W values, row p
+/// at `b + p*bStep`. 8 accumulators; per k step 2 loads of B, 4 values of A, 8 multiply-adds. Full tiles with
 /// unit column stride update C with SIMD loads/stores; edge tiles spill to `scratch` (4×2W) first, so nothing
 /// outside C is touched. β = 0 never reads C.
 @inline(__always)
@@ -89,8 +90,9 @@ func microKernel4x2<V: SIMD>(
 
 /// GEMM micro-kernel with a 6×(2·W) register tile: C[0..<mr, 0..<nr] = α·Ã·B̃ + β·C.
 ///
-/// `a` is a packed 6×kc micro-panel (element (i, p) at `a[(p*6 + i)*e]`, repeated e = `packedAWidth` times); `b` holds kc rows of 2·W values, row p
-/// at `b + p*bStep`. 12 accumulators; per k step 2 loads, 6 broadcasts, 12 multiply-adds. Full tiles with
+/// `a` is a packed 6×kc micro-panel: element (i, p) at `a[(p*6 + i)*e]`, repeated e = `packedAWidth` times
+/// (1 with FMA; a whole vector in the portable build, loaded instead of broadcast); `b` holds kc rows of 2·W values, row p
+/// at `b + p*bStep`. 12 accumulators; per k step 2 loads of B, 6 values of A, 12 multiply-adds. Full tiles with
 /// unit column stride update C with SIMD loads/stores; edge tiles spill to `scratch` (6×2W) first, so nothing
 /// outside C is touched. β = 0 never reads C.
 @inline(__always)
@@ -194,8 +196,9 @@ func microKernel6x2<V: SIMD>(
 
 /// GEMM micro-kernel with a 8×(2·W) register tile: C[0..<mr, 0..<nr] = α·Ã·B̃ + β·C.
 ///
-/// `a` is a packed 8×kc micro-panel (element (i, p) at `a[(p*8 + i)*e]`, repeated e = `packedAWidth` times); `b` holds kc rows of 2·W values, row p
-/// at `b + p*bStep`. 16 accumulators; per k step 2 loads, 8 broadcasts, 16 multiply-adds. Full tiles with
+/// `a` is a packed 8×kc micro-panel: element (i, p) at `a[(p*8 + i)*e]`, repeated e = `packedAWidth` times
+/// (1 with FMA; a whole vector in the portable build, loaded instead of broadcast); `b` holds kc rows of 2·W values, row p
+/// at `b + p*bStep`. 16 accumulators; per k step 2 loads of B, 8 values of A, 16 multiply-adds. Full tiles with
 /// unit column stride update C with SIMD loads/stores; edge tiles spill to `scratch` (8×2W) first, so nothing
 /// outside C is touched. β = 0 never reads C.
 @inline(__always)
@@ -317,8 +320,9 @@ func microKernel8x2<V: SIMD>(
 
 /// GEMM micro-kernel with a 12×(2·W) register tile: C[0..<mr, 0..<nr] = α·Ã·B̃ + β·C.
 ///
-/// `a` is a packed 12×kc micro-panel (element (i, p) at `a[(p*12 + i)*e]`, repeated e = `packedAWidth` times); `b` holds kc rows of 2·W values, row p
-/// at `b + p*bStep`. 24 accumulators; per k step 2 loads, 12 broadcasts, 24 multiply-adds. Full tiles with
+/// `a` is a packed 12×kc micro-panel: element (i, p) at `a[(p*12 + i)*e]`, repeated e = `packedAWidth` times
+/// (1 with FMA; a whole vector in the portable build, loaded instead of broadcast); `b` holds kc rows of 2·W values, row p
+/// at `b + p*bStep`. 24 accumulators; per k step 2 loads of B, 12 values of A, 24 multiply-adds. Full tiles with
 /// unit column stride update C with SIMD loads/stores; edge tiles spill to `scratch` (12×2W) first, so nothing
 /// outside C is touched. β = 0 never reads C.
 @inline(__always)
@@ -476,8 +480,9 @@ func microKernel12x2<V: SIMD>(
 
 /// GEMM micro-kernel with a 14×(2·W) register tile: C[0..<mr, 0..<nr] = α·Ã·B̃ + β·C.
 ///
-/// `a` is a packed 14×kc micro-panel (element (i, p) at `a[(p*14 + i)*e]`, repeated e = `packedAWidth` times); `b` holds kc rows of 2·W values, row p
-/// at `b + p*bStep`. 28 accumulators; per k step 2 loads, 14 broadcasts, 28 multiply-adds. Full tiles with
+/// `a` is a packed 14×kc micro-panel: element (i, p) at `a[(p*14 + i)*e]`, repeated e = `packedAWidth` times
+/// (1 with FMA; a whole vector in the portable build, loaded instead of broadcast); `b` holds kc rows of 2·W values, row p
+/// at `b + p*bStep`. 28 accumulators; per k step 2 loads of B, 14 values of A, 28 multiply-adds. Full tiles with
 /// unit column stride update C with SIMD loads/stores; edge tiles spill to `scratch` (14×2W) first, so nothing
 /// outside C is touched. β = 0 never reads C.
 @inline(__always)
@@ -655,8 +660,8 @@ func microKernel14x2<V: SIMD>(
 /// For small products and for narrow B, where packing A costs more than it saves.
 /// GEMM micro-kernel with a 4×(2·W) register tile: C[0..<mr, 0..<nr] = α·Ã·B̃ + β·C.
 ///
-/// `a` is a packed 4×kc micro-panel (element (i, p) at `a[(p*4 + i)*e]`, repeated e = `packedAWidth` times); `b` holds kc rows of 2·W values, row p
-/// at `b + p*bStep`. 8 accumulators; per k step 2 loads, 4 broadcasts, 8 multiply-adds. Full tiles with
+/// `a` is read in place: element (i, p) at `a[i*ars + p*acs]`, broadcast per k step; `b` holds kc rows of 2·W values, row p
+/// at `b + p*bStep`. 8 accumulators; per k step 2 loads of B, 4 values of A, 8 multiply-adds. Full tiles with
 /// unit column stride update C with SIMD loads/stores; edge tiles spill to `scratch` (4×2W) first, so nothing
 /// outside C is touched. β = 0 never reads C.
 @inline(__always)
@@ -711,8 +716,8 @@ func microKernel4x2DirectA<V: SIMD>(
 /// For small products and for narrow B, where packing A costs more than it saves.
 /// GEMM micro-kernel with a 6×(2·W) register tile: C[0..<mr, 0..<nr] = α·Ã·B̃ + β·C.
 ///
-/// `a` is a packed 6×kc micro-panel (element (i, p) at `a[(p*6 + i)*e]`, repeated e = `packedAWidth` times); `b` holds kc rows of 2·W values, row p
-/// at `b + p*bStep`. 12 accumulators; per k step 2 loads, 6 broadcasts, 12 multiply-adds. Full tiles with
+/// `a` is read in place: element (i, p) at `a[i*ars + p*acs]`, broadcast per k step; `b` holds kc rows of 2·W values, row p
+/// at `b + p*bStep`. 12 accumulators; per k step 2 loads of B, 6 values of A, 12 multiply-adds. Full tiles with
 /// unit column stride update C with SIMD loads/stores; edge tiles spill to `scratch` (6×2W) first, so nothing
 /// outside C is touched. β = 0 never reads C.
 @inline(__always)

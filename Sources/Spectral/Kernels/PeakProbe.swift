@@ -8,10 +8,11 @@ extension KernelISA {
     /// The multiply-add throughput of one core on this build's kernel vectors, in GFLOP/s: the GEMM's own
     /// micro-kernel at this build's tile (6×2 kernel vectors with FMA: twelve independent `madd` chains, enough to
     /// cover the FMA latency of every current x86-64 and arm64 core; 4×2 in the portable build) run on operands that
-    /// stay in L1 (kc = 512, B's row reused), for about `seconds`. It is the ceiling the GEMM can reach, the "peak"
-    /// the benchmarks quote percentages of; the write-back of C once per 512 steps keeps it within about 1 % of the
-    /// core's rate. (The portable build has no FMA: its figure counts the separate multiply and add as two flops, and
-    /// on x86-64 it is the SSE2 baseline's peak, one 4-wide multiply and one add per FP pipe pair and cycle.)
+    /// stay in L1 (kc = 512, B's row reused; kc = 256 in the portable build, whose A is packed 4 values wide), for
+    /// about `seconds`. It is the ceiling the GEMM can reach, the "peak" the benchmarks quote percentages of; the
+    /// write-back of C once per kc steps keeps it within about 1–2 % of the kernel's rate. (The portable build has no
+    /// FMA: its figure counts the separate multiply and add as two flops. On x86-64 it is this kernel's in-L1 rate,
+    /// limited by instruction issue below SSE2's ceiling of one 4-wide multiply and one add per pipe pair and cycle.)
     ///
     /// ```swift
     /// let peak = KernelISA.peakGFLOPS(Float.self)   // e.g. about 265 on one Zen 5 core with the x86-64-v4 build

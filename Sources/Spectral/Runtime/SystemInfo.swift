@@ -59,8 +59,9 @@ public struct SystemInfo: Sendable {
     /// ```
     public var fasterBuildFlags: String? {
         #if arch(x86_64)
-        if features.contains("avx512f") && features.contains("avx512vl") && !KernelISA.avx512 { return KernelISA.v4Flags }
-        if features.contains("avx2") && features.contains("fma") && !KernelISA.fused { return KernelISA.v3Flags }
+        let v3 = features.contains("avx2") && features.contains("fma")
+        if v3 && features.contains("avx512f") && features.contains("avx512vl") && !KernelISA.avx512 { return KernelISA.v4Flags }
+        if v3 && !KernelISA.fused { return KernelISA.v3Flags }
         #endif
         return nil
     }
