@@ -22,8 +22,8 @@ final class InternalsTests: XCTestCase {
                     let panels = (rows + mr - 1) / mr
                     var plain = [T](repeating: .nan, count: panels * mr * kc)
                     var wide = [T](repeating: .nan, count: panels * mr * kc * w)
-                    plain.withUnsafeMutableBufferPointer { packA(mr, rows, kc, a, $0.baseAddress!) }
-                    wide.withUnsafeMutableBufferPointer { packA(mr, rows, kc, a, $0.baseAddress!, width: w) }
+                    plain.withUnsafeMutableBufferPointer { packAPlain(mr, rows, kc, a, $0.baseAddress!) }
+                    wide.withUnsafeMutableBufferPointer { packAExpanded(mr, rows, kc, a, $0.baseAddress!) }
                     for (j, v) in plain.enumerated() {
                         XCTAssertEqual(Array(wide[(j * w)..<(j * w + w)]), [T](repeating: v, count: w), "strides (\(rs), \(cs)) slot \(j)")
                     }

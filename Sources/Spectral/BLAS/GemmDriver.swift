@@ -139,7 +139,7 @@ func gemmStrided<T: SpectralScalar>(
                     if triangle == .upper && lastCol < ic { continue }
                     // Direct A still packs a partial last micro-panel, so no row past m is read.
                     let fullRows = directA ? mc / mr * mr : 0
-                    packA(mr, mc - fullRows, kc, StridedPointer(a.at(ic + fullRows, pc), a.rowStride, a.colStride), aPack, width: aWidth)
+                    packA(mr, mc - fullRows, kc, StridedPointer(a.at(ic + fullRows, pc), a.rowStride, a.colStride), aPack)
                     for q in panels {
                         if fusedB && ic == rows.lowerBound && (q - panels.lowerBound) % fusedGroup == 0 {
                             packB(kc, nc, q * nr, Swift.min(q + fusedGroup, panels.upperBound) * nr, bBlock, nr, bPack)

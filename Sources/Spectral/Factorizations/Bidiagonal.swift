@@ -23,8 +23,9 @@ import Darwin
 /// (`rowDots`, `rowAxpys`); the first step of each panel still makes its own Aᵀu pass (33 passes per panel of 32
 /// instead of 64). A column so tiny that the reflector must rescale it (norm below 2⁻⁹⁷⁰ in Double) takes a separate
 /// pass instead. The fused sum is formed before its scaling by 1/(α − β), which costs nothing in accuracy for the
-/// callers' inputs, scaled so that their largest entry is about 1 (terms underflow only below 2⁻¹⁰²² in Double). 1024² Double, one thread: values-only SVD 272–284 → 232–246 ms. The last columns go
-/// through `bidiagonalizeUnblocked`. 4mn² − 4n³/3 flops, half of them in the GEMMs. Backward stable
+/// callers' inputs, scaled so that their largest entry is about 1 (terms underflow only below 2⁻¹⁰²² in Double).
+/// 1024² Double, one thread: values-only SVD 272–284 → 232–246 ms. The last columns go through
+/// `bidiagonalizeUnblocked`. 4mn² − 4n³/3 flops, half of them in the GEMMs. Backward stable
 /// (B = Qᵀ(A + ΔA)P with ‖ΔA‖ ≤ c·mn·u·‖A‖; measured: σ(B) within 7u·σ₁ of σ(A)).
 @_specialize(where T == Float)
 @_specialize(where T == Double)
@@ -52,15 +53,19 @@ func bidiagonalize<T: SpectralScalar>(_ m: Int, _ n: Int, _ a: UnsafeMutablePoin
                     let k = k0 + i
                     let uCol = { (j: Int) in ux + j * m }, xCol = { (j: Int) in ux + (nb + j) * m }
                     let yCol = { (j: Int) in yv + j * n }, vCol = { (j: Int) in yv + (nb + j) * n }
+                    // dst[c:] = column c of A from row c on, minus the panel's first `left` U·Yᵀ and `right` X·Vᵀ terms.
+                    func updatedColumn(_ c: Int, left: Int, right: Int, into dst: UnsafeMutablePointer<T>) {
+                        for r in c..<m { dst[r] = a[r * ld + c] }
+                        for j in 0..<Swift.max(left, right) {
+                            if j < left { axpyStrided(m - c, -yCol(j)[c], uCol(j) + c, 1, dst + c, 1) }
+                            if j < right { axpyStrided(m - c, -vCol(j)[c], xCol(j) + c, 1, dst + c, 1) }
+                        }
+                    }
                     // Column k with the panel's updates so far, and its left reflector u (stored in U from row k).
                     if fused {
                         (col + k).update(from: z + k, count: m - k)
                     } else {
-                        for r in k..<m { col[r] = a[r * ld + k] }
-                        for j in 0..<i {
-                            axpyStrided(m - k, -yCol(j)[k], uCol(j) + k, 1, col + k, 1)
-                            axpyStrided(m - k, -vCol(j)[k], xCol(j) + k, 1, col + k, 1)
-                        }
+                        updatedColumn(k, left: i, right: i, into: col)
                     }
                     let alpha = col[k]
                     let tau = makeReflector(m - k, col + k)
@@ -73,12 +78,8 @@ func bidiagonalize<T: SpectralScalar>(_ m: Int, _ n: Int, _ a: UnsafeMutablePoin
                     let cols = n - k - 1
                     // y = τ·(A[k:, k+1:]ᵀu − Y·(Uᵀu) − V·(Xᵀu)), A read as it was before the panel.
                     let slots = reductionSlots(rows: m - k, cols: cols), team = Swift.min(parts, slots)
-                    if fused, let c = uScale {
-                        // Aᵀu = A[k, k+1:] + (Σ_{r>k} z_r·A[r, k+1:])/(α − β): the slot sums came with the last pass.
-                        for q in 1..<slots { axpyStrided(cols, 1, w + q * Swift.max(m, n), 1, w, 1) }
-                        scalStrided(cols, c, w, 1)
-                        axpyStrided(cols, 1, a + k * ld + k + 1, 1, w, 1)
-                    } else {
+                    let fusedScale = fused ? uScale : nil
+                    if fusedScale == nil {
                         parallelFor(team) { t in
                             let (a, w) = box.value
                             for s in stride(from: t, to: slots, by: team) {
@@ -89,7 +90,12 @@ func bidiagonalize<T: SpectralScalar>(_ m: Int, _ n: Int, _ a: UnsafeMutablePoin
                                 }
                             }
                         }
-                        for s in 1..<slots { axpyStrided(cols, 1, w + s * Swift.max(m, n), 1, w, 1) }
+                    }
+                    for s in 1..<slots { axpyStrided(cols, 1, w + s * Swift.max(m, n), 1, w, 1) }
+                    if let c = fusedScale {
+                        // Aᵀu = A[k, k+1:] + (Σ_{r>k} z_r·A[r, k+1:])/(α − β): the slot sums came with the last pass.
+                        scalStrided(cols, c, w, 1)
+                        axpyStrided(cols, 1, a + k * ld + k + 1, 1, w, 1)
                     }
                     for j in 0..<i {
                         t1[j] = dotStrided(m - k, uCol(j) + k, 1, col + k, 1)
@@ -128,12 +134,8 @@ func bidiagonalize<T: SpectralScalar>(_ m: Int, _ n: Int, _ a: UnsafeMutablePoin
                     fused = i + 1 < nb && cols > 1
                     let nextSlots = reductionSlots(rows: m - k - 1, cols: cols - 1)
                     let nextTeam = Swift.min(parts, nextSlots)
-                    if fused {
-                        // z = column k+1 with every update but the −X_i·V_i[k+1] that x_i brings.
-                        for r in (k + 1)..<m { z[r] = a[r * ld + k + 1] }
-                        for j in 0...i { axpyStrided(rest, -yCol(j)[k + 1], uCol(j) + k + 1, 1, z + k + 1, 1) }
-                        for j in 0..<i { axpyStrided(rest, -vCol(j)[k + 1], xCol(j) + k + 1, 1, z + k + 1, 1) }
-                    }
+                    // z = column k+1 with every update but the −X_i·V_i[k+1] that x_i brings.
+                    if fused { updatedColumn(k + 1, left: i + 1, right: i, into: z) }
                     let vBox = UncheckedSendable(xi)
                     // Rows go to the next step's slots (whole slots per thread): the sums do not depend on the threads.
                     let passSlots = fused ? nextSlots : slots, passTeam = fused ? nextTeam : team

@@ -1,13 +1,14 @@
 /// Packs rows [0, mc) × cols [0, kc) of A into MR-row micro-panels: panel q holds element (q·MR + i, p) at
-/// `dst[(q*MR*kc + p*MR + i)*e]`, repeated in the e = `width` slots from there (1, or the portable build's
-/// pre-broadcast `packedAWidth`). Rows past mc are zero so the micro-kernel never needs a bound check.
+/// `dst[(q*MR*kc + p*MR + i)*e]`, repeated in the e = `packedAWidth` slots from there (1, or the portable build's
+/// pre-broadcast whole vector, `packAExpanded`). Rows past mc are zero so the micro-kernel never needs a bound check.
 @inline(__always)
-func packA<T: SpectralScalar>(_ mr: Int, _ mc: Int, _ kc: Int, _ a: StridedPointer<T>, _ dst: UnsafeMutablePointer<T>,
-                              width e: Int = 1) {
-    if e != 1 {
-        packAExpanded(mr, mc, kc, a, dst, e)
-        return
-    }
+func packA<T: SpectralScalar>(_ mr: Int, _ mc: Int, _ kc: Int, _ a: StridedPointer<T>, _ dst: UnsafeMutablePointer<T>) {
+    if packedAWidth(T.KernelVector.self) != 1 { packAExpanded(mr, mc, kc, a, dst) } else { packAPlain(mr, mc, kc, a, dst) }
+}
+
+/// `packA` with one slot per value (e = 1): the FMA builds' layout, which their kernels broadcast from.
+@inline(__always)
+func packAPlain<T: SpectralScalar>(_ mr: Int, _ mc: Int, _ kc: Int, _ a: StridedPointer<T>, _ dst: UnsafeMutablePointer<T>) {
     var q = 0
     while q < mc {
         let rowsHere = Swift.min(mr, mc &- q)
@@ -34,14 +35,13 @@ func packA<T: SpectralScalar>(_ mr: Int, _ mc: Int, _ kc: Int, _ a: StridedPoint
     }
 }
 
-/// `packA` with every value stored as a whole kernel vector (e = `T.KernelVector.scalarCount` copies), written with
-/// vector stores.
+/// `packA` with every value stored as a whole kernel vector (`T.KernelVector.scalarCount` copies), written with
+/// vector stores: the portable build's layout, callable on any build (the tests compare it with the plain one).
 @inline(__always)
-func packAExpanded<T: SpectralScalar>(_ mr: Int, _ mc: Int, _ kc: Int, _ a: StridedPointer<T>, _ dst: UnsafeMutablePointer<T>, _ e: Int) {
+func packAExpanded<T: SpectralScalar>(_ mr: Int, _ mc: Int, _ kc: Int, _ a: StridedPointer<T>, _ dst: UnsafeMutablePointer<T>) {
     typealias V = T.KernelVector
-    precondition(e == V.scalarCount, "expanded packing writes whole kernel vectors")
     let raw = UnsafeMutableRawPointer(dst)
-    let vBytes = MemoryLayout<T>.stride &* e
+    let vBytes = MemoryLayout<T>.stride &* V.scalarCount
     var q = 0
     while q < mc {
         let rowsHere = Swift.min(mr, mc &- q)
