@@ -148,6 +148,10 @@ func svdTall<T: SpectralScalar>(_ a: MatrixView<T>, maxEntry: T, vectors: Singul
        let values = try equilibratedBidiagonalValues(a, scale: scale, threads: threads) {
         return SingularValueDecomposition(U: nil, S: values, Vt: nil, rank: values.prefix { $0 > 0 }.count, sweeps: 0)
     }
+    if vectors != .none && (vectors == .thin || m == n) && rankTolerance == nil && warmStart.enabled,
+       let f = try equilibratedSVD(a, scale: scale, maxSweeps: maxSweeps, threads: threads, range: warmStart.range) {
+        return f
+    }
     // Rows in non-increasing ∞-norm (dgejsv's full pivoting: with column pivoting it behaves like complete pivoting).
     let rowNorms = (0..<m).map { i in (0..<n).reduce(T(0)) { Swift.max($0, Swift.abs(a[i, $1])) } }
     let rowOrder = (0..<m).sorted { rowNorms[$0] > rowNorms[$1] || (rowNorms[$0] == rowNorms[$1] && $0 < $1) }

@@ -1,0 +1,80 @@
+import XCTest
+@testable import Spectral
+
+/// The SVD's direct route for equilibrated inputs (`equilibratedSVD`): Jacobi on A·V₀, V₀ from the bidiagonal SVD,
+/// without the preconditioning QRs.
+final class EquilibratedSVDTests: XCTestCase {
+    /// ‖A − U·diag(S)·Vᵀ‖_F / ‖A‖_F, ‖UᵀU − I‖_F and ‖V·Vᵀ − I‖_F (V given as Vᵀ), in Double.
+    func defects<T: SpectralScalar>(_ a: Matrix<T>, _ s: SingularValueDecomposition<T>) throws -> (Double, Double, Double) {
+        let u = s.U!.asDouble, vt = s.Vt!.asDouble, ad = a.asDouble
+        let us = Matrix<Double>(rows: u.rows, cols: u.cols) { i, j in u[i, j] * s.S[j].double }
+        let res = (try matmul(us, vt) - ad).frobeniusNorm / ad.frobeniusNorm
+        let uo = (try matmul(u.transposed, u) - Matrix<Double>.identity(u.cols)).frobeniusNorm
+        let vo = (try matmul(vt, vt.transposed) - Matrix<Double>.identity(vt.rows)).frobeniusNorm
+        return (res, uo, vo)
+    }
+
+    func testEquilibratedInputsTakeTheDirectRoute() throws {
+        // Square, tall below 2n (bidiagonalized as it is), tall from 2n (QR first, U = Q·[U_R; 0]), wide (transposed),
+        // the scalar and (from blockJacobiMinimum) the block iteration. Residual and orthonormality to
+        // 8·max(m, n)·u·√k (the contract `SVDTests.checkSVD` asserts), which by Weyl puts every σ within that of
+        // A's; every σ against the values-only route (QR iteration and Rayleigh quotients, no Jacobi) to
+        // 16·√k·u·σ₁ (as `testValuesOnlyBidiagonalPath`); at most 3 sweeps. (The plain iteration's 8–12 sweeps
+        // drift by up to 100u·σ₁ on these, so it is no oracle at this level.)
+        let u = 1.1e-16
+        let big = sized(400, debug: 130)
+        for (m, n, seed) in [(64, 64, UInt64(1)), (130, 97, 2), (301, 120, 3), (97, 210, 4), (big + 20, big, 5), (3 * big, big, 6)] {
+            let a = Matrix<Double>.randomNormal(rows: m, cols: n, seed: seed)
+            let k = min(m, n)
+            let tall = m >= n ? a.view : a.view.transposed
+            let direct = try XCTUnwrap(try equilibratedSVD(tall, scale: PowerOfTwoScale(maxAbs: a.maxAbs), maxSweeps: 60, threads: 1,
+                                                           range: WarmStartPolicy().range), "\(m)×\(n) takes the direct route")
+            let s = try svd(a)
+            XCTAssertEqual(s.S, direct.S, "\(m)×\(n): svd uses the route")
+            let values = try svd(a, vectors: .none)
+            XCTAssertEqual(values.sweeps, 0, "\(m)×\(n): values only take the bidiagonal route")
+            for i in 0..<k { XCTAssertEqual(s.S[i], values.S[i], accuracy: 16 * Double(k).squareRoot() * u * values.S[0], "\(m)×\(n) σ\(i)") }
+            let (res, uo, vo) = try defects(a, s)
+            let bound = 8 * Double(max(m, n)) * u * Double(k).squareRoot()
+            XCTAssertLessThanOrEqual(res, bound, "\(m)×\(n) residual")
+            XCTAssertLessThanOrEqual(uo, bound, "\(m)×\(n) UᵀU")
+            XCTAssertLessThanOrEqual(vo, bound, "\(m)×\(n) VᵀV")
+            XCTAssertLessThanOrEqual(s.sweeps, 3, "\(m)×\(n) sweeps")
+            XCTAssertEqual(s.rank, k)
+        }
+        // Float: σ against the Double SVD of the same matrix to 8·√k·u_f·σ₁, the same contract in u_f.
+        let f = Matrix<Float>.randomNormal(rows: 260, cols: 200, seed: 7)
+        let fs = try svd(f), ds = try svd(f.asDouble)
+        XCTAssertNotNil(try equilibratedSVD(f.view, scale: PowerOfTwoScale(maxAbs: f.maxAbs), maxSweeps: 60, threads: 1, range: 64))
+        let uf = Double(Float.ulpOfOne) / 2
+        for i in 0..<200 { XCTAssertEqual(fs.S[i].double, ds.S[i], accuracy: 8 * 200.0.squareRoot() * uf * ds.S[0], "f32 σ\(i)") }
+        let (res, uo, vo) = try defects(f, fs)
+        for (name, x) in [("residual", res), ("UᵀU", uo), ("VᵀV", vo)] {
+            XCTAssertLessThanOrEqual(x, 8 * 260 * uf * 200.0.squareRoot(), "f32 \(name)")
+        }
+    }
+
+    func testOtherInputsKeepThePreconditionedPath() throws {
+        func route(_ a: Matrix<Double>) throws -> SingularValueDecomposition<Double>? {
+            try equilibratedSVD(a.view, scale: PowerOfTwoScale(maxAbs: a.maxAbs), maxSweeps: 60, threads: 1, range: 64)
+        }
+        // Columns graded over 1e-8: not equilibrated (relative accuracy needs the preconditioner).
+        let g = Matrix<Double>.randomNormal(rows: 150, cols: 100, seed: 8)
+        XCTAssertNil(try route(Matrix<Double>(rows: 150, cols: 100) { i, j in g[i, j] * pow(10, -8 * Double(j) / 99) }))
+        // Rows of a Gaussian scaled by 1 or 3: columns equilibrated, rows not.
+        XCTAssertNil(try route(Matrix<Double>(rows: 150, cols: 100) { i, j in g[i, j] * (i % 2 == 0 ? 1 : 3) }))
+        // Equilibrated but rank-deficient (rank 30 of 100; all-ones): the bidiagonal SVD puts κ beyond 1/(64u).
+        let low = try matmul(Matrix<Double>.randomNormal(rows: 120, cols: 30, seed: 9), Matrix<Double>.randomNormal(rows: 30, cols: 100, seed: 10))
+        XCTAssertNil(try route(low))
+        XCTAssertNil(try route(Matrix<Double>(rows: 100, cols: 100, repeating: 1)))
+        // Below warmStartMinimum columns.
+        XCTAssertNil(try route(Matrix<Double>.randomNormal(rows: 100, cols: 63, seed: 11)))
+        // What svd then returns on them is still an SVD: 70 values at rounding level, a full U of a tall A orthonormal.
+        let s = try svd(low)
+        XCTAssertLessThanOrEqual(s.S[30], 16 * 100.0.squareRoot() * 1.1e-16 * s.S[0])
+        let full = try svd(g, vectors: .full)
+        XCTAssertEqual(full.U!.cols, 150)
+        XCTAssertLessThanOrEqual((try matmul(full.U!.transposed, full.U!) - Matrix<Double>.identity(150)).frobeniusNorm,
+                                 8 * 150 * 1.1e-16 * 150.0.squareRoot())
+    }
+}
