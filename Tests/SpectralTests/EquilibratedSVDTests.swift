@@ -77,4 +77,40 @@ final class EquilibratedSVDTests: XCTestCase {
         XCTAssertLessThanOrEqual((try matmul(full.U!.transposed, full.U!) - Matrix<Double>.identity(150)).frobeniusNorm,
                                  8 * 150 * 1.1e-16 * 150.0.squareRoot())
     }
+    func testNearlyOrthogonalStartEndsWithEveryCosineBelowTol() throws {
+        // X = Q·diag(σ) (Q orthonormal, σ from 1 to 1e-3, 7 blocks of 32, the last of 8), then a rotation by 1e-9
+        // inside block 2 and one by 1e-10 between blocks 0 and 4: the warm-start Gram flags one block and one
+        // pair; the block is orthogonalised on its own and the iteration skips what it verified. After it every
+        // cosine of the columns is at most tol (what convergence means), and the column norms are the σ to 8u
+        // relative (σ of X·(rotations) are σ's, and each rotation is row-wise backward stable).
+        let (rows, n) = (300, 200)
+        let q = try qr(Matrix<Double>.randomNormal(rows: rows, cols: n, seed: 21)).formQ()
+        let sigma = (0..<n).map { pow(10, -3 * Double($0) / Double(n - 1)) }
+        var x = Matrix<Double>(rows: n, cols: rows) { j, i in q[i, j] * sigma[j] }   // column j of X = row j
+        func rotate(_ a: Int, _ b: Int, _ t: Double) {
+            let (c, s) = (cos(t), sin(t))
+            for i in 0..<rows { let (xa, xb) = (x[a, i], x[b, i]); x[a, i] = c * xa - s * xb; x[b, i] = s * xa + c * xb }
+        }
+        rotate(70, 75, 1e-9)
+        rotate(10, 150, 1e-10)
+        let tol = 300.0.squareRoot() * Double.ulpOfOne
+        for threads in [1, 2] {
+            var xs = x
+            var norms = [Double](repeating: 0, count: n)
+            let out = xs.withUnsafeMutablePointer { xp, _ in
+                norms.withUnsafeMutableBufferPointer { np in
+                    blockJacobiOrthogonalize(rows: rows, n: n, xp, nil, wRows: n, tol: tol, maxSweeps: 60, threads: threads,
+                                             norms: np.baseAddress!, nearlyOrthogonal: true)
+                }
+            }
+            XCTAssertTrue(out.converged)
+            XCTAssertLessThanOrEqual(out.sweeps, 3, "threads \(threads)")
+            let g = try matmul(xs, xs.transposed)
+            var worst = 0.0
+            for i in 0..<n { for j in 0..<i { worst = max(worst, abs(g[i, j]) / (g[i, i] * g[j, j]).squareRoot()) } }
+            XCTAssertLessThanOrEqual(worst, tol, "threads \(threads): every cosine below tol")
+            let found = norms.sorted(by: >)
+            for j in 0..<n { XCTAssertEqual(found[j], sigma[j], accuracy: 8 * 1.1e-16 * sigma[j], "threads \(threads) σ\(j)") }
+        }
+    }
 }

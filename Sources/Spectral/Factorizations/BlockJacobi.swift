@@ -41,6 +41,16 @@ func blockJacobiOrthogonalize<T: SpectralScalar>(rows: Int, n: Int, _ x: UnsafeM
     // sweep screens them as usual; their blocks' columns are unchanged unless another pair rotated them, and such a
     // pair is fully screened next sweep — so a sweep without rotations still means every cosine is below tol.
     var skipFirst = [Bool](repeating: false, count: blocks * blocks)
+    // What is known orthogonal, and for which columns: a block's version counts the changes to its columns; a pair
+    // whose cosines (the cross ones, and those inside each block) were all verified at its blocks' current
+    // versions has exactly the columns it had then, and is skipped without a screen.
+    var version = [Int](repeating: 0, count: blocks)
+    var innerAt = [Int](repeating: -1, count: blocks)
+    var crossAt = [Int](repeating: -1, count: 2 * blocks * blocks)
+    func verified(_ p: Int, _ q: Int) -> Bool {
+        innerAt[p] == version[p] && innerAt[q] == version[q] && crossAt[2 * (p * blocks + q)] == version[p]
+            && crossAt[2 * (p * blocks + q) + 1] == version[q]
+    }
     if nearlyOrthogonal && blocks > 1 {
         BufferPool.shared.with(T.self, count: n * n + n) { buf in
             let g = buf, inv = buf + n * n
@@ -62,6 +72,48 @@ func blockJacobiOrthogonalize<T: SpectralScalar>(rows: Int, n: Int, _ x: UnsafeM
                     quiet[p * blocks + q] = true
                 }
             }
+            for p in 0..<blocks where worst[p * blocks + p] <= tol { innerAt[p] = 0 }
+            for p in 0..<blocks {
+                for q in (p + 1)..<blocks where worst[p * blocks + q] <= tol { crossAt[2 * (p * blocks + q)] = 0; crossAt[2 * (p * blocks + q) + 1] = 0 }
+            }
+            // A block with a cosine above tol among its own columns (after a warm start: typically one, holding a
+            // pair of close σ) is orthogonalised on its own — its two halves as a pair, until a pass needs no
+            // rotation — instead of through its pairs with every other block, each of which would rotate and
+            // change both blocks (31 rotated pairs and three more sweeps at 1024²). Its pairs whose cross cosines
+            // were below tol are then screened by their cross Gram alone.
+            let dirty = (0..<blocks).filter { worst[$0 * blocks + $0] > tol && Swift.min(b, n - $0 * b) >= 2 }
+            var changed = [Bool](repeating: false, count: dirty.count), clean = changed
+            changed.withUnsafeMutableBufferPointer { cp in
+                clean.withUnsafeMutableBufferPointer { vp in
+                    let box = UncheckedSendable((cp.baseAddress!, vp.baseAddress!))
+                    let next = Atomic<Int>(0)
+                    parallelFor(Swift.min(threads, dirty.count)) { _ in
+                        while true {
+                            let k = next.add(1, ordering: .relaxed).oldValue
+                            if k >= dirty.count { break }
+                            let i0 = dirty[k] * b, size = Swift.min(b, n - i0)
+                            for _ in 0..<8 {
+                                if jacobiPair(rows: rows, x: xBox.value, w: wBox.value, wRows: wRows, i0: i0, bi: size / 2,
+                                              j0: i0 + size / 2, bj: size - size / 2, tol: tol, screenFirst: false) == 0 {
+                                    box.value.1[k] = true
+                                    break
+                                }
+                                box.value.0[k] = true
+                            }
+                        }
+                    }
+                }
+            }
+            for (k, p) in dirty.enumerated() {
+                if changed[k] { version[p] += 1 }
+                if clean[k] { innerAt[p] = version[p] }
+            }
+            for p in 0..<blocks {
+                for q in (p + 1)..<blocks where !quiet[p * blocks + q] && worst[p * blocks + q] <= tol
+                    && innerAt[p] == version[p] && innerAt[q] == version[q] {
+                    quiet[p * blocks + q] = true
+                }
+            }
         }
     }
     while out.sweeps < maxSweeps {
@@ -75,7 +127,9 @@ func blockJacobiOrthogonalize<T: SpectralScalar>(rows: Int, n: Int, _ x: UnsafeM
                 if p < blocks && q < blocks { pairs.append((Swift.min(p, q), Swift.max(p, q))) }
             }
             var rotated = [Int](repeating: 0, count: pairs.count)
-            let quietBox = UncheckedSendable(quiet), skipBox = UncheckedSendable(out.sweeps == 1 ? skipFirst : [])
+            // Skipped: verified at the current columns, or (first sweep) found orthogonal by the warm start's Gram.
+            let skip = pairs.map { verified($0.0, $0.1) || (out.sweeps == 1 && skipFirst[$0.0 * blocks + $0.1]) }
+            let quietBox = UncheckedSendable(quiet)
             rotated.withUnsafeMutableBufferPointer { rp in
                 let rBox = UncheckedSendable(rp.baseAddress!)
                 // Pairs are claimed one at a time: a screened-out pair costs a fraction of a rotated one, so a
@@ -86,7 +140,7 @@ func blockJacobiOrthogonalize<T: SpectralScalar>(rows: Int, n: Int, _ x: UnsafeM
                         let k = next.add(1, ordering: .relaxed).oldValue
                         if k >= pairs.count { break }
                         let (p, q) = pairs[k]
-                        if !skipBox.value.isEmpty && skipBox.value[p * blocks + q] { rBox.value[k] = 0; continue }
+                        if skip[k] { rBox.value[k] = 0; continue }
                         rBox.value[k] = jacobiPair(rows: rows, x: xBox.value, w: wBox.value, wRows: wRows,
                                                    i0: p * b, bi: Swift.min(b, n - p * b), j0: q * b, bj: Swift.min(b, n - q * b), tol: tol,
                                                    screenFirst: quietBox.value[p * blocks + q])
@@ -94,6 +148,15 @@ func blockJacobiOrthogonalize<T: SpectralScalar>(rows: Int, n: Int, _ x: UnsafeM
                 }
             }
             rotatedPairs += rotated.reduce(0, +)
+            for (k, (p, q)) in pairs.enumerated() where !skip[k] {
+                if rotated[k] != 0 {
+                    version[p] += 1; version[q] += 1
+                } else {
+                    // A screen by the cross Gram alone verifies the cross cosines only; a full check, all of them.
+                    crossAt[2 * (p * blocks + q)] = version[p]; crossAt[2 * (p * blocks + q) + 1] = version[q]
+                    if !quiet[p * blocks + q] { innerAt[p] = version[p]; innerAt[q] = version[q] }
+                }
+            }
             for (k, (p, q)) in pairs.enumerated() { quiet[p * blocks + q] = rotated[k] == 0 }
             // Circle method: keep the first player, rotate the others.
             let last = order.removeLast()
