@@ -128,8 +128,12 @@ final class BidiagonalTests: XCTestCase {
 
     func testWarmStartKeepsResultsAndCutsSweeps() throws {
         // The same SVD with and without the warm start: singular values to 8·√n·u relative to σ₁ (both are
-        // backward stable), and the warm start converges in at most 3 sweeps on a Gaussian 400 (10 without).
-        let a = Matrix<Double>.randomNormal(rows: 420, cols: 400, seed: 31)
+        // backward stable), and the warm start converges in at most 3 sweeps on a Gaussian 400 (10 without). Rows
+        // scaled by 1, 2 and 3 in turn: not equilibrated, so this is the preconditioned path's warm start (a plain
+        // Gaussian takes the direct route, `EquilibratedSVDTests`).
+        let g = Matrix<Double>.randomNormal(rows: 420, cols: 400, seed: 31)
+        let a = Matrix<Double>(rows: 420, cols: 400) { i, j in g[i, j] * Double(1 + i % 3) }
+        XCTAssertNil(try equilibratedSVD(a.view, scale: PowerOfTwoScale(maxAbs: a.maxAbs), maxSweeps: 60, threads: 1, range: 64))
         let warm = try svd(a)
         let cold = try svd(a.view, warmStart: WarmStartPolicy(enabled: false))
         for i in 0..<400 { XCTAssertEqual(warm.S[i], cold.S[i], accuracy: 8 * 20 * u * cold.S[0]) }

@@ -99,9 +99,9 @@ final class DeterminismTests: XCTestCase {
         let f = Matrix<Float>.randomNormal(rows: 300, cols: 200, seed: 5)
         assertSameOnAnyThreads("svd f32") { t in let s = try svd(f, threads: t); return s.S + s.U!.elements }
         // The preconditioned warm path (rows scaled by 1…16: not equilibrated) and the direct route's QR-first
-        // branch (m ≥ 2n).
+        // branch (m ≥ 2n) with the block iteration.
         let graded = Matrix<Double>(rows: big.rows, cols: big.cols) { i, j in big[i, j] * Double(1 << (i % 5)) }
-        let tall = Matrix<Double>.randomNormal(rows: sized(450, debug: 220), cols: sized(150, debug: 70), seed: 12)
+        let tall = Matrix<Double>.randomNormal(rows: sized(700, debug: 220), cols: sized(330, debug: 100), seed: 12)
         for (name, x) in [("graded", graded), ("tall", tall)] {
             assertSameOnAnyThreads("svd \(name)") { t in
                 let s = try svd(x, threads: t)

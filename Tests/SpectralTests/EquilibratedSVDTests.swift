@@ -27,8 +27,11 @@ final class EquilibratedSVDTests: XCTestCase {
             let a = Matrix<Double>.randomNormal(rows: m, cols: n, seed: seed)
             let k = min(m, n)
             let tall = m >= n ? a.view : a.view.transposed
+            var certified: Bool? = nil
             let direct = try XCTUnwrap(try equilibratedSVD(tall, scale: PowerOfTwoScale(maxAbs: a.maxAbs), maxSweeps: 60, threads: 1,
-                                                           range: WarmStartPolicy().range), "\(m)×\(n) takes the direct route")
+                                                           range: WarmStartPolicy().range, certified: { certified = $0 }),
+                                       "\(m)×\(n) takes the direct route")
+            XCTAssertEqual(certified, true, "\(m)×\(n): V_B certified (a Gaussian's σ are well separated)")
             let s = try svd(a)
             XCTAssertEqual(s.S, direct.S, "\(m)×\(n): svd uses the route")
             let values = try svd(a, vectors: .none)
@@ -47,6 +50,14 @@ final class EquilibratedSVDTests: XCTestCase {
         let fs = try svd(f), ds = try svd(f.asDouble)
         XCTAssertNotNil(try equilibratedSVD(f.view, scale: PowerOfTwoScale(maxAbs: f.maxAbs), maxSweeps: 60, threads: 1, range: 64))
         let uf = Double(Float.ulpOfOne) / 2
+        let ft = Matrix<Float>.randomNormal(rows: 400, cols: 150, seed: 8)            // m ≥ 2n: QR first
+        XCTAssertNotNil(try equilibratedSVD(ft.view, scale: PowerOfTwoScale(maxAbs: ft.maxAbs), maxSweeps: 60, threads: 1, range: 64))
+        let fts = try svd(ft), dts = try svd(ft.asDouble)
+        for i in 0..<150 { XCTAssertEqual(fts.S[i].double, dts.S[i], accuracy: 8 * 150.0.squareRoot() * uf * dts.S[0], "f32 400×150 σ\(i)") }
+        let (tr, tu, tv) = try defects(ft, fts)
+        for (name, x) in [("residual", tr), ("UᵀU", tu), ("VᵀV", tv)] {
+            XCTAssertLessThanOrEqual(x, 8 * 400 * uf * 150.0.squareRoot(), "f32 400×150 \(name)")
+        }
         for i in 0..<200 { XCTAssertEqual(fs.S[i].double, ds.S[i], accuracy: 8 * 200.0.squareRoot() * uf * ds.S[0], "f32 σ\(i)") }
         let (res, uo, vo) = try defects(f, fs)
         for (name, x) in [("residual", res), ("UᵀU", uo), ("VᵀV", vo)] {
@@ -78,11 +89,13 @@ final class EquilibratedSVDTests: XCTestCase {
                                  8 * 150 * 1.1e-16 * 150.0.squareRoot())
     }
     func testNearlyOrthogonalStartEndsWithEveryCosineBelowTol() throws {
-        // X = Q·diag(σ) (Q orthonormal, σ from 1 to 1e-3, 7 blocks of 32, the last of 8), then a rotation by 1e-9
-        // inside block 2 and one by 1e-10 between blocks 0 and 4: the warm-start Gram flags one block and one
-        // pair; the block is orthogonalised on its own and the iteration skips what it verified. After it every
-        // cosine of the columns is at most tol (what convergence means), and the column norms are the σ to 8u
-        // relative (σ of X·(rotations) are σ's, and each rotation is row-wise backward stable).
+        // X = Q·diag(σ) (Q orthonormal, σ from 1 to 1e-3, 7 blocks of 32, the last of 8), then rotations by 1e-9
+        // inside blocks 2 and 5 and one by 1e-10 between blocks 0 and 4: the warm-start Gram flags two blocks and
+        // one pair; the blocks are orthogonalised on their own (in parallel) and the iteration skips what it
+        // verified. After it every cosine of the columns is at most tol (what convergence means), the column norms
+        // are the σ to ‖QᵀQ − I‖ + 8u relative (σ of X·(rotations) are X's, and each rotation is row-wise backward
+        // stable), and
+        // X has the same bits on 1, 2, 3 and 7 threads.
         let (rows, n) = (300, 200)
         let q = try qr(Matrix<Double>.randomNormal(rows: rows, cols: n, seed: 21)).formQ()
         let sigma = (0..<n).map { pow(10, -3 * Double($0) / Double(n - 1)) }
@@ -92,9 +105,13 @@ final class EquilibratedSVDTests: XCTestCase {
             for i in 0..<rows { let (xa, xb) = (x[a, i], x[b, i]); x[a, i] = c * xa - s * xb; x[b, i] = s * xa + c * xb }
         }
         rotate(70, 75, 1e-9)
+        rotate(165, 170, 1e-9)
         rotate(10, 150, 1e-10)
         let tol = 300.0.squareRoot() * Double.ulpOfOne
-        for threads in [1, 2] {
+        // X's singular values are σ to ‖QᵀQ − I‖ relative (XᵀX = D·QᵀQ·D), Q being orthonormal only to rounding.
+        let qDefect = (try matmul(q.transposed, q) - Matrix<Double>.identity(n)).frobeniusNorm
+        var first: [Double]? = nil
+        for threads in [1, 2, 3, 7] {
             var xs = x
             var norms = [Double](repeating: 0, count: n)
             let out = xs.withUnsafeMutablePointer { xp, _ in
@@ -110,7 +127,50 @@ final class EquilibratedSVDTests: XCTestCase {
             for i in 0..<n { for j in 0..<i { worst = max(worst, abs(g[i, j]) / (g[i, i] * g[j, j]).squareRoot()) } }
             XCTAssertLessThanOrEqual(worst, tol, "threads \(threads): every cosine below tol")
             let found = norms.sorted(by: >)
-            for j in 0..<n { XCTAssertEqual(found[j], sigma[j], accuracy: 8 * 1.1e-16 * sigma[j], "threads \(threads) σ\(j)") }
+            for j in 0..<n { XCTAssertEqual(found[j], sigma[j], accuracy: (qDefect + 8 * 1.1e-16) * sigma[j], "threads \(threads) σ\(j)") }
+            if let f = first { XCTAssertTrue(f == xs.elements, "threads \(threads): same bits as on one thread") } else { first = xs.elements }
         }
+    }
+
+    func testExactSpectraAroundTheConditionGateAndTheCertificate() throws {
+        // A = H·diag(σ)·H′ᵀ/128 with Sylvester Hadamard H and H′ = (row signs)·H·(column permutation): every row
+        // and column 2-norm is the same, so A is equilibrated for any σ, and its singular values are σ exactly.
+        // With σ_k = 2^(−e_k), e_k ≤ 40, every entry is a sum of ±σ_k that Double holds exactly, so A is exact.
+        let n = 128
+        var h = Matrix<Double>(rows: 1, cols: 1, repeating: 1)
+        while h.rows < n { let o = h; h = Matrix<Double>(rows: 2 * o.rows, cols: 2 * o.rows) { i, j in o[i % o.rows, j % o.rows] * (i >= o.rows && j >= o.rows ? -1 : 1) } }
+        let perm = (0..<n).map { ($0 * 37 + 11) % n }
+        let h2 = Matrix<Double>(rows: n, cols: n) { i, j in h[i, perm[j]] * (i % 3 == 0 ? -1 : 1) }
+        func build(_ span: Int) throws -> (Matrix<Double>, [Double]) {
+            let sigma = (0..<n).map { pow(2, -Double(($0 * span) / (n - 1))) }
+            let hs = Matrix<Double>(rows: n, cols: n) { i, k in h[i, k] * sigma[k] }
+            let a = try matmul(hs, h2.transposed) * (1.0 / Double(n))
+            return (a, sigma)
+        }
+        // κ = 2^40 ≈ 1.1e12, inside the gate 1/(64u) ≈ 7e13: the direct route, every σ to 16·√n·u·σ₁ absolute — the
+        // contract for equilibrated A (c·n·u·κ(A) relative; κ(A) ≤ 2·κ(B) for any scaling B of it).
+        let (a40, s40) = try build(40)
+        var ok: Bool? = nil
+        let r = try XCTUnwrap(try equilibratedSVD(a40.view, scale: PowerOfTwoScale(maxAbs: a40.maxAbs), maxSweeps: 60, threads: 1,
+                                                  range: 64, certified: { ok = $0 }))
+        // Inverse iteration pins v_k only to u·σ₁/gap: gaps of 2⁻³⁶ ≈ 1.5e-11 leave cosines of 1e-5 between the
+        // smallest σ's vectors, far above the certificate's 4·n·eps, so V₀ comes from the Householder QR.
+        XCTAssertEqual(ok, false, "graded σ down to 2⁻⁴⁰: the QR fallback")
+        let exact = s40.sorted(by: >)
+        for i in 0..<n { XCTAssertEqual(r.S[i], exact[i], accuracy: 16 * Double(n).squareRoot() * 1.1e-16 * exact[0], "σ\(i)") }
+        // κ = 2^47 ≈ 1.4e14: beyond the gate, the preconditioned path.
+        let (a47, _) = try build(47)
+        XCTAssertNil(try equilibratedSVD(a47.view, scale: PowerOfTwoScale(maxAbs: a47.maxAbs), maxSweeps: 60, threads: 1, range: 64))
+        // H/√n itself: all 128 σ equal, one cluster larger than the 64 predecessors inverse iteration orthogonalises
+        // against, so V_B fails the certificate and V₀ comes from the Householder QR — still an SVD to the contract.
+        let q = h * (1 / Double(n).squareRoot())
+        ok = nil
+        let s = try XCTUnwrap(try equilibratedSVD(q.view, scale: PowerOfTwoScale(maxAbs: q.maxAbs), maxSweeps: 60, threads: 1,
+                                                  range: 64, certified: { ok = $0 }))
+        XCTAssertEqual(ok, false, "a cluster of 128: the QR fallback")
+        for i in 0..<n { XCTAssertEqual(s.S[i], 1, accuracy: 16 * Double(n).squareRoot() * 1.1e-16) }
+        let (res, uo, vo) = try defects(q, s)
+        let bound = 8 * Double(n) * 1.1e-16 * Double(n).squareRoot()
+        XCTAssertLessThanOrEqual(res, bound); XCTAssertLessThanOrEqual(uo, bound); XCTAssertLessThanOrEqual(vo, bound)
     }
 }

@@ -87,15 +87,19 @@ final class SVDTests: XCTestCase {
     }
 
     func testBlockJacobiPath() throws {
-        // n ≥ blockMinimum (320; 96 in debug builds) runs the block method; full rank takes V from the triangular
-        // solve, rank-deficient accumulates W.
+        // n ≥ blockMinimum (320; 96 in debug builds) runs the block method. A Gaussian takes the direct route
+        // (equilibrated); with its rows scaled by 1, 2, 3 in turn it takes the preconditioned path, where full rank
+        // takes V from the triangular solve; rank-deficient accumulates W.
         let b = blockMinimum
         for threads in [1, 2] {
             let a = Matrix<Double>.randomNormal(rows: b + 80, cols: b + 30, seed: 21)
-            let s = try svd(a, threads: threads)
-            try checkSVD(a, s, "block \(b + 80)×\(b + 30), \(threads) threads")
-            let values = try svd(a, vectors: .none, threads: threads).S
-            for i in 0..<(b + 30) { XCTAssertEqual(values[i], s.S[i], accuracy: 64 * 1.1e-16 * s.S[0]) }
+            let scaled = Matrix<Double>(rows: b + 80, cols: b + 30) { i, j in a[i, j] * Double(1 + i % 3) }
+            for (name, x) in [("Gaussian", a), ("row-scaled", scaled)] {
+                let s = try svd(x, threads: threads)
+                try checkSVD(x, s, "block \(name) \(b + 80)×\(b + 30), \(threads) threads")
+                let values = try svd(x, vectors: .none, threads: threads).S
+                for i in 0..<(b + 30) { XCTAssertEqual(values[i], s.S[i], accuracy: 64 * 1.1e-16 * s.S[0], "\(name) σ\(i)") }
+            }
         }
         let n = b + 10
         let q = try qr(Matrix<Double>.randomNormal(rows: n, cols: n, seed: 12)).formQ()

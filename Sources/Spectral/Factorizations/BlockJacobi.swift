@@ -37,9 +37,10 @@ func blockJacobiOrthogonalize<T: SpectralScalar>(rows: Int, n: Int, _ x: UnsafeM
     // the flops of the pair's full Gram and no copy): in the last sweeps most pairs stop there.
     var quiet = [Bool](repeating: false, count: blocks * blocks)
     // After a warm start most pairs are orthogonal already: one Gram XᵀX (a single syrk, about half the flops of
-    // the pairs' own Grams) finds them, and the first sweep skips them outright. They count as quiet, so the next
-    // sweep screens them as usual; their blocks' columns are unchanged unless another pair rotated them, and such a
-    // pair is fully screened next sweep — so a sweep without rotations still means every cosine is below tol.
+    // the pairs' own Grams) finds them, and the first sweep skips them outright. They count as quiet, so a later
+    // sweep screens their cross Gram (unless verified, below); a block's own columns change only when a pair
+    // holding it rotates, and that pair is not quiet in the next sweep, so its full check covers the cosines
+    // inside the block — a sweep without rotations still means every cosine is below tol.
     var skipFirst = [Bool](repeating: false, count: blocks * blocks)
     // What is known orthogonal, and for which columns: a block's version counts the changes to its columns; a pair
     // whose cosines (the cross ones, and those inside each block) were all verified at its blocks' current

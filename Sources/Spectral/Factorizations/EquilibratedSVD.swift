@@ -7,15 +7,18 @@
 /// about u·σ₁), when a bidiagonal stage fails, or when the iteration hits the sweep cap.
 ///
 /// Accuracy: A·V₀ is a GEMM, row-wise backward stable, and so is every Jacobi rotation, so the computed σ are
-/// those of (A + δA)·V₀ with ‖δA_i‖ ≤ c·n·u·‖A_i‖ row by row; V₀ orthogonal to ε (checked on V_B: ‖V_BᵀV_B − I‖∞
-/// ≤ 4·n·u in Double, else V₀ is replaced by the Q of its Householder QR) moves every σ by at most ε relative.
+/// those of (A + δA)·V₀ with ‖δA_i‖ ≤ c·n·u·‖A_i‖ row by row (when m ≥ 2n the Householder QR before it is
+/// columnwise backward stable instead, ‖δA·e_j‖ ≤ c·m·u·‖A·e_j‖, which for equilibrated columns is again
+/// ‖δA‖_F ≤ c·m·u·‖A‖_F); V₀ orthogonal to ε (certified on the corrected V_B: ‖V_BᵀV_B − I‖∞ ≤ 4·n·eps of T, else
+/// V₀ is replaced by the Q of its Householder QR) moves every σ by at most ε relative.
 /// With rows and columns equilibrated to within 2, κ(A) ≤ 2·κ(B) for A = B·D and for A = D·B (van der Sluis), so
 /// the bound c·n·u·κ(A) relative is the Jacobi bound up to the constant — the argument of the values-only path
 /// (`equilibratedBidiagonalValues`). Graded inputs are not equilibrated and keep the preconditioned path.
+/// `certified` (tests) is told whether V_B passed the certificate or V₀ came from the Householder QR.
 @_specialize(where T == Float)
 @_specialize(where T == Double)
 func equilibratedSVD<T: SpectralScalar>(_ a: MatrixView<T>, scale: PowerOfTwoScale<T>, maxSweeps: Int, threads: Int,
-                                        range: Double) throws -> SingularValueDecomposition<T>? {
+                                        range: Double, certified report: ((Bool) -> Void)? = nil) throws -> SingularValueDecomposition<T>? {
     let (m, n) = (a.rows, a.cols)
     guard n >= warmStartMinimum, m >= n, isEquilibrated(a, scale: scale) else { return nil }
     let down = PowerOfTwoFactors<T>(-scale.exponent)
@@ -33,29 +36,46 @@ func equilibratedSVD<T: SpectralScalar>(_ a: MatrixView<T>, scale: PowerOfTwoSca
     bf.withUnsafeMutablePointer { p, ld in bidiagonalize(k, n, p, ld, d: &df, e: &ef, tauP: &tp, threads: threads) }
     let d = df.map { $0.double }, e = ef.prefix(n - 1).map { $0.double }
     guard var sigma = bidiagonalSingularValues(d, e), let top = sigma.first, top > 0,
-          let low = sigma.last, low >= range * T.eps.double * top,
+          let low = sigma.last, low > 0, low >= range * T.eps.double * top,
           let vb = bidiagonalRightVectors(d, e, &sigma, threads: threads) else { return nil }
-    // E = V_BᵀV_B − I (rows of `vbt` are V_B's columns): its ∞-norm certifies V₀, and its few large entries —
-    // inverse iteration leaves neighbours with close σ at up to ε·σ₁/gap, in a band a few entries wide — are
-    // removed by one first-order step V_B ← V_B·(I − E_s/2), E_s the entries above 4u; then V_BᵀV_B − I =
-    // (E − E_s) + O(‖E‖·‖E_s‖) (at 1024²: ‖E‖_F 4e-13 before, in 2240 of the 10⁶ entries).
-    var vbc = vb
+    // E = V_BᵀV_B − I (rows of `vbt` are V_B's columns). Inverse iteration leaves neighbours with close σ at up to
+    // ε·σ₁/gap, in a band a few entries wide (at 1024²: ‖E‖_F = 4e-13 in 2240 of the 10⁶ entries); one first-order
+    // step V_B ← V_B·(I − F/2), F the entries of E above 4·eps, removes them. The corrected V_B has
+    // V_BᵀV_B − I = (E − F) − (E·F + F·E)/2 + F²/4 + F·E·F/4, so in the ∞-norm at most
+    // ‖E − F‖ + ‖E‖‖F‖(1 + ‖F‖/4) + ‖F‖²/4, plus the update's rounding (about u·‖F‖): that bound is the certificate,
+    // held against 4·n·eps of T, else V₀ is replaced by the Q of its Householder QR. The step runs only once the
+    // bound passes: a cluster larger than the 64 predecessors inverse iteration orthogonalises against (an orthogonal
+    // A, all σ equal) leaves E dense, and its n³ one-thread correction would be thrown away.
     let vbt = try Matrix<Double>(rows: n, cols: n, elements: vb)
     let g = try gram(vbt, threads: threads)
-    var drift = 0.0
+    let small = 4 * T.eps.double
+    var normE = 0.0, normF = 0.0, normRest = 0.0
     g.withUnsafePointer { gp, ld in
-        vb.withUnsafeBufferPointer { src in
-            vbc.withUnsafeMutableBufferPointer { dst in
-                for i in 0..<n {
-                    var s = 0.0
-                    for j in 0..<n {
-                        let eij = gp[i * ld + j] - (i == j ? 1 : 0)
-                        s += Swift.abs(eij)
-                        if Swift.abs(eij) > 4 * Double.ulpOfOne {
-                            axpyStrided(n, -0.5 * eij, src.baseAddress! + j * n, 1, dst.baseAddress! + i * n, 1)
+        for i in 0..<n {
+            var se = 0.0, sf = 0.0
+            for j in 0..<n {
+                let x = Swift.abs(gp[i * ld + j] - (i == j ? 1 : 0))
+                se += x
+                if x > small { sf += x }
+            }
+            normE = Swift.max(normE, se); normF = Swift.max(normF, sf); normRest = Swift.max(normRest, se - sf)
+        }
+    }
+    let bound = normRest + normE * normF * (1 + normF / 4) + normF * normF / 4 + Double.ulpOfOne * normF
+    let certified = bound <= 4 * Double(n) * T.eps.double
+    var vbc = vb
+    if certified && normF > 0 {
+        g.withUnsafePointer { gp, ld in
+            vb.withUnsafeBufferPointer { src in
+                vbc.withUnsafeMutableBufferPointer { dst in
+                    for i in 0..<n {
+                        for j in 0..<n {
+                            let eij = gp[i * ld + j] - (i == j ? 1 : 0)
+                            if Swift.abs(eij) > small {
+                                axpyStrided(n, -0.5 * eij, src.baseAddress! + j * n, 1, dst.baseAddress! + i * n, 1)
+                            }
                         }
                     }
-                    drift = Swift.max(drift, s)
                 }
             }
         }
@@ -68,9 +88,10 @@ func equilibratedSVD<T: SpectralScalar>(_ a: MatrixView<T>, scale: PowerOfTwoSca
                             StridedPointer(vp + vld, vld, 1), n, transpose: false, threads: threads)
         }
     }
-    if !(drift <= 4 * Double(n) * Double.ulpOfOne) {
+    if !certified {
         v0 = try qr(v0, threads: threads).formQ(threads: threads)
     }
+    report?(certified)
     // The iteration keeps X by columns (row j of `xs` is column j of C·V₀) and W likewise, starting from V₀.
     var xs = try matmul(v0, c, transposeA: true, transposeB: true, threads: threads)
     var ws = v0.transposed.copy()
