@@ -19,7 +19,7 @@ let benchLegend: [(op: String, what: String, error: String)] = [
     ("gemv", "y = A·x (m×n); peer a @ x", "max over 64 sampled rows of |ŷ − y|/(|A|·|x|), y in Double (both sides)"),
     ("qr", "Householder QR (R and reflectors; Q not formed); peer scipy.linalg.qr(mode='r')", "‖QR − A‖_F/‖A‖_F, Q formed after the timing (both sides)"),
     ("qrcp", "QR with column pivoting; peer scipy.linalg.qr(mode='r', pivoting=True)", "‖QR − AP‖_F/‖A‖_F, Q formed after the timing (both sides)"),
-    ("svd", "thin SVD with vectors (preconditioned Jacobi); peer numpy.linalg.svd (LAPACK gesdd)", "‖UΣVᵀ − A‖_F/‖A‖_F in Double (both sides)"),
+    ("svd", "thin SVD with vectors of a Gaussian (equilibrated: the direct route, Jacobi on A·V₀); peer numpy.linalg.svd (LAPACK gesdd)", "‖UΣVᵀ − A‖_F/‖A‖_F in Double (both sides)"),
     ("svdvals", "singular values only of U·diag(σ)·Vᵀ, σ the quarter-circle quantiles (a square Gaussian's spectrum, known exactly; U, V from QR of Gaussians); peer numpy.linalg.svd(compute_uv=False) on the same matrix", "max relative error of σ against the exact values (both sides)"),
     ("svd-gejsv", "thin SVD with vectors; peer LAPACK dgejsv (preconditioned Jacobi) through scipy in the mode of Jacobi's contract: JOBA = 'F' (joba=2: full accuracy, QR with row and column pivoting, relative accuracy for D₁·C·D₂), JOBU = 'U' and JOBV = 'V' (thin U and V); σ = (WORK(1)/WORK(2))·SVA", "‖UΣVᵀ − A‖_F/‖A‖_F in Double (both sides)"),
     ("svd-decay", "thin SVD of U·diag(σ)·Vᵀ with σ from 1 to 1e-12 (log-spaced); peer dgejsv (JOBA = 'F') on the same matrix", "max relative error of σ against the construction's σ (both sides; the rounding of the construction alone moves the smallest σ by about ε·σ₁/σᵢ, so the floor near 1e-12 is about 1e-5)"),

@@ -160,7 +160,7 @@ public enum PseudoInverseMethod: String, Sendable, CaseIterable {
     /// Jacobi SVD: the exact σ-cut, relative accuracy on graded matrices.
     case svd
     /// Complete orthogonal decomposition A·P = Q·[Tᵀ 0]·Zᵀ from QR with column pivoting plus a second QR, with the
-    /// rank cut at |R_kk| > absoluteTolerance + tolerance·|R_00|: about 5× faster than the SVD and as accurate when the numerical
+    /// rank cut at |R_kk| > absoluteTolerance + tolerance·|R_00|: 2–3× faster than the SVD (1024², 2026-12-07) and as accurate when the numerical
     /// rank is clear (a gap in |R_kk|); |R_kk| only approximates σ_k, so near the cut the rank may differ by one.
     case completeOrthogonal = "cod"
 }
