@@ -33,8 +33,13 @@ final class SanitizerTests: XCTestCase {
         same("qr") { t in let f = try qr(a, threads: t); return f.R.elements + (try f.formQ(threads: t)).elements }
         same("qrcp") { t in let f = try pivotedQR(a, threads: t); return f.R.elements + f.pivots.map(Double.init) }
         same("svd") { t in let s = try svd(a, threads: t); return s.S + s.U!.elements }
-        let big = Matrix<Double>.randomNormal(rows: 330, cols: 321, seed: 8)                  // the block Jacobi path
-        same("svd block") { try svd(big, vectors: .none, threads: $0).S }
+        let big = Matrix<Double>.randomNormal(rows: 330, cols: 321, seed: 8)
+        same("svd values") { try svd(big, vectors: .none, threads: $0).S }                     // the bidiagonal path
+        // The block Jacobi iteration: after the direct route's warm start (its parallel pre-pass over blocks with a
+        // cosine above tol inside them), and in the preconditioned pipeline (rows scaled: not equilibrated).
+        same("svd block, direct route") { t in let s = try svd(big, threads: t); return s.S + s.U!.elements }
+        let scaled = Matrix<Double>(rows: 330, cols: 321) { i, j in big[i, j] * Double(1 + i % 3) }
+        same("svd block, preconditioned") { t in let s = try svd(scaled, threads: t); return s.S + s.U!.elements }
     }
 
     func testLowRankAndSign() throws {
