@@ -499,19 +499,23 @@ func jacobiWarmStart<T: SpectralScalar>(_ xs: inout Matrix<T>, threads: Int) thr
     let d = df.map { $0.double }, e = ef.prefix(Swift.max(n - 1, 0)).map { $0.double }
     guard var sigma = bidiagonalSingularValues(d, e), sigma[0] > 0 else { return nil }
     guard let vb = bidiagonalRightVectors(d, e, &sigma, threads: threads) else { return nil }
-    // V₀ = P·V_B (blocked reflectors, stored in X's rows), row-major.
-    var v0 = Matrix<T>(rows: n, cols: n) { i, c in T(vb[c * n + i]) }
-    if n > 1 {
-        xf.withUnsafeMutablePointer { a, ld in
-            v0.withUnsafeMutablePointer { vp, vld in
-                applyReflectors(StridedPointer(a + 1, 1, ld), n - 1, n - 1, Array(tp.prefix(n - 1)),
-                                StridedPointer(vp + vld, vld, 1), n, transpose: false, threads: threads)
-            }
-        }
-    }
+    let v0 = xf.withUnsafeMutablePointer { a, ld in rightVectors(a, ld, n: n, tauP: tp, vb: vb, threads: threads) }
     let basis = try qr(v0, threads: threads)
     xs = try basis.applyQ(xs, transpose: true, threads: threads)
     return basis
+}
+
+/// V₀ = P·V_B, row-major n×n: the right singular vectors of A from those of its bidiagonal B (`vb`, column-major,
+/// from `bidiagonalRightVectors`), P's reflectors stored in the rows of `bidiagonalize`'s output `a` (from column 1 on).
+func rightVectors<T: SpectralScalar>(_ a: UnsafeMutablePointer<T>, _ ld: Int, n: Int, tauP: [T], vb: [Double], threads: Int) -> Matrix<T> {
+    var v0 = Matrix<T>(rows: n, cols: n) { i, c in T(vb[c * n + i]) }
+    if n > 1 {
+        v0.withUnsafeMutablePointer { vp, vld in
+            applyReflectors(StridedPointer(a + 1, 1, ld), n - 1, n - 1, Array(tauP.prefix(n - 1)),
+                            StridedPointer(vp + vld, vld, 1), n, transpose: false, threads: threads)
+        }
+    }
+    return v0
 }
 
 /// Size (min(m, n)) from which `svd(vectors: .none)` of an equilibrated matrix takes the bidiagonal path.

@@ -80,14 +80,7 @@ func equilibratedSVD<T: SpectralScalar>(_ a: MatrixView<T>, scale: PowerOfTwoSca
             }
         }
     }
-    // V₀ = P·V_B, row-major.
-    var v0 = Matrix<T>(rows: n, cols: n) { i, j in T(vbc[j * n + i]) }
-    bf.withUnsafeMutablePointer { p, ld in
-        v0.withUnsafeMutablePointer { vp, vld in
-            applyReflectors(StridedPointer(p + 1, 1, ld), n - 1, n - 1, Array(tp.prefix(n - 1)),
-                            StridedPointer(vp + vld, vld, 1), n, transpose: false, threads: threads)
-        }
-    }
+    var v0 = bf.withUnsafeMutablePointer { p, ld in rightVectors(p, ld, n: n, tauP: tp, vb: vbc, threads: threads) }
     if !certified {
         v0 = try qr(v0, threads: threads).formQ(threads: threads)
     }
