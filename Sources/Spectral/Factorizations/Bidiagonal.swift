@@ -260,10 +260,16 @@ func bidiagonalizeUnblocked<T: SpectralScalar>(_ m: Int, _ n: Int, _ a: UnsafeMu
     }
 }
 
-/// Singular values of the n×n upper bidiagonal (d, e) by implicit shifted QR sweeps (Golub–Kahan, values only),
-/// descending and non-negative, with absolute error about n·eps·‖B‖. nil if it needs more than 6n² inner steps
+/// Singular values of the n×n upper bidiagonal (d, e), descending and non-negative: by dqds
+/// (`bidiagonalValuesDQDS`, each σ to a few ulps relative), or where that gives up by implicit shifted QR sweeps
+/// (Golub–Kahan, values only), with absolute error about n·eps·‖B‖. nil if those need more than 6n² inner steps
 /// (never seen; callers fall back).
 func bidiagonalSingularValues(_ d0: [Double], _ e0: [Double]) -> [Double]? {
+    bidiagonalValuesDQDS(d0, e0) ?? bidiagonalValuesQR(d0, e0)
+}
+
+/// The QR-iteration fallback of `bidiagonalSingularValues`.
+func bidiagonalValuesQR(_ d0: [Double], _ e0: [Double]) -> [Double]? {
     var dv = d0, ev = e0
     let n = dv.count
     if n == 0 { return [] }
@@ -521,7 +527,7 @@ func rightVectors<T: SpectralScalar>(_ a: UnsafeMutablePointer<T>, _ ld: Int, n:
 /// Size (min(m, n)) from which `svd(vectors: .none)` of an equilibrated matrix takes the bidiagonal path.
 let bidiagonalValuesMinimum = 64
 
-/// Singular values by bidiagonalization and the QR iteration — LAPACK gesdd's values-only route, several times
+/// Singular values by bidiagonalization and dqds (the QR iteration where dqds gives up) — LAPACK gesdd's values-only route, several times
 /// faster than Jacobi — but only when that loses nothing against Jacobi's contract: every row and every column
 /// 2-norm of A (m ≥ n) within a factor 2 of the others. The bidiagonal route's error is absolute, about
 /// c·n·u·σ₁, so σ_i's relative error is c·n·u·κ(A); Jacobi's is about u·κ(B) for A = B·D or D·B; and with rows
@@ -550,7 +556,15 @@ func equilibratedBidiagonalValues<T: SpectralScalar>(_ a: MatrixView<T>, scale: 
         bidiagonalize(k, n, wp.baseAddress!, n, d: &d, e: &ee, tauP: &tp, threads: threads)
     }
     let dd = d.map { $0.double }, ed = ee.prefix(n - 1).map { $0.double }
-    guard var sigma = bidiagonalSingularValues(dd, ed), bidiagonalRightVectors(dd, ed, &sigma, threads: threads) != nil else { return nil }
+    var sigma: [Double]
+    if let relative = bidiagonalValuesDQDS(dd, ed) {
+        sigma = relative
+    } else {
+        // The QR iteration's values, refined by Rayleigh quotients from inverse iteration.
+        guard let absolute = bidiagonalValuesQR(dd, ed) else { return nil }
+        sigma = absolute
+        guard bidiagonalRightVectors(dd, ed, &sigma, threads: threads) != nil else { return nil }
+    }
     let values = sigma.sorted(by: >).map { scale.up(T($0)) }
     try requireRepresentable(values, "svd")
     return values
