@@ -38,7 +38,7 @@ public struct SingularValueDecomposition<T: SpectralScalar>: Sendable {
 /// Jacobi (rotations with de Rijk pivoting, dgesvj's test |x_pᵀx_q| ≤ √m·eps·‖x_p‖‖x_q‖) on X = R₂ᵀ, which
 /// converges in few sweeps because the two QRs already did most of the work; then U = Q₁·[U_X; 0] and
 /// V = P₁·Q₂·W. From n = 64 the Jacobi phase starts from X·Q, where Q comes from a bidiagonal SVD of X
-/// (Householder bidiagonalization, QR iteration, inverse iteration; about 0.25 s of the 0.45 s at 1024² when a
+/// (Householder bidiagonalization, dqds, inverse iteration; about 0.25 s of the 0.45 s at 1024² when a
 /// Gaussian still took this pipeline): two
 /// sweeps instead of eight to twelve — unless QRCP puts κ beyond about 1/(64u), where the bidiagonal SVD cannot
 /// resolve the small directions and the preconditioned X is left as it is. From n = 320 it is the block method (Gram + Cholesky, a Jacobi inner solver,
@@ -55,17 +55,18 @@ public struct SingularValueDecomposition<T: SpectralScalar>: Sendable {
 /// Vectors (`.thin`, or `.full` of a square A; no `tolerance`; min(m, n) ≥ 64) of an *equilibrated* A — every row
 /// 2-norm within a factor 2 of the others, and every column's — skip the preconditioning QRs: the Jacobi
 /// iteration runs on A·V₀ directly, V₀ from the bidiagonal SVD of A (of R after a Householder QR when m ≥ 2n),
-/// certified orthogonal, and U = the iteration's normalised columns (`equilibratedSVD`): gesdd's flops, and at
-/// 1024² 1.02–1.22× gesdd's speed (two full runs; 0.6–0.9× at 256²). The accuracy is the same contract: the
+/// certified orthogonal, and U = the iteration's normalised columns (`equilibratedSVD`): gesdd's flops, and
+/// 1.08–1.29× gesdd's speed at 1024², 0.98–1.13× at 256² (two full runs, 1 and 2 threads, Docs/PERFORMANCE.md). The accuracy is the same contract: the
 /// product A·V₀ and the rotations are row-wise backward stable (the Householder QR first taken when m ≥ 2n is
 /// columnwise backward stable, which for equilibrated columns is again c·m·u·‖A‖_F), and for equilibrated A, κ(A) ≤ 2·κ(B) for A = B·D and A = D·B (van der Sluis), so c·n·u·κ(A)
 /// relative is Jacobi's bound up to the constant. The route steps aside (the pipeline above runs) when the
 /// bidiagonal SVD puts κ beyond about 1/(64u) or the iteration reaches the sweep cap.
 ///
 /// Values only (`.none`, no `tolerance`, min(m, n) ≥ 64) of an *equilibrated* A — every row 2-norm within a
-/// factor 2 of the others, and every column's — skip Jacobi: bidiagonalization, the QR iteration and Rayleigh
-/// quotients of inverse-iteration vectors give each σ to a few u·σ₁ (13u·σ₁ measured at 1024², gesdd 32u), which
-/// for such A is again c·u·κ(B)·σ relative. Graded inputs are not equilibrated and keep the Jacobi path;
+/// factor 2 of the others, and every column's — skip Jacobi: bidiagonalization and dqds (the bidiagonal's σ each to
+/// a few ulps relative; where dqds gives up, the QR iteration and Rayleigh quotients of inverse-iteration vectors)
+/// give each σ to the bidiagonalization's backward error, a few u·σ₁, which for such A is again c·u·κ(B)·σ
+/// relative. Graded inputs are not equilibrated and keep the Jacobi path;
 /// `sweeps` is 0 when the bidiagonal path ran.
 ///
 /// - Parameters:
