@@ -16,8 +16,10 @@ final class DQDSTests: XCTestCase {
         return qd.map { abs($0) }.sorted(by: >)
     }
 
-    func maxRelative(_ got: [Double], _ want: [Double]) -> Double {
-        zip(got, want).map { abs($0 - $1) / $1 }.max() ?? 0
+    /// The largest |got − want|/want; the counts must agree (a short result fails here, not silently in `zip`).
+    func maxRelative(_ got: [Double], _ want: [Double], file: StaticString = #filePath, line: UInt = #line) -> Double {
+        XCTAssertEqual(got.count, want.count, "count", file: file, line: line)
+        return zip(got, want).map { abs($0 - $1) / $1 }.max() ?? .infinity
     }
 
     /// The n×n bidiagonal of ones has σ_k = 2·cos(kπ/(2n+1)), k = 1…n (its BᵀB is the path graph's Laplacian-like
@@ -37,8 +39,9 @@ final class DQDSTests: XCTestCase {
 
     /// A graded bidiagonal (entries from 1 down to 10⁻¹⁵⁰): the product of the σ is |det B| = Π|d_i|, a relative
     /// invariant that a method with absolute error n·u·σ₁ would miss by hundreds of orders of magnitude; and each σ
-    /// agrees with the one-sided Jacobi SVD of B (relatively accurate on graded matrices) to 4·n·u relative, plus
-    /// Jacobi's own error (its tolerance, n·u, times the condition number of the column-equilibrated B, small here).
+    /// agrees with the one-sided Jacobi SVD of B (relatively accurate on graded matrices: its error is about u times
+    /// the condition number of the column-equilibrated B, small here) to 16u relative, measured 4.9u for both
+    /// errors together.
     func testGradedBidiagonalKeepsRelativeAccuracy() throws {
         let n = 60
         var g = SpectralRandom(seed: 21)
@@ -51,6 +54,7 @@ final class DQDSTests: XCTestCase {
         let got = try XCTUnwrap(bidiagonalValuesDQDS(d, e))
         // Σ log(σ_i/|d_i|) = 0 (σ_i ≈ |d_i| on a graded B, so each term is O(1) and rounds to u): the errors of all
         // σ together, measured 0.6u; allowed 4·√n·u, as for n independent errors of a few ulps.
+        XCTAssertEqual(got.count, n)
         let logRatio = zip(got, d).map { log($0 / abs($1)) }.reduce(0, +)
         XCTAssertLessThanOrEqual(abs(logRatio), 4 * Double(n).squareRoot() * u, "Π σ = |det B|")
         let b = Matrix<Double>(rows: n, cols: n) { i, j in i == j ? d[i] : (j == i + 1 ? e[i] : 0) }
@@ -72,6 +76,7 @@ final class DQDSTests: XCTestCase {
             let e = (0..<(n - 1)).map { entry(n - 1 - $0) }
             let got = try XCTUnwrap(bidiagonalValuesDQDS(d, e))
             let want = qrValues(d, e)
+            XCTAssertEqual(got.count, n)
             let worst = zip(got, want).map { abs($0 - $1) }.max()!
             XCTAssertLessThanOrEqual(worst, 4 * Double(n) * u * want[0], "n = \(n), gaussian \(gaussian)")
         }
@@ -105,6 +110,7 @@ final class DQDSTests: XCTestCase {
                        ((0..<30).map { $0 == 11 ? 0.0 : 1 }, [Double](repeating: 0.5, count: 29))] {
             let got = try XCTUnwrap(bidiagonalValuesDQDS(d, e))
             let want = qrValues(d, e)
+            XCTAssertEqual(got.count, d.count)
             XCTAssertLessThanOrEqual(zip(got, want).map { abs($0 - $1) }.max()!, 4 * Double(d.count) * u * want[0])
             XCTAssertEqual(got.last!, 0)
         }
@@ -115,7 +121,7 @@ final class DQDSTests: XCTestCase {
         XCTAssertNil(bidiagonalValuesDQDS([1.5e308, 1.5e308], [1.5e308]))
     }
 
-    /// Against mpmath (250 digits; `Scripts/make_dqds_fixtures.py` writes Fixtures/dqds_*.npy): each σ to 16u
+    /// Against mpmath (700 digits; `Scripts/make_dqds_fixtures.py` writes Fixtures/dqds_*.npy): each σ to 16u
     /// relative, for
     /// - "coupled": a coupling of 4u above a 2×2 whose smaller σ is 7e-9 (found by review: a 2×2 deflation tested
     ///   against the q above alone, not against that σ, lost 1.6e-8 relative; Π σ = |det B| cannot see it);
@@ -130,8 +136,9 @@ final class DQDSTests: XCTestCase {
         }
         for (name, d, e, want) in cases {
             let got = try XCTUnwrap(bidiagonalValuesDQDS(d, e), name)
-            // σ below 2⁻⁵⁰⁰ of the largest entry square to below Double's normal range (two of "mixed": 7.6e-195
-            // and 3.0e-300): an absolute error below that floor, the relative bound above it (measured ≤ 2.2u).
+            // σ below 2⁻⁵⁰⁰ of the largest entry square to below Double's normal range (three of "mixed": 1.1e-153,
+            // 7.6e-195 and 3.7e-311): an absolute error below that floor, the relative bound above it (measured ≤ 2.2u).
+            XCTAssertEqual(got.count, want.count, name)
             let floor = 0x1p-500 * (d + e).map { abs($0) }.max()!
             for (g, w) in zip(got, want) {
                 if w < floor {

@@ -462,7 +462,8 @@ func bidiagonalRightVectors(_ d: [Double], _ e: [Double], _ sigma: inout [Double
                     }
                     for i in 0..<n { vh[j * n + i] = x[2 * i]; uh[j * n + i] = x[2 * i + 1] }
                     // Rayleigh quotient |uᵀ·B·v|: its error is second order in the vectors', so σ comes out to a
-                    // few u·σ₁ (the QR iteration's values carry √(sweeps)·u·σ₁ of accumulated rounding: 70u at 1024).
+                    // few u·σ₁ (the QR iteration's values, where dqds gave up, carry √(sweeps)·u·σ₁ of accumulated
+                    // rounding: 70u at 1024; dqds values are already within a few ulps).
                     var r0 = 0.0, r1 = 0.0
                     var i = 0
                     while i + 1 < n {
@@ -471,8 +472,8 @@ func bidiagonalRightVectors(_ d: [Double], _ e: [Double], _ sigma: inout [Double
                         i += 2
                     }
                     if i < n { r0 += x[2 * i + 1] * (off[2 * i] * x[2 * i] + (i + 1 < n ? off[2 * i + 1] * x[2 * i + 2] : 0)) }
-                    // Accepted only inside the QR iteration's own error band (a vector that inverse iteration could
-                    // not pin down keeps the QR value).
+                    // Accepted only inside the QR iteration's error band (a vector that inverse iteration could not
+                    // pin down keeps the incoming value).
                     let rq = Swift.abs(r0 + r1)
                     if Swift.abs(rq - lambda) <= 4 * Double(n) * Double.ulpOfOne * sig[0] { rayleigh[j] = rq }
                 }

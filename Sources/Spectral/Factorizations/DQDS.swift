@@ -24,8 +24,9 @@
 /// Exact zeros are fine (a zero b splits B; a zero a gives an exact zero σ). Returns σ descending, or nil — callers
 /// then fall back to the QR iteration — when an entry is not finite, when a nonzero entry is below 2⁻⁵⁰⁰ of the
 /// largest (its square would lose the relative accuracy this routine promises), when σ₁ overflows (entries within
-/// a factor 2 of the largest finite Double), when a zero-shift transform breaks down (never seen), or past a
-/// budget of 24n² + 10⁴ element steps (random uniform bidiagonals, the hardest inputs tried, use about 10n²).
+/// a factor 2 of the largest finite Double), when a zero-shift transform breaks down (never seen), past a budget
+/// of 24n² + 10⁴ element steps (random uniform bidiagonals, the hardest inputs tried, use about 10n²), or when the
+/// σ² do not add up to the trace of BᵀB within 8·n·u (a guard; never seen).
 func bidiagonalValuesDQDS(_ a: [Double], _ b: [Double]) -> [Double]? {
     let n = a.count
     precondition(b.count >= n - 1 || n == 0)
@@ -48,7 +49,13 @@ func bidiagonalValuesDQDS(_ a: [Double], _ b: [Double]) -> [Double]? {
             let x = down.apply(a[i]), y = i < n - 1 ? down.apply(b[i]) : 0
             q[i] = x * x; e[i] = y * y
         }
-        return dqdsIterate(q, e, qh, eh, n, into: &out)
+        // The trace of BᵀB, Σ(q + e), is the sum of the eigenvalues: a cheap check (every term positive, so both
+        // sums are accurate to n·u) that no value went astray; on a mismatch the QR iteration takes over.
+        var trace = 0.0
+        for i in 0..<n { trace += q[i] + e[i] }
+        guard dqdsIterate(q, e, qh, eh, n, into: &out), out.count == n else { return false }
+        let sum = out.reduce(0, +)
+        return Swift.abs(sum - trace) <= 8 * Double(n) * Double.ulpOfOne * trace
     }
     guard ok else { return nil }
     let values = out.map { up.apply(Swift.max($0, 0).squareRoot()) }.sorted(by: >)
