@@ -31,12 +31,14 @@ func bidiagonalValuesDQDS(_ a: [Double], _ b: [Double]) -> [Double]? {
     let n = a.count
     precondition(b.count >= n - 1 || n == 0)
     if n == 0 { return [] }
-    for x in a where !x.isFinite { return nil }
-    for x in b.prefix(n - 1) where !x.isFinite { return nil }
     // Scaled by a power of two so that the largest entry is in [1, 2): exact for every entry kept (those from
     // 2⁻⁵⁰⁰ of the largest on), and the squares neither overflow nor underflow.
     var top = 0.0, low = Double.infinity
-    for x in a + b.prefix(n - 1) where x != 0 { top = Swift.max(top, Swift.abs(x)); low = Swift.min(low, Swift.abs(x)) }
+    for i in 0..<(2 * n - 1) {
+        let x = Swift.abs(i < n ? a[i] : b[i - n])
+        guard x.isFinite else { return nil }
+        if x != 0 { top = Swift.max(top, x); low = Swift.min(low, x) }
+    }
     if top == 0 { return [Double](repeating: 0, count: n) }
     if low.exponent < top.exponent - 500 { return nil }
     let down = PowerOfTwoFactors<Double>(-top.exponent), up = PowerOfTwoFactors<Double>(top.exponent)
