@@ -37,6 +37,42 @@ final class InternalsTests: XCTestCase {
         check(Double.self)
     }
 
+    /// Row-major panels of up to 8 rows are packed by 8×8 register transposes: every value lands where the definition
+    /// puts it (`dst[q·MR·kc + p·MR + i] = A[q·MR + i, p]`, zero past the last row), for MR 1–8 and kc below, at and
+    /// past multiples of 8; the stores past a panel reach at most 8 − MR values beyond the packed block.
+    func testTransposedRowPackingMatchesTheDefinition() {
+        func check<T: SpectralScalar>(_: T.Type) {
+            for mr in 1...8 {
+                for kc in [1, 7, 8, 9, 16, 23] {
+                    for rows in [mr, 2 * mr, 2 * mr + 1] where rows >= 1 {
+                        let cols = kc + 3                               // a row stride longer than kc
+                        let data = (0..<(rows * cols)).map { T(Double($0) * 0.5 - 7) }
+                        let panels = (rows + mr - 1) / mr, size = panels * mr * kc
+                        var out = [T](repeating: .nan, count: size + 8)
+                        data.withUnsafeBufferPointer { buf in
+                            let a = StridedPointer(UnsafeMutablePointer(mutating: buf.baseAddress!), cols, 1)
+                            out.withUnsafeMutableBufferPointer { packAPlain(mr, rows, kc, a, $0.baseAddress!) }
+                        }
+                        for q in 0..<panels {
+                            for p in 0..<kc {
+                                for i in 0..<mr {
+                                    let r = q * mr + i
+                                    XCTAssertEqual(out[q * mr * kc + p * mr + i], r < rows ? data[r * cols + p] : 0,
+                                                   "\(T.self) mr \(mr) kc \(kc) rows \(rows): panel \(q), k \(p), row \(i)")
+                                }
+                            }
+                        }
+                        for j in (size + 8 - mr)..<(size + 8) {
+                            XCTAssertTrue(out[j].isNaN, "\(T.self) mr \(mr) kc \(kc) rows \(rows): slot \(j - size) past the block written")
+                        }
+                    }
+                }
+            }
+        }
+        check(Float.self)
+        check(Double.self)
+    }
+
     /// `spectral info`'s one-line advice follows `Scripts/tuned.sh`: v4 flags for AVX-512 F+VL, v3 for AVX2+FMA, none
     /// when the binary already is that build or the CPU has neither.
     func testFasterBuildFlagsFollowTheTunedScript() {

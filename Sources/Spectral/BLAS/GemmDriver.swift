@@ -70,7 +70,8 @@ func gemmStrided<T: SpectralScalar>(
     let pool = BufferPool.shared
     let bBuf = pool.take(kcMax * ncMax * MemoryLayout<T>.stride)
     let aWidth = packedAWidth(T.KernelVector.self)
-    let aStride = (mcMax * kcMax * aWidth + 16) / 16 * 16
+    // 8 spare values past the packed block: `packRowsTransposed` stores up to 8 − MR of them after a panel.
+    let aStride = (mcMax * kcMax * aWidth + 8 + 15) / 16 * 16
     let sStride = (mr * nr + 16) / 16 * 16
     let aBuf = pool.take((aStride + sStride) * nt * MemoryLayout<T>.stride)
     defer { pool.give(bBuf); pool.give(aBuf) }

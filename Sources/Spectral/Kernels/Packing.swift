@@ -14,7 +14,14 @@ func packAPlain<T: SpectralScalar>(_ mr: Int, _ mc: Int, _ kc: Int, _ a: Strided
         let rowsHere = Swift.min(mr, mc &- q)
         let d = dst + q &* kc
         let src = a.base + q &* a.rowStride
-        if rowsHere == mr && a.colStride == 1 {
+        if rowsHere == mr && a.colStride == 1 && mr <= 8 && kc >= 8 {
+            // Row-major A, 8 k steps at a time: the mr rows (the last repeated up to 8, so nothing outside A is read)
+            // are transposed in registers and each k step stored as 8 values at d + p·mr. A store's lanes past mr
+            // are overwritten by the next k step's; after the panel's last one they land in the next panel (packed
+            // later) or in the 8 spare values `gemmStrided` leaves after the block. The scalar copy took 3–4% of a
+            // 1024³–2048³ Float GEMM on one Zen 5 core (about 1.2 cycles per value).
+            packRowsTransposed(mr, kc, src, a.rowStride, d)
+        } else if rowsHere == mr && a.colStride == 1 {
             // Row-major A: read mr rows in step, write the panel contiguously.
             for i in 0..<mr {
                 let r = src + i &* a.rowStride
@@ -32,6 +39,42 @@ func packAPlain<T: SpectralScalar>(_ mr: Int, _ mc: Int, _ kc: Int, _ a: Strided
             }
         }
         q &+= mr
+    }
+}
+
+/// One row-major micro-panel of `mr` ≤ 8 rows: `dst[p·mr + i] = src[i·lds + p]` for p < kc, through 8×8 register
+/// transposes; writes up to 8 − mr values past the panel (see `packAPlain`).
+@inline(__always)
+func packRowsTransposed<T: SpectralScalar>(_ mr: Int, _ kc: Int, _ src: UnsafeMutablePointer<T>, _ lds: Int, _ dst: UnsafeMutablePointer<T>) {
+    typealias R = SIMD8<T>
+    let es = MemoryLayout<T>.stride
+    let row = { (i: Int) -> UnsafeRawPointer in UnsafeRawPointer(src + Swift.min(i, mr &- 1) &* lds) }
+    let s0 = row(0), s1 = row(1), s2 = row(2), s3 = row(3), s4 = row(4), s5 = row(5), s6 = row(6), s7 = row(7)
+    let d = UnsafeMutableRawPointer(dst), step = mr &* es
+    let kc8 = kc / 8 * 8
+    var p = 0
+    while p < kc8 {
+        let o = p &* es
+        var r0 = s0.loadUnaligned(fromByteOffset: o, as: R.self), r1 = s1.loadUnaligned(fromByteOffset: o, as: R.self)
+        var r2 = s2.loadUnaligned(fromByteOffset: o, as: R.self), r3 = s3.loadUnaligned(fromByteOffset: o, as: R.self)
+        var r4 = s4.loadUnaligned(fromByteOffset: o, as: R.self), r5 = s5.loadUnaligned(fromByteOffset: o, as: R.self)
+        var r6 = s6.loadUnaligned(fromByteOffset: o, as: R.self), r7 = s7.loadUnaligned(fromByteOffset: o, as: R.self)
+        for _ in 0..<3 {
+            let p0 = SIMD16(lowHalf: r0, highHalf: r1), p1 = SIMD16(lowHalf: r2, highHalf: r3)
+            let p2 = SIMD16(lowHalf: r4, highHalf: r5), p3 = SIMD16(lowHalf: r6, highHalf: r7)
+            r0 = p0.evenHalf; r1 = p1.evenHalf; r2 = p2.evenHalf; r3 = p3.evenHalf
+            r4 = p0.oddHalf; r5 = p1.oddHalf; r6 = p2.oddHalf; r7 = p3.oddHalf
+        }
+        let q = d + p &* step
+        q.storeBytes(of: r0, as: R.self); q.storeBytes(of: r1, toByteOffset: step, as: R.self)
+        q.storeBytes(of: r2, toByteOffset: 2 &* step, as: R.self); q.storeBytes(of: r3, toByteOffset: 3 &* step, as: R.self)
+        q.storeBytes(of: r4, toByteOffset: 4 &* step, as: R.self); q.storeBytes(of: r5, toByteOffset: 5 &* step, as: R.self)
+        q.storeBytes(of: r6, toByteOffset: 6 &* step, as: R.self); q.storeBytes(of: r7, toByteOffset: 7 &* step, as: R.self)
+        p &+= 8
+    }
+    while p < kc {
+        for i in 0..<mr { dst[p &* mr &+ i] = src[i &* lds &+ p] }
+        p &+= 1
     }
 }
 
