@@ -355,6 +355,54 @@ func bidiagonalQRSweeps(_ d: UnsafeMutablePointer<Double>, _ e: UnsafeMutablePoi
     return true
 }
 
+/// LU with partial pivoting of T − λI, T the 2n×2n Golub–Kahan tridiagonal (zero diagonal, off-diagonal `off`),
+/// into `f` (five arrays of `size`: u0 = 1/pivot, u1 and u2 = U's two superdiagonals, mult = L's multipliers,
+/// pivoted = 1 where rows were swapped). Pivots below `nudge` are moved to ±nudge. The row carried to step i has no
+/// second superdiagonal: only a row swap creates one.
+@inline(__always)
+func shiftedGolubKahanLU(_ lambda: Double, _ off: UnsafePointer<Double>, _ size: Int, _ nudge: Double, _ f: UnsafeMutablePointer<Double>) {
+    let u0 = f, u1 = u0 + size, u2 = u1 + size, mult = u2 + size, pivoted = mult + size
+    var diag = -lambda, sup = off[0]
+    for i in 0..<(size - 1) {
+        luStep(i, lambda, off, nudge, &diag, &sup, u0, u1, u2, mult, pivoted)
+    }
+    u0[size - 1] = 1 / (Swift.abs(diag) < nudge ? (diag < 0 ? -nudge : nudge) : diag)
+}
+
+/// `shiftedGolubKahanLU` for two shifts in one loop, into `f` and `g`: the same operations per factorization.
+@inline(__always)
+func shiftedGolubKahanLU2(_ la: Double, _ lb: Double, _ off: UnsafePointer<Double>, _ size: Int, _ nudge: Double,
+                          _ f: UnsafeMutablePointer<Double>, _ g: UnsafeMutablePointer<Double>) {
+    let a0 = f, a1 = a0 + size, a2 = a1 + size, am = a2 + size, ap = am + size
+    let b0 = g, b1 = b0 + size, b2 = b1 + size, bm = b2 + size, bp = bm + size
+    var da = -la, sa = off[0], db = -lb, sb = off[0]
+    for i in 0..<(size - 1) {
+        luStep(i, la, off, nudge, &da, &sa, a0, a1, a2, am, ap)
+        luStep(i, lb, off, nudge, &db, &sb, b0, b1, b2, bm, bp)
+    }
+    a0[size - 1] = 1 / (Swift.abs(da) < nudge ? (da < 0 ? -nudge : nudge) : da)
+    b0[size - 1] = 1 / (Swift.abs(db) < nudge ? (db < 0 ? -nudge : nudge) : db)
+}
+
+/// One elimination step i of `shiftedGolubKahanLU`; `diag` and `sup` carry the next row's leading entries.
+@inline(__always)
+func luStep(_ i: Int, _ lambda: Double, _ off: UnsafePointer<Double>, _ nudge: Double, _ diag: inout Double, _ sup: inout Double,
+            _ u0: UnsafeMutablePointer<Double>, _ u1: UnsafeMutablePointer<Double>, _ u2: UnsafeMutablePointer<Double>,
+            _ mult: UnsafeMutablePointer<Double>, _ pivoted: UnsafeMutablePointer<Double>) {
+    let sub = off[i], nextSup = off[i + 1]
+    if Swift.abs(diag) >= Swift.abs(sub) {
+        if Swift.abs(diag) < nudge { diag = diag < 0 ? -nudge : nudge }
+        let m = sub / diag
+        u0[i] = 1 / diag; u1[i] = sup; u2[i] = 0; mult[i] = m; pivoted[i] = 0
+        diag = -lambda - m * sup; sup = nextSup
+    } else {
+        let piv = Swift.abs(sub) < nudge ? (sub < 0 ? -nudge : nudge) : sub
+        let m = diag / piv
+        u0[i] = 1 / piv; u1[i] = -lambda; u2[i] = nextSup; mult[i] = m; pivoted[i] = 1
+        diag = sup + m * lambda; sup = -m * nextSup
+    }
+}
+
 /// Right singular vectors of the n×n upper bidiagonal (d, e) for the given singular values σ (descending), by
 /// inverse iteration on the Golub–Kahan form: the 2n×2n tridiagonal with zero diagonal and off-diagonal
 /// d₀, e₀, d₁, e₁, …, whose eigenvectors for ±σ interleave v and ±u. Each σ gets two solves with
@@ -391,29 +439,27 @@ func bidiagonalRightVectors(_ d: [Double], _ e: [Double], _ sigma: inout [Double
         let box = UncheckedSendable((offp.baseAddress!, op.baseAddress!, uhp.baseAddress!, rp.baseAddress!, fp.baseAddress!))
         parallelFor(parts) { part in
             let (off, vh, uh, rayleigh, failed) = box.value
-            BufferPool.shared.with(Double.self, count: 6 * size + 2 * n) { buf in
-                let u0 = buf, u1 = u0 + size, u2 = u1 + size, mult = u2 + size, x = mult + size, pivoted = x + size
-                let xv = pivoted + size, xu = xv + n
-                for j in cuts[part]..<cuts[part + 1] {
-                    let lambda = sig[j]
-                    // LU of T − λI with partial pivoting; U has two superdiagonals (u1, u2) and u0 holds 1/pivot.
-                    // The row carried to step i has no second superdiagonal: only a row swap creates one.
-                    var diag = -lambda, sup = off[0]
-                    for i in 0..<(size - 1) {
-                        let sub = off[i], nextSup = off[i + 1]
-                        if Swift.abs(diag) >= Swift.abs(sub) {
-                            if Swift.abs(diag) < nudge { diag = diag < 0 ? -nudge : nudge }
-                            let m = sub / diag
-                            u0[i] = 1 / diag; u1[i] = sup; u2[i] = 0; mult[i] = m; pivoted[i] = 0
-                            diag = -lambda - m * sup; sup = nextSup
+            BufferPool.shared.with(Double.self, count: 11 * size + 2 * n) { buf in
+                // Two sets of LU factors: σ_j's and σ_{j+1}'s are formed in one pass (below).
+                let lu0 = buf, lu1 = lu0 + 5 * size, x = lu1 + 5 * size
+                let xv = x + size, xu = xv + n
+                let range = cuts[part]..<cuts[part + 1]
+                for j in range {
+                    let paired = (j - range.lowerBound) % 2 == 0
+                    let f = paired ? lu0 : lu1
+                    let u0 = f, u1 = u0 + size, u2 = u1 + size, mult = u2 + size, pivoted = mult + size
+                    if paired {
+                        // LU of T − λI for σ_j and, in the same loop, σ_{j+1}: each step's pivot is a division on
+                        // its recurrence's critical path, and two independent recurrences fill each other's
+                        // latency. Each factorization is the same sequence of operations as alone, so the result
+                        // does not depend on the pairing.
+                        if j + 1 < range.upperBound {
+                            shiftedGolubKahanLU2(sig[j], sig[j + 1], off, size, nudge, lu0, lu1)
                         } else {
-                            let piv = Swift.abs(sub) < nudge ? (sub < 0 ? -nudge : nudge) : sub
-                            let m = diag / piv
-                            u0[i] = 1 / piv; u1[i] = -lambda; u2[i] = nextSup; mult[i] = m; pivoted[i] = 1
-                            diag = sup + m * lambda; sup = -m * nextSup
+                            shiftedGolubKahanLU(sig[j], off, size, nudge, lu0)
                         }
                     }
-                    u0[size - 1] = 1 / (Swift.abs(diag) < nudge ? (diag < 0 ? -nudge : nudge) : diag)
+                    let lambda = sig[j]
                     // A pseudo-random start of its own for each σ (fixed by j, so the result does not depend on the
                     // split): with one shared start, equal σ would give equal vectors and the cluster's
                     // orthogonalisation would leave only rounding noise.
