@@ -384,6 +384,57 @@ func shiftedGolubKahanLU2(_ la: Double, _ lb: Double, _ off: UnsafePointer<Doubl
     b0[size - 1] = 1 / (Swift.abs(db) < nudge ? (db < 0 ? -nudge : nudge) : db)
 }
 
+/// x ← (T − λI)⁻¹·x with the factors of `shiftedGolubKahanLU` (u1, u2 pre-scaled by u0 = 1/pivot): forward
+/// elimination with the recorded row swaps, then back substitution. A run of nudged pivots can grow x by 1/(u·‖T‖)
+/// per step: past 1e150 the whole vector is scaled by 1e-150 (only its direction matters).
+@inline(__always)
+func inverseIterationSolve(_ f: UnsafeMutablePointer<Double>, _ x: UnsafeMutablePointer<Double>, _ size: Int) {
+    let u0 = f, u1 = u0 + size, u2 = u1 + size, mult = u2 + size, pivoted = mult + size
+    var cur = x[0]
+    for i in 0..<(size - 1) { forwardStep(i, mult, pivoted, x, &cur) }
+    var x1 = cur * u0[size - 1], x2 = 0.0
+    x[size - 1] = x1
+    var i = size - 2
+    while i >= 0 { backStep(i, u0, u1, u2, x, size, &x1, &x2); i -= 1 }
+}
+
+/// `inverseIterationSolve` for two systems in one loop (factors f, g; iterates x, y): the same operations per system.
+@inline(__always)
+func inverseIterationSolve2(_ f: UnsafeMutablePointer<Double>, _ x: UnsafeMutablePointer<Double>,
+                            _ g: UnsafeMutablePointer<Double>, _ y: UnsafeMutablePointer<Double>, _ size: Int) {
+    let a0 = f, a1 = a0 + size, a2 = a1 + size, am = a2 + size, ap = am + size
+    let b0 = g, b1 = b0 + size, b2 = b1 + size, bm = b2 + size, bp = bm + size
+    var ca = x[0], cb = y[0]
+    for i in 0..<(size - 1) { forwardStep(i, am, ap, x, &ca); forwardStep(i, bm, bp, y, &cb) }
+    var xa1 = ca * a0[size - 1], xa2 = 0.0, xb1 = cb * b0[size - 1], xb2 = 0.0
+    x[size - 1] = xa1; y[size - 1] = xb1
+    var i = size - 2
+    while i >= 0 { backStep(i, a0, a1, a2, x, size, &xa1, &xa2); backStep(i, b0, b1, b2, y, size, &xb1, &xb2); i -= 1 }
+}
+
+/// One forward-elimination step: rows i and i + 1 of x, swapped where the LU pivoted; `cur` carries row i + 1.
+@inline(__always)
+func forwardStep(_ i: Int, _ mult: UnsafeMutablePointer<Double>, _ pivoted: UnsafeMutablePointer<Double>,
+                 _ x: UnsafeMutablePointer<Double>, _ cur: inout Double) {
+    let next = x[i + 1], swap = pivoted[i] != 0
+    let top = swap ? next : cur, below = swap ? cur : next
+    x[i] = top
+    cur = below - mult[i] * top
+}
+
+/// One back-substitution step (row i; x1, x2 carry rows i + 1, i + 2), with the rescaling of `inverseIterationSolve`.
+@inline(__always)
+func backStep(_ i: Int, _ u0: UnsafeMutablePointer<Double>, _ u1: UnsafeMutablePointer<Double>, _ u2: UnsafeMutablePointer<Double>,
+              _ x: UnsafeMutablePointer<Double>, _ size: Int, _ x1: inout Double, _ x2: inout Double) {
+    var xi = x[i] * u0[i] - u2[i] * x2 - u1[i] * x1
+    if Swift.abs(xi) > 1e150 {
+        for k in 0..<size { x[k] *= 1e-150 }
+        xi *= 1e-150; x1 *= 1e-150; x2 *= 1e-150
+    }
+    x[i] = xi
+    x2 = x1; x1 = xi
+}
+
 /// One elimination step i of `shiftedGolubKahanLU`; `diag` and `sup` carry the next row's leading entries.
 @inline(__always)
 func luStep(_ i: Int, _ lambda: Double, _ off: UnsafePointer<Double>, _ nudge: Double, _ diag: inout Double, _ sup: inout Double,
@@ -439,73 +490,37 @@ func bidiagonalRightVectors(_ d: [Double], _ e: [Double], _ sigma: inout [Double
         let box = UncheckedSendable((offp.baseAddress!, op.baseAddress!, uhp.baseAddress!, rp.baseAddress!, fp.baseAddress!))
         parallelFor(parts) { part in
             let (off, vh, uh, rayleigh, failed) = box.value
-            BufferPool.shared.with(Double.self, count: 11 * size + 2 * n) { buf in
-                // Two sets of LU factors: σ_j's and σ_{j+1}'s are formed in one pass (below).
-                let lu0 = buf, lu1 = lu0 + 5 * size, x = lu1 + 5 * size
-                let xv = x + size, xu = xv + n
-                let range = cuts[part]..<cuts[part + 1]
-                for j in range {
-                    let paired = (j - range.lowerBound) % 2 == 0
-                    let f = paired ? lu0 : lu1
-                    let u0 = f, u1 = u0 + size, u2 = u1 + size, mult = u2 + size, pivoted = mult + size
-                    if paired {
-                        // LU of T − λI for σ_j and, in the same loop, σ_{j+1}: each step's pivot is a division on
-                        // its recurrence's critical path, and two independent recurrences fill each other's
-                        // latency. Each factorization is the same sequence of operations as alone, so the result
-                        // does not depend on the pairing.
-                        if j + 1 < range.upperBound {
-                            shiftedGolubKahanLU2(sig[j], sig[j + 1], off, size, nudge, lu0, lu1)
-                        } else {
-                            shiftedGolubKahanLU(sig[j], off, size, nudge, lu0)
-                        }
-                    }
-                    let lambda = sig[j]
-                    // A pseudo-random start of its own for each σ (fixed by j, so the result does not depend on the
-                    // split): with one shared start, equal σ would give equal vectors and the cluster's
-                    // orthogonalisation would leave only rounding noise.
+            BufferPool.shared.with(Double.self, count: 12 * size + 2 * n) { buf in
+                // Two sets of LU factors and two iterates: σ_j and σ_{j+1} are worked on side by side (below).
+                let lu0 = buf, lu1 = lu0 + 5 * size, xa = lu1 + 5 * size, xb = xa + size
+                let xv = xb + size, xu = xv + n
+                // U's rows pre-scaled by 1/pivot, so each back-substitution step's dependency is one FMA; and a
+                // pseudo-random start of its own for each σ (fixed by j, so the result does not depend on the split:
+                // with one shared start, equal σ would give equal vectors and the cluster's orthogonalisation would
+                // leave only rounding noise).
+                @inline(__always) func prepare(_ j: Int, _ f: UnsafeMutablePointer<Double>, _ x: UnsafeMutablePointer<Double>) {
+                    let u0 = f, u1 = u0 + size, u2 = u1 + size
+                    for i in 0..<(size - 1) { u1[i] *= u0[i]; u2[i] *= u0[i] }
                     var seed = 0x9E37_79B9_7F4A_7C15 &* UInt64(j + 1)
                     for i in 0..<size {
                         seed = seed &* 6364136223846793005 &+ 1442695040888963407
                         x[i] = Double(Int64(bitPattern: seed >> 11) - (1 << 52)) / Double(1 << 52)
                     }
-                    // The solves are recurrences: the carried values stay in registers, and U's rows are
-                    // pre-scaled by 1/pivot, so each step's dependency is one FMA.
-                    for i in 0..<(size - 1) { u1[i] *= u0[i]; u2[i] *= u0[i] }
-                    for _ in 0..<2 {
-                        var cur = x[0]
-                        for i in 0..<(size - 1) {
-                            let next = x[i + 1], swap = pivoted[i] != 0
-                            let top = swap ? next : cur, below = swap ? cur : next
-                            x[i] = top
-                            cur = below - mult[i] * top
-                        }
-                        var x1 = cur * u0[size - 1]
-                        x[size - 1] = x1
-                        var x2 = 0.0
-                        var i = size - 2
-                        while i >= 0 {
-                            var xi = x[i] * u0[i] - u2[i] * x2 - u1[i] * x1
-                            if Swift.abs(xi) > 1e150 {
-                                // Runs of nudged pivots (tiny σ of a graded or rank-deficient B) multiply by
-                                // 1/(u·‖B‖) each: rescale the whole vector (only its direction matters).
-                                for k in 0..<size { x[k] *= 1e-150 }
-                                xi *= 1e-150; x1 *= 1e-150; x2 *= 1e-150
-                            }
-                            x[i] = xi
-                            x2 = x1; x1 = xi
-                            i -= 1
-                        }
-                        // Each half on its own: orthogonalised against the cluster's earlier vectors, normalised.
-                        for i in 0..<n { xv[i] = x[2 * i]; xu[i] = x[2 * i + 1] }
-                        for k in Swift.max(clusterStart[j], j - 64)..<j {
-                            axpyStrided(n, -dotStrided(n, vh + k * n, 1, xv, 1), vh + k * n, 1, xv, 1)
-                            axpyStrided(n, -dotStrided(n, uh + k * n, 1, xu, 1), uh + k * n, 1, xu, 1)
-                        }
-                        let nv = dotStrided(n, xv, 1, xv, 1), nu = dotStrided(n, xu, 1, xu, 1)
-                        guard nv.isFinite && nu.isFinite else { failed[part] = true; return }
-                        let sv = nv > 0 ? 1 / nv.squareRoot() : 0, su = nu > 0 ? 1 / nu.squareRoot() : 0
-                        for i in 0..<n { x[2 * i] = xv[i] * sv; x[2 * i + 1] = xu[i] * su }
+                }
+                // Each half on its own: orthogonalised against the cluster's earlier vectors, normalised.
+                @inline(__always) func finish(_ j: Int, _ x: UnsafeMutablePointer<Double>) -> Bool {
+                    for i in 0..<n { xv[i] = x[2 * i]; xu[i] = x[2 * i + 1] }
+                    for k in Swift.max(clusterStart[j], j - 64)..<j {
+                        axpyStrided(n, -dotStrided(n, vh + k * n, 1, xv, 1), vh + k * n, 1, xv, 1)
+                        axpyStrided(n, -dotStrided(n, uh + k * n, 1, xu, 1), uh + k * n, 1, xu, 1)
                     }
+                    let nv = dotStrided(n, xv, 1, xv, 1), nu = dotStrided(n, xu, 1, xu, 1)
+                    guard nv.isFinite && nu.isFinite else { return false }
+                    let sv = nv > 0 ? 1 / nv.squareRoot() : 0, su = nu > 0 ? 1 / nu.squareRoot() : 0
+                    for i in 0..<n { x[2 * i] = xv[i] * sv; x[2 * i + 1] = xu[i] * su }
+                    return true
+                }
+                @inline(__always) func store(_ j: Int, _ x: UnsafeMutablePointer<Double>) {
                     for i in 0..<n { vh[j * n + i] = x[2 * i]; uh[j * n + i] = x[2 * i + 1] }
                     // Rayleigh quotient |uᵀ·B·v|: its error is second order in the vectors', so σ comes out to a
                     // few u·σ₁ (the QR iteration's values, where dqds gave up, carry √(sweeps)·u·σ₁ of accumulated
@@ -521,7 +536,37 @@ func bidiagonalRightVectors(_ d: [Double], _ e: [Double], _ sigma: inout [Double
                     // Accepted only inside the QR iteration's error band (a vector that inverse iteration could not
                     // pin down keeps the incoming value).
                     let rq = Swift.abs(r0 + r1)
-                    if Swift.abs(rq - lambda) <= 4 * Double(n) * Double.ulpOfOne * sig[0] { rayleigh[j] = rq }
+                    if Swift.abs(rq - sig[j]) <= 4 * Double(n) * Double.ulpOfOne * sig[0] { rayleigh[j] = rq }
+                }
+                let range = cuts[part]..<cuts[part + 1]
+                var j = range.lowerBound
+                while j < range.upperBound {
+                    // LU of T − λI for σ_j and, in the same loop, σ_{j+1}: each step's pivot is a division on its
+                    // recurrence's critical path, and two independent recurrences fill each other's latency. When
+                    // σ_{j+1} starts a cluster (it is orthogonalised against nothing before it), the two solves run
+                    // side by side as well. Each σ's operations are the same as alone, so the result does not depend
+                    // on the pairing (nor, therefore, on the split).
+                    let pair = j + 1 < range.upperBound
+                    if pair { shiftedGolubKahanLU2(sig[j], sig[j + 1], off, size, nudge, lu0, lu1) } else { shiftedGolubKahanLU(sig[j], off, size, nudge, lu0) }
+                    if pair && clusterStart[j + 1] == j + 1 {
+                        prepare(j, lu0, xa); prepare(j + 1, lu1, xb)
+                        for _ in 0..<2 {
+                            inverseIterationSolve2(lu0, xa, lu1, xb, size)
+                            guard finish(j, xa) && finish(j + 1, xb) else { failed[part] = true; return }
+                        }
+                        store(j, xa); store(j + 1, xb)
+                    } else {
+                        for jj in j..<(pair ? j + 2 : j + 1) {
+                            let f = jj == j ? lu0 : lu1
+                            prepare(jj, f, xa)
+                            for _ in 0..<2 {
+                                inverseIterationSolve(f, xa, size)
+                                guard finish(jj, xa) else { failed[part] = true; return }
+                            }
+                            store(jj, xa)
+                        }
+                    }
+                    j += pair ? 2 : 1
                 }
             }
         }
