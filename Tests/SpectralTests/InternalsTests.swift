@@ -44,9 +44,10 @@ final class InternalsTests: XCTestCase {
         func check<T: SpectralScalar>(_: T.Type) {
             for mr in 1...8 {
                 for kc in [1, 7, 8, 9, 16, 23] {
-                    for rows in [mr, 2 * mr, 2 * mr + 1] where rows >= 1 {
-                        let cols = kc + 3                               // a row stride longer than kc
-                        let data = (0..<(rows * cols)).map { T(Double($0) * 0.5 - 7) }
+                    for rows in [mr, 2 * mr, 2 * mr + 1] {
+                        // A row stride longer than kc, the 3 values past kc NaN: a read past column kc − 1 shows.
+                        let cols = kc + 3
+                        let data = (0..<(rows * cols)).map { $0 % cols >= kc ? T.nan : T(Double($0) * 0.5 - 7) }
                         let panels = (rows + mr - 1) / mr, size = panels * mr * kc
                         var out = [T](repeating: .nan, count: size + 8)
                         data.withUnsafeBufferPointer { buf in

@@ -50,7 +50,8 @@ func gemmViews<T: SpectralScalar>(
             gemmStrided(m, n, k, alpha, av.strided, bv.strided, beta, StridedPointer(p, ld, 1), threads: nt)
         }
     }
-    // One scan of C decides both the rescaled retry and the overflow error (finite C: nothing else to check).
+    // A finite C needs nothing else: one scan after the product (the old code scanned it twice). Only a
+    // non-finite C goes on to the rescaled retry and the overflow check.
     if c.allFinite { return }
     if beta == 0 && alpha.isFinite && av.allFinite && bv.allFinite {
         // An intermediate overflow: recompute on A·2^-eA, B·2^-eB, α·2^-eα (entries below 2, so no sum of k products

@@ -384,7 +384,8 @@ func shiftedGolubKahanLU2(_ la: Double, _ lb: Double, _ off: UnsafePointer<Doubl
     b0[size - 1] = 1 / (Swift.abs(db) < nudge ? (db < 0 ? -nudge : nudge) : db)
 }
 
-/// x ← (T − λI)⁻¹·x with the factors of `shiftedGolubKahanLU` (u1, u2 pre-scaled by u0 = 1/pivot): forward
+/// x ← (T − λI)⁻¹·x with the factors of `shiftedGolubKahanLU`, whose u1 and u2 the caller has multiplied by
+/// u0 = 1/pivot (`bidiagonalRightVectors`' `prepare`): forward
 /// elimination with the recorded row swaps, then back substitution. A run of nudged pivots can grow x by 1/(u·‖T‖)
 /// per step: past 1e150 the whole vector is scaled by 1e-150 (only its direction matters).
 @inline(__always)
@@ -498,19 +499,19 @@ func bidiagonalRightVectors(_ d: [Double], _ e: [Double], _ sigma: inout [Double
                 // pseudo-random start of its own for each σ (fixed by j, so the result does not depend on the split:
                 // with one shared start, equal σ would give equal vectors and the cluster's orthogonalisation would
                 // leave only rounding noise).
-                @inline(__always) func prepare(_ j: Int, _ f: UnsafeMutablePointer<Double>, _ x: UnsafeMutablePointer<Double>) {
+                @inline(__always) func prepare(_ jj: Int, _ f: UnsafeMutablePointer<Double>, _ x: UnsafeMutablePointer<Double>) {
                     let u0 = f, u1 = u0 + size, u2 = u1 + size
                     for i in 0..<(size - 1) { u1[i] *= u0[i]; u2[i] *= u0[i] }
-                    var seed = 0x9E37_79B9_7F4A_7C15 &* UInt64(j + 1)
+                    var seed = 0x9E37_79B9_7F4A_7C15 &* UInt64(jj + 1)
                     for i in 0..<size {
                         seed = seed &* 6364136223846793005 &+ 1442695040888963407
                         x[i] = Double(Int64(bitPattern: seed >> 11) - (1 << 52)) / Double(1 << 52)
                     }
                 }
                 // Each half on its own: orthogonalised against the cluster's earlier vectors, normalised.
-                @inline(__always) func finish(_ j: Int, _ x: UnsafeMutablePointer<Double>) -> Bool {
+                @inline(__always) func finish(_ jj: Int, _ x: UnsafeMutablePointer<Double>) -> Bool {
                     for i in 0..<n { xv[i] = x[2 * i]; xu[i] = x[2 * i + 1] }
-                    for k in Swift.max(clusterStart[j], j - 64)..<j {
+                    for k in Swift.max(clusterStart[jj], jj - 64)..<jj {
                         axpyStrided(n, -dotStrided(n, vh + k * n, 1, xv, 1), vh + k * n, 1, xv, 1)
                         axpyStrided(n, -dotStrided(n, uh + k * n, 1, xu, 1), uh + k * n, 1, xu, 1)
                     }
@@ -520,8 +521,8 @@ func bidiagonalRightVectors(_ d: [Double], _ e: [Double], _ sigma: inout [Double
                     for i in 0..<n { x[2 * i] = xv[i] * sv; x[2 * i + 1] = xu[i] * su }
                     return true
                 }
-                @inline(__always) func store(_ j: Int, _ x: UnsafeMutablePointer<Double>) {
-                    for i in 0..<n { vh[j * n + i] = x[2 * i]; uh[j * n + i] = x[2 * i + 1] }
+                @inline(__always) func store(_ jj: Int, _ x: UnsafeMutablePointer<Double>) {
+                    for i in 0..<n { vh[jj * n + i] = x[2 * i]; uh[jj * n + i] = x[2 * i + 1] }
                     // Rayleigh quotient |uᵀ·B·v|: its error is second order in the vectors', so σ comes out to a
                     // few u·σ₁ (the QR iteration's values, where dqds gave up, carry √(sweeps)·u·σ₁ of accumulated
                     // rounding: 70u at 1024; dqds values are already within a few ulps).
@@ -536,7 +537,7 @@ func bidiagonalRightVectors(_ d: [Double], _ e: [Double], _ sigma: inout [Double
                     // Accepted only inside the QR iteration's error band (a vector that inverse iteration could not
                     // pin down keeps the incoming value).
                     let rq = Swift.abs(r0 + r1)
-                    if Swift.abs(rq - sig[j]) <= 4 * Double(n) * Double.ulpOfOne * sig[0] { rayleigh[j] = rq }
+                    if Swift.abs(rq - sig[jj]) <= 4 * Double(n) * Double.ulpOfOne * sig[0] { rayleigh[jj] = rq }
                 }
                 let range = cuts[part]..<cuts[part + 1]
                 var j = range.lowerBound

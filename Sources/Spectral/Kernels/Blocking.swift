@@ -99,6 +99,7 @@ private func makeBlocking(nr: Int, single: Bool) -> Blocking {
             b = Blocking(mr: t[0], nr: nr, mc: t[1], kc: t[2], nc: t[3])
         }
     }
-    // Blocks are whole micro-panels, so packed buffers sized MC×KC and KC×NC are never overrun.
+    // Blocks are whole micro-panels, so a packed B buffer sized KC×NC is never overrun; packed A needs MC×KC plus
+    // 8 spare values (`packAPlain`'s register transposes store up to 8 − MR past a panel; `gemmStrided` reserves them).
     return Blocking(mr: b.mr, nr: nr, mc: Swift.max(b.mr, b.mc / b.mr * b.mr), kc: b.kc, nc: Swift.max(nr, b.nc / nr * nr))
 }

@@ -1,12 +1,15 @@
 /// Packs rows [0, mc) × cols [0, kc) of A into MR-row micro-panels: panel q holds element (q·MR + i, p) at
 /// `dst[(q*MR*kc + p*MR + i)*e]`, repeated in the e = `packedAWidth` slots from there (1, or the portable build's
 /// pre-broadcast whole vector, `packAExpanded`). Rows past mc are zero so the micro-kernel never needs a bound check.
+/// `dst` must have 8 writable values after the packed block (`packAPlain` may store up to 8 − MR of them).
 @inline(__always)
 func packA<T: SpectralScalar>(_ mr: Int, _ mc: Int, _ kc: Int, _ a: StridedPointer<T>, _ dst: UnsafeMutablePointer<T>) {
     if packedAWidth(T.KernelVector.self) != 1 { packAExpanded(mr, mc, kc, a, dst) } else { packAPlain(mr, mc, kc, a, dst) }
 }
 
-/// `packA` with one slot per value (e = 1): the FMA builds' layout, which their kernels broadcast from.
+/// `packA` with one slot per value (e = 1): the FMA builds' layout, which their kernels broadcast from. Whole
+/// row-major panels of MR ≤ 8 rows go through `packRowsTransposed`, which writes up to 8 − MR values past the
+/// block: `dst` must have them.
 @inline(__always)
 func packAPlain<T: SpectralScalar>(_ mr: Int, _ mc: Int, _ kc: Int, _ a: StridedPointer<T>, _ dst: UnsafeMutablePointer<T>) {
     var q = 0
