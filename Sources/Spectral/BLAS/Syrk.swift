@@ -33,9 +33,21 @@ func mirrorLower<T: SpectralScalar>(_ n: Int, _ c: StridedPointer<T>, threads: I
     }
 }
 
-/// dst (8×8, row stride ldd) ← srcᵀ (8×8, row stride lds), through registers: applying the perfect unshuffle
-/// (row k ← even lanes of rows 2k, 2k+1; row 4+k ← their odd lanes) three times rotates the 6-bit element index
-/// by three bits, which swaps row and column.
+/// The 8×8 matrix whose rows are r0…r7, transposed in place in registers: applying the perfect unshuffle (row k ←
+/// even lanes of rows 2k, 2k+1; row 4+k ← their odd lanes) three times rotates the 6-bit element index by three
+/// bits, which swaps row and column. Used by `transpose8x8` and `packRowsTransposed`.
+@inline(__always)
+func transposeInRegisters<T: SpectralScalar>(_ r0: inout SIMD8<T>, _ r1: inout SIMD8<T>, _ r2: inout SIMD8<T>, _ r3: inout SIMD8<T>,
+                                             _ r4: inout SIMD8<T>, _ r5: inout SIMD8<T>, _ r6: inout SIMD8<T>, _ r7: inout SIMD8<T>) {
+    for _ in 0..<3 {
+        let p0 = SIMD16(lowHalf: r0, highHalf: r1), p1 = SIMD16(lowHalf: r2, highHalf: r3)
+        let p2 = SIMD16(lowHalf: r4, highHalf: r5), p3 = SIMD16(lowHalf: r6, highHalf: r7)
+        r0 = p0.evenHalf; r1 = p1.evenHalf; r2 = p2.evenHalf; r3 = p3.evenHalf
+        r4 = p0.oddHalf; r5 = p1.oddHalf; r6 = p2.oddHalf; r7 = p3.oddHalf
+    }
+}
+
+/// dst (8×8, row stride ldd) ← srcᵀ (8×8, row stride lds), through registers (`transposeInRegisters`).
 @inline(__always)
 func transpose8x8<T: SpectralScalar>(_ src: UnsafeMutablePointer<T>, _ lds: Int, _ dst: UnsafeMutablePointer<T>, _ ldd: Int) {
     typealias R = SIMD8<T>
@@ -45,12 +57,7 @@ func transpose8x8<T: SpectralScalar>(_ src: UnsafeMutablePointer<T>, _ lds: Int,
     var r2 = s.loadUnaligned(fromByteOffset: 2 &* sb, as: R.self), r3 = s.loadUnaligned(fromByteOffset: 3 &* sb, as: R.self)
     var r4 = s.loadUnaligned(fromByteOffset: 4 &* sb, as: R.self), r5 = s.loadUnaligned(fromByteOffset: 5 &* sb, as: R.self)
     var r6 = s.loadUnaligned(fromByteOffset: 6 &* sb, as: R.self), r7 = s.loadUnaligned(fromByteOffset: 7 &* sb, as: R.self)
-    for _ in 0..<3 {
-        let p0 = SIMD16(lowHalf: r0, highHalf: r1), p1 = SIMD16(lowHalf: r2, highHalf: r3)
-        let p2 = SIMD16(lowHalf: r4, highHalf: r5), p3 = SIMD16(lowHalf: r6, highHalf: r7)
-        r0 = p0.evenHalf; r1 = p1.evenHalf; r2 = p2.evenHalf; r3 = p3.evenHalf
-        r4 = p0.oddHalf; r5 = p1.oddHalf; r6 = p2.oddHalf; r7 = p3.oddHalf
-    }
+    transposeInRegisters(&r0, &r1, &r2, &r3, &r4, &r5, &r6, &r7)
     d.storeBytes(of: r0, as: R.self); d.storeBytes(of: r1, toByteOffset: db, as: R.self)
     d.storeBytes(of: r2, toByteOffset: 2 &* db, as: R.self); d.storeBytes(of: r3, toByteOffset: 3 &* db, as: R.self)
     d.storeBytes(of: r4, toByteOffset: 4 &* db, as: R.self); d.storeBytes(of: r5, toByteOffset: 5 &* db, as: R.self)

@@ -366,7 +366,7 @@ func shiftedGolubKahanLU(_ lambda: Double, _ off: UnsafePointer<Double>, _ size:
     for i in 0..<(size - 1) {
         luStep(i, lambda, off, nudge, &diag, &sup, u0, u1, u2, mult, pivoted)
     }
-    u0[size - 1] = 1 / (Swift.abs(diag) < nudge ? (diag < 0 ? -nudge : nudge) : diag)
+    u0[size - 1] = 1 / nudgedPivot(diag, nudge)
 }
 
 /// `shiftedGolubKahanLU` for two shifts in one loop, into `f` and `g`: the same operations per factorization.
@@ -380,8 +380,8 @@ func shiftedGolubKahanLU2(_ la: Double, _ lb: Double, _ off: UnsafePointer<Doubl
         luStep(i, la, off, nudge, &da, &sa, a0, a1, a2, am, ap)
         luStep(i, lb, off, nudge, &db, &sb, b0, b1, b2, bm, bp)
     }
-    a0[size - 1] = 1 / (Swift.abs(da) < nudge ? (da < 0 ? -nudge : nudge) : da)
-    b0[size - 1] = 1 / (Swift.abs(db) < nudge ? (db < 0 ? -nudge : nudge) : db)
+    a0[size - 1] = 1 / nudgedPivot(da, nudge)
+    b0[size - 1] = 1 / nudgedPivot(db, nudge)
 }
 
 /// x ← (T − λI)⁻¹·x with the factors of `shiftedGolubKahanLU`, whose u1 and u2 the caller has multiplied by
@@ -436,6 +436,13 @@ func backStep(_ i: Int, _ u0: UnsafeMutablePointer<Double>, _ u1: UnsafeMutableP
     x2 = x1; x1 = xi
 }
 
+/// A pivot below `nudge` in magnitude moved to ±nudge (its sign kept; +nudge for 0): inverse iteration needs only
+/// a direction, and the nudge keeps the solve finite.
+@inline(__always)
+func nudgedPivot(_ x: Double, _ nudge: Double) -> Double {
+    Swift.abs(x) < nudge ? (x < 0 ? -nudge : nudge) : x
+}
+
 /// One elimination step i of `shiftedGolubKahanLU`; `diag` and `sup` carry the next row's leading entries.
 @inline(__always)
 func luStep(_ i: Int, _ lambda: Double, _ off: UnsafePointer<Double>, _ nudge: Double, _ diag: inout Double, _ sup: inout Double,
@@ -443,12 +450,12 @@ func luStep(_ i: Int, _ lambda: Double, _ off: UnsafePointer<Double>, _ nudge: D
             _ mult: UnsafeMutablePointer<Double>, _ pivoted: UnsafeMutablePointer<Double>) {
     let sub = off[i], nextSup = off[i + 1]
     if Swift.abs(diag) >= Swift.abs(sub) {
-        if Swift.abs(diag) < nudge { diag = diag < 0 ? -nudge : nudge }
+        diag = nudgedPivot(diag, nudge)
         let m = sub / diag
         u0[i] = 1 / diag; u1[i] = sup; u2[i] = 0; mult[i] = m; pivoted[i] = 0
         diag = -lambda - m * sup; sup = nextSup
     } else {
-        let piv = Swift.abs(sub) < nudge ? (sub < 0 ? -nudge : nudge) : sub
+        let piv = nudgedPivot(sub, nudge)
         let m = diag / piv
         u0[i] = 1 / piv; u1[i] = -lambda; u2[i] = nextSup; mult[i] = m; pivoted[i] = 1
         diag = sup + m * lambda; sup = -m * nextSup

@@ -62,12 +62,7 @@ func packRowsTransposed<T: SpectralScalar>(_ mr: Int, _ kc: Int, _ src: UnsafeMu
         var r2 = s2.loadUnaligned(fromByteOffset: o, as: R.self), r3 = s3.loadUnaligned(fromByteOffset: o, as: R.self)
         var r4 = s4.loadUnaligned(fromByteOffset: o, as: R.self), r5 = s5.loadUnaligned(fromByteOffset: o, as: R.self)
         var r6 = s6.loadUnaligned(fromByteOffset: o, as: R.self), r7 = s7.loadUnaligned(fromByteOffset: o, as: R.self)
-        for _ in 0..<3 {
-            let p0 = SIMD16(lowHalf: r0, highHalf: r1), p1 = SIMD16(lowHalf: r2, highHalf: r3)
-            let p2 = SIMD16(lowHalf: r4, highHalf: r5), p3 = SIMD16(lowHalf: r6, highHalf: r7)
-            r0 = p0.evenHalf; r1 = p1.evenHalf; r2 = p2.evenHalf; r3 = p3.evenHalf
-            r4 = p0.oddHalf; r5 = p1.oddHalf; r6 = p2.oddHalf; r7 = p3.oddHalf
-        }
+        transposeInRegisters(&r0, &r1, &r2, &r3, &r4, &r5, &r6, &r7)
         let q = d + p &* step
         q.storeBytes(of: r0, as: R.self); q.storeBytes(of: r1, toByteOffset: step, as: R.self)
         q.storeBytes(of: r2, toByteOffset: 2 &* step, as: R.self); q.storeBytes(of: r3, toByteOffset: 3 &* step, as: R.self)
