@@ -28,9 +28,9 @@ def kernel(mr, direct=False):
     out.append(f'''/// GEMM micro-kernel with a {mr}×(2·W) register tile: C[0..<mr, 0..<nr] = α·Ã·B̃ + β·C.
 ///
 /// {a_doc}; `b` holds kc rows of 2·W values, row p
-/// at `b + p*bStep`. {2*mr} accumulators; per k step 2 loads of B, {mr} values of A, {2*mr} multiply-adds. Full tiles with
-/// unit column stride update C with SIMD loads/stores; edge tiles spill to `scratch` ({mr}×2W) first, so nothing
-/// outside C is touched. β = 0 never reads C.
+/// at `b + p*bStep`. {2*mr} accumulators; per k step 2 loads of B, {mr} values of A, {2*mr} multiply-adds. Tiles of full
+/// width with unit column stride update their valid rows of C with SIMD loads/stores; narrower or strided tiles spill
+/// to `scratch` ({mr}×2W) first, so nothing outside C is touched. β = 0 never reads C.
 @inline(__always)
 func {name}<V: SIMD>(
     _: V.Type, _ kc: Int, _ a: UnsafePointer<V.Scalar>, {"_ ars: Int, _ acs: Int, " if direct else ""}_ b: UnsafePointer<V.Scalar>, _ bStep: Int,
@@ -69,14 +69,17 @@ func {name}<V: SIMD>(
         out.append("            do {\n" + step(" " * 16) + "            }\n")
         out.append("        }\n    }\n")
     out.append("    while p < kc {\n" + step(" " * 8) + "    }\n")
-    out.append(f'''    if mr == {mr} && nr == 2 &* w && csc == 1 {{
+    out.append('''    if nr == 2 &* w && csc == 1 {
+        // Full width: the valid rows go straight to C with SIMD stores (an edge tile's padding rows are dropped).
 ''')
     for i in range(mr):
         off = "c" if i == 0 else f"c + {i} &* rsc" if i > 1 else "c + rsc"
-        out.append(f"        updateRow({off}, c{i}_0, c{i}_1, alpha, beta, w)\n")
+        guard = "" if i == 0 else f"if mr > {i} {{ "
+        close = "" if i == 0 else " }"
+        out.append(f"        {guard}updateRow({off}, c{i}_0, c{i}_1, alpha, beta, w){close}\n")
     out.append('''        return
     }
-    // Edge tile: spill every row to scratch (no array, no allocation), then update the valid mr×nr part.
+    // Narrow or strided edge tile: spill every row to scratch (no array, no allocation), then update the valid mr×nr part.
     let s = UnsafeMutableRawPointer(scratch)
     let rowBytes = 2 &* wBytes
 ''')

@@ -36,6 +36,29 @@ final class GemmTests: XCTestCase {
         } } }
     }
 
+    /// A row of C is the same bits whichever tile computes it: the last row panel of m ≡ 2, 4 (mod 6) rows is an edge
+    /// tile (a 4-row kernel in place, or the 6-row kernel's valid rows stored directly), while in a product with
+    /// more rows the same row sits in a full tile. Small (in place) and packed products, both types, α and β ≠ 1.
+    func testRowsDoNotDependOnTheirTile() throws {
+        func check<T: SpectralScalar>(_: T.Type, m: Int, n: Int, k: Int) throws {
+            let extra = 6 - m % 6 + 6
+            let big = Matrix<T>.randomNormal(rows: m + extra, cols: k, seed: 31)
+            let b = Matrix<T>.randomNormal(rows: k, cols: n, seed: 32)
+            let c0 = Matrix<T>.randomNormal(rows: m + extra, cols: n, seed: 33)
+            var cBig = c0, cTop = c0.view(rows: 0..<m, cols: 0..<n).copy()
+            try gemm(alpha: 1.5, big, b, beta: 0.5, into: &cBig, threads: 1)
+            try gemm(alpha: 1.5, big.view(rows: 0..<m, cols: 0..<k), b, beta: 0.5, into: &cTop, threads: 1)
+            XCTAssertEqual(cTop, cBig.view(rows: 0..<m, cols: 0..<n).copy(), "\(T.self) \(m)×\(n)×\(k)")
+        }
+        for m in [2, 4, 10, 16, 64, 62, 400] {
+            let big = m == 400
+            try check(Float.self, m: m, n: big ? 400 : 64, k: big ? 400 : 64)
+            try check(Double.self, m: m, n: big ? 400 : 48, k: big ? 400 : 64)
+        }
+        for m in [4, 16, 64] { try checkGemm(Double.self, m: m, n: 64, k: 64, alpha: -0.5, beta: 2) }
+        try checkGemm(Float.self, m: 400, n: 400, k: 400, alpha: 1.5, beta: 0.5)
+    }
+
     func testTransposesAlphaBeta() throws {
         for (ta, tb) in [(false, false), (true, false), (false, true), (true, true)] {
             for (alpha, beta) in [(1.0, 0.0), (2.5, 1.0), (-1.0, -0.5), (0.0, 2.0), (1.0, 1.0)] {

@@ -4,9 +4,9 @@
 ///
 /// `a` is a packed 4×kc micro-panel: element (i, p) at `a[(p*4 + i)*e]`, repeated e = `packedAWidth` times
 /// (1 with FMA; a whole vector in the portable build, loaded instead of broadcast); `b` holds kc rows of 2·W values, row p
-/// at `b + p*bStep`. 8 accumulators; per k step 2 loads of B, 4 values of A, 8 multiply-adds. Full tiles with
-/// unit column stride update C with SIMD loads/stores; edge tiles spill to `scratch` (4×2W) first, so nothing
-/// outside C is touched. β = 0 never reads C.
+/// at `b + p*bStep`. 8 accumulators; per k step 2 loads of B, 4 values of A, 8 multiply-adds. Tiles of full
+/// width with unit column stride update their valid rows of C with SIMD loads/stores; narrower or strided tiles spill
+/// to `scratch` (4×2W) first, so nothing outside C is touched. β = 0 never reads C.
 @inline(__always)
 func microKernel4x2<V: SIMD>(
     _: V.Type, _ kc: Int, _ a: UnsafePointer<V.Scalar>, _ b: UnsafePointer<V.Scalar>, _ bStep: Int,
@@ -71,14 +71,15 @@ func microKernel4x2<V: SIMD>(
         bp += bStepBytes
         p &+= 1
     }
-    if mr == 4 && nr == 2 &* w && csc == 1 {
+    if nr == 2 &* w && csc == 1 {
+        // Full width: the valid rows go straight to C with SIMD stores (an edge tile's padding rows are dropped).
         updateRow(c, c0_0, c0_1, alpha, beta, w)
-        updateRow(c + rsc, c1_0, c1_1, alpha, beta, w)
-        updateRow(c + 2 &* rsc, c2_0, c2_1, alpha, beta, w)
-        updateRow(c + 3 &* rsc, c3_0, c3_1, alpha, beta, w)
+        if mr > 1 { updateRow(c + rsc, c1_0, c1_1, alpha, beta, w) }
+        if mr > 2 { updateRow(c + 2 &* rsc, c2_0, c2_1, alpha, beta, w) }
+        if mr > 3 { updateRow(c + 3 &* rsc, c3_0, c3_1, alpha, beta, w) }
         return
     }
-    // Edge tile: spill every row to scratch (no array, no allocation), then update the valid mr×nr part.
+    // Narrow or strided edge tile: spill every row to scratch (no array, no allocation), then update the valid mr×nr part.
     let s = UnsafeMutableRawPointer(scratch)
     let rowBytes = 2 &* wBytes
     s.storeBytes(of: c0_0, toByteOffset: 0 &* rowBytes, as: V.self); s.storeBytes(of: c0_1, toByteOffset: 0 &* rowBytes &+ wBytes, as: V.self)
@@ -92,9 +93,9 @@ func microKernel4x2<V: SIMD>(
 ///
 /// `a` is a packed 6×kc micro-panel: element (i, p) at `a[(p*6 + i)*e]`, repeated e = `packedAWidth` times
 /// (1 with FMA; a whole vector in the portable build, loaded instead of broadcast); `b` holds kc rows of 2·W values, row p
-/// at `b + p*bStep`. 12 accumulators; per k step 2 loads of B, 6 values of A, 12 multiply-adds. Full tiles with
-/// unit column stride update C with SIMD loads/stores; edge tiles spill to `scratch` (6×2W) first, so nothing
-/// outside C is touched. β = 0 never reads C.
+/// at `b + p*bStep`. 12 accumulators; per k step 2 loads of B, 6 values of A, 12 multiply-adds. Tiles of full
+/// width with unit column stride update their valid rows of C with SIMD loads/stores; narrower or strided tiles spill
+/// to `scratch` (6×2W) first, so nothing outside C is touched. β = 0 never reads C.
 @inline(__always)
 func microKernel6x2<V: SIMD>(
     _: V.Type, _ kc: Int, _ a: UnsafePointer<V.Scalar>, _ b: UnsafePointer<V.Scalar>, _ bStep: Int,
@@ -173,16 +174,17 @@ func microKernel6x2<V: SIMD>(
         bp += bStepBytes
         p &+= 1
     }
-    if mr == 6 && nr == 2 &* w && csc == 1 {
+    if nr == 2 &* w && csc == 1 {
+        // Full width: the valid rows go straight to C with SIMD stores (an edge tile's padding rows are dropped).
         updateRow(c, c0_0, c0_1, alpha, beta, w)
-        updateRow(c + rsc, c1_0, c1_1, alpha, beta, w)
-        updateRow(c + 2 &* rsc, c2_0, c2_1, alpha, beta, w)
-        updateRow(c + 3 &* rsc, c3_0, c3_1, alpha, beta, w)
-        updateRow(c + 4 &* rsc, c4_0, c4_1, alpha, beta, w)
-        updateRow(c + 5 &* rsc, c5_0, c5_1, alpha, beta, w)
+        if mr > 1 { updateRow(c + rsc, c1_0, c1_1, alpha, beta, w) }
+        if mr > 2 { updateRow(c + 2 &* rsc, c2_0, c2_1, alpha, beta, w) }
+        if mr > 3 { updateRow(c + 3 &* rsc, c3_0, c3_1, alpha, beta, w) }
+        if mr > 4 { updateRow(c + 4 &* rsc, c4_0, c4_1, alpha, beta, w) }
+        if mr > 5 { updateRow(c + 5 &* rsc, c5_0, c5_1, alpha, beta, w) }
         return
     }
-    // Edge tile: spill every row to scratch (no array, no allocation), then update the valid mr×nr part.
+    // Narrow or strided edge tile: spill every row to scratch (no array, no allocation), then update the valid mr×nr part.
     let s = UnsafeMutableRawPointer(scratch)
     let rowBytes = 2 &* wBytes
     s.storeBytes(of: c0_0, toByteOffset: 0 &* rowBytes, as: V.self); s.storeBytes(of: c0_1, toByteOffset: 0 &* rowBytes &+ wBytes, as: V.self)
@@ -198,9 +200,9 @@ func microKernel6x2<V: SIMD>(
 ///
 /// `a` is a packed 8×kc micro-panel: element (i, p) at `a[(p*8 + i)*e]`, repeated e = `packedAWidth` times
 /// (1 with FMA; a whole vector in the portable build, loaded instead of broadcast); `b` holds kc rows of 2·W values, row p
-/// at `b + p*bStep`. 16 accumulators; per k step 2 loads of B, 8 values of A, 16 multiply-adds. Full tiles with
-/// unit column stride update C with SIMD loads/stores; edge tiles spill to `scratch` (8×2W) first, so nothing
-/// outside C is touched. β = 0 never reads C.
+/// at `b + p*bStep`. 16 accumulators; per k step 2 loads of B, 8 values of A, 16 multiply-adds. Tiles of full
+/// width with unit column stride update their valid rows of C with SIMD loads/stores; narrower or strided tiles spill
+/// to `scratch` (8×2W) first, so nothing outside C is touched. β = 0 never reads C.
 @inline(__always)
 func microKernel8x2<V: SIMD>(
     _: V.Type, _ kc: Int, _ a: UnsafePointer<V.Scalar>, _ b: UnsafePointer<V.Scalar>, _ bStep: Int,
@@ -293,18 +295,19 @@ func microKernel8x2<V: SIMD>(
         bp += bStepBytes
         p &+= 1
     }
-    if mr == 8 && nr == 2 &* w && csc == 1 {
+    if nr == 2 &* w && csc == 1 {
+        // Full width: the valid rows go straight to C with SIMD stores (an edge tile's padding rows are dropped).
         updateRow(c, c0_0, c0_1, alpha, beta, w)
-        updateRow(c + rsc, c1_0, c1_1, alpha, beta, w)
-        updateRow(c + 2 &* rsc, c2_0, c2_1, alpha, beta, w)
-        updateRow(c + 3 &* rsc, c3_0, c3_1, alpha, beta, w)
-        updateRow(c + 4 &* rsc, c4_0, c4_1, alpha, beta, w)
-        updateRow(c + 5 &* rsc, c5_0, c5_1, alpha, beta, w)
-        updateRow(c + 6 &* rsc, c6_0, c6_1, alpha, beta, w)
-        updateRow(c + 7 &* rsc, c7_0, c7_1, alpha, beta, w)
+        if mr > 1 { updateRow(c + rsc, c1_0, c1_1, alpha, beta, w) }
+        if mr > 2 { updateRow(c + 2 &* rsc, c2_0, c2_1, alpha, beta, w) }
+        if mr > 3 { updateRow(c + 3 &* rsc, c3_0, c3_1, alpha, beta, w) }
+        if mr > 4 { updateRow(c + 4 &* rsc, c4_0, c4_1, alpha, beta, w) }
+        if mr > 5 { updateRow(c + 5 &* rsc, c5_0, c5_1, alpha, beta, w) }
+        if mr > 6 { updateRow(c + 6 &* rsc, c6_0, c6_1, alpha, beta, w) }
+        if mr > 7 { updateRow(c + 7 &* rsc, c7_0, c7_1, alpha, beta, w) }
         return
     }
-    // Edge tile: spill every row to scratch (no array, no allocation), then update the valid mr×nr part.
+    // Narrow or strided edge tile: spill every row to scratch (no array, no allocation), then update the valid mr×nr part.
     let s = UnsafeMutableRawPointer(scratch)
     let rowBytes = 2 &* wBytes
     s.storeBytes(of: c0_0, toByteOffset: 0 &* rowBytes, as: V.self); s.storeBytes(of: c0_1, toByteOffset: 0 &* rowBytes &+ wBytes, as: V.self)
@@ -322,9 +325,9 @@ func microKernel8x2<V: SIMD>(
 ///
 /// `a` is a packed 12×kc micro-panel: element (i, p) at `a[(p*12 + i)*e]`, repeated e = `packedAWidth` times
 /// (1 with FMA; a whole vector in the portable build, loaded instead of broadcast); `b` holds kc rows of 2·W values, row p
-/// at `b + p*bStep`. 24 accumulators; per k step 2 loads of B, 12 values of A, 24 multiply-adds. Full tiles with
-/// unit column stride update C with SIMD loads/stores; edge tiles spill to `scratch` (12×2W) first, so nothing
-/// outside C is touched. β = 0 never reads C.
+/// at `b + p*bStep`. 24 accumulators; per k step 2 loads of B, 12 values of A, 24 multiply-adds. Tiles of full
+/// width with unit column stride update their valid rows of C with SIMD loads/stores; narrower or strided tiles spill
+/// to `scratch` (12×2W) first, so nothing outside C is touched. β = 0 never reads C.
 @inline(__always)
 func microKernel12x2<V: SIMD>(
     _: V.Type, _ kc: Int, _ a: UnsafePointer<V.Scalar>, _ b: UnsafePointer<V.Scalar>, _ bStep: Int,
@@ -445,22 +448,23 @@ func microKernel12x2<V: SIMD>(
         bp += bStepBytes
         p &+= 1
     }
-    if mr == 12 && nr == 2 &* w && csc == 1 {
+    if nr == 2 &* w && csc == 1 {
+        // Full width: the valid rows go straight to C with SIMD stores (an edge tile's padding rows are dropped).
         updateRow(c, c0_0, c0_1, alpha, beta, w)
-        updateRow(c + rsc, c1_0, c1_1, alpha, beta, w)
-        updateRow(c + 2 &* rsc, c2_0, c2_1, alpha, beta, w)
-        updateRow(c + 3 &* rsc, c3_0, c3_1, alpha, beta, w)
-        updateRow(c + 4 &* rsc, c4_0, c4_1, alpha, beta, w)
-        updateRow(c + 5 &* rsc, c5_0, c5_1, alpha, beta, w)
-        updateRow(c + 6 &* rsc, c6_0, c6_1, alpha, beta, w)
-        updateRow(c + 7 &* rsc, c7_0, c7_1, alpha, beta, w)
-        updateRow(c + 8 &* rsc, c8_0, c8_1, alpha, beta, w)
-        updateRow(c + 9 &* rsc, c9_0, c9_1, alpha, beta, w)
-        updateRow(c + 10 &* rsc, c10_0, c10_1, alpha, beta, w)
-        updateRow(c + 11 &* rsc, c11_0, c11_1, alpha, beta, w)
+        if mr > 1 { updateRow(c + rsc, c1_0, c1_1, alpha, beta, w) }
+        if mr > 2 { updateRow(c + 2 &* rsc, c2_0, c2_1, alpha, beta, w) }
+        if mr > 3 { updateRow(c + 3 &* rsc, c3_0, c3_1, alpha, beta, w) }
+        if mr > 4 { updateRow(c + 4 &* rsc, c4_0, c4_1, alpha, beta, w) }
+        if mr > 5 { updateRow(c + 5 &* rsc, c5_0, c5_1, alpha, beta, w) }
+        if mr > 6 { updateRow(c + 6 &* rsc, c6_0, c6_1, alpha, beta, w) }
+        if mr > 7 { updateRow(c + 7 &* rsc, c7_0, c7_1, alpha, beta, w) }
+        if mr > 8 { updateRow(c + 8 &* rsc, c8_0, c8_1, alpha, beta, w) }
+        if mr > 9 { updateRow(c + 9 &* rsc, c9_0, c9_1, alpha, beta, w) }
+        if mr > 10 { updateRow(c + 10 &* rsc, c10_0, c10_1, alpha, beta, w) }
+        if mr > 11 { updateRow(c + 11 &* rsc, c11_0, c11_1, alpha, beta, w) }
         return
     }
-    // Edge tile: spill every row to scratch (no array, no allocation), then update the valid mr×nr part.
+    // Narrow or strided edge tile: spill every row to scratch (no array, no allocation), then update the valid mr×nr part.
     let s = UnsafeMutableRawPointer(scratch)
     let rowBytes = 2 &* wBytes
     s.storeBytes(of: c0_0, toByteOffset: 0 &* rowBytes, as: V.self); s.storeBytes(of: c0_1, toByteOffset: 0 &* rowBytes &+ wBytes, as: V.self)
@@ -482,9 +486,9 @@ func microKernel12x2<V: SIMD>(
 ///
 /// `a` is a packed 14×kc micro-panel: element (i, p) at `a[(p*14 + i)*e]`, repeated e = `packedAWidth` times
 /// (1 with FMA; a whole vector in the portable build, loaded instead of broadcast); `b` holds kc rows of 2·W values, row p
-/// at `b + p*bStep`. 28 accumulators; per k step 2 loads of B, 14 values of A, 28 multiply-adds. Full tiles with
-/// unit column stride update C with SIMD loads/stores; edge tiles spill to `scratch` (14×2W) first, so nothing
-/// outside C is touched. β = 0 never reads C.
+/// at `b + p*bStep`. 28 accumulators; per k step 2 loads of B, 14 values of A, 28 multiply-adds. Tiles of full
+/// width with unit column stride update their valid rows of C with SIMD loads/stores; narrower or strided tiles spill
+/// to `scratch` (14×2W) first, so nothing outside C is touched. β = 0 never reads C.
 @inline(__always)
 func microKernel14x2<V: SIMD>(
     _: V.Type, _ kc: Int, _ a: UnsafePointer<V.Scalar>, _ b: UnsafePointer<V.Scalar>, _ bStep: Int,
@@ -619,24 +623,25 @@ func microKernel14x2<V: SIMD>(
         bp += bStepBytes
         p &+= 1
     }
-    if mr == 14 && nr == 2 &* w && csc == 1 {
+    if nr == 2 &* w && csc == 1 {
+        // Full width: the valid rows go straight to C with SIMD stores (an edge tile's padding rows are dropped).
         updateRow(c, c0_0, c0_1, alpha, beta, w)
-        updateRow(c + rsc, c1_0, c1_1, alpha, beta, w)
-        updateRow(c + 2 &* rsc, c2_0, c2_1, alpha, beta, w)
-        updateRow(c + 3 &* rsc, c3_0, c3_1, alpha, beta, w)
-        updateRow(c + 4 &* rsc, c4_0, c4_1, alpha, beta, w)
-        updateRow(c + 5 &* rsc, c5_0, c5_1, alpha, beta, w)
-        updateRow(c + 6 &* rsc, c6_0, c6_1, alpha, beta, w)
-        updateRow(c + 7 &* rsc, c7_0, c7_1, alpha, beta, w)
-        updateRow(c + 8 &* rsc, c8_0, c8_1, alpha, beta, w)
-        updateRow(c + 9 &* rsc, c9_0, c9_1, alpha, beta, w)
-        updateRow(c + 10 &* rsc, c10_0, c10_1, alpha, beta, w)
-        updateRow(c + 11 &* rsc, c11_0, c11_1, alpha, beta, w)
-        updateRow(c + 12 &* rsc, c12_0, c12_1, alpha, beta, w)
-        updateRow(c + 13 &* rsc, c13_0, c13_1, alpha, beta, w)
+        if mr > 1 { updateRow(c + rsc, c1_0, c1_1, alpha, beta, w) }
+        if mr > 2 { updateRow(c + 2 &* rsc, c2_0, c2_1, alpha, beta, w) }
+        if mr > 3 { updateRow(c + 3 &* rsc, c3_0, c3_1, alpha, beta, w) }
+        if mr > 4 { updateRow(c + 4 &* rsc, c4_0, c4_1, alpha, beta, w) }
+        if mr > 5 { updateRow(c + 5 &* rsc, c5_0, c5_1, alpha, beta, w) }
+        if mr > 6 { updateRow(c + 6 &* rsc, c6_0, c6_1, alpha, beta, w) }
+        if mr > 7 { updateRow(c + 7 &* rsc, c7_0, c7_1, alpha, beta, w) }
+        if mr > 8 { updateRow(c + 8 &* rsc, c8_0, c8_1, alpha, beta, w) }
+        if mr > 9 { updateRow(c + 9 &* rsc, c9_0, c9_1, alpha, beta, w) }
+        if mr > 10 { updateRow(c + 10 &* rsc, c10_0, c10_1, alpha, beta, w) }
+        if mr > 11 { updateRow(c + 11 &* rsc, c11_0, c11_1, alpha, beta, w) }
+        if mr > 12 { updateRow(c + 12 &* rsc, c12_0, c12_1, alpha, beta, w) }
+        if mr > 13 { updateRow(c + 13 &* rsc, c13_0, c13_1, alpha, beta, w) }
         return
     }
-    // Edge tile: spill every row to scratch (no array, no allocation), then update the valid mr×nr part.
+    // Narrow or strided edge tile: spill every row to scratch (no array, no allocation), then update the valid mr×nr part.
     let s = UnsafeMutableRawPointer(scratch)
     let rowBytes = 2 &* wBytes
     s.storeBytes(of: c0_0, toByteOffset: 0 &* rowBytes, as: V.self); s.storeBytes(of: c0_1, toByteOffset: 0 &* rowBytes &+ wBytes, as: V.self)
@@ -661,9 +666,9 @@ func microKernel14x2<V: SIMD>(
 /// GEMM micro-kernel with a 4×(2·W) register tile: C[0..<mr, 0..<nr] = α·Ã·B̃ + β·C.
 ///
 /// `a` is read in place: element (i, p) at `a[i*ars + p*acs]`, broadcast per k step; `b` holds kc rows of 2·W values, row p
-/// at `b + p*bStep`. 8 accumulators; per k step 2 loads of B, 4 values of A, 8 multiply-adds. Full tiles with
-/// unit column stride update C with SIMD loads/stores; edge tiles spill to `scratch` (4×2W) first, so nothing
-/// outside C is touched. β = 0 never reads C.
+/// at `b + p*bStep`. 8 accumulators; per k step 2 loads of B, 4 values of A, 8 multiply-adds. Tiles of full
+/// width with unit column stride update their valid rows of C with SIMD loads/stores; narrower or strided tiles spill
+/// to `scratch` (4×2W) first, so nothing outside C is touched. β = 0 never reads C.
 @inline(__always)
 func microKernel4x2DirectA<V: SIMD>(
     _: V.Type, _ kc: Int, _ a: UnsafePointer<V.Scalar>, _ ars: Int, _ acs: Int, _ b: UnsafePointer<V.Scalar>, _ bStep: Int,
@@ -695,14 +700,15 @@ func microKernel4x2DirectA<V: SIMD>(
         bp += bStepBytes
         p &+= 1
     }
-    if mr == 4 && nr == 2 &* w && csc == 1 {
+    if nr == 2 &* w && csc == 1 {
+        // Full width: the valid rows go straight to C with SIMD stores (an edge tile's padding rows are dropped).
         updateRow(c, c0_0, c0_1, alpha, beta, w)
-        updateRow(c + rsc, c1_0, c1_1, alpha, beta, w)
-        updateRow(c + 2 &* rsc, c2_0, c2_1, alpha, beta, w)
-        updateRow(c + 3 &* rsc, c3_0, c3_1, alpha, beta, w)
+        if mr > 1 { updateRow(c + rsc, c1_0, c1_1, alpha, beta, w) }
+        if mr > 2 { updateRow(c + 2 &* rsc, c2_0, c2_1, alpha, beta, w) }
+        if mr > 3 { updateRow(c + 3 &* rsc, c3_0, c3_1, alpha, beta, w) }
         return
     }
-    // Edge tile: spill every row to scratch (no array, no allocation), then update the valid mr×nr part.
+    // Narrow or strided edge tile: spill every row to scratch (no array, no allocation), then update the valid mr×nr part.
     let s = UnsafeMutableRawPointer(scratch)
     let rowBytes = 2 &* wBytes
     s.storeBytes(of: c0_0, toByteOffset: 0 &* rowBytes, as: V.self); s.storeBytes(of: c0_1, toByteOffset: 0 &* rowBytes &+ wBytes, as: V.self)
@@ -717,9 +723,9 @@ func microKernel4x2DirectA<V: SIMD>(
 /// GEMM micro-kernel with a 6×(2·W) register tile: C[0..<mr, 0..<nr] = α·Ã·B̃ + β·C.
 ///
 /// `a` is read in place: element (i, p) at `a[i*ars + p*acs]`, broadcast per k step; `b` holds kc rows of 2·W values, row p
-/// at `b + p*bStep`. 12 accumulators; per k step 2 loads of B, 6 values of A, 12 multiply-adds. Full tiles with
-/// unit column stride update C with SIMD loads/stores; edge tiles spill to `scratch` (6×2W) first, so nothing
-/// outside C is touched. β = 0 never reads C.
+/// at `b + p*bStep`. 12 accumulators; per k step 2 loads of B, 6 values of A, 12 multiply-adds. Tiles of full
+/// width with unit column stride update their valid rows of C with SIMD loads/stores; narrower or strided tiles spill
+/// to `scratch` (6×2W) first, so nothing outside C is touched. β = 0 never reads C.
 @inline(__always)
 func microKernel6x2DirectA<V: SIMD>(
     _: V.Type, _ kc: Int, _ a: UnsafePointer<V.Scalar>, _ ars: Int, _ acs: Int, _ b: UnsafePointer<V.Scalar>, _ bStep: Int,
@@ -757,16 +763,17 @@ func microKernel6x2DirectA<V: SIMD>(
         bp += bStepBytes
         p &+= 1
     }
-    if mr == 6 && nr == 2 &* w && csc == 1 {
+    if nr == 2 &* w && csc == 1 {
+        // Full width: the valid rows go straight to C with SIMD stores (an edge tile's padding rows are dropped).
         updateRow(c, c0_0, c0_1, alpha, beta, w)
-        updateRow(c + rsc, c1_0, c1_1, alpha, beta, w)
-        updateRow(c + 2 &* rsc, c2_0, c2_1, alpha, beta, w)
-        updateRow(c + 3 &* rsc, c3_0, c3_1, alpha, beta, w)
-        updateRow(c + 4 &* rsc, c4_0, c4_1, alpha, beta, w)
-        updateRow(c + 5 &* rsc, c5_0, c5_1, alpha, beta, w)
+        if mr > 1 { updateRow(c + rsc, c1_0, c1_1, alpha, beta, w) }
+        if mr > 2 { updateRow(c + 2 &* rsc, c2_0, c2_1, alpha, beta, w) }
+        if mr > 3 { updateRow(c + 3 &* rsc, c3_0, c3_1, alpha, beta, w) }
+        if mr > 4 { updateRow(c + 4 &* rsc, c4_0, c4_1, alpha, beta, w) }
+        if mr > 5 { updateRow(c + 5 &* rsc, c5_0, c5_1, alpha, beta, w) }
         return
     }
-    // Edge tile: spill every row to scratch (no array, no allocation), then update the valid mr×nr part.
+    // Narrow or strided edge tile: spill every row to scratch (no array, no allocation), then update the valid mr×nr part.
     let s = UnsafeMutableRawPointer(scratch)
     let rowBytes = 2 &* wBytes
     s.storeBytes(of: c0_0, toByteOffset: 0 &* rowBytes, as: V.self); s.storeBytes(of: c0_1, toByteOffset: 0 &* rowBytes &+ wBytes, as: V.self)
