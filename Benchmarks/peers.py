@@ -3,7 +3,8 @@
 
 Usage: peers.py --cases OP:DTYPE:SHAPE,... [--min-time S]     (batch: one line per case)
        peers.py --serve                                       (interleaved: `spectral bench --compare`)
-  OP gemm (SHAPE MxNxK: a @ b), syrk (NxK: a @ a.T, which numpy sends to OpenBLAS syrk),
+  OP gemm (SHAPE MxNxK: a @ b), gemm-tn (a.T @ b, a stored KxM), gemm-nt (a @ b.T, b stored NxK),
+  syrk (NxK: a @ a.T, which numpy sends to OpenBLAS syrk),
   gemv (MxN: a @ x), qr and qrcp (MxN: scipy.linalg.qr(mode="r"), without and with pivoting: the factorization, Q not formed, as ours),
   pinv, pinv-cod, pinv-auto (numpy.linalg.pinv), id / id-rand (scipy interp_decomp(A, 100, rand=False/True) on a 1/i-spectrum
   matrix; float64 only, as scipy), rsvd (the same randomized SVD as ours in numpy: rank 20, oversample 10, 2 power
@@ -293,6 +294,16 @@ def make_case(case, rng, path=None):
         c = np.empty((m, n), dtype=dt)
         fn = lambda: np.matmul(a, b, out=c)
         fn.error = lambda: sampled_relerr(a, b, fn(), np.random.default_rng(3))
+    elif op in ("gemm-tn", "gemm-nt"):
+        # Transposed operands: numpy hands the transposed views to sgemm/dgemm with a transpose flag, no copy.
+        m, n, k = dims
+        tn = op == "gemm-tn"
+        a = rng.standard_normal((k, m) if tn else (m, k)).astype(dt)
+        b = rng.standard_normal((k, n) if tn else (n, k)).astype(dt)
+        c = np.empty((m, n), dtype=dt)
+        av, bv = (a.T, b) if tn else (a, b.T)
+        fn = lambda: np.matmul(av, bv, out=c)
+        fn.error = lambda: sampled_relerr(av, bv, fn(), np.random.default_rng(3))
     elif op == "syrk":
         n, k = dims
         a = rng.standard_normal((n, k)).astype(dt)

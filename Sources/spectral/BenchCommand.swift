@@ -70,8 +70,8 @@ func runBench(_ args: Arguments) throws {
         var list: [(String, [Int])] = defaults
         if sizes != nil || !shapes.isEmpty {
             let dtypes = Array(Set(defaults.map(\.0))).sorted()
-            var custom = shapes.filter { $0.count == (op == "gemm" ? 3 : 2) }
-            custom += (sizes ?? []).map { op == "gemm" ? [$0, $0, $0] : op == "gradtopk" ? [1, $0] : [$0, $0] }
+            var custom = shapes.filter { $0.count == (op.hasPrefix("gemm") ? 3 : 2) }
+            custom += (sizes ?? []).map { op.hasPrefix("gemm") ? [$0, $0, $0] : op == "gradtopk" ? [1, $0] : [$0, $0] }
             list = dtypes.flatMap { d in custom.map { (d, $0) } }
         }
         if op == "gemm" && args.switches.contains("--skinny") {

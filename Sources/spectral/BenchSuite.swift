@@ -4,7 +4,7 @@ import Spectral
 /// The benchmark families of `spectral bench`, in the order they run; a name on the command line selects a family
 /// or a single benchmark (family names differ from benchmark names).
 let benchFamilies: [(name: String, ops: [String])] = [
-    ("blas", ["gemm", "syrk", "gemv"]),
+    ("blas", ["gemm", "gemm-tn", "gemm-nt", "syrk", "gemv"]),
     ("factorizations", ["qr", "qrcp", "svd", "svdvals", "svd-gejsv", "svd-decay"]),
     ("lowrank", ["pinv", "pinv-cod", "pinv-auto", "pinv-auto-deficient", "pinv-auto-graded", "id", "id-rand", "rsvd", "rsvd-svds", "cur"]),
     ("msign", ["ns-jordan", "ns-pe", "ns-gram", "ns-batch", "ns-loop", "polar"]),
@@ -15,6 +15,8 @@ let benchOps = benchFamilies.flatMap(\.ops)
 /// What each benchmark times, what its peer runs, and what its accuracy column measures.
 let benchLegend: [(op: String, what: String, error: String)] = [
     ("gemm", "C = A·B (m×n×k); peer numpy.matmul", "max over 64 sampled entries of |ĉ − c|/(|A|·|B|), c in Double (both sides)"),
+    ("gemm-tn", "C = Aᵀ·B (m×n×k, A stored k×m row-major); peer numpy.matmul(a.T, b, out=)", "as gemm"),
+    ("gemm-nt", "C = A·Bᵀ (m×n×k, B stored n×k row-major); peer numpy.matmul(a, b.T, out=)", "as gemm"),
     ("syrk", "C = A·Aᵀ (n×k); peer a @ a.T (OpenBLAS syrk)", "as gemm"),
     ("gemv", "y = A·x (m×n); peer a @ x", "max over 64 sampled rows of |ŷ − y|/(|A|·|x|), y in Double (both sides)"),
     ("qr", "Householder QR (R and reflectors; Q not formed); peer scipy.linalg.qr(mode='r')", "‖QR − A‖_F/‖A‖_F, Q formed after the timing (both sides)"),
@@ -48,7 +50,7 @@ let benchLegend: [(op: String, what: String, error: String)] = [
 
 /// The peer function of each benchmark, as the README's table names it.
 let benchPeerName: [String: String] = [
-    "gemm": "numpy.matmul(out=)", "syrk": "a @ a.T", "gemv": "a @ x", "qr": "scipy.linalg.qr(mode='r')",
+    "gemm": "numpy.matmul(out=)", "gemm-tn": "numpy.matmul(a.T, b, out=)", "gemm-nt": "numpy.matmul(a, b.T, out=)", "syrk": "a @ a.T", "gemv": "a @ x", "qr": "scipy.linalg.qr(mode='r')",
     "qrcp": "scipy.linalg.qr(pivoting=True)", "svd": "numpy.linalg.svd", "svdvals": "numpy.linalg.svd(compute_uv=False)",
     "svd-gejsv": "LAPACK dgejsv (JOBA='F')", "svd-decay": "LAPACK dgejsv (JOBA='F')", "pinv": "numpy.linalg.pinv", "pinv-cod": "numpy.linalg.pinv",
     "pinv-auto": "numpy.linalg.pinv", "pinv-auto-deficient": "numpy.linalg.pinv", "pinv-auto-graded": "numpy.linalg.pinv", "id": "scipy interp_decomp", "id-rand": "scipy interp_decomp(rand=True)",
@@ -62,7 +64,7 @@ struct BenchCase {
     let op: String, dtype: String, shape: [Int], threads: Int
     var flops: Double {
         switch op {
-        case "gemm": return 2 * Double(shape[0]) * Double(shape[1]) * Double(shape[2])
+        case "gemm", "gemm-tn", "gemm-nt": return 2 * Double(shape[0]) * Double(shape[1]) * Double(shape[2])
         case "syrk": return Double(shape[0]) * Double(shape[0] + 1) * Double(shape[1])
         case "gemv": return 2 * Double(shape[0]) * Double(shape[1])
         case "qr", "qrcp":
@@ -84,6 +86,7 @@ func defaultShapes(_ op: String, quick: Bool) -> [(String, [Int])] {
     func f32(_ shapes: [[Int]]) -> [(String, [Int])] { shapes.map { ("f32", $0) } }
     switch op {
     case "gemm": return quick ? both([[128, 128, 128], [512, 512, 512]]) : both([64, 128, 256, 512, 1024, 2048].map { [$0, $0, $0] })
+    case "gemm-tn", "gemm-nt": return quick ? f32([[256, 256, 256]]) : both([1024, 2048].map { [$0, $0, $0] })
     case "syrk": return quick ? both([[256, 256]]) : both([[256, 256], [1024, 1024]])
     case "gemv": return quick ? both([[1024, 1024]]) : both([[4096, 4096]])
     case "qr", "qrcp": return quick ? f64([[256, 256]]) : f64([[256, 256], [1024, 1024], [4096, 512]])
@@ -120,6 +123,15 @@ func prepareJob<T: SpectralScalar>(_: T.Type, _ c: BenchCase) throws -> BenchJob
         let a = Matrix<T>.randomNormal(rows: m, cols: k, seed: 1), b = Matrix<T>.randomNormal(rows: k, cols: n, seed: 2)
         let out = Box(Matrix<T>(rows: m, cols: n))
         return BenchJob(run: { try gemm(a, b, into: &out.value, threads: th) }, error: { sampledRelerr(a, b, out.value) })
+    case "gemm-tn", "gemm-nt":
+        // Transposed operands, as numpy hands them to sgemm/dgemm: A stored k×m (op(A) = Aᵀ) or B stored n×k.
+        let (m, n, k) = (c.shape[0], c.shape[1], c.shape[2])
+        let tn = c.op == "gemm-tn"
+        let a = tn ? Matrix<T>.randomNormal(rows: k, cols: m, seed: 1) : Matrix<T>.randomNormal(rows: m, cols: k, seed: 1)
+        let b = tn ? Matrix<T>.randomNormal(rows: k, cols: n, seed: 2) : Matrix<T>.randomNormal(rows: n, cols: k, seed: 2)
+        let out = Box(Matrix<T>(rows: m, cols: n))
+        return BenchJob(run: { try gemm(a, b, into: &out.value, transposeA: tn, transposeB: !tn, threads: th) },
+                        error: { sampledRelerr(tn ? a.transposed.copy() : a, tn ? b : b.transposed.copy(), out.value) })
     case "syrk":
         let (n, k) = (c.shape[0], c.shape[1])
         let a = Matrix<T>.randomNormal(rows: n, cols: k, seed: 1)

@@ -79,6 +79,12 @@ final class GemmTests: XCTestCase {
         try checkGemm(Float.self, m: 7, n: 4100, k: 5, threads: 2)
         try checkGemm(Double.self, m: 13, n: 4083, k: 3, threads: 1)
         try checkGemm(Float.self, m: 3, n: 300, k: 700, transA: true, threads: 2)
+        // Past the small-product volume (384³): Float reads a row-major A in place on the AVX-512 build, with NC 1024
+        // (n = 1100 crosses it); Aᵀ is packed k step by k step across its panels.
+        for threads in [1, 2] {
+            try checkGemm(Float.self, m: 97, n: 1100, k: 600, alpha: 1.5, beta: -0.5, threads: threads)
+            try checkGemm(Float.self, m: 97, n: 1100, k: 600, transA: true, threads: threads)
+        }
         // Transposed A times a narrow B runs as Cᵀ = Bᵀ·Aᵀ (A read along its rows, C written through strides).
         for threads in [1, 2] {
             try checkGemm(Float.self, m: 301, n: 17, k: 513, transA: true, alpha: 1.5, beta: -0.5, threads: threads)

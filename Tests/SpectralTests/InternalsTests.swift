@@ -37,9 +37,32 @@ final class InternalsTests: XCTestCase {
         check(Double.self)
     }
 
+    /// Packs `rows` × kc of the matrix at `data` (strides `rs`, `cs`) into MR-row panels and checks every value against
+    /// the definition (`dst[q·MR·kc + p·MR + i] = A[q·MR + i, p]`, zero past the last row) and that no slot from
+    /// `guardFrom` on past the block (NaN beforehand) was written.
+    func checkPlainPacking<T: SpectralScalar>(_ data: [T], _ rs: Int, _ cs: Int, mr: Int, kc: Int, rows: Int, guardFrom: Int,
+                                              _ what: String, file: StaticString = #filePath, line: UInt = #line) {
+        let panels = (rows + mr - 1) / mr, size = panels * mr * kc
+        var out = [T](repeating: .nan, count: size + 8)
+        data.withUnsafeBufferPointer { buf in
+            let a = StridedPointer(UnsafeMutablePointer(mutating: buf.baseAddress!), rs, cs)
+            out.withUnsafeMutableBufferPointer { packAPlain(mr, rows, kc, a, $0.baseAddress!) }
+        }
+        for q in 0..<panels {
+            for p in 0..<kc {
+                for i in 0..<mr {
+                    let r = q * mr + i
+                    XCTAssertEqual(out[q * mr * kc + p * mr + i], r < rows ? data[r * rs + p * cs] : 0,
+                                   "\(what): panel \(q), k \(p), row \(i)", file: file, line: line)
+                }
+            }
+        }
+        XCTAssertTrue(out[(size + guardFrom)...].allSatisfy(\.isNaN), "\(what): written past the block", file: file, line: line)
+    }
+
     /// Row-major panels of up to 8 rows are packed by 8×8 register transposes: every value lands where the definition
-    /// puts it (`dst[q·MR·kc + p·MR + i] = A[q·MR + i, p]`, zero past the last row), for MR 1–8 and kc below, at and
-    /// past multiples of 8; the stores past a panel reach at most 8 − MR values beyond the packed block.
+    /// puts it, for MR 1–8 and kc below, at and past multiples of 8; the stores past a panel reach at most 8 − MR
+    /// values beyond the packed block.
     func testTransposedRowPackingMatchesTheDefinition() {
         func check<T: SpectralScalar>(_: T.Type) {
             for mr in 1...8 {
@@ -48,24 +71,26 @@ final class InternalsTests: XCTestCase {
                         // A row stride longer than kc, the 3 values past kc NaN: a read past column kc − 1 shows.
                         let cols = kc + 3
                         let data = (0..<(rows * cols)).map { $0 % cols >= kc ? T.nan : T(Double($0) * 0.5 - 7) }
-                        let panels = (rows + mr - 1) / mr, size = panels * mr * kc
-                        var out = [T](repeating: .nan, count: size + 8)
-                        data.withUnsafeBufferPointer { buf in
-                            let a = StridedPointer(UnsafeMutablePointer(mutating: buf.baseAddress!), cols, 1)
-                            out.withUnsafeMutableBufferPointer { packAPlain(mr, rows, kc, a, $0.baseAddress!) }
-                        }
-                        for q in 0..<panels {
-                            for p in 0..<kc {
-                                for i in 0..<mr {
-                                    let r = q * mr + i
-                                    XCTAssertEqual(out[q * mr * kc + p * mr + i], r < rows ? data[r * cols + p] : 0,
-                                                   "\(T.self) mr \(mr) kc \(kc) rows \(rows): panel \(q), k \(p), row \(i)")
-                                }
-                            }
-                        }
-                        for j in (size + 8 - mr)..<(size + 8) {
-                            XCTAssertTrue(out[j].isNaN, "\(T.self) mr \(mr) kc \(kc) rows \(rows): slot \(j - size) past the block written")
-                        }
+                        checkPlainPacking(data, cols, 1, mr: mr, kc: kc, rows: rows, guardFrom: 8 - mr, "\(T.self) mr \(mr) kc \(kc) rows \(rows)")
+                    }
+                }
+            }
+        }
+        check(Float.self)
+        check(Double.self)
+    }
+
+    /// Column-major panels (Aᵀ of a row-major matrix) are packed k step by k step across the whole panels, by vector
+    /// copies of MR values: every value lands where the definition puts it, the partial panel is zero-padded, nothing
+    /// past a column's rows is read (those slots hold NaN) and nothing past the block is written. MR 1–14.
+    func testColumnMajorPackingMatchesTheDefinition() {
+        func check<T: SpectralScalar>(_: T.Type) {
+            for mr in [1, 2, 3, 4, 6, 8, 12, 14] {
+                for kc in [1, 7, 9] {
+                    for rows in [mr, 2 * mr, 2 * mr + 1, 3 * mr - 1] where rows > 0 {
+                        let ld = rows + 3              // column stride; the 3 values past each column's rows are NaN
+                        let data = (0..<(ld * kc)).map { $0 % ld >= rows ? T.nan : T(Double($0) * 0.5 - 7) }
+                        checkPlainPacking(data, 1, ld, mr: mr, kc: kc, rows: rows, guardFrom: 0, "\(T.self) mr \(mr) kc \(kc) rows \(rows)")
                     }
                 }
             }

@@ -64,20 +64,7 @@ func gemmStrided<T: SpectralScalar>(
     let nPanelsAll = (Swift.min(n, bl.nc) + nr - 1) / nr
     nt = Swift.min(nt, Swift.max(mPanels, nPanelsAll))
 
-    let kcMax = Swift.min(bl.kc, k)
-    let ncMax = Swift.min(bl.nc, (n + nr - 1) / nr * nr)
-    let mcMax = Swift.min(bl.mc, mPanels * mr)
-    let pool = BufferPool.shared
-    let bBuf = pool.take(kcMax * ncMax * MemoryLayout<T>.stride)
     let aWidth = packedAWidth(T.KernelVector.self)
-    // 8 spare values past the packed block: `packRowsTransposed` stores up to 8 − MR of them after a panel.
-    let aStride = (mcMax * kcMax * aWidth + 8 + 15) / 16 * 16
-    let sStride = (mr * nr + 16) / 16 * 16
-    let aBuf = pool.take((aStride + sStride) * nt * MemoryLayout<T>.stride)
-    defer { pool.give(bBuf); pool.give(aBuf) }
-    let bPack = bBuf.pointer.bindMemory(to: T.self, capacity: kcMax * ncMax)
-    let aPacks = aBuf.pointer.bindMemory(to: T.self, capacity: (aStride + sStride) * nt)
-
     // Small products and narrow B: the kernel reads A in place (packing would cost more than it saves); small
     // products with whole B panels also read B in place.
     // Read in place, an operand's successive k (A's columns, B's rows) must spread over enough L1 sets to stay
@@ -96,13 +83,33 @@ func gemmStrided<T: SpectralScalar>(
     let small = Double(m) * Double(n) * Double(k) <= smallProductVolume
     // The portable build packs small products too: its in-place kernel broadcasts with shuffles, and 64³–384³ ran
     // 5–15% faster packed pre-broadcast; narrow B still reads A in place (packing cost 5–40% there).
-    let directA = (bl.mr == 4 || bl.mr == 6) && (a.colStride == 1 || a.rowStride == 1) && ((small && aWidth == 1) || nPanelsAll <= 4)
-        && !aliased(a.colStride)
+    // Larger Float products on the AVX-512 build read a row-major A in place too: its six rows stream through the
+    // prefetchers, and the A block stays in L2 across the B panels without the copy (2–5% at 512³–4096³ and at
+    // 2048×2048×8192, one and two threads, AMD EPYC family 26; Double gained at 512³–1024³ but lost 2–8% at 4096³).
+    let inPlaceRowsA = KernelISA.avx512 && MemoryLayout<T>.size == 4 && a.colStride == 1
+    let directA = (bl.mr == 4 || bl.mr == 6) && (a.colStride == 1 || a.rowStride == 1)
+        && (((small || inPlaceRowsA) && aWidth == 1) || nPanelsAll <= 4) && !aliased(a.colStride)
     let directB = small && b.colStride == 1 && n % nr == 0 && !aliased(b.rowStride)
+    // With A read in place nothing is repacked per NC block, so a narrower block costs nothing and keeps the part
+    // of C each KC pass rewrites (m × NC) and the packed B panel (KC × NC) in cache (`Blocking.ncInPlaceA`).
+    let ncBlock = directA ? bl.ncInPlaceA : bl.nc
+
+    let kcMax = Swift.min(bl.kc, k)
+    let ncMax = Swift.min(ncBlock, (n + nr - 1) / nr * nr)
+    let mcMax = Swift.min(bl.mc, mPanels * mr)
+    let pool = BufferPool.shared
+    let bBuf = pool.take(kcMax * ncMax * MemoryLayout<T>.stride)
+    // 8 spare values past the packed block: `packRowsTransposed` stores up to 8 − MR of them after a panel.
+    let aStride = (mcMax * kcMax * aWidth + 8 + 15) / 16 * 16
+    let sStride = (mr * nr + 16) / 16 * 16
+    let aBuf = pool.take((aStride + sStride) * nt * MemoryLayout<T>.stride)
+    defer { pool.give(bBuf); pool.give(aBuf) }
+    let bPack = bBuf.pointer.bindMemory(to: T.self, capacity: kcMax * ncMax)
+    let aPacks = aBuf.pointer.bindMemory(to: T.self, capacity: (aStride + sStride) * nt)
 
     var jc = 0
     while jc < n {
-        let nc = Swift.min(bl.nc, n - jc)
+        let nc = Swift.min(ncBlock, n - jc)
         let nPanels = (nc + nr - 1) / nr
         // Split M (each thread its own MR-aligned rows) unless N balances clearly better.
         let effM = Double(mPanels) / Double(nt * ((mPanels + nt - 1) / nt))

@@ -8,6 +8,13 @@ import Glibc
 @usableFromInline
 struct Blocking: Sendable {
     @usableFromInline let mr: Int, nr: Int, mc: Int, kc: Int, nc: Int
+    /// NC when the kernel reads A in place: nothing is repacked per NC block then, so a narrower block is free.
+    @usableFromInline var ncInPlaceA: Int
+
+    init(mr: Int, nr: Int, mc: Int, kc: Int, nc: Int, ncInPlaceA: Int? = nil) {
+        (self.mr, self.nr, self.mc, self.kc, self.nc) = (mr, nr, mc, kc, nc)
+        self.ncInPlaceA = ncInPlaceA ?? nc
+    }
 }
 
 /// Which instruction set and tile the library was compiled for; reported by `spectral info`.
@@ -57,10 +64,13 @@ public enum KernelISA {
         #endif
     }
     /// The GEMM's cache blocking in force (this build's table, or `SPECTRAL_GEMM_BLOCKING`), e.g.
-    /// `"f32 MC 144 KC 256 NC 2048, f64 MC 96 KC 256 NC 1536"`.
+    /// `"f32 MC 144 KC 256 NC 2048, f64 MC 96 KC 256 NC 1536"`, with the NC used when A is read in place where it
+    /// differs (`"NC 2048 (1024 with A in place)"`).
     public static var cacheBlocking: String {
-        let f = blocking(Float.self), d = blocking(Double.self)
-        return "f32 MC \(f.mc) KC \(f.kc) NC \(f.nc), f64 MC \(d.mc) KC \(d.kc) NC \(d.nc)"
+        func one(_ b: Blocking) -> String {
+            "MC \(b.mc) KC \(b.kc) NC \(b.nc)" + (b.ncInPlaceA == b.nc ? "" : " (\(b.ncInPlaceA) with A in place)")
+        }
+        return "f32 \(one(blocking(Float.self))), f64 \(one(blocking(Double.self)))"
     }
     /// Register tile MR×NR of the Float and Double kernels, e.g. `"f32 6x16, f64 6x8"`.
     public static var tiles: String {
@@ -74,7 +84,8 @@ public enum KernelISA {
 /// - FMA (AVX2, arm64): f32 6×16 (SIMD8×2), f64 6×8 (SIMD4×2): 12 accumulators of 16 vector registers.
 /// - Portable: f32 4×8 (SIMD4×2), f64 4×4 (SIMD2×2): 8 xmm accumulators (6 rows spill with two-operand SSE).
 /// MC, KC, NC were measured on the reference machine (Docs/PERFORMANCE.md). NC keeps the block of C that every KC
-/// pass rewrites (m × NC) inside L3 for m up to ~4096: 2048 f32 / 1536 f64 beat 4080 at n = 4096. For experiments,
+/// pass rewrites (m × NC) inside L3 for m up to ~4096: 2048 f32 / 1536 f64 beat 4080 at n = 4096; with A read in
+/// place (`ncInPlaceA`, AVX-512 Float) nothing is repacked per block and 1024 beat 2048. For experiments,
 /// `SPECTRAL_GEMM_BLOCKING=MR,MC,KC,NC` overrides them (MR one of 4, 6, 8, 12, 14; invalid values are ignored).
 func blocking<T: SpectralScalar>(_: T.Type) -> Blocking {
     MemoryLayout<T>.size == 4 ? floatBlocking : doubleBlocking
@@ -85,7 +96,9 @@ private let doubleBlocking = makeBlocking(nr: 2 * Double.KernelVector.scalarCoun
 
 private func makeBlocking(nr: Int, single: Bool) -> Blocking {
     #if SPECTRAL_AVX512
-    var b = single ? Blocking(mr: 6, nr: nr, mc: 72, kc: 256, nc: 2048) : Blocking(mr: 6, nr: nr, mc: 96, kc: 256, nc: 1536)
+    // Float reads a row-major A in place at every size (`gemmStrided`); NC 1024 then beat 2048 by 3–6% at 2048³–4096³
+    // on one and two threads (AMD EPYC family 26), while a packed A (Aᵀ·B) ran 3–5% slower at 1024 than at 2048.
+    var b = single ? Blocking(mr: 6, nr: nr, mc: 72, kc: 256, nc: 2048, ncInPlaceA: 1024) : Blocking(mr: 6, nr: nr, mc: 96, kc: 256, nc: 1536)
     #elseif SPECTRAL_FMA || arch(arm64)
     var b = single ? Blocking(mr: 6, nr: nr, mc: 144, kc: 256, nc: 2048) : Blocking(mr: 6, nr: nr, mc: 96, kc: 256, nc: 1536)
     #else
@@ -96,10 +109,11 @@ private func makeBlocking(nr: Int, single: Bool) -> Blocking {
     if let s = getenv("SPECTRAL_GEMM_BLOCKING") {
         let t = String(cString: s).split(separator: ",").compactMap { Int($0) }
         if t.count == 4, [4, 6, 8, 12, 14].contains(t[0]), t[1] > 0, t[2] > 0, t[3] > 0 {
-            b = Blocking(mr: t[0], nr: nr, mc: t[1], kc: t[2], nc: t[3])
+            b = Blocking(mr: t[0], nr: nr, mc: t[1], kc: t[2], nc: t[3])   // NC for packed and in-place A alike
         }
     }
     // Blocks are whole micro-panels, so a packed B buffer sized KC×NC is never overrun; packed A needs MC×KC plus
     // 8 spare values (`packAPlain`'s register transposes store up to 8 − MR past a panel; `gemmStrided` reserves them).
-    return Blocking(mr: b.mr, nr: nr, mc: Swift.max(b.mr, b.mc / b.mr * b.mr), kc: b.kc, nc: Swift.max(nr, b.nc / nr * nr))
+    return Blocking(mr: b.mr, nr: nr, mc: Swift.max(b.mr, b.mc / b.mr * b.mr), kc: b.kc, nc: Swift.max(nr, b.nc / nr * nr),
+                    ncInPlaceA: Swift.max(nr, b.ncInPlaceA / nr * nr))
 }

@@ -13,6 +13,28 @@ func packA<T: SpectralScalar>(_ mr: Int, _ mc: Int, _ kc: Int, _ a: StridedPoint
 @inline(__always)
 func packAPlain<T: SpectralScalar>(_ mr: Int, _ mc: Int, _ kc: Int, _ a: StridedPointer<T>, _ dst: UnsafeMutablePointer<T>) {
     var q = 0
+    if a.rowStride == 1 && a.colStride != 1 && mc >= mr {
+        // Column-major A (Aᵀ of a row-major matrix): each k step of a panel is mr contiguous values. Walk k outside
+        // and the whole panels inside, so each source row is read once, front to back, instead of once per panel
+        // (packing one panel at a time walked kc rows a page apart per panel: 4.6% of a 2048³ Aᵀ·B).
+        let whole = mc / mr * mr
+        let ahead = 8 &* a.colStride &* MemoryLayout<T>.stride
+        for p in 0..<kc {
+            let src = UnsafePointer(a.base + p &* a.colStride), d = dst + p &* mr
+            if p &+ 8 < kc {
+                let r = UnsafeRawPointer(src) + ahead
+                var off = 0
+                while off < mc &* MemoryLayout<T>.stride { llvmPrefetch(r + off, 0, 3, 1); off &+= 64 }
+            }
+            var i = 0
+            while i < whole {
+                let o: Int = i &* kc
+                copyShort(mr, src + i, d + o)
+                i &+= mr
+            }
+        }
+        q = whole
+    }
     while q < mc {
         let rowsHere = Swift.min(mr, mc &- q)
         let d = dst + q &* kc
@@ -31,9 +53,6 @@ func packAPlain<T: SpectralScalar>(_ mr: Int, _ mc: Int, _ kc: Int, _ a: Strided
                 var o = d + i
                 for p in 0..<kc { o.pointee = r[p]; o += mr }
             }
-        } else if rowsHere == mr && a.rowStride == 1 {
-            // Column-major A: each k step is mr contiguous values.
-            for p in 0..<kc { (d + p &* mr).update(from: src + p &* a.colStride, count: mr) }
         } else {
             for p in 0..<kc {
                 let o = d + p &* mr
@@ -43,6 +62,21 @@ func packAPlain<T: SpectralScalar>(_ mr: Int, _ mc: Int, _ kc: Int, _ a: Strided
         }
         q &+= mr
     }
+}
+
+/// Copies `count` ≤ 15 contiguous values with vector loads and stores of 8, 4, 2 and 1 (nothing past `count`).
+@inline(__always)
+func copyShort<T: SpectralScalar>(_ count: Int, _ src: UnsafePointer<T>, _ dst: UnsafeMutablePointer<T>) {
+    let s = UnsafeRawPointer(src), d = UnsafeMutableRawPointer(dst), es = MemoryLayout<T>.stride
+    var i = 0
+    if count &- i >= 8 { d.storeBytes(of: s.loadUnaligned(as: SIMD8<T>.self), as: SIMD8<T>.self); i = 8 }
+    if count &- i >= 4 {
+        d.storeBytes(of: s.loadUnaligned(fromByteOffset: i &* es, as: SIMD4<T>.self), toByteOffset: i &* es, as: SIMD4<T>.self); i &+= 4
+    }
+    if count &- i >= 2 {
+        d.storeBytes(of: s.loadUnaligned(fromByteOffset: i &* es, as: SIMD2<T>.self), toByteOffset: i &* es, as: SIMD2<T>.self); i &+= 2
+    }
+    while i < count { dst[i] = src[i]; i &+= 1 }
 }
 
 /// One row-major micro-panel of `mr` ≤ 8 rows: `dst[p·mr + i] = src[i·lds + p]` for p < kc, through 8×8 register
@@ -182,3 +216,6 @@ func packBGeneral<T: SpectralScalar>(_ kc: Int, _ n: Int, _ j0: Int, _ j1: Int, 
         q &+= nr
     }
 }
+
+@_silgen_name("llvm.prefetch.p0")
+func llvmPrefetch(_ address: UnsafeRawPointer, _ rw: Int32, _ locality: Int32, _ cache: Int32)

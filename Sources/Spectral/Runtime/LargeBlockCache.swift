@@ -39,7 +39,9 @@ final class LargeBlockCache: @unchecked Sendable {
             }
             if let hit { return (hit.pointer, hit.bytes) }
         }
-        return (UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: 64), bytes)
+        let p = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: 64)
+        adviseHugePages(p, bytes)
+        return (p, bytes)
     }
 
     /// Returns a block: kept if large and there is room (evicting the oldest), freed otherwise.
@@ -69,6 +71,22 @@ final class LargeBlockCache: @unchecked Sendable {
             return ps
         }
         for p in all { p.deallocate() }
+    }
+
+    /// Blocks of at least this many bytes ask for transparent huge pages (numpy's threshold, 4 MiB).
+    static let hugePageMinimumBytes = 4 << 20
+
+    /// Asks the kernel to back the 2 MiB-aligned interior of a fresh block with transparent huge pages
+    /// (`madvise(MADV_HUGEPAGE)`, as numpy does for arrays of 4 MiB and more): with 4 KiB pages, a walk down a large
+    /// matrix's columns (packing Aᵀ for a GEMM, a column sweep) misses the TLB on every row. Linux only; advice only,
+    /// so an error or a kernel without THP changes nothing.
+    private func adviseHugePages(_ p: UnsafeMutableRawPointer, _ bytes: Int) {
+        #if os(Linux)
+        guard bytes >= LargeBlockCache.hugePageMinimumBytes else { return }
+        let huge = 2 << 20
+        let start = (Int(bitPattern: p) + huge - 1) / huge * huge, end = (Int(bitPattern: p) + bytes) / huge * huge
+        if end > start { _ = madvise(UnsafeMutableRawPointer(bitPattern: start), end - start, Int32(MADV_HUGEPAGE)) }
+        #endif
     }
 
     /// Bytes held by the cache now.
