@@ -106,11 +106,16 @@ final class GemmTests: XCTestCase {
     }
 
     func testThreadCountsGiveIdenticalResults() throws {
-        for (m, n, k) in [(257, 263, 300), (64, 4096, 64), (1000, 33, 40), (300, 300, 600)] {
-            let a = Matrix<Float>.randomNormal(rows: m, cols: k, seed: 3), b = Matrix<Float>.randomNormal(rows: k, cols: n, seed: 4)
-            let c1 = try matmul(a, b, threads: 1), c2 = try matmul(a, b, threads: 2), c3 = try matmul(a, b, threads: 3)
-            XCTAssertEqual(c1, c2, "\(m)×\(n)×\(k): 1 vs 2 threads")
-            XCTAssertEqual(c1, c3, "\(m)×\(n)×\(k): 1 vs 3 threads")
+        // Past the small-product volume too (97×1100×600): A read in place over several NC blocks with a 4-row last
+        // panel, and Aᵀ packed k step by k step.
+        for (m, n, k) in [(257, 263, 300), (64, 4096, 64), (1000, 33, 40), (300, 300, 600), (97, 1100, 600)] {
+            for transA in m == 97 ? [false, true] : [false] {
+                let a = transA ? Matrix<Float>.randomNormal(rows: k, cols: m, seed: 3) : Matrix<Float>.randomNormal(rows: m, cols: k, seed: 3)
+                let b = Matrix<Float>.randomNormal(rows: k, cols: n, seed: 4)
+                let c1 = try matmul(a, b, transposeA: transA, threads: 1)
+                XCTAssertEqual(c1, try matmul(a, b, transposeA: transA, threads: 2), "\(m)×\(n)×\(k) Aᵀ \(transA): 1 vs 2 threads")
+                XCTAssertEqual(c1, try matmul(a, b, transposeA: transA, threads: 3), "\(m)×\(n)×\(k) Aᵀ \(transA): 1 vs 3 threads")
+            }
         }
     }
 
