@@ -26,7 +26,7 @@ func packAPlain<T: SpectralScalar>(_ mr: Int, _ mc: Int, _ kc: Int, _ a: Strided
                 let r = UnsafeRawPointer(src) + ahead
                 var off = 0
                 // Every line the row's mc values touch (the start need not be line-aligned: one more step).
-                while off < mc &* MemoryLayout<T>.stride &+ 63 { llvmPrefetch(r + off, 0, 3, 1); off &+= 64 }
+                while off < mc &* MemoryLayout<T>.stride &+ 63 { prefetchLine(r + off); off &+= 64 }
             }
             var i = 0
             while i < whole {
@@ -219,9 +219,18 @@ func packBGeneral<T: SpectralScalar>(_ kc: Int, _ n: Int, _ j0: Int, _ j1: Int, 
     }
 }
 
-/// LLVM's prefetch intrinsic (`prefetcht0` on x86-64, `prfm` on arm64; a hint that never faults): Swift has no
-/// prefetch, and clang's `_mm_prefetch` is a macro the importer drops. `rw`, `locality` and `cache` must be literal
-/// constants at the call (LLVM requires immediates; -Onone builds fold them too, the debug CI job runs this path).
-/// Not a supported Swift feature: if a toolchain rejects it, a C target calling `__builtin_prefetch` replaces it.
+/// Prefetches the cache line at `p` into L1 for reading (a hint that never faults), in the tuned x86-64 builds only.
+/// Elsewhere it does nothing: the intrinsic behind it is not a supported Swift feature, and Swift 6.3's optimiser
+/// crashed on it in a `-sanitize=thread` build (LLVM's module verifier, Packing.swift's caller in Gemm.swift.o).
+@inline(__always)
+func prefetchLine(_ p: UnsafeRawPointer) {
+    #if SPECTRAL_FMA
+    llvmPrefetch(p, 0, 3, 1)
+    #endif
+}
+
+/// LLVM's prefetch intrinsic (`prefetcht0` on x86-64): Swift has no prefetch, and clang's `_mm_prefetch` is a macro
+/// the importer drops. `rw`, `locality` and `cache` must be literal constants at the call (LLVM requires
+/// immediates). If a toolchain rejects it, a C target calling `__builtin_prefetch` replaces it.
 @_silgen_name("llvm.prefetch.p0")
 func llvmPrefetch(_ address: UnsafeRawPointer, _ rw: Int32, _ locality: Int32, _ cache: Int32)
