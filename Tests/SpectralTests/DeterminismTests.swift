@@ -67,6 +67,8 @@ final class DeterminismTests: XCTestCase {
         let xf = (0..<kf).map { Float($0 % 7) - 3.1 }
         let xtf = (0..<mf).map { Float($0 % 5) - 1.7 }
         assertSameOnAnyThreads("gemm f32") { try matmul(af, bf, threads: $0).elements }
+        // Aᵀ·A in Float: the transposed A is packed k step by k step (prefetched in the tuned builds).
+        assertSameOnAnyThreads("gemm f32 transposed") { try matmul(af.transposed, af, threads: $0).elements }
         assertSameOnAnyThreads("gemv f32") { try matvec(af, xf, threads: $0) }
         assertSameOnAnyThreads("gemv f32 transposed") { try matvec(af, xtf, transpose: true, threads: $0) }
         assertSameOnAnyThreads("syrk f32") { try gram(af, threads: $0).elements }
