@@ -37,7 +37,7 @@ func runInfo(_ args: Arguments) throws {
     } else {
         print("Spectral \(SpectralRuntime.version)")
         print("built for:       \(KernelISA.name); GEMM tiles \(KernelISA.tiles)")
-        print("GEMM blocking:   \(KernelISA.cacheBlocking) (per build; SPECTRAL_GEMM_BLOCKING=MR,MC,KC,NC overrides)")
+        print("GEMM blocking:   \(KernelISA.cacheBlocking) (per build; SPECTRAL_GEMM_BLOCKING=MR,MC,KC,NC[,CHUNK] overrides)")
         print("cpu:             \(sys.model)\(sys.family.map { ", family \($0)" } ?? "")")
         print("cpu features:    \(sys.features.joined(separator: " "))")
         print("caches:          \(caches.isEmpty ? "unknown" : caches)")

@@ -2,7 +2,7 @@ import XCTest
 import Spectral
 
 final class GemmTests: XCTestCase {
-    /// Shapes around the register tile (MR = 6; NR = 8, 16 or 32), the blocks (MC 72–144, KC 256) and small primes.
+    /// Shapes around the register tile (MR = 6; NR = 8, 16 or 32), the blocks (MC 72–144, KC 256–512) and small primes.
     let edgeSizes = [0, 1, 2, 5, 6, 7, 13, 16, 17, 31, 33, 73, 97, 145, 257]
 
     func checkGemm<T: SpectralScalar>(_: T.Type, m: Int, n: Int, k: Int, transA: Bool = false, transB: Bool = false,
@@ -79,11 +79,16 @@ final class GemmTests: XCTestCase {
         try checkGemm(Float.self, m: 7, n: 4100, k: 5, threads: 2)
         try checkGemm(Double.self, m: 13, n: 4083, k: 3, threads: 1)
         try checkGemm(Float.self, m: 3, n: 300, k: 700, transA: true, threads: 2)
-        // Past the small-product volume (384³): Float reads a row-major A in place on the AVX-512 build, with NC 1024
-        // (n = 1100 crosses it); Aᵀ is packed k step by k step across its panels.
+        // Past the small-product volume (384³): Float reads a row-major A in place on the AVX-512 build, with NC 512
+        // (n = 1100 crosses it twice); Aᵀ is packed k step by k step across its panels.
         for threads in [1, 2] {
             try checkGemm(Float.self, m: 97, n: 1100, k: 600, alpha: 1.5, beta: -0.5, threads: threads)
             try checkGemm(Float.self, m: 97, n: 1100, k: 600, transA: true, threads: threads)
+        }
+        // A read in place takes B in chunks of KC blocks (8 MiB on the AVX-512 build, k = 4096 at NC 512 and KC 512),
+        // each MC block of C through all of a chunk's blocks: k = 4500 spans two chunks, β ≠ 0 meets every pass.
+        for threads in [1, 2] {
+            try checkGemm(Float.self, m: 13, n: 300, k: 4500, alpha: 1.5, beta: -0.5, threads: threads)
         }
         // Transposed A times a narrow B runs as Cᵀ = Bᵀ·Aᵀ (A read along its rows, C written through strides).
         for threads in [1, 2] {
@@ -108,7 +113,8 @@ final class GemmTests: XCTestCase {
     func testThreadCountsGiveIdenticalResults() throws {
         // Past the small-product volume too (97×1100×600): A read in place over several NC blocks with a 4-row last
         // panel, and Aᵀ packed k step by k step.
-        for (m, n, k) in [(257, 263, 300), (64, 4096, 64), (1000, 33, 40), (300, 300, 600), (97, 1100, 600)] {
+        // And past one chunk of packed B (150×300×4500: two chunks, rows split between the threads).
+        for (m, n, k) in [(257, 263, 300), (64, 4096, 64), (1000, 33, 40), (300, 300, 600), (97, 1100, 600), (150, 300, 4500)] {
             for transA in m == 97 ? [false, true] : [false] {
                 let a = transA ? Matrix<Float>.randomNormal(rows: k, cols: m, seed: 3) : Matrix<Float>.randomNormal(rows: m, cols: k, seed: 3)
                 let b = Matrix<Float>.randomNormal(rows: k, cols: n, seed: 4)

@@ -26,6 +26,8 @@ let smallProductVolume = 384.0 * 384.0 * 384.0
 /// - 5th loop (jc, NC): a KC×NC panel of B, packed once and shared by all threads (L3).
 /// - 4th loop (pc, KC): the rank-KC update; β applies only on the first.
 /// - 3rd loop (ic, MC): each thread packs its MC×KC block of A (L2).
+///   When A is read in place (`Blocking.inPlaceA`), B is packed for a chunk of KC blocks and the 3rd loop runs
+///   outside the 4th within the chunk, so each MC×NC block of C stays in L2 across its KC passes.
 /// - 2nd loop (jr, NR): one B micro-panel stays in L1 while...
 /// - 1st loop (ir, MR): ...the micro-kernel sweeps the A micro-panels.
 /// Threads split the M range (shared packed B) or, when M has too few micro-panels, the N range.
@@ -86,25 +88,32 @@ func gemmStrided<T: SpectralScalar>(
     // Larger Float products on the AVX-512 build read a row-major A in place too: its six rows stream through the
     // prefetchers, and the A block stays in L2 across the B panels without the copy (2–5% at 512³–4096³ and at
     // 2048×2048×8192, one and two threads, AMD EPYC family 26; Double gained at 512³–1024³ but lost 2–8% at 4096³).
-    let inPlaceRowsA = KernelISA.avx512 && MemoryLayout<T>.size == 4 && a.colStride == 1
+    let inPlaceRowsA = bl.inPlaceA && a.colStride == 1
     let directA = (bl.mr == 4 || bl.mr == 6) && (a.colStride == 1 || a.rowStride == 1)
         && (((small || inPlaceRowsA) && aWidth == 1) || nPanelsAll <= 4) && !aliased(a.colStride)
     let directB = small && b.colStride == 1 && n % nr == 0 && !aliased(b.rowStride)
-    // With A read in place nothing is repacked per NC block, so a narrower block costs nothing and keeps the part
-    // of C each KC pass rewrites (m × NC) and the packed B panel (KC × NC) in cache (`Blocking.ncInPlaceA`).
+    // With A read in place nothing is repacked per NC block, so a narrower block costs nothing and keeps C's MC×NC
+    // block in L2 across the KC passes of a B chunk (below; `Blocking.ncInPlaceA`).
     let ncBlock = directA ? bl.ncInPlaceA : bl.nc
 
     let kcMax = Swift.min(bl.kc, k)
     let ncMax = Swift.min(ncBlock, (n + nr - 1) / nr * nr)
     let mcMax = Swift.min(bl.mc, mPanels * mr)
+    // With A read in place, B is packed for several KC blocks at once (a chunk of up to `bChunkBytes`), and each MC
+    // block of C takes all of the chunk's KC passes before the next: its MC×NC part of C stays in L2 instead of
+    // coming from L3 once per KC pass. The sums are formed in the same order (KC blocks in turn), so C has the same
+    // bits as with one KC block at a time.
+    let kBlocks = (k + bl.kc - 1) / bl.kc
+    let chunkBlocks = directA && inPlaceRowsA
+        ? Swift.max(1, Swift.min(kBlocks, bl.bChunkBytes / (kcMax * ncMax * MemoryLayout<T>.stride))) : 1
     let pool = BufferPool.shared
-    let bBuf = pool.take(kcMax * ncMax * MemoryLayout<T>.stride)
+    let bBuf = pool.take(kcMax * ncMax * chunkBlocks * MemoryLayout<T>.stride)
     // 8 spare values past the packed block: `packRowsTransposed` stores up to 8 − MR of them after a panel.
     let aStride = (mcMax * kcMax * aWidth + 8 + 15) / 16 * 16
     let sStride = (mr * nr + 16) / 16 * 16
     let aBuf = pool.take((aStride + sStride) * nt * MemoryLayout<T>.stride)
     defer { pool.give(bBuf); pool.give(aBuf) }
-    let bPack = bBuf.pointer.bindMemory(to: T.self, capacity: kcMax * ncMax)
+    let bPacks = bBuf.pointer.bindMemory(to: T.self, capacity: kcMax * ncMax * chunkBlocks)
     let aPacks = aBuf.pointer.bindMemory(to: T.self, capacity: (aStride + sStride) * nt)
 
     var jc = 0
@@ -116,11 +125,9 @@ func gemmStrided<T: SpectralScalar>(
         let effN = Double(nPanels) / Double(nt * ((nPanels + nt - 1) / nt))
         let splitM = nt == 1 || triangle != .full || effM >= effN - 0.05
         let rowCuts = splitM ? panelCuts(mPanels, mr, m, jc, nc, nt, triangle) : []
-        var pc = 0
-        while pc < k {
-            let kc = Swift.min(bl.kc, k - pc)
-            let betaHere = pc == 0 ? beta : 1
-            let bBlock = StridedPointer(b.at(pc, jc), b.rowStride, b.colStride)
+        var p0 = 0
+        while p0 < k {
+            let p1 = Swift.min(k, p0 + chunkBlocks * bl.kc)
             // One thread, or threads owning disjoint columns: pack each B micro-panel just before its first use,
             // so it is in L1 for the kernel and its memory traffic interleaves with compute.
             let fusedB = !directB && triangle == .full && (nt == 1 || !splitM)
@@ -128,7 +135,13 @@ func gemmStrided<T: SpectralScalar>(
                 let packThreads = Swift.min(nt, nPanels)
                 parallelFor(packThreads) { t in
                     let r = evenSplit(nPanels, packThreads, t)
-                    packB(kc, nc, r.lowerBound * nr, r.upperBound * nr, bBlock, nr, bPack)
+                    var pc = p0
+                    while pc < p1 {
+                        let kc = Swift.min(bl.kc, k - pc)
+                        packB(kc, nc, r.lowerBound * nr, r.upperBound * nr, StridedPointer(b.at(pc, jc), b.rowStride, b.colStride), nr,
+                              bPacks + (pc - p0) / bl.kc * kcMax * ncMax)
+                        pc += kc
+                    }
                 }
             }
             parallelFor(nt) { t in
@@ -149,33 +162,41 @@ func gemmStrided<T: SpectralScalar>(
                     // exactly 4 rows under the 6-row tile is read in place by the 4-row kernel (a third fewer flops).
                     let tail4 = directA && mr == 6 && mc % mr == 4
                     let fullRows = directA ? (tail4 ? mc : mc / mr * mr) : 0
-                    packA(mr, mc - fullRows, kc, StridedPointer(a.at(ic + fullRows, pc), a.rowStride, a.colStride), aPack)
-                    for q in panels {
-                        if fusedB && ic == rows.lowerBound && (q - panels.lowerBound) % fusedGroup == 0 {
-                            packB(kc, nc, q * nr, Swift.min(q + fusedGroup, panels.upperBound) * nr, bBlock, nr, bPack)
-                        }
-                        let j0 = jc + q * nr
-                        let nrb = Swift.min(nr, n - j0)
-                        let bp = directB ? UnsafePointer(b.at(pc, j0)) : UnsafePointer(bPack + q * nr * kc)
-                        let bStep = directB ? b.rowStride : nr
-                        var ir = 0
-                        while ir < mc {
-                            let i0 = ic + ir, mrb = Swift.min(mr, mc - ir)
-                            let skip = (triangle == .lower && j0 > i0 + mrb - 1) || (triangle == .upper && j0 + nrb - 1 < i0)
-                            if skip {
-                            } else if ir < fullRows {
-                                microKernelDirectA(rows: mrb == 4 ? 4 : mr, T.KernelVector.self, kc, UnsafePointer(a.at(i0, pc)), a.rowStride, a.colStride,
-                                                      bp, bStep, c.at(i0, j0), c.rowStride, c.colStride, mrb, nrb, alpha, betaHere, scratch)
-                            } else {
-                                microKernel(rows: mr, T.KernelVector.self, kc, UnsafePointer(aPack + (ir - fullRows) * kc * aWidth), bp, bStep,
-                                            c.at(i0, j0), c.rowStride, c.colStride, mrb, nrb, alpha, betaHere, scratch)
+                    var pc = p0
+                    while pc < p1 {
+                        let kc = Swift.min(bl.kc, k - pc)
+                        defer { pc += kc }
+                        let betaHere = pc == 0 ? beta : 1
+                        let bBlock = StridedPointer(b.at(pc, jc), b.rowStride, b.colStride)
+                        let bPack = bPacks + (pc - p0) / bl.kc * kcMax * ncMax
+                        packA(mr, mc - fullRows, kc, StridedPointer(a.at(ic + fullRows, pc), a.rowStride, a.colStride), aPack)
+                        for q in panels {
+                            if fusedB && ic == rows.lowerBound && (q - panels.lowerBound) % fusedGroup == 0 {
+                                packB(kc, nc, q * nr, Swift.min(q + fusedGroup, panels.upperBound) * nr, bBlock, nr, bPack)
                             }
-                            ir += mr
+                            let j0 = jc + q * nr
+                            let nrb = Swift.min(nr, n - j0)
+                            let bp = directB ? UnsafePointer(b.at(pc, j0)) : UnsafePointer(bPack + q * nr * kc)
+                            let bStep = directB ? b.rowStride : nr
+                            var ir = 0
+                            while ir < mc {
+                                let i0 = ic + ir, mrb = Swift.min(mr, mc - ir)
+                                let skip = (triangle == .lower && j0 > i0 + mrb - 1) || (triangle == .upper && j0 + nrb - 1 < i0)
+                                if skip {
+                                } else if ir < fullRows {
+                                    microKernelDirectA(rows: mrb == 4 ? 4 : mr, T.KernelVector.self, kc, UnsafePointer(a.at(i0, pc)), a.rowStride, a.colStride,
+                                                       bp, bStep, c.at(i0, j0), c.rowStride, c.colStride, mrb, nrb, alpha, betaHere, scratch)
+                                } else {
+                                    microKernel(rows: mr, T.KernelVector.self, kc, UnsafePointer(aPack + (ir - fullRows) * kc * aWidth), bp, bStep,
+                                                c.at(i0, j0), c.rowStride, c.colStride, mrb, nrb, alpha, betaHere, scratch)
+                                }
+                                ir += mr
+                            }
                         }
                     }
                 }
             }
-            pc += kc
+            p0 = p1
         }
         jc += nc
     }

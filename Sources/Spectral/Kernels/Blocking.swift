@@ -8,12 +8,20 @@ import Glibc
 @usableFromInline
 struct Blocking: Sendable {
     @usableFromInline let mr: Int, nr: Int, mc: Int, kc: Int, nc: Int
+    /// A row-major A is read in place by the kernel at every size, never packed (small products and narrow B read
+    /// it in place on every build).
+    @usableFromInline var inPlaceA: Bool
     /// NC when the kernel reads A in place: nothing is repacked per NC block then, so a narrower block is free.
     @usableFromInline var ncInPlaceA: Int
+    /// With A read in place: the most bytes of packed B (whole KC×NC blocks) packed at once, so that each MC×NC
+    /// block of C takes all their KC passes while it stays in L2 (`gemmStrided`).
+    @usableFromInline var bChunkBytes: Int
 
-    init(mr: Int, nr: Int, mc: Int, kc: Int, nc: Int, ncInPlaceA: Int? = nil) {
+    init(mr: Int, nr: Int, mc: Int, kc: Int, nc: Int, inPlaceA: Bool = false, ncInPlaceA: Int? = nil, bChunkBytes: Int = 0) {
         (self.mr, self.nr, self.mc, self.kc, self.nc) = (mr, nr, mc, kc, nc)
+        self.inPlaceA = inPlaceA
         self.ncInPlaceA = ncInPlaceA ?? nc
+        self.bChunkBytes = bChunkBytes
     }
 }
 
@@ -64,12 +72,14 @@ public enum KernelISA {
         #endif
     }
     /// The GEMM's cache blocking in force (this build's table, or `SPECTRAL_GEMM_BLOCKING`), e.g.
-    /// `"f32 MC 144 KC 256 NC 2048, f64 MC 96 KC 256 NC 1536"`, with the NC used when A is read in place where it
-    /// differs (`"NC 2048 (1024 with A in place)"`).
+    /// `"f32 MC 144 KC 256 NC 2048, f64 MC 96 KC 256 NC 1536"`, with the NC and B chunk used when A is read in place
+    /// (`"NC 2048 (A in place: NC 512, B in chunks of 8 MiB)"`).
     public static var cacheBlocking: String {
         func one(_ b: Blocking) -> String {
-            "MC \(b.mc) KC \(b.kc) NC \(b.nc)" + (b.ncInPlaceA == b.nc ? "" : " (\(b.ncInPlaceA) with A in place)")
+            "MC \(b.mc) KC \(b.kc) NC \(b.nc)"
+                + (b.inPlaceA ? " (A in place: NC \(b.ncInPlaceA), B in chunks of \(chunk(b.bChunkBytes)))" : "")
         }
+        func chunk(_ bytes: Int) -> String { bytes % (1 << 20) == 0 ? "\(bytes >> 20) MiB" : "\(bytes) bytes" }
         return "f32 \(one(blocking(Float.self))), f64 \(one(blocking(Double.self)))"
     }
     /// Register tile MR×NR of the Float and Double kernels, e.g. `"f32 6x16, f64 6x8"`.
@@ -85,8 +95,9 @@ public enum KernelISA {
 /// - Portable: f32 4×8 (SIMD4×2), f64 4×4 (SIMD2×2): 8 xmm accumulators (6 rows spill with two-operand SSE).
 /// MC, KC, NC were measured on the reference machine (Docs/PERFORMANCE.md). NC keeps the block of C that every KC
 /// pass rewrites (m × NC) inside L3 for m up to ~4096: 2048 f32 / 1536 f64 beat 4080 at n = 4096; with A read in
-/// place (`ncInPlaceA`, AVX-512 Float) nothing is repacked per block and 1024 beat 2048. For experiments,
-/// `SPECTRAL_GEMM_BLOCKING=MR,MC,KC,NC` overrides them (MR one of 4, 6, 8, 12, 14; invalid values are ignored).
+/// place (`ncInPlaceA`, AVX-512 Float) nothing is repacked per block, and with B packed in chunks of KC blocks
+/// (`bChunkBytes`) 512 is best. For experiments, `SPECTRAL_GEMM_BLOCKING=MR,MC,KC,NC[,CHUNK]` overrides them (MR one
+/// of 4, 6, 8, 12, 14; CHUNK the B chunk's bytes; invalid values are ignored).
 func blocking<T: SpectralScalar>(_: T.Type) -> Blocking {
     MemoryLayout<T>.size == 4 ? floatBlocking : doubleBlocking
 }
@@ -96,9 +107,13 @@ private let doubleBlocking = makeBlocking(nr: 2 * Double.KernelVector.scalarCoun
 
 private func makeBlocking(nr: Int, single: Bool) -> Blocking {
     #if SPECTRAL_AVX512
-    // Float reads a row-major A in place at every size (`gemmStrided`); NC 1024 then beat 2048 by 3–6% at 2048³–4096³
-    // on one and two threads (AMD EPYC family 26), while a packed A (Aᵀ·B) ran 3–5% slower at 1024 than at 2048.
-    var b = single ? Blocking(mr: 6, nr: nr, mc: 72, kc: 256, nc: 2048, ncInPlaceA: 1024) : Blocking(mr: 6, nr: nr, mc: 96, kc: 256, nc: 1536)
+    // Float reads a row-major A in place at every size (`gemmStrided`). NC 1024 then beat 2048 by 3–6% at
+    // 2048³–4096³ on one and two threads (AMD EPYC family 26), while a packed A (Aᵀ·B) ran 3–5% slower at 1024 than at
+    // 2048. Packing B for up to 8 MiB of KC blocks at once, so that C's 72×NC block stays in L2 across them, made
+    // NC 512 the better one, and KC 512 (a B micro-panel of 64 KiB, streamed from L2) halves the kernel calls and
+    // their C updates (1024³–4096³ 2–8% faster; Docs/GEMM.md).
+    var b = single ? Blocking(mr: 6, nr: nr, mc: 72, kc: 512, nc: 2048, inPlaceA: true, ncInPlaceA: 512, bChunkBytes: 8 << 20)
+                   : Blocking(mr: 6, nr: nr, mc: 96, kc: 256, nc: 1536)
     #elseif SPECTRAL_FMA || arch(arm64)
     var b = single ? Blocking(mr: 6, nr: nr, mc: 144, kc: 256, nc: 2048) : Blocking(mr: 6, nr: nr, mc: 96, kc: 256, nc: 1536)
     #else
@@ -108,12 +123,13 @@ private func makeBlocking(nr: Int, single: Bool) -> Blocking {
     #endif
     if let s = getenv("SPECTRAL_GEMM_BLOCKING") {
         let t = String(cString: s).split(separator: ",").compactMap { Int($0) }
-        if t.count == 4, [4, 6, 8, 12, 14].contains(t[0]), t[1] > 0, t[2] > 0, t[3] > 0 {
-            b = Blocking(mr: t[0], nr: nr, mc: t[1], kc: t[2], nc: t[3])   // NC for packed and in-place A alike
+        if (4...5).contains(t.count), [4, 6, 8, 12, 14].contains(t[0]), t[1] > 0, t[2] > 0, t[3] > 0, t.count == 4 || t[4] > 0 {
+            // NC for packed and in-place A alike; an optional fifth value sets the B chunk's bytes.
+            b = Blocking(mr: t[0], nr: nr, mc: t[1], kc: t[2], nc: t[3], inPlaceA: b.inPlaceA, bChunkBytes: t.count == 5 ? t[4] : b.bChunkBytes)
         }
     }
     // Blocks are whole micro-panels, so a packed B buffer sized KC×NC is never overrun; packed A needs MC×KC plus
     // 8 spare values (`packAPlain`'s register transposes store up to 8 − MR past a panel; `gemmStrided` reserves them).
     return Blocking(mr: b.mr, nr: nr, mc: Swift.max(b.mr, b.mc / b.mr * b.mr), kc: b.kc, nc: Swift.max(nr, b.nc / nr * nr),
-                    ncInPlaceA: Swift.max(nr, b.ncInPlaceA / nr * nr))
+                    inPlaceA: b.inPlaceA, ncInPlaceA: Swift.max(nr, b.ncInPlaceA / nr * nr), bChunkBytes: b.bChunkBytes)
 }
