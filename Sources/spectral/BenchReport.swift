@@ -46,7 +46,11 @@ func benchReport(_ ctx: ReportContext) -> String {
         let peak = d == "f32" ? ctx.peak.f32 : ctx.peak.f64
         let large = oneThreadGemm.filter { $0.c.dtype == d && $0.c.shape.min()! >= 1024 }.map(\.gflops)
         if peak > 0, let lo = large.min(), let hi = large.max() {
-            s += "- One-thread GEMM (\(d)) at n ≥ 1024: " + String(format: "%.0f–%.0f GFLOP/s, %.0f–%.0f%% of the peak.\n", lo, hi, 100 * lo / peak, 100 * hi / peak)
+            func span(_ x: Double, _ y: Double) -> String {
+                let a = String(format: "%.0f", x), b = String(format: "%.0f", y)
+                return a == b ? a : a + "–" + b
+            }
+            s += "- One-thread GEMM (\(d)) at n ≥ 1024: \(span(lo, hi)) GFLOP/s, \(span(100 * lo / peak, 100 * hi / peak))% of the peak.\n"
         }
         if peak > 0 && best > 1.05 * peak {
             s += "- **Warning:** the one-thread GEMM (\(d)) ran at \(String(format: "%.0f", best)) GFLOP/s, above the measured peak: the peak probe read low (a busy core while it ran?); percentages of peak from this run are not meaningful.\n"

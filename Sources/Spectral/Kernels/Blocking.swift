@@ -110,9 +110,9 @@ private func makeBlocking(nr: Int, single: Bool) -> Blocking {
     // Float reads a row-major A in place at every size (`gemmStrided`). NC 1024 then beat 2048 by 3–6% at
     // 2048³–4096³ on one and two threads (AMD EPYC family 26), while a packed A (Aᵀ·B) ran 3–5% slower at 1024 than at
     // 2048. Packing B for up to 8 MiB of KC blocks at once, so that C's 72×NC block stays in L2 across them, made
-    // NC 512 the better one, and KC 512 (a B micro-panel of 64 KiB, streamed from L2) halves the kernel calls and
-    // their C updates (1024³–4096³ 2–8% faster; Docs/GEMM.md).
-    var b = single ? Blocking(mr: 6, nr: nr, mc: 72, kc: 512, nc: 2048, inPlaceA: true, ncInPlaceA: 512, bChunkBytes: 8 << 20)
+    // NC 512 the better one (2048³–4096³ 2–7% faster; Docs/GEMM.md). KC 512 was 1–3% faster still, but its longer
+    // sums in one register gave errors 1.4 times larger (numpy's are between), so KC stays 256.
+    var b = single ? Blocking(mr: 6, nr: nr, mc: 72, kc: 256, nc: 2048, inPlaceA: true, ncInPlaceA: 512, bChunkBytes: 8 << 20)
                    : Blocking(mr: 6, nr: nr, mc: 96, kc: 256, nc: 1536)
     #elseif SPECTRAL_FMA || arch(arm64)
     var b = single ? Blocking(mr: 6, nr: nr, mc: 144, kc: 256, nc: 2048) : Blocking(mr: 6, nr: nr, mc: 96, kc: 256, nc: 1536)
