@@ -85,10 +85,11 @@ final class GemmTests: XCTestCase {
             try checkGemm(Float.self, m: 97, n: 1100, k: 600, alpha: 1.5, beta: -0.5, threads: threads)
             try checkGemm(Float.self, m: 97, n: 1100, k: 600, transA: true, threads: threads)
         }
-        // A read in place takes B in chunks of KC blocks (8 MiB on the AVX-512 build: k = 4096 at NC 512),
-        // each MC block of C through all of a chunk's blocks: k = 4500 spans two chunks, β ≠ 0 meets every pass.
+        // A read in place takes B in chunks of KC blocks (8 MiB on the AVX-512 build: 16 blocks of 256 × 512 values),
+        // each MC block of C through all of a chunk's blocks: with n ≥ 512, k = 4500 spans two chunks (16 + 2
+        // blocks), and β ≠ 0 meets every pass.
         for threads in [1, 2] {
-            try checkGemm(Float.self, m: 13, n: 300, k: 4500, alpha: 1.5, beta: -0.5, threads: threads)
+            try checkGemm(Float.self, m: 13, n: 520, k: 4500, alpha: 1.5, beta: -0.5, threads: threads)
         }
         // Transposed A times a narrow B runs as Cᵀ = Bᵀ·Aᵀ (A read along its rows, C written through strides).
         for threads in [1, 2] {
@@ -113,8 +114,8 @@ final class GemmTests: XCTestCase {
     func testThreadCountsGiveIdenticalResults() throws {
         // Past the small-product volume too (97×1100×600): A read in place over several NC blocks with a 4-row last
         // panel, and Aᵀ packed k step by k step.
-        // And past one chunk of packed B (150×300×4500: two chunks, rows split between the threads).
-        for (m, n, k) in [(257, 263, 300), (64, 4096, 64), (1000, 33, 40), (300, 300, 600), (97, 1100, 600), (150, 300, 4500)] {
+        // And past one chunk of packed B (150×520×4500: two chunks, rows split between the threads).
+        for (m, n, k) in [(257, 263, 300), (64, 4096, 64), (1000, 33, 40), (300, 300, 600), (97, 1100, 600), (150, 520, 4500)] {
             for transA in m == 97 ? [false, true] : [false] {
                 let a = transA ? Matrix<Float>.randomNormal(rows: k, cols: m, seed: 3) : Matrix<Float>.randomNormal(rows: m, cols: k, seed: 3)
                 let b = Matrix<Float>.randomNormal(rows: k, cols: n, seed: 4)

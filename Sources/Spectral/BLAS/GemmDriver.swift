@@ -104,7 +104,7 @@ func gemmStrided<T: SpectralScalar>(
     // coming from L3 once per KC pass. The sums are formed in the same order (KC blocks in turn), so C has the same
     // bits as with one KC block at a time.
     let kBlocks = (k + bl.kc - 1) / bl.kc
-    let chunkBlocks = directA && inPlaceRowsA
+    let chunkBlocks = directA && inPlaceRowsA && !directB
         ? Swift.max(1, Swift.min(kBlocks, bl.bChunkBytes / (kcMax * ncMax * MemoryLayout<T>.stride))) : 1
     let pool = BufferPool.shared
     let bBuf = pool.take(kcMax * ncMax * chunkBlocks * MemoryLayout<T>.stride)

@@ -8,8 +8,8 @@ import Glibc
 @usableFromInline
 struct Blocking: Sendable {
     @usableFromInline let mr: Int, nr: Int, mc: Int, kc: Int, nc: Int
-    /// A row-major A is read in place by the kernel at every size, never packed (small products and narrow B read
-    /// it in place on every build).
+    /// A row-major A is read in place by the 4- and 6-row kernels at every size (only a partial last micro-panel
+    /// is packed); on every build small products and narrow B read it in place anyway.
     @usableFromInline var inPlaceA: Bool
     /// NC when the kernel reads A in place: nothing is repacked per NC block then, so a narrower block is free.
     @usableFromInline var ncInPlaceA: Int
@@ -97,7 +97,8 @@ public enum KernelISA {
 /// pass rewrites (m × NC) inside L3 for m up to ~4096: 2048 f32 / 1536 f64 beat 4080 at n = 4096; with A read in
 /// place (`ncInPlaceA`, AVX-512 Float) nothing is repacked per block, and with B packed in chunks of KC blocks
 /// (`bChunkBytes`) 512 is best. For experiments, `SPECTRAL_GEMM_BLOCKING=MR,MC,KC,NC[,CHUNK]` overrides them (MR one
-/// of 4, 6, 8, 12, 14; CHUNK the B chunk's bytes; invalid values are ignored).
+/// of 4, 6, 8, 12, 14; CHUNK the B chunk's bytes, which only matter where A is read in place: Float on the AVX-512
+/// build; invalid values are ignored).
 func blocking<T: SpectralScalar>(_: T.Type) -> Blocking {
     MemoryLayout<T>.size == 4 ? floatBlocking : doubleBlocking
 }
